@@ -1,0 +1,28 @@
+/**
+ * The step-time contract between the scheduler and the performance model. The scheduler
+ * describes one engine step (what it decodes and prefills); the model says how long the GPU takes.
+ * Implementations live in `roofline.ts`; the scheduler sees only this interface.
+ */
+
+/** One prefill chunk in a step: `tokens` new prompt tokens computed over `contextTokens` already in KV. */
+export interface PrefillChunk {
+  readonly tokens: number;
+  readonly contextTokens: number;
+}
+
+/** Everything one continuous-batching step does. */
+export interface StepWork {
+  /** Sequences that decode one token this step. */
+  readonly decodeSeqs: number;
+  /** Sum over decoding sequences of the tokens already in their KV cache (attention reads them). */
+  readonly decodeContextTokens: number;
+  /** Prefill chunks scheduled this step (chunked prefill). */
+  readonly prefillChunks: readonly PrefillChunk[];
+  /** Tokens of KV copied from the host (CPU) tier into GPU blocks this step (PCIe transfer). */
+  readonly hostLoadTokens: number;
+}
+
+export interface PerfModel {
+  /** Duration of one step on the simulated GPUs, in simulated ms, without jitter. */
+  stepMs(work: StepWork): number;
+}

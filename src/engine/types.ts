@@ -1,0 +1,71 @@
+/**
+ * The engine's vocabulary: what goes in (an EngineRequest), what comes out (EngineEvents) and the
+ * snapshot it offers to metrics and /admin (EngineStats). Times are simulated milliseconds on the
+ * engine's clock; token counts are tokens of the simulated model's tokenizer.
+ */
+
+/** Why a sequence stopped: vLLM's finish reasons. `abort` covers client disconnects and drains. */
+export type FinishReason = 'stop' | 'length' | 'abort';
+
+export interface EngineRequest {
+  /** Unique id (the API's `chatcmpl-…` id). */
+  readonly id: string;
+  /** Token ids of the full prompt, chat template applied. */
+  readonly promptTokenIds: readonly number[];
+  /**
+   * The planned output: which tokens the sequence will generate, in order. The content layer
+   * decides *which* tokens; the engine decides *when* they appear. The engine emits exactly these
+   * ids unless the request is aborted or preempted-and-aborted.
+   */
+  readonly outputTokenIds: readonly number[];
+  /** Reported when the plan is exhausted: `stop` (EOS or stop string) or `length` (max_tokens). */
+  readonly finishReason: 'stop' | 'length';
+  /** Mixed into the first KV block's hash (vLLM `cache_salt`): tenants do not share blocks. */
+  readonly cacheSalt?: string | undefined;
+  /** Routing/session identity (`prompt_cache_key` or `user`), recorded for multi-replica routing. */
+  readonly sessionKey?: string | undefined;
+  /** Served model name, carried to events for per-model metrics. */
+  readonly modelName: string;
+}
+
+/** Timings of a finished request, all in simulated ms since the engine clock's origin. */
+export interface RequestTimings {
+  readonly arrivalMs: number;
+  /** First time the scheduler admitted the request (end of queueing). */
+  readonly scheduledMs: number;
+  /** When the first output token was delivered. */
+  readonly firstTokenMs: number;
+  readonly finishedMs: number;
+}
+
+export interface RequestUsage {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  /** Prompt tokens served from the prefix cache (GPU or host tier) at the final admission. */
+  readonly cachedTokens: number;
+}
+
+export type EngineEvent =
+  | { readonly type: 'scheduled'; readonly atMs: number; readonly cachedTokens: number }
+  | { readonly type: 'tokens'; readonly ids: readonly number[]; readonly atMs: number }
+  | {
+      readonly type: 'finished';
+      readonly reason: FinishReason;
+      readonly usage: RequestUsage;
+      readonly timings: RequestTimings;
+      readonly preemptions: number;
+    };
+
+/** A snapshot read at scrape time by metrics and /admin. */
+export interface EngineStats {
+  readonly running: number;
+  readonly waiting: number;
+  readonly maxNumSeqs: number;
+  readonly kvBlocksTotal: number;
+  readonly kvBlocksInUse: number;
+  /** Fraction 0–1 of GPU KV blocks in use (pinned by running sequences). */
+  readonly kvUsage: number;
+  /** How far the real clock runs behind the simulated schedule, in ms (0 on a virtual clock). */
+  readonly stepLagMs: number;
+  readonly steps: number;
+}
