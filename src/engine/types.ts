@@ -46,10 +46,13 @@ export interface RequestUsage {
 }
 
 export type EngineEvent =
+  /** The engine gave up on the request (e.g. it can never fit the KV cache); `finished` follows. */
+  | { readonly type: 'failed'; readonly error: Error }
   | { readonly type: 'scheduled'; readonly atMs: number; readonly cachedTokens: number }
   | { readonly type: 'tokens'; readonly ids: readonly number[]; readonly atMs: number }
   | {
       readonly type: 'finished';
+      readonly request: EngineRequest;
       readonly reason: FinishReason;
       readonly usage: RequestUsage;
       readonly timings: RequestTimings;

@@ -1,0 +1,60 @@
+/**
+ * Loads the effective configuration: flags win over the environment, the environment over the
+ * defaults in SETTINGS. Parsed once at startup and frozen; a bad value is a ConfigError whose
+ * message is one line naming the setting, so the CLI can print it and exit 2.
+ */
+import type { z } from 'zod';
+import { SETTINGS, flagOf, type SettingKey } from './settings.js';
+
+type Settings = typeof SETTINGS;
+type HasDefault<K extends SettingKey> = Settings[K] extends { default: string } ? K : never;
+type ValueOf<K extends SettingKey> = z.output<Settings[K]['schema']>;
+
+export type Config = {
+  readonly [K in SettingKey as HasDefault<K>]: ValueOf<K>;
+} & {
+  readonly [K in SettingKey as Exclude<K, HasDefault<K>>]?: ValueOf<K> | undefined;
+};
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Raw values by setting key, e.g. from parsed command-line flags. */
+export type RawSettings = Partial<Record<SettingKey, string>>;
+
+export function loadConfig(env: NodeJS.ProcessEnv, flags: RawSettings = {}): Config {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    const def = SETTINGS[key];
+    const fromFlag = flags[key];
+    const fromEnv = env[def.env];
+    const raw = fromFlag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined);
+    const value = raw ?? ('default' in def ? def.default : undefined);
+    if (value === undefined) continue;
+    const parsed = (def.schema as z.ZodType).safeParse(value);
+    if (!parsed.success) {
+      const where = fromFlag !== undefined ? `--${flagOf(key)}` : def.env;
+      const reason = parsed.error.issues[0]?.message ?? 'invalid value';
+      throw new ConfigError(`invalid ${where}=${JSON.stringify(value)}: ${reason} (${def.help})`);
+    }
+    out[key] = parsed.data;
+  }
+  return Object.freeze(out) as Config;
+}
+
+/** The served model names: NIM_SERVED_MODEL_NAME, else the simulated model's name. */
+export function servedModelNames(config: Config): readonly string[] {
+  return config.servedModelName ?? [config.modelName];
+}
+
+/** The effective configuration for GET /admin/config: secrets masked. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    const def = SETTINGS[key];
+    const value = (config as Record<string, unknown>)[key];
+    out[def.env] = 'secret' in def && def.secret && value !== undefined ? '***' : (value ?? null);
+  }
+  return out;
+}

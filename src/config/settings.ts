@@ -1,0 +1,275 @@
+/**
+ * Every setting nimsim reads, declared once: its environment variable, its flag, its schema (over
+ * the raw string) and its default. The CLI's options, the config loader, `GET /admin/config` and
+ * the README's settings table are all derived from this table, so a setting cannot exist in one
+ * place and be missing in another. Names are fixed by CONTRACT.md.
+ */
+import { z } from 'zod';
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, `must be an integer from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const num = (min: number, max = Number.MAX_VALUE) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?(\d+\.?\d*|\.\d+)(e-?\d+)?$/i, `must be a number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min).max(max));
+
+const bool = () =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off']))
+    .transform((v) => v === '1' || v === 'true' || v === 'yes' || v === 'on');
+
+const str = () => z.string().trim().min(1, 'must not be empty');
+
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.string().trim().toLowerCase().pipe(z.enum(values));
+
+const list = () =>
+  z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    )
+    .pipe(z.array(z.string()).min(1, 'must name at least one value'));
+
+interface SettingDef<S extends z.ZodType> {
+  readonly env: string;
+  /** Overrides the flag derived from the env name (CONTRACT.md: port, model, profile). */
+  readonly flag?: string;
+  readonly schema: S;
+  /** Raw default, parsed by the schema like any other value; undefined = unset. */
+  readonly default?: string;
+  readonly help: string;
+  /** Masked in GET /admin/config. */
+  readonly secret?: boolean;
+}
+
+const setting = <const D extends SettingDef<z.ZodType>>(def: D): D => def;
+
+export const SETTINGS = {
+  port: setting({
+    env: 'NIM_SERVER_PORT',
+    flag: 'port',
+    schema: int(0, 65535),
+    default: '8000',
+    help: 'listen port (0 = any free port; the chosen port is logged)',
+  }),
+  host: setting({
+    env: 'NIMSIM_HOST',
+    schema: str(),
+    default: '127.0.0.1',
+    help: 'bind address (the container image sets 0.0.0.0)',
+  }),
+  modelName: setting({
+    env: 'NIM_MODEL_NAME',
+    flag: 'model',
+    schema: str(),
+    default: 'meta/llama-3.1-8b-instruct',
+    help: 'catalog model simulated (architecture, tokenizer, context length)',
+  }),
+  servedModelName: setting({
+    env: 'NIM_SERVED_MODEL_NAME',
+    schema: list(),
+    help: 'name(s) served in the API, comma-separated (default: the model name)',
+  }),
+  profile: setting({
+    env: 'NIM_MODEL_PROFILE',
+    flag: 'profile',
+    schema: str(),
+    help: 'model profile name or 64-hex id (default: best compatible); sets precision and TP',
+  }),
+  precision: setting({
+    env: 'NIMSIM_PRECISION',
+    schema: oneOf(['bf16', 'fp16', 'fp8', 'nvfp4', 'int4_awq']),
+    help: 'pick the compatible profile with this precision',
+  }),
+  tp: setting({
+    env: 'NIMSIM_TP',
+    schema: int(1, 64),
+    help: 'pick the compatible profile with this tensor-parallel size',
+  }),
+  gpu: setting({
+    env: 'NIMSIM_GPU',
+    schema: str(),
+    default: 'h100-sxm',
+    help: 'simulated GPU: a100-80gb, l40s, h100-sxm, h200, b200, gb200',
+  }),
+  gpus: setting({
+    env: 'NIMSIM_GPUS',
+    schema: int(1, 64),
+    default: '1',
+    help: 'number of GPUs in the simulated system',
+  }),
+  gpuMemoryUtilization: setting({
+    env: 'NIMSIM_GPU_MEMORY_UTILIZATION',
+    schema: num(0.05, 1),
+    default: '0.9',
+    help: 'fraction of GPU memory for weights, activations and KV cache (vLLM --gpu-memory-utilization)',
+  }),
+  maxModelLen: setting({
+    env: 'NIM_MAX_MODEL_LEN',
+    schema: int(16),
+    help: "context length (default: the model's)",
+  }),
+  enableKvCacheReuse: setting({
+    env: 'NIM_ENABLE_KV_CACHE_REUSE',
+    schema: bool(),
+    default: '1',
+    help: 'prefix caching on (1) or off (0)',
+  }),
+  kvBlockSize: setting({
+    env: 'NIMSIM_KV_BLOCK_SIZE',
+    schema: int(1, 1024),
+    default: '16',
+    help: 'tokens per KV block',
+  }),
+  kvCacheBlocks: setting({
+    env: 'NIMSIM_KV_CACHE_BLOCKS',
+    schema: int(1),
+    help: 'GPU KV capacity in blocks (default: from GPU memory)',
+  }),
+  kvEviction: setting({
+    env: 'NIMSIM_KV_EVICTION',
+    schema: oneOf(['lru', 'fifo', 'lfu']),
+    default: 'lru',
+    help: 'eviction policy of the reusable-block pool: lru, fifo, lfu',
+  }),
+  kvHostCacheBlocks: setting({
+    env: 'NIMSIM_KV_HOST_CACHE_BLOCKS',
+    schema: int(0),
+    default: '0',
+    help: 'host (CPU) KV tier in blocks; GPU evictions land there (0 = off)',
+  }),
+  maxNumSeqs: setting({
+    env: 'NIMSIM_MAX_NUM_SEQS',
+    schema: int(1, 100_000),
+    default: '256',
+    help: 'most sequences running at once',
+  }),
+  maxNumBatchedTokens: setting({
+    env: 'NIMSIM_MAX_NUM_BATCHED_TOKENS',
+    schema: int(1),
+    default: '8192',
+    help: 'token budget of one engine step (chunked prefill; vLLM --max-num-batched-tokens)',
+  }),
+  maxWaiting: setting({
+    env: 'NIMSIM_MAX_WAITING',
+    schema: int(0),
+    default: '1024',
+    help: 'bound of the waiting queue; beyond it 429',
+  }),
+  timeScale: setting({
+    env: 'NIMSIM_TIME_SCALE',
+    schema: num(0, 1e6),
+    default: '1',
+    help: '1 = real time; 10 = ten times faster; 0 = no waiting at all',
+  }),
+  jitter: setting({
+    env: 'NIMSIM_JITTER',
+    schema: num(0, 2),
+    help: 'sigma of the lognormal step-time jitter (default 0.03 for serve, 0 for simulate)',
+  }),
+  seed: setting({
+    env: 'NIMSIM_SEED',
+    schema: int(0, 2 ** 32 - 1),
+    default: '0',
+    help: 'seed of every random choice (content, jitter, faults)',
+  }),
+  content: setting({
+    env: 'NIMSIM_CONTENT',
+    schema: oneOf(['generate', 'echo']),
+    default: 'generate',
+    help: 'unscripted replies: generate (seeded prose) or echo (the last user message)',
+  }),
+  meanOutputTokens: setting({
+    env: 'NIMSIM_MEAN_OUTPUT_TOKENS',
+    schema: int(1),
+    default: '150',
+    help: 'median natural reply length in tokens when ignore_eos is off',
+  }),
+  readyDelayMs: setting({
+    env: 'NIMSIM_READY_DELAY_MS',
+    schema: int(0),
+    default: '0',
+    help: 'simulated model load: /v1/health/ready is 503 until it passes',
+  }),
+  apiKey: setting({
+    env: 'NIMSIM_API_KEY',
+    schema: str(),
+    secret: true,
+    help: 'when set, /v1 inference routes need Authorization: Bearer <key>',
+  }),
+  adminToken: setting({
+    env: 'NIMSIM_ADMIN_TOKEN',
+    schema: str(),
+    secret: true,
+    help: 'when set, enables /admin/* behind Authorization: Bearer <token> (404 otherwise)',
+  }),
+  faultRate: setting({
+    env: 'NIMSIM_FAULT_RATE',
+    schema: num(0, 1),
+    default: '0',
+    help: 'fraction 0-1 of inference requests that fail with an injected error',
+  }),
+  rulesFile: setting({
+    env: 'NIMSIM_RULES_FILE',
+    schema: str(),
+    help: 'YAML or JSON of scripted responses',
+  }),
+  apiCompat: setting({
+    env: 'NIMSIM_API_COMPAT',
+    schema: oneOf(['1', '2']).transform(Number),
+    default: '2',
+    help: 'error body shape: 2 = {"error":{...}} (NIM 2.x), 1 = flat {"object":"error",...} (NIM 1.x)',
+  }),
+  maxBodyBytes: setting({
+    env: 'NIMSIM_MAX_BODY_BYTES',
+    schema: int(1024),
+    default: String(16 * 1024 * 1024),
+    help: 'largest request body accepted; larger gets 413',
+  }),
+  logLevel: setting({
+    env: 'NIM_LOG_LEVEL',
+    schema: z
+      .string()
+      .trim()
+      .toUpperCase()
+      .pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'])),
+    default: 'INFO',
+    help: 'DEBUG, INFO, WARNING, ERROR, CRITICAL',
+  }),
+  jsonlLogging: setting({
+    env: 'NIM_JSONL_LOGGING',
+    schema: bool(),
+    default: '0',
+    help: 'log JSON lines instead of text',
+  }),
+} as const;
+
+export type SettingKey = keyof typeof SETTINGS;
+
+/** The flag of a setting: the env name without NIMSIM_/NIM_, kebab-case (CONTRACT.md). */
+export function flagOf(key: SettingKey): string {
+  const def: SettingDef<z.ZodType> = SETTINGS[key];
+  return (
+    def.flag ??
+    def.env
+      .replace(/^NIMSIM_|^NIM_/, '')
+      .toLowerCase()
+      .replace(/_/g, '-')
+  );
+}

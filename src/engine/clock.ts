@@ -1,0 +1,158 @@
+/**
+ * The engine's injected clock. Time is simulated milliseconds. Three kinds share one interface:
+ * - virtual: time moves only when `runUntilIdle`/`advanceTo` is called (`simulate`, unit tests);
+ * - real: simulated time = wall time × time scale (`serve`);
+ * - immediate: like virtual, but advances itself on the event loop (`serve` at time scale 0),
+ *   so every timer fires on the next turn without waiting while timestamps still add up.
+ */
+
+export interface Clock {
+  /** Current simulated time in ms. */
+  now(): number;
+  /** Calls `fn` once the simulated time reaches `atMs` (on a later turn if it is already past). */
+  schedule(atMs: number, fn: () => void): Cancel;
+}
+
+export type Cancel = () => void;
+
+interface Timer {
+  readonly atMs: number;
+  readonly seq: number;
+  fn: (() => void) | undefined;
+}
+
+/** A binary min-heap of timers ordered by time, then by insertion (FIFO among equals). */
+class TimerHeap {
+  private readonly items: Timer[] = [];
+  get size(): number {
+    return this.items.length;
+  }
+  peek(): Timer | undefined {
+    return this.items[0];
+  }
+  push(t: Timer): void {
+    const a = this.items;
+    a.push(t);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!less(a[i]!, a[p]!)) break;
+      [a[i], a[p]] = [a[p]!, a[i]!];
+      i = p;
+    }
+  }
+  pop(): Timer | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && less(a[l]!, a[m]!)) m = l;
+        if (r < a.length && less(a[r]!, a[m]!)) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+const less = (a: Timer, b: Timer) => a.atMs < b.atMs || (a.atMs === b.atMs && a.seq < b.seq);
+
+export interface VirtualClock extends Clock {
+  /** Fire timers in time order until none is left (or `limitMs` is reached); returns the final time. */
+  runUntilIdle(limitMs?: number): number;
+  /** Fire every timer due up to `atMs`, then set the time to `atMs`. */
+  advanceTo(atMs: number): void;
+  /** Fire the earliest timer, moving the time to it; false when none is pending. */
+  fireNext(): boolean;
+  readonly pendingTimers: number;
+}
+
+export function createVirtualClock(startMs = 0): VirtualClock {
+  let nowMs = startMs;
+  let seq = 0;
+  const heap = new TimerHeap();
+  const fireNext = (): boolean => {
+    const t = heap.pop();
+    if (!t) return false;
+    if (t.atMs > nowMs) nowMs = t.atMs;
+    const fn = t.fn;
+    t.fn = undefined;
+    fn?.();
+    return true;
+  };
+  return {
+    now: () => nowMs,
+    schedule(atMs, fn) {
+      const t: Timer = { atMs: Math.max(atMs, nowMs), seq: seq++, fn };
+      heap.push(t);
+      return () => {
+        t.fn = undefined;
+      };
+    },
+    runUntilIdle(limitMs = Infinity) {
+      while (heap.size > 0 && heap.peek()!.atMs <= limitMs) fireNext();
+      return nowMs;
+    },
+    advanceTo(atMs) {
+      while (heap.size > 0 && heap.peek()!.atMs <= atMs) fireNext();
+      if (atMs > nowMs) nowMs = atMs;
+    },
+    fireNext,
+    get pendingTimers() {
+      return heap.size;
+    },
+  };
+}
+
+/** Wall-clock time scaled by `timeScale` (> 0): at 10, one simulated second takes 100 ms. */
+export function createRealClock(timeScale: number): Clock {
+  if (!(timeScale > 0)) throw new RangeError('createRealClock needs a time scale > 0');
+  const origin = performance.now();
+  const now = () => (performance.now() - origin) * timeScale;
+  return {
+    now,
+    schedule(atMs, fn) {
+      const delayMs = (atMs - now()) / timeScale;
+      if (delayMs < 1) {
+        // Node's timers have 1 ms resolution; a sub-ms wait is better served on the next turn.
+        const h = setImmediate(fn);
+        return () => clearImmediate(h);
+      }
+      const h = setTimeout(fn, delayMs);
+      return () => clearTimeout(h);
+    },
+  };
+}
+
+/** Time scale 0: simulated time advances timer by timer, one event-loop turn each, with no waiting. */
+export function createImmediateClock(): Clock {
+  const inner = createVirtualClock(0);
+  let pumping = false;
+  const pump = () => {
+    pumping = false;
+    // One timer per turn, so I/O (new requests, writes to clients) interleaves with engine steps.
+    inner.fireNext();
+    if (inner.pendingTimers > 0) ensurePump();
+  };
+  const ensurePump = () => {
+    if (pumping) return;
+    pumping = true;
+    setImmediate(pump);
+  };
+  return {
+    now: () => inner.now(),
+    schedule(atMs, fn) {
+      const cancel = inner.schedule(atMs, fn);
+      ensurePump();
+      return cancel;
+    },
+  };
+}

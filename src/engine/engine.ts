@@ -1,0 +1,242 @@
+/**
+ * The engine: a discrete-event continuous-batching simulator. One step at a time on the injected
+ * clock: the scheduler plans the step, the performance model says how long it takes, one timer
+ * fires at its end and every sequence in it gets its token. Steps follow the ideal timeline (the
+ * next starts where the previous one should have ended), so event-loop jitter never accumulates;
+ * how late the real clock fires is measured as lag.
+ */
+import type { Clock, Cancel } from './clock.js';
+import { EngineError } from './errors.js';
+import type { KvCacheManager } from './kv-cache/kv-cache-manager.js';
+import type { PerfModel, StepWork } from './perf-model.js';
+import { Scheduler, type StepPlan } from './scheduler.js';
+import { Sequence, type EventListener } from './sequence.js';
+import type { EngineRequest, EngineStats, FinishReason, RequestTimings, RequestUsage } from './types.js';
+
+export interface FinishedRequest {
+  readonly request: EngineRequest;
+  readonly reason: FinishReason;
+  readonly usage: RequestUsage;
+  readonly timings: RequestTimings;
+  readonly preemptions: number;
+}
+
+export interface StepRecord {
+  readonly startMs: number;
+  readonly durationMs: number;
+  readonly work: StepWork;
+  /** Real time the step ended after its ideal end, in simulated ms (0 on a virtual clock). */
+  readonly lagMs: number;
+  readonly preemptions: number;
+}
+
+/** Receives engine events for metrics; the engine never calls a metrics library itself. */
+export interface EngineObserver {
+  onStep?(step: StepRecord): void;
+  /**
+   * A token was delivered: `sinceLastMs` is the time since the previous token (inter-token latency),
+   * or since arrival for the first one (time to first token).
+   */
+  onToken?(request: EngineRequest, sinceLastMs: number, first: boolean): void;
+  onFinished?(done: FinishedRequest): void;
+}
+
+export interface EngineOptions {
+  readonly clock: Clock;
+  readonly perf: PerfModel;
+  readonly kv: KvCacheManager;
+  readonly maxNumSeqs: number;
+  readonly maxNumBatchedTokens: number;
+  /** Bound of the waiting queue; a submit beyond it is refused with `queue_full`. */
+  readonly maxWaiting: number;
+  /** Multiplies each step's duration (mean 1); `() => 1` for none. */
+  readonly jitter: () => number;
+  readonly observer?: EngineObserver;
+}
+
+export interface Engine {
+  /**
+   * Queues a request. `listener` receives its events synchronously, ending with `finished`.
+   * Throws EngineError `queue_full` or `draining`. Aborting `signal` frees its slot and blocks at once.
+   */
+  submit(req: EngineRequest, listener: EventListener, signal?: AbortSignal): void;
+  stats(): EngineStats;
+  /** Stops admitting; resolves when running and waiting requests are done, aborting the rest after `timeoutMs` (wall). */
+  drain(timeoutMs: number): Promise<void>;
+  readonly kv: KvCacheManager;
+}
+
+export function createEngine(opts: EngineOptions): Engine {
+  const { clock, perf, kv, observer } = opts;
+  const scheduler = new Scheduler(kv, opts);
+  let nextSeqId = 1;
+  let stepTimer: Cancel | undefined;
+  let stepping = false;
+  let lastEndMs = 0;
+  let lastLagMs = 0;
+  let steps = 0;
+  let draining = false;
+  const drainWaiters: (() => void)[] = [];
+
+  const finish = (seq: Sequence, reason: FinishReason, atMs: number) => {
+    if (seq.status === 'finished') return;
+    scheduler.remove(seq);
+    const done: FinishedRequest = {
+      request: seq.request,
+      reason,
+      usage: {
+        promptTokens: seq.numPromptTokens,
+        completionTokens: seq.numGenerated,
+        cachedTokens: seq.cachedTokens,
+      },
+      timings: {
+        arrivalMs: seq.arrivalMs,
+        scheduledMs: seq.scheduledMs ?? atMs,
+        firstTokenMs: seq.firstTokenMs ?? atMs,
+        finishedMs: atMs,
+      },
+      preemptions: seq.preemptions,
+    };
+    seq.listener({ type: 'finished', ...done });
+    observer?.onFinished?.(done);
+  };
+
+  const wake = () => {
+    if (stepping) return;
+    stepping = true;
+    // Start on a later turn so requests submitted together share the first step.
+    stepTimer = clock.schedule(Math.max(clock.now(), lastEndMs), () =>
+      runStep(Math.max(clock.now(), lastEndMs)),
+    );
+  };
+
+  const runStep = (startMs: number) => {
+    let plan = scheduler.schedule();
+    // A step that only preempted admits nothing; with nothing left running, plan once more.
+    if (!plan && scheduler.waiting.length > 0 && scheduler.numRunning === 0) plan = scheduler.schedule();
+    if (!plan) {
+      stepping = false;
+      stepTimer = undefined;
+      if (scheduler.waiting.length > 0 && scheduler.numRunning === 0) {
+        // Nothing runs and the head still cannot be admitted: it can never fit in the cache.
+        failUnfittable(scheduler.waiting[0]!, startMs);
+        wake();
+      }
+      notifyDrained();
+      return;
+    }
+    for (const seq of plan.admitted) {
+      if (seq.scheduledMs === undefined) {
+        seq.scheduledMs = startMs;
+        seq.listener({ type: 'scheduled', atMs: startMs, cachedTokens: seq.cachedTokens });
+      }
+    }
+    const durationMs = perf.stepMs(plan.work) * opts.jitter();
+    const endMs = startMs + durationMs;
+    stepTimer = clock.schedule(endMs, () => completeStep(plan, startMs, endMs));
+  };
+
+  const completeStep = (plan: StepPlan, startMs: number, endMs: number) => {
+    steps++;
+    lastEndMs = endMs;
+    lastLagMs = Math.max(0, clock.now() - endMs);
+    for (const { seq, numNewTokens } of plan.scheduled) {
+      if (seq.status !== 'running') continue; // aborted during the step
+      seq.numComputed += numNewTokens;
+      kv.markComputed(seq.seqId, seq.tokenIds, seq.numComputed);
+      if (seq.numUncomputed > 0) continue; // more prefill chunks to go
+      if (seq.planDone) {
+        finish(seq, seq.finishReason(), endMs);
+        continue;
+      }
+      const id = seq.sampleNext();
+      const first = seq.firstTokenMs === undefined;
+      observer?.onToken?.(seq.request, endMs - (first ? seq.arrivalMs : seq.lastTokenMs), first);
+      seq.firstTokenMs ??= endMs;
+      seq.lastTokenMs = endMs;
+      seq.listener({ type: 'tokens', ids: [id], atMs: endMs });
+      if (seq.planDone) finish(seq, seq.finishReason(), endMs);
+    }
+    observer?.onStep?.({
+      startMs,
+      durationMs: endMs - startMs,
+      work: plan.work,
+      lagMs: lastLagMs,
+      preemptions: plan.preempted.length,
+    });
+    runStep(endMs);
+  };
+
+  const failUnfittable = (seq: Sequence, atMs: number) => {
+    const err = new EngineError(
+      'kv_capacity',
+      `The request needs ${seq.tokenIds.length} tokens of KV cache, more than the whole cache holds (${kv.gpuBlocksTotal * kv.blockSize} tokens).`,
+    );
+    seq.listener({ type: 'failed', error: err });
+    finish(seq, 'abort', atMs);
+  };
+
+  const notifyDrained = () => {
+    if (!draining || scheduler.waiting.length > 0 || scheduler.numRunning > 0) return;
+    for (const w of drainWaiters.splice(0)) w();
+  };
+
+  return {
+    kv,
+    submit(req, listener, signal) {
+      if (draining) throw new EngineError('draining', 'The server is shutting down.');
+      if (scheduler.waiting.length >= opts.maxWaiting) {
+        throw new EngineError(
+          'queue_full',
+          `The waiting queue is full (${opts.maxWaiting} requests). Retry later.`,
+          1,
+        );
+      }
+      if (signal?.aborted) return;
+      let seqListener = listener;
+      if (signal) {
+        const onAbort = () => {
+          finish(seq, 'abort', clock.now());
+          notifyDrained();
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        seqListener = (ev) => {
+          if (ev.type === 'finished') signal.removeEventListener('abort', onAbort);
+          listener(ev);
+        };
+      }
+      const seq = new Sequence(nextSeqId++, req, clock.now(), seqListener);
+      scheduler.waiting.push(seq);
+      wake();
+    },
+    stats() {
+      const kvStats = kv.stats();
+      return {
+        running: scheduler.numRunning,
+        waiting: scheduler.waiting.length,
+        maxNumSeqs: opts.maxNumSeqs,
+        kvBlocksTotal: kvStats.gpu.total,
+        kvBlocksInUse: kvStats.gpu.inUse,
+        kvUsage: kv.usage(),
+        stepLagMs: lastLagMs,
+        steps,
+      };
+    },
+    drain(timeoutMs) {
+      draining = true;
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          for (const seq of [...scheduler.waiting, ...scheduler.running]) finish(seq, 'abort', clock.now());
+          stepTimer?.();
+          stepping = false;
+          resolve();
+        }, timeoutMs);
+        drainWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        notifyDrained();
+      });
+    },
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * The engine's refusals, declared in one place. They carry data, never HTTP: the API edge maps
+ * each kind to a status and body (api/errors.ts).
+ */
+export type EngineErrorKind =
+  /** The waiting queue is at NIMSIM_MAX_WAITING. */
+  | 'queue_full'
+  /** The engine is draining for shutdown and admits nothing new. */
+  | 'draining'
+  /** The request can never fit: its tokens exceed the whole KV cache. */
+  | 'kv_capacity';
+
+export class EngineError extends Error {
+  override readonly name = 'EngineError';
+  constructor(
+    readonly kind: EngineErrorKind,
+    message: string,
+    /** For queue_full: a suggested wait before retrying, in seconds. */
+    readonly retryAfterS?: number,
+  ) {
+    super(message);
+  }
+}

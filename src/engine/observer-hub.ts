@@ -1,0 +1,31 @@
+/**
+ * Fans engine events out to observers added after the engine exists (metrics need the engine's
+ * stats to be built, and the engine needs its observer at creation).
+ */
+import type { EngineObserver } from './engine.js';
+
+export interface ObserverHub extends EngineObserver {
+  add(observer: EngineObserver): void;
+}
+
+export function createObserverHub(): ObserverHub {
+  const steps: NonNullable<EngineObserver['onStep']>[] = [];
+  const tokens: NonNullable<EngineObserver['onToken']>[] = [];
+  const finished: NonNullable<EngineObserver['onFinished']>[] = [];
+  return {
+    add(o) {
+      if (o.onStep) steps.push(o.onStep.bind(o));
+      if (o.onToken) tokens.push(o.onToken.bind(o));
+      if (o.onFinished) finished.push(o.onFinished.bind(o));
+    },
+    onStep(s) {
+      for (const f of steps) f(s);
+    },
+    onToken(r, ms, first) {
+      for (const f of tokens) f(r, ms, first);
+    },
+    onFinished(d) {
+      for (const f of finished) f(d);
+    },
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * vLLM v1's scheduling policy for one step, on our own data structures: running sequences first
+ * (one decode token each, or the next chunk of an unfinished prefill), then waiting sequences in
+ * FCFS order while the token budget, the running-set bound and the KV cache allow. A running
+ * sequence that cannot get a block preempts the newest running sequence (recompute: its blocks
+ * are freed and it goes back to the front of the waiting queue), as vLLM's FCFS policy does.
+ */
+import type { KvCacheManager } from './kv-cache/kv-cache-manager.js';
+import type { PrefillChunk, StepWork } from './perf-model.js';
+import type { Sequence } from './sequence.js';
+
+export interface SchedulerLimits {
+  readonly maxNumSeqs: number;
+  /** Token budget of one step (vLLM max_num_batched_tokens). */
+  readonly maxNumBatchedTokens: number;
+}
+
+/** One sequence's share of a step. */
+export interface ScheduledSeq {
+  readonly seq: Sequence;
+  readonly numNewTokens: number;
+}
+
+export interface StepPlan {
+  readonly scheduled: readonly ScheduledSeq[];
+  readonly work: StepWork;
+  /** Sequences admitted from the waiting queue this step (first admission or after preemption). */
+  readonly admitted: readonly Sequence[];
+  /** Sequences preempted this step. */
+  readonly preempted: readonly Sequence[];
+}
+
+export class Scheduler {
+  readonly waiting: Sequence[] = [];
+  running: Sequence[] = [];
+
+  constructor(
+    private readonly kv: KvCacheManager,
+    private readonly limits: SchedulerLimits,
+  ) {}
+
+  /** Plans the next step; null when there is nothing to run. */
+  schedule(): StepPlan | null {
+    this.compactRunning();
+    let budget = this.limits.maxNumBatchedTokens;
+    const scheduled: ScheduledSeq[] = [];
+    const preempted: Sequence[] = [];
+    const admitted: Sequence[] = [];
+
+    // 1. Running sequences, oldest first.
+    for (let i = 0; i < this.running.length && budget > 0; i++) {
+      const seq = this.running[i]!;
+      const numNew = Math.min(seq.numUncomputed, budget);
+      let ok = this.kv.grow(seq.seqId, seq.numComputed + numNew);
+      while (!ok) {
+        const victim = this.running[this.running.length - 1]!;
+        this.preempt(victim);
+        preempted.push(victim);
+        if (victim === seq) break;
+        ok = this.kv.grow(seq.seqId, seq.numComputed + numNew);
+      }
+      if (!ok) break;
+      scheduled.push({ seq, numNewTokens: numNew });
+      budget -= numNew;
+    }
+
+    // 2. Waiting sequences, FCFS; none after a preemption (vLLM: the cache is under pressure).
+    let hostLoadTokens = 0;
+    while (
+      preempted.length === 0 &&
+      budget > 0 &&
+      this.waiting.length > 0 &&
+      this.running.length < this.limits.maxNumSeqs
+    ) {
+      const seq = this.waiting[0]!;
+      const match = this.kv.peekPrefix(seq.tokenIds, seq.request.cacheSalt);
+      const cached = match.gpuTokens + match.hostTokens;
+      const numNew = Math.min(seq.tokenIds.length - cached, budget);
+      const res = this.kv.admit(seq.seqId, seq.tokenIds, cached + numNew, seq.request.cacheSalt);
+      if (!res) break; // head-of-line: FCFS waits for blocks
+      this.waiting.shift();
+      seq.status = 'running';
+      seq.numComputed = res.cachedTokens;
+      seq.cachedTokens = res.cachedTokens;
+      hostLoadTokens += res.hostTokens;
+      this.running.push(seq);
+      admitted.push(seq);
+      const take = Math.min(seq.tokenIds.length - res.cachedTokens, budget);
+      scheduled.push({ seq, numNewTokens: take });
+      budget -= take;
+    }
+
+    if (scheduled.length === 0) return null;
+    return { scheduled, work: describeWork(scheduled, hostLoadTokens), admitted, preempted };
+  }
+
+  /** Frees a running sequence's blocks and puts it back at the front of the waiting queue. */
+  private preempt(seq: Sequence): void {
+    this.running.pop();
+    this.kv.free(seq.seqId);
+    seq.numComputed = 0;
+    seq.status = 'waiting';
+    seq.preemptions++;
+    this.waiting.unshift(seq);
+  }
+
+  /**
+   * Takes a sequence out (finished, aborted): frees its blocks at once. A running sequence stays
+   * in the array, marked finished, until the next compaction, so finishing many is O(n) per step.
+   */
+  remove(seq: Sequence): void {
+    if (seq.status === 'waiting') {
+      const i = this.waiting.indexOf(seq);
+      if (i >= 0) this.waiting.splice(i, 1);
+    } else if (seq.status === 'running') {
+      this.kv.free(seq.seqId);
+    }
+    seq.status = 'finished';
+  }
+
+  /** Running sequences that are still running (finished ones may await compaction). */
+  get numRunning(): number {
+    this.compactRunning();
+    return this.running.length;
+  }
+
+  private compactRunning(): void {
+    if (this.running.some((s) => s.status !== 'running')) {
+      this.running = this.running.filter((s) => s.status === 'running');
+    }
+  }
+}
+
+function describeWork(scheduled: readonly ScheduledSeq[], hostLoadTokens: number): StepWork {
+  let decodeSeqs = 0;
+  let decodeContextTokens = 0;
+  const prefillChunks: PrefillChunk[] = [];
+  for (const { seq, numNewTokens } of scheduled) {
+    if (numNewTokens === 1 && seq.numGenerated > 0 && seq.numUncomputed === 1) {
+      decodeSeqs++;
+      decodeContextTokens += seq.numComputed;
+    } else {
+      prefillChunks.push({ tokens: numNewTokens, contextTokens: seq.numComputed });
+    }
+  }
+  return { decodeSeqs, decodeContextTokens, prefillChunks, hostLoadTokens };
+}

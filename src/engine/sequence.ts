@@ -1,0 +1,57 @@
+/**
+ * One request's life inside the engine, in vLLM's terms: its token list (prompt, then generated
+ * tokens as they appear), how many of them have KV computed, and where it is in the queues.
+ */
+import type { EngineEvent, EngineRequest, FinishReason } from './types.js';
+
+export type SequenceStatus = 'waiting' | 'running' | 'finished';
+
+export type EventListener = (event: EngineEvent) => void;
+
+export class Sequence {
+  status: SequenceStatus = 'waiting';
+  /** Prompt followed by the tokens generated so far. */
+  readonly tokenIds: number[];
+  readonly numPromptTokens: number;
+  numGenerated = 0;
+  /** Tokens whose KV is in the cache: 0 until admitted, reset to 0 by preemption. */
+  numComputed = 0;
+  /** Prompt tokens found in the prefix cache at the latest admission. */
+  cachedTokens = 0;
+  preemptions = 0;
+  scheduledMs: number | undefined;
+  firstTokenMs: number | undefined;
+  lastTokenMs = 0;
+
+  constructor(
+    /** Numeric id, also the KV cache's sequence id. */
+    readonly seqId: number,
+    readonly request: EngineRequest,
+    readonly arrivalMs: number,
+    readonly listener: EventListener,
+  ) {
+    this.tokenIds = request.promptTokenIds.slice();
+    this.numPromptTokens = request.promptTokenIds.length;
+  }
+
+  /** Tokens known but not yet computed: the prompt (or its rest) when prefilling, 1 when decoding. */
+  get numUncomputed(): number {
+    return this.tokenIds.length - this.numComputed;
+  }
+
+  get planDone(): boolean {
+    return this.numGenerated >= this.request.outputTokenIds.length;
+  }
+
+  /** Appends the next planned token and returns it. */
+  sampleNext(): number {
+    const id = this.request.outputTokenIds[this.numGenerated]!;
+    this.numGenerated++;
+    this.tokenIds.push(id);
+    return id;
+  }
+
+  finishReason(): FinishReason {
+    return this.request.finishReason;
+  }
+}
