@@ -1,0 +1,260 @@
+/**
+ * The Llama 3.1 Instruct chat template, rendered exactly as vLLM renders it through Hugging Face's
+ * `apply_chat_template`, so prompt token counts equal the real model's.
+ *
+ * Source: the `chat_template` of meta-llama/Llama-3.1-8B-Instruct's tokenizer_config.json (same
+ * text as in vLLM's `examples/tool_chat_template_llama3.1_json.jinja` apart from that file's default
+ * system prompt and its `{"output": …}` wrapping of tool results). Behaviour copied from it:
+ * - `<|begin_of_text|>`, then always a system turn: `Cutting Knowledge Date: December 2023\n`,
+ *   `Today Date: 26 Jul 2024\n\n`, then the first message's content if its role is `system`;
+ * - every other turn is `<|start_header_id|>{role}<|end_header_id|>\n\n{content|trim}<|eot_id|>`;
+ * - with tools, the system turn starts with `Environment: ipython\n`, and the tools (each
+ *   `tojson(indent=4)`) go into the first user message with the template's instructions;
+ * - an assistant tool call is `{"name": "…", "parameters": {…}}` (one call per message only);
+ * - a `tool` (or `ipython`) message becomes role `ipython` with its content `tojson`ed (Jinja counts
+ *   strings as iterable, so a plain string result arrives quoted).
+ * Other model families use this template too: their own templates are not implemented.
+ */
+import type { Tokenizer } from './tokenizer.js';
+
+export interface ChatTextPart {
+  readonly type: 'text';
+  readonly text: string;
+}
+
+export interface ChatToolCall {
+  readonly id?: string | undefined;
+  readonly type?: string | undefined;
+  readonly function: {
+    readonly name: string;
+    /** A JSON string as on the OpenAI wire (parsed before rendering, as vLLM does), or an object. */
+    readonly arguments: string | Readonly<Record<string, unknown>>;
+  };
+}
+
+export interface ChatMessage {
+  readonly role: string;
+  /** Text, or parts of which the `text` ones are joined with `\n` (vLLM's "string" content format). */
+  readonly content?: string | readonly (ChatTextPart | { readonly type: string })[] | null | undefined;
+  readonly tool_calls?: readonly ChatToolCall[] | null | undefined;
+  readonly tool_call_id?: string | undefined;
+  readonly name?: string | undefined;
+}
+
+export interface ChatTemplateOptions {
+  /** Append the assistant header so the model answers next (the chat endpoint always does). */
+  readonly addGenerationPrompt: boolean;
+  /** Wire `tools` (`{type, function: {name, description, parameters}}`); `undefined` = no tools. */
+  readonly tools?: readonly unknown[] | undefined;
+  /** The template's `date_string`; default `26 Jul 2024` as in the model's template. */
+  readonly date?: string | undefined;
+}
+
+/** The template refused the conversation (the API answers 400 with this message, as vLLM does). */
+export class ChatTemplateError extends Error {
+  override readonly name = 'ChatTemplateError';
+}
+
+/** The prompt text, special tokens written out; for `/v1/chat/completions/render`-like debugging. */
+export function renderChatTemplate(messages: readonly ChatMessage[], opts: ChatTemplateOptions): string {
+  return buildSegments(messages, opts)
+    .map((segment) => (typeof segment === 'string' ? segment : segment.special))
+    .join('');
+}
+
+/**
+ * The prompt token ids. Equal to `tokenizer.encode(renderChatTemplate(…))`, but each message's
+ * content is encoded on its own (through the tokenizer's cache) where the split cannot change the
+ * tokens, so resending a long history costs little.
+ */
+export function applyChatTemplate(
+  tokenizer: Tokenizer,
+  messages: readonly ChatMessage[],
+  opts: ChatTemplateOptions,
+): number[] {
+  const ids: number[] = [];
+  let pending = '';
+  const flush = (): void => {
+    if (pending !== '') ids.push(...tokenizer.encode(pending));
+    pending = '';
+  };
+  for (const segment of buildSegments(messages, opts)) {
+    if (typeof segment !== 'string') {
+      flush();
+      ids.push(...tokenizer.encode(segment.special));
+    } else if (pending !== '' && /[\r\n]$/.test(pending) && /^\S/.test(segment)) {
+      // A newline run always closes a pre-token and a non-space character opens one, so encoding
+      // the two sides separately gives the same ids as encoding them together.
+      flush();
+      pending = segment;
+    } else {
+      pending += segment;
+    }
+  }
+  flush();
+  return ids;
+}
+
+/** A completions (non-chat) prompt: BOS then the text, as vLLM tokenizes it for Llama 3. */
+export function encodeCompletionPrompt(tokenizer: Tokenizer, prompt: string): number[] {
+  const ids = tokenizer.encode(prompt);
+  return tokenizer.bosTokenId === undefined ? ids : [tokenizer.bosTokenId, ...ids];
+}
+
+type Segment = string | { readonly special: string };
+
+const BOS = { special: '<|begin_of_text|>' };
+const START_HEADER = { special: '<|start_header_id|>' };
+const END_HEADER = { special: '<|end_header_id|>' };
+const EOT = { special: '<|eot_id|>' };
+const DEFAULT_DATE = '26 Jul 2024';
+const TOOL_FORMAT =
+  'Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}.' +
+  'Do not use variables.\n\n';
+
+function buildSegments(messages: readonly ChatMessage[], opts: ChatTemplateOptions): Segment[] {
+  const out: Segment[] = [BOS];
+  const header = (role: string): void => {
+    out.push(START_HEADER, role, END_HEADER, '\n\n');
+  };
+  let rest = messages;
+  let systemMessage = '';
+  if (rest[0]?.role === 'system') {
+    systemMessage = pythonStrip(contentText(rest[0].content));
+    rest = rest.slice(1);
+  }
+  const tools = opts.tools ?? undefined;
+
+  header('system');
+  if (tools !== undefined) out.push('Environment: ipython\n');
+  out.push(`Cutting Knowledge Date: December 2023\nToday Date: ${opts.date ?? DEFAULT_DATE}\n\n`);
+  out.push(systemMessage, EOT);
+
+  if (tools !== undefined) {
+    // tools_in_user_message defaults to true: the first remaining message carries the tools,
+    // whatever its role.
+    const first = rest[0];
+    if (first === undefined) {
+      throw new ChatTemplateError(
+        "Cannot put tools in the first user message when there's no first user message!",
+      );
+    }
+    rest = rest.slice(1);
+    header('user');
+    out.push(
+      'Given the following functions, please respond with a JSON for a function call ' +
+        'with its proper arguments that best answers the given prompt.\n\n' +
+        TOOL_FORMAT,
+    );
+    for (const tool of tools) out.push(pythonJson(toolForTemplate(tool), 4) + '\n\n');
+    out.push(pythonStrip(contentText(first.content)), EOT);
+  }
+
+  for (const message of rest) {
+    const toolCalls = message.tool_calls ?? [];
+    if (toolCalls.length > 0) {
+      const call = toolCalls[0];
+      if (toolCalls.length !== 1 || call === undefined) {
+        throw new ChatTemplateError('This model only supports single tool-calls at once!');
+      }
+      header('assistant');
+      const args = pythonJson(parseArguments(call.function.arguments));
+      out.push(`{"name": "${call.function.name}", "parameters": ${args}}`, EOT);
+    } else if (message.role === 'tool' || message.role === 'ipython') {
+      header('ipython');
+      out.push(pythonJson(contentText(message.content)), EOT);
+    } else {
+      header(message.role);
+      out.push(pythonStrip(contentText(message.content)), EOT);
+    }
+  }
+  if (opts.addGenerationPrompt) header('assistant');
+  return out;
+}
+
+function contentText(content: ChatMessage['content']): string {
+  if (content === undefined || content === null) return '';
+  if (typeof content === 'string') return content;
+  const texts: string[] = [];
+  for (const part of content) if (part.type === 'text' && 'text' in part) texts.push(part.text);
+  return texts.join('\n');
+}
+
+/** vLLM parses the wire's JSON string before rendering; text that is not JSON stays a string. */
+function parseArguments(args: ChatToolCall['function']['arguments']): unknown {
+  if (typeof args !== 'string') return args;
+  try {
+    return JSON.parse(args) as unknown;
+  } catch {
+    return args;
+  }
+}
+
+/**
+ * vLLM hands the template `tool.model_dump()`: `type` and `function` first, the function's
+ * `name`, `description` and `parameters` always present (null when missing), extra keys after.
+ */
+function toolForTemplate(tool: unknown): unknown {
+  if (!isRecord(tool) || !isRecord(tool.function)) return tool;
+  const { type, function: fn, ...extraTop } = tool;
+  const { name, description, parameters, ...extraFn } = fn;
+  return {
+    type: type ?? 'function',
+    function: { name, description: description ?? null, parameters: parameters ?? null, ...extraFn },
+    ...extraTop,
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Python's `str.strip()` (Jinja's `trim`): its whitespace set differs from JS `trim` at the edges. */
+function pythonStrip(text: string): string {
+  return text.replace(PY_SPACE_START, '').replace(PY_SPACE_END, '');
+}
+const PY_SPACE =
+  '\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const PY_SPACE_START = new RegExp(`^[${PY_SPACE}]+`);
+const PY_SPACE_END = new RegExp(`[${PY_SPACE}]+$`);
+
+/**
+ * Python's `json.dumps(value, ensure_ascii=False, indent=indent)`, which is what the template's
+ * `tojson` runs: `", "` and `": "` separators without indent, `","` plus newlines with it, and
+ * Python's float spelling. Objects keep JS key order (integer-like keys first, unlike Python).
+ */
+function pythonJson(value: unknown, indent?: number, level = 0): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'number') return pythonNumber(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value !== 'object') return JSON.stringify(String(value));
+  const entries: string[] = [];
+  const isArray = Array.isArray(value);
+  if (isArray) {
+    for (const item of value as unknown[]) entries.push(pythonJson(item, indent, level + 1));
+  } else {
+    for (const [key, item] of Object.entries(value)) {
+      if (item !== undefined) entries.push(`${JSON.stringify(key)}: ${pythonJson(item, indent, level + 1)}`);
+    }
+  }
+  const [open, close] = isArray ? ['[', ']'] : ['{', '}'];
+  if (entries.length === 0) return open + close;
+  if (indent === undefined) return open + entries.join(', ') + close;
+  const inner = '\n' + ' '.repeat(indent * (level + 1));
+  return open + inner + entries.join(',' + inner) + '\n' + ' '.repeat(indent * level) + close;
+}
+
+/** Python `repr` of a JSON number: integers plainly, floats with `.0` or a two-digit exponent. */
+function pythonNumber(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (!Number.isFinite(value)) return value > 0 ? 'Infinity' : '-Infinity';
+  if (Number.isInteger(value) && Math.abs(value) < 1e16) return String(value);
+  const [mantissa = '', exponentText = '0'] = value.toExponential().split('e');
+  const exponent = Number(exponentText);
+  if (exponent < -4 || exponent >= 16) {
+    return `${mantissa}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
+  }
+  const fixed = String(value);
+  return fixed.includes('.') ? fixed : `${fixed}.0`;
+}

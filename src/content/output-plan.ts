@@ -1,0 +1,269 @@
+/**
+ * Decides which tokens a request will generate, before it enters the engine: the whole output
+ * token list, its text and the finish reason, following vLLM's stopping rules. Also the incremental
+ * detokenizer that turns ids into streamable text.
+ */
+import { createProseGenerator, type ProseGenerator } from './prose.js';
+import { createRandom, hashSeed } from './random.js';
+import type { Tokenizer } from './tokenizer.js';
+
+export interface PlanOutputOptions {
+  readonly tokenizer: Tokenizer;
+  /** Already mixed from the server seed and the request; the same seed gives the same plan. */
+  readonly seed: number;
+  /** Most tokens to generate (`max_tokens`), EOS included. */
+  readonly maxTokens: number;
+  /** No EOS, stop string or stop token before this many tokens (`min_tokens`). */
+  readonly minTokens?: number | undefined;
+  /** Generate exactly `maxTokens` tokens; finish reason `length`. */
+  readonly ignoreEos?: boolean | undefined;
+  readonly stop?: readonly string[] | undefined;
+  readonly stopTokenIds?: readonly number[] | undefined;
+  readonly includeStopStrInOutput?: boolean | undefined;
+  /** `generate` (default): seeded prose. `echo`: repeat `echoTokenIds`, then end. */
+  readonly mode?: 'generate' | 'echo' | undefined;
+  /** The last user message's ids, for echo mode. */
+  readonly echoTokenIds?: readonly number[] | undefined;
+  /** Median of the natural answer length in tokens (default 150). */
+  readonly meanOutputTokens?: number | undefined;
+}
+
+export interface OutputPlan {
+  /** The tokens to emit, EOS or the stopping token included (they count as completion tokens). */
+  readonly tokenIds: number[];
+  /** Text per token, same length as `tokenIds`; some are '' (held back or special). Joined = `text`. */
+  readonly pieces: string[];
+  readonly text: string;
+  readonly finishReason: 'stop' | 'length';
+  /** vLLM's `stop_reason`: the matched stop string or stop token id; undefined for EOS and length. */
+  readonly stopReason?: string | number | undefined;
+}
+
+const DEFAULT_MEAN_OUTPUT_TOKENS = 150;
+/** Spread of natural answer lengths: about half of them fall within ×0.67–×1.5 of the median. */
+const LENGTH_SIGMA = 0.6;
+/**
+ * An answer ends at the first sentence end after its drawn length; starting the search this many
+ * tokens early keeps the median length at `meanOutputTokens` (measured over 400 seeds).
+ */
+const SENTENCE_FINISH_TOKENS = 14;
+
+/** Prose generators are memoised per tokenizer: their unit caches are what make planning fast. */
+const proseGenerators = new WeakMap<Tokenizer, ProseGenerator>();
+
+/** Plans one output. Pure: a function of its options only. */
+export function planOutput(opts: PlanOutputOptions): OutputPlan {
+  const { tokenizer } = opts;
+  const maxTokens = Math.max(0, Math.floor(opts.maxTokens));
+  const minTokens = Math.min(maxTokens, Math.max(0, Math.floor(opts.minTokens ?? 0)));
+  const ignoreEos = opts.ignoreEos === true;
+  const echo = opts.mode === 'echo' ? (opts.echoTokenIds ?? []) : undefined;
+
+  const median = opts.meanOutputTokens ?? DEFAULT_MEAN_OUTPUT_TOKENS;
+  const drawn = Math.round(
+    createRandom(hashSeed(opts.seed, 'length')).lognormal(Math.log(median), LENGTH_SIGMA),
+  );
+  const naturalTokens = Math.max(
+    minTokens,
+    echo === undefined ? Math.max(1, drawn - SENTENCE_FINISH_TOKENS) : echo.length,
+  );
+
+  const ids: number[] = (echo ?? []).slice(0, maxTokens);
+  let natural = !ignoreEos && ids.length >= naturalTokens;
+  if (!natural && ids.length < maxTokens) {
+    let prose = proseGenerators.get(tokenizer);
+    if (prose === undefined) {
+      prose = createProseGenerator(tokenizer);
+      proseGenerators.set(tokenizer, prose);
+    }
+    const stream = prose.stream(hashSeed(opts.seed, 'prose'), { leadingSpace: ids.length > 0 });
+    while (ids.length < maxTokens) {
+      const endSoon = !ignoreEos && ids.length >= naturalTokens;
+      const unit = stream.next({ maxTokens: maxTokens - ids.length, endSoon });
+      for (const id of unit.ids) ids.push(id);
+      if (endSoon && unit.endsSentence) {
+        natural = true;
+        break;
+      }
+    }
+  }
+  const eos = tokenizer.eosTokenIds[0];
+  if (natural && ids.length < maxTokens && eos !== undefined) ids.push(eos);
+  return applyStopping(ids, opts, minTokens, maxTokens, ignoreEos);
+}
+
+/**
+ * Walks the planned ids as vLLM's stop checker does after each token: nothing before `minTokens`;
+ * then EOS, stop token ids, stop strings (first in list order, searched in the new text plus the
+ * stop string's length before it), and finally `maxTokens`.
+ */
+function applyStopping(
+  ids: readonly number[],
+  opts: PlanOutputOptions,
+  minTokens: number,
+  maxTokens: number,
+  ignoreEos: boolean,
+): OutputPlan {
+  const { tokenizer } = opts;
+  const stops = (opts.stop ?? []).filter((stop) => stop.length > 0);
+  const stopTokenIds = new Set(opts.stopTokenIds ?? []);
+  const eosIds = new Set(tokenizer.eosTokenIds);
+  const include = opts.includeStopStrInOutput === true;
+  const longestStop = stops.reduce((longest, stop) => Math.max(longest, stop.length), 0);
+  const detokenizer = createDetokenizer(tokenizer);
+
+  let text = '';
+  let tail = '';
+  const textEnds: number[] = [];
+  let finishReason: 'stop' | 'length' = 'length';
+  let stopReason: string | number | undefined;
+  let count = 0;
+  for (const id of ids) {
+    count++;
+    let piece = detokenizer.push(id);
+    const last = count >= ids.length || count >= maxTokens;
+    if (last) piece += detokenizer.flush();
+    const before = text.length;
+    text += piece;
+    textEnds.push(text.length);
+    if (count >= minTokens) {
+      if (!ignoreEos && eosIds.has(id)) {
+        finishReason = 'stop';
+        break;
+      }
+      if (stopTokenIds.has(id)) {
+        finishReason = 'stop';
+        stopReason = id;
+        if (!include) text = text.slice(0, before);
+        break;
+      }
+      if (piece !== '' && stops.length > 0) {
+        const window = tail + piece;
+        const match = findStop(stops, window, piece.length);
+        if (match !== undefined) {
+          const at = before - tail.length + match.index;
+          const end = include ? at + match.stop.length : at;
+          text = text.slice(0, end);
+          finishReason = 'stop';
+          stopReason = match.stop;
+          break;
+        }
+      }
+    }
+    if (last) break;
+    if (longestStop > 0) tail = (tail + piece).slice(-longestStop);
+  }
+  const tokenIds = ids.slice(0, count);
+  return {
+    tokenIds,
+    pieces: splitPieces(text, textEnds, longestStop, include),
+    text,
+    finishReason,
+    stopReason,
+  };
+}
+
+function findStop(
+  stops: readonly string[],
+  window: string,
+  newChars: number,
+): { stop: string; index: number } | undefined {
+  for (const stop of stops) {
+    const index = window.indexOf(stop, Math.max(0, window.length - newChars - stop.length));
+    if (index !== -1) return { stop, index };
+  }
+  return undefined;
+}
+
+/**
+ * Per-token text as vLLM streams it: with stop strings (not included in the output), the last
+ * `longest stop - 1` characters are held back so a half-matched stop string is never sent; the
+ * final token releases what remains.
+ */
+function splitPieces(
+  text: string,
+  textEnds: readonly number[],
+  longestStop: number,
+  include: boolean,
+): string[] {
+  const holdBack = longestStop > 0 && !include ? longestStop - 1 : 0;
+  const pieces: string[] = [];
+  let emitted = 0;
+  textEnds.forEach((end, index) => {
+    const upTo = index === textEnds.length - 1 ? text.length : Math.min(text.length, end - holdBack);
+    if (upTo > emitted) {
+      pieces.push(text.slice(emitted, upTo));
+      emitted = upTo;
+    } else {
+      pieces.push('');
+    }
+  });
+  return pieces;
+}
+
+/** Turns token ids into text incrementally, as a stream of deltas. */
+export interface Detokenizer {
+  /** New text completed by `id`: '' for special tokens and while a UTF-8 character is incomplete. */
+  push(id: number): string;
+  /** Whatever is held back, with U+FFFD for an incomplete character; call at the end. */
+  flush(): string;
+}
+
+/** Text of tokens that decode to whole characters on their own, memoised per tokenizer. */
+const wholeTokenTexts = new WeakMap<Tokenizer, (string | null)[]>();
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const lenientUtf8 = new TextDecoder('utf-8');
+
+export function createDetokenizer(tokenizer: Tokenizer): Detokenizer {
+  let texts = wholeTokenTexts.get(tokenizer);
+  if (texts === undefined) {
+    texts = [];
+    wholeTokenTexts.set(tokenizer, texts);
+  }
+  const memo = texts;
+  let pending: number[] = [];
+
+  const wholeText = (id: number): string | null => {
+    let text = memo[id];
+    if (text === undefined) {
+      try {
+        text = strictUtf8.decode(new Uint8Array(tokenizer.tokenBytes(id)));
+      } catch {
+        text = null;
+      }
+      memo[id] = text;
+    }
+    return text;
+  };
+
+  return {
+    push(id) {
+      if (tokenizer.isSpecialToken(id)) return '';
+      if (pending.length === 0) {
+        const text = wholeText(id);
+        if (text !== null) return text;
+      }
+      const bytes = pending.concat(tokenizer.tokenBytes(id));
+      const complete = completeLength(bytes);
+      pending = bytes.slice(complete);
+      return complete === 0 ? '' : lenientUtf8.decode(new Uint8Array(bytes.slice(0, complete)));
+    },
+    flush() {
+      const rest = pending;
+      pending = [];
+      return rest.length === 0 ? '' : lenientUtf8.decode(new Uint8Array(rest));
+    },
+  };
+}
+
+/** Length of the longest prefix of `bytes` that does not end inside a multi-byte character. */
+function completeLength(bytes: readonly number[]): number {
+  const length = bytes.length;
+  for (let back = 1; back <= Math.min(4, length); back++) {
+    const byte = bytes[length - back] ?? 0;
+    if ((byte & 0xc0) === 0x80) continue;
+    const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return needed > back ? length - back : length;
+  }
+  return length;
+}
