@@ -1,0 +1,127 @@
+/**
+ * The GPU tier's blocks (vLLM `BlockPool`): ref counts, the free list of blocks holding nothing
+ * reusable, the key → block map of cached blocks, and the eviction pool of cached blocks no
+ * sequence uses. Every block is in exactly one state:
+ *
+ * - free: ref count 0, no key, on the free list;
+ * - reusable: ref count 0, has a key, in the eviction policy's pool;
+ * - in use: ref count > 0 (with or without a key), never evicted.
+ *
+ * Per-block state is typed arrays (12 bytes per block) plus one Map entry per cached block.
+ * Every operation is O(1) (O(log n) for heap-based policies).
+ */
+import { NO_HASH } from './block-hash.js';
+import type { EvictionPolicy } from './eviction-policy.js';
+
+export interface BlockPool {
+  readonly numBlocks: number;
+  /** Blocks on the free list. */
+  numFree(): number;
+  /** Cached blocks with ref count 0 (evictable). */
+  numReusable(): number;
+  /** Blocks with a key, in use or not. */
+  numCached(): number;
+  /** Cached blocks evicted so far to make room. */
+  readonly evictions: number;
+  /** The cached block with key `hash`, or -1. */
+  lookup(hash: number): number;
+  refCount(blockId: number): number;
+  /** The block's key, or NO_HASH. */
+  blockHash(blockId: number): number;
+  /** Pins a cached block for one more sequence (a prefix hit); takes it out of the eviction pool. */
+  touch(blockId: number): void;
+  /**
+   * Takes a block for a sequence (ref count 1): the free list first, else the policy's victim,
+   * whose key is forgotten and handed to `onEvict`. The caller checks availability first; throws
+   * when there is no block.
+   */
+  allocate(): number;
+  /** Gives an in-use block the key `hash`; false (nothing changed) when another block has it. */
+  cache(blockId: number, hash: number): boolean;
+  /** One sequence stops using the block; at ref count 0 it becomes reusable (keyed) or free. */
+  release(blockId: number): void;
+  /** Frees every reusable block (their keys are forgotten, not handed to `onEvict`); returns how many. */
+  dropReusable(): number;
+}
+
+export interface BlockPoolOptions {
+  numBlocks: number;
+  policy: EvictionPolicy;
+  /** Called with the key of each evicted block (the host tier stores it). */
+  onEvict?: (hash: number) => void;
+}
+
+/** A pool of `numBlocks` GPU blocks, all free. Free blocks are handed out lowest id first. */
+export function createBlockPool(opts: BlockPoolOptions): BlockPool {
+  const { numBlocks, policy, onEvict } = opts;
+  const refCounts = new Int32Array(numBlocks);
+  const hashes = new Float64Array(numBlocks).fill(NO_HASH);
+  const freeStack = new Int32Array(numBlocks);
+  for (let i = 0; i < numBlocks; i++) freeStack[i] = numBlocks - 1 - i;
+  let freeTop = numBlocks;
+  const byHash = new Map<number, number>();
+  let evictions = 0;
+
+  function uncache(blockId: number): number {
+    const hash = hashes[blockId]!;
+    byHash.delete(hash);
+    hashes[blockId] = NO_HASH;
+    return hash;
+  }
+
+  return {
+    numBlocks,
+    numFree: () => freeTop,
+    numReusable: () => policy.size,
+    numCached: () => byHash.size,
+    get evictions() {
+      return evictions;
+    },
+    lookup(hash) {
+      return byHash.get(hash) ?? -1;
+    },
+    refCount: (blockId) => refCounts[blockId]!,
+    blockHash: (blockId) => hashes[blockId]!,
+    touch(blockId) {
+      if (refCounts[blockId]!++ === 0) policy.remove(blockId);
+      policy.recordHit(blockId);
+    },
+    allocate() {
+      let blockId: number;
+      if (freeTop > 0) {
+        blockId = freeStack[--freeTop]!;
+      } else {
+        blockId = policy.popVictim();
+        if (blockId < 0) throw new Error('KV cache: no free or evictable block (check availability first)');
+        evictions++;
+        const hash = uncache(blockId);
+        onEvict?.(hash);
+      }
+      refCounts[blockId] = 1;
+      return blockId;
+    },
+    cache(blockId, hash) {
+      if (byHash.has(hash)) return false;
+      byHash.set(hash, blockId);
+      hashes[blockId] = hash;
+      policy.recordCached(blockId);
+      return true;
+    },
+    release(blockId) {
+      const left = --refCounts[blockId]!;
+      if (left > 0) return;
+      if (left < 0) throw new Error(`KV cache: block ${blockId} released more often than taken`);
+      if (hashes[blockId] !== NO_HASH) policy.add(blockId);
+      else freeStack[freeTop++] = blockId;
+    },
+    dropReusable() {
+      let dropped = 0;
+      for (let blockId = policy.popVictim(); blockId >= 0; blockId = policy.popVictim()) {
+        uncache(blockId);
+        freeStack[freeTop++] = blockId;
+        dropped++;
+      }
+      return dropped;
+    },
+  };
+}

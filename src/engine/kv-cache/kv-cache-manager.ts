@@ -1,0 +1,297 @@
+/**
+ * The block-level prefix KV cache, called by the scheduler the way vLLM v1's scheduler calls its
+ * KVCacheManager: admission looks up the cached prefix and allocates slots, decoding grows the
+ * allocation, computed tokens make full blocks shareable, and finish/abort/preemption frees.
+ *
+ * Blocks hold `blockSize` tokens. A full block's key chains its parent's key and its token ids
+ * (the first block's parent mixes the model and `cache_salt`), so only a block whose whole
+ * prefix matches can hit. Generated tokens join the cache as their blocks fill, so turn n+1 of a
+ * conversation reuses turn n's prompt and answer. Every call costs O(blocks it touches).
+ */
+import { hashBlockTokens, NO_HASH, prefixSeed } from './block-hash.js';
+import { createBlockPool } from './block-pool.js';
+import type { EvictionPolicyName } from './eviction-policy.js';
+import { createEvictionPolicy } from './eviction-policy.js';
+import { createHostTier } from './host-tier.js';
+import type { SharedPrefix } from './prefix-stats.js';
+import { createPrefixStats } from './prefix-stats.js';
+
+export type { EvictionPolicyName } from './eviction-policy.js';
+export type { SharedPrefix } from './prefix-stats.js';
+
+export interface KvCacheOptions {
+  /** Tokens per block (NIMSIM_KV_BLOCK_SIZE). */
+  blockSize: number;
+  /** GPU tier capacity in blocks. */
+  gpuBlocks: number;
+  /** Host tier capacity in blocks (0 = no host tier). */
+  hostBlocks: number;
+  eviction: EvictionPolicyName;
+  /** NIM_ENABLE_KV_CACHE_REUSE: when false nothing is hashed or matched; blocks still count. */
+  enableReuse: boolean;
+  /** Mixed into the first block's key (the model name). */
+  modelKey: string;
+}
+
+/** A cached prefix: `gpuTokens` on the GPU, then `hostTokens` more in the host tier. */
+export interface PrefixMatch {
+  gpuTokens: number;
+  hostTokens: number;
+}
+
+export interface KvCacheStats {
+  /** In blocks. `inUse` + `reusable` + `free` = `total`; `cached` counts keyed blocks, in use or not. */
+  gpu: { total: number; inUse: number; reusable: number; free: number; cached: number };
+  /** In blocks. */
+  host: { total: number; used: number };
+  /** Prompt tokens looked up by successful admissions (vLLM prefix_cache_queries). */
+  queryTokens: number;
+  /** Of those, tokens found in the cache, GPU and host tiers (vLLM prefix_cache_hits). */
+  hitTokens: number;
+  /** Of the hits, tokens found in the host tier. */
+  hostHitTokens: number;
+  /** GPU blocks evicted to make room (their keys go to the host tier when there is one). */
+  evictions: number;
+  hostEvictions: number;
+}
+
+/** A snapshot of every block, O(total blocks): for tests and debugging only. */
+export interface KvCacheInspection {
+  refCounts: readonly number[];
+  /** Each block's key, or -1. */
+  hashes: readonly number[];
+  /** Block table of each live sequence. */
+  sequences: ReadonlyMap<number, readonly number[]>;
+}
+
+export interface KvCacheManager {
+  readonly blockSize: number;
+  readonly gpuBlocksTotal: number;
+  /**
+   * Longest cached run of full blocks at the start of tokenIds (GPU tier, then host tier
+   * continuing the chain), capped so at least one token is left to compute:
+   * at most floor((len-1)/blockSize) × blockSize tokens. Pure: no pinning, no counters.
+   */
+  peekPrefix(tokenIds: readonly number[], cacheSalt?: string): PrefixMatch;
+  /**
+   * Admits a sequence: pins its cached prefix blocks (host hits are copied into new GPU blocks)
+   * and allocates GPU blocks so it holds max(numTokens, cached) tokens. Returns null and changes
+   * nothing when free + evictable blocks are not enough. On success counts one query of
+   * tokenIds.length tokens and the hit tokens, and returns them: `cachedTokens` is GPU + host
+   * hits, `hostTokens` the host part. Throws if seqId is already admitted.
+   */
+  admit(
+    seqId: number,
+    tokenIds: readonly number[],
+    numTokens: number,
+    cacheSalt?: string,
+  ): { cachedTokens: number; hostTokens: number } | null;
+  /** Grows an admitted sequence to hold numTokens tokens; false (nothing changed) when blocks are short. */
+  grow(seqId: number, numTokens: number): boolean;
+  /**
+   * The sequence has KV for tokenIds[0, numComputed): each newly full block gets its key and
+   * becomes shareable (and reusable after free). tokenIds is the full list, prompt + generated.
+   * A block whose key another block already holds stays private (it is freed, not cached).
+   */
+  markComputed(seqId: number, tokenIds: readonly number[], numComputed: number): void;
+  /**
+   * Releases a sequence (finish, abort, preemption), last block first: keyed blocks left unused
+   * become reusable, so a request's last block is evicted before its first; others become free.
+   * Unknown ids are ignored.
+   */
+  free(seqId: number): void;
+  /** Drops every reusable block in both tiers; blocks in use stay (with their keys). Counters stay. */
+  reset(): void;
+  /** Free + evictable GPU blocks: what admission and growth may take. */
+  availableBlocks(): number;
+  /** Fraction 0–1 of GPU blocks pinned by sequences. */
+  usage(): number;
+  stats(): KvCacheStats;
+  /** The most hit shared prefixes (see prefix-stats.ts), most hits first. */
+  topPrefixes(limit: number): readonly SharedPrefix[];
+  /** O(total blocks): a full snapshot for tests. */
+  inspect(): KvCacheInspection;
+}
+
+interface SeqState {
+  readonly blocks: number[];
+  /** Blocks at the start of `blocks` whose keys are known (cached or private duplicates). */
+  numHashed: number;
+  /** Key of block numHashed-1, or the seed. */
+  lastHash: number;
+}
+
+interface Match {
+  gpu: number[];
+  host: number[];
+  rootHash: number;
+  lastHash: number;
+}
+
+const TOP_PREFIX_CAPACITY = 64;
+
+/** A cache of `gpuBlocks` blocks, all free. Throws on a non-positive block size or capacity. */
+export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
+  const { blockSize, gpuBlocks, enableReuse } = opts;
+  if (!Number.isInteger(blockSize) || blockSize < 1)
+    throw new Error(`KV block size must be ≥ 1, got ${blockSize}`);
+  if (!Number.isInteger(gpuBlocks) || gpuBlocks < 1)
+    throw new Error(`KV GPU blocks must be ≥ 1, got ${gpuBlocks}`);
+  const host = createHostTier(enableReuse ? Math.max(0, opts.hostBlocks) : 0);
+  const policy = createEvictionPolicy(opts.eviction, gpuBlocks);
+  const pool = createBlockPool({
+    numBlocks: gpuBlocks,
+    policy,
+    onEvict: host.capacityBlocks > 0 ? (hash) => host.store(hash) : undefined,
+  });
+  const prefixes = createPrefixStats(TOP_PREFIX_CAPACITY, blockSize);
+  const seqs = new Map<number, SeqState>();
+  const modelSeed = prefixSeed(opts.modelKey);
+  let queryTokens = 0;
+  let hitTokens = 0;
+  let hostHitTokens = 0;
+
+  const seedFor = (salt: string | undefined) => (salt ? prefixSeed(opts.modelKey, salt) : modelSeed);
+  const blocksFor = (numTokens: number) => Math.ceil(numTokens / blockSize);
+
+  function match(tokenIds: readonly number[], salt: string | undefined): Match {
+    const seed = seedFor(salt);
+    const found: Match = { gpu: [], host: [], rootHash: NO_HASH, lastHash: seed };
+    if (!enableReuse) return found;
+    const maxBlocks = Math.floor((tokenIds.length - 1) / blockSize);
+    let parent = seed;
+    for (let i = 0; i < maxBlocks; i++) {
+      const hash = hashBlockTokens(parent, tokenIds, i * blockSize, blockSize);
+      const blockId = pool.lookup(hash);
+      // The host run continues the GPU run; a GPU block after a host block ends the match.
+      if (blockId >= 0 && found.host.length === 0) found.gpu.push(blockId);
+      else if (blockId < 0 && host.has(hash)) found.host.push(hash);
+      else break;
+      if (i === 0) found.rootHash = hash;
+      parent = hash;
+    }
+    found.lastHash = parent;
+    return found;
+  }
+
+  function stateOf(seqId: number): SeqState {
+    const seq = seqs.get(seqId);
+    if (!seq) throw new Error(`KV cache: sequence ${seqId} is not admitted`);
+    return seq;
+  }
+
+  return {
+    blockSize,
+    gpuBlocksTotal: gpuBlocks,
+
+    peekPrefix(tokenIds, cacheSalt) {
+      const m = match(tokenIds, cacheSalt);
+      return { gpuTokens: m.gpu.length * blockSize, hostTokens: m.host.length * blockSize };
+    },
+
+    admit(seqId, tokenIds, numTokens, cacheSalt) {
+      if (seqs.has(seqId)) throw new Error(`KV cache: sequence ${seqId} is already admitted`);
+      const m = match(tokenIds, cacheSalt);
+      const cachedBlocks = m.gpu.length + m.host.length;
+      const newBlocks = Math.max(blocksFor(numTokens), cachedBlocks) - m.gpu.length;
+      // Pinning a reusable hit takes it out of the evictable pool.
+      let reusableHits = 0;
+      for (const blockId of m.gpu) if (pool.refCount(blockId) === 0) reusableHits++;
+      if (newBlocks > pool.numFree() + pool.numReusable() - reusableHits) return null;
+
+      for (const blockId of m.gpu) pool.touch(blockId);
+      for (const hash of m.host) host.touch(hash);
+      const blocks = m.gpu.slice();
+      for (const hash of m.host) {
+        const blockId = pool.allocate();
+        pool.cache(blockId, hash);
+        blocks.push(blockId);
+      }
+      while (blocks.length < m.gpu.length + newBlocks) blocks.push(pool.allocate());
+      seqs.set(seqId, { blocks, numHashed: cachedBlocks, lastHash: m.lastHash });
+
+      const cachedTokens = cachedBlocks * blockSize;
+      const hostTokens = m.host.length * blockSize;
+      queryTokens += tokenIds.length;
+      hitTokens += cachedTokens;
+      hostHitTokens += hostTokens;
+      if (cachedBlocks > 0) prefixes.record(m.rootHash, cachedBlocks, tokenIds);
+      return { cachedTokens, hostTokens };
+    },
+
+    grow(seqId, numTokens) {
+      const seq = stateOf(seqId);
+      const needed = blocksFor(numTokens) - seq.blocks.length;
+      if (needed <= 0) return true;
+      if (needed > pool.numFree() + pool.numReusable()) return false;
+      for (let i = 0; i < needed; i++) seq.blocks.push(pool.allocate());
+      return true;
+    },
+
+    markComputed(seqId, tokenIds, numComputed) {
+      const seq = stateOf(seqId);
+      if (!enableReuse) return;
+      const fullBlocks = Math.min(
+        Math.floor(Math.min(numComputed, tokenIds.length) / blockSize),
+        seq.blocks.length,
+      );
+      for (let i = seq.numHashed; i < fullBlocks; i++) {
+        const hash = hashBlockTokens(seq.lastHash, tokenIds, i * blockSize, blockSize);
+        pool.cache(seq.blocks[i]!, hash);
+        seq.lastHash = hash;
+      }
+      if (fullBlocks > seq.numHashed) seq.numHashed = fullBlocks;
+    },
+
+    free(seqId) {
+      const seq = seqs.get(seqId);
+      if (!seq) return;
+      seqs.delete(seqId);
+      for (let i = seq.blocks.length - 1; i >= 0; i--) pool.release(seq.blocks[i]!);
+    },
+
+    reset() {
+      pool.dropReusable();
+      host.clear();
+      prefixes.clear();
+    },
+
+    availableBlocks: () => pool.numFree() + pool.numReusable(),
+
+    usage: () => (gpuBlocks - pool.numFree() - pool.numReusable()) / gpuBlocks,
+
+    stats() {
+      const free = pool.numFree();
+      const reusable = pool.numReusable();
+      return {
+        gpu: {
+          total: gpuBlocks,
+          inUse: gpuBlocks - free - reusable,
+          reusable,
+          free,
+          cached: pool.numCached(),
+        },
+        host: { total: host.capacityBlocks, used: host.size },
+        queryTokens,
+        hitTokens,
+        hostHitTokens,
+        evictions: pool.evictions,
+        hostEvictions: host.evictions,
+      };
+    },
+
+    topPrefixes: (limit) => prefixes.top(limit),
+
+    inspect() {
+      const refCounts: number[] = [];
+      const hashes: number[] = [];
+      for (let i = 0; i < gpuBlocks; i++) {
+        refCounts.push(pool.refCount(i));
+        hashes.push(pool.blockHash(i));
+      }
+      const sequences = new Map<number, readonly number[]>();
+      for (const [seqId, seq] of seqs) sequences.set(seqId, seq.blocks.slice());
+      return { refCounts, hashes, sequences };
+    },
+  };
+}

@@ -1,0 +1,177 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createEvictionPolicy } from '../../src/engine/kv-cache/eviction-policy.js';
+import { createIndexedHeap } from '../../src/engine/kv-cache/indexed-heap.js';
+import type { EvictionPolicyName } from '../../src/engine/kv-cache/kv-cache-manager.js';
+import { createKvCacheManager } from '../../src/engine/kv-cache/kv-cache-manager.js';
+
+/** Block size 2: a 3-token prompt caches exactly one block keyed by its first two tokens. */
+function makeCache(eviction: EvictionPolicyName, gpuBlocks: number) {
+  return createKvCacheManager({
+    blockSize: 2,
+    gpuBlocks,
+    hostBlocks: 0,
+    eviction,
+    enableReuse: true,
+    modelKey: 'm',
+  });
+}
+
+type Cache = ReturnType<typeof makeCache>;
+let nextSeqId = 1;
+
+/** Caches the one-block prefix [t, t] in one pinned block. */
+function cacheBlock(kv: Cache, t: number): number {
+  const seqId = nextSeqId++;
+  kv.admit(seqId, [t, t, 0], 2);
+  kv.markComputed(seqId, [t, t, 0], 2);
+  return seqId;
+}
+
+/** Which of the one-block prefixes [t, t] are still cached. */
+function cachedOf(kv: Cache, ts: number[]): number[] {
+  return ts.filter((t) => kv.peekPrefix([t, t, 0]).gpuTokens === 2);
+}
+
+/** Pins `n` fresh blocks, forcing evictions once the free list is empty. */
+function pinFresh(kv: Cache, n: number): void {
+  kv.admit(
+    nextSeqId++,
+    Array.from({ length: 2 * n }, () => 999),
+    2 * n,
+  );
+}
+
+describe('LRU eviction', () => {
+  it('evicts exactly the least recently released reusable block', () => {
+    const kv = makeCache('lru', 4);
+    const a = cacheBlock(kv, 1);
+    const b = cacheBlock(kv, 2);
+    kv.free(b);
+    kv.free(a);
+    const c = cacheBlock(kv, 3);
+    kv.free(c);
+    // Reusable in release order: [2,2], [1,1], [3,3]; one block is free.
+    pinFresh(kv, 2);
+    expect(cachedOf(kv, [1, 2, 3])).toEqual([1, 3]);
+    expect(kv.stats().evictions).toBe(1);
+  });
+
+  it('treats a prefix hit as a use: the hit block moves to the most recent end', () => {
+    const kv = makeCache('lru', 3);
+    kv.free(cacheBlock(kv, 1));
+    kv.free(cacheBlock(kv, 2));
+    kv.free(cacheBlock(kv, 3));
+    // Hit [1,1] again and release it: now [2,2] is the least recently used.
+    const again = nextSeqId++;
+    expect(kv.admit(again, [1, 1, 0], 2)).toEqual({ cachedTokens: 2, hostTokens: 0 });
+    kv.free(again);
+    pinFresh(kv, 1);
+    expect(cachedOf(kv, [1, 2, 3])).toEqual([1, 3]);
+  });
+
+  it("evicts a request's last block before its first", () => {
+    const kv = makeCache('lru', 3);
+    const seqId = nextSeqId++;
+    const tokens = [1, 1, 2, 2, 3, 3, 0];
+    kv.admit(seqId, tokens, 6);
+    kv.markComputed(seqId, tokens, 6);
+    kv.free(seqId);
+    pinFresh(kv, 1);
+    expect(kv.peekPrefix(tokens)).toEqual({ gpuTokens: 4, hostTokens: 0 });
+    pinFresh(kv, 1);
+    expect(kv.peekPrefix(tokens)).toEqual({ gpuTokens: 2, hostTokens: 0 });
+  });
+});
+
+describe('FIFO eviction', () => {
+  it('evicts the block cached first even when it was reused and released last', () => {
+    const kv = makeCache('fifo', 3);
+    kv.free(cacheBlock(kv, 1));
+    kv.free(cacheBlock(kv, 2));
+    kv.free(cacheBlock(kv, 3));
+    const again = nextSeqId++;
+    kv.admit(again, [1, 1, 0], 2);
+    kv.free(again);
+    pinFresh(kv, 1);
+    expect(cachedOf(kv, [1, 2, 3])).toEqual([2, 3]);
+    pinFresh(kv, 1);
+    expect(cachedOf(kv, [1, 2, 3])).toEqual([3]);
+  });
+});
+
+describe('LFU eviction', () => {
+  it('evicts the least used block and breaks ties by release order', () => {
+    const kv = makeCache('lfu', 3);
+    kv.free(cacheBlock(kv, 1));
+    kv.free(cacheBlock(kv, 2));
+    kv.free(cacheBlock(kv, 3));
+    for (let i = 0; i < 2; i++) {
+      const again = nextSeqId++;
+      kv.admit(again, [1, 1, 0], 2);
+      kv.free(again);
+    }
+    // Counts: [1,1] 3 uses, [2,2] 1, [3,3] 1 (released after [2,2]).
+    pinFresh(kv, 1);
+    expect(cachedOf(kv, [1, 2, 3])).toEqual([1, 3]);
+    pinFresh(kv, 1);
+    expect(cachedOf(kv, [1, 2, 3])).toEqual([1]);
+  });
+
+  it('ages out a block that was popular long ago (dynamic aging)', () => {
+    const policy = createEvictionPolicy('lfu', 4);
+    for (const id of [0, 1, 2, 3]) policy.recordCached(id);
+    policy.recordHit(0);
+    policy.recordHit(0); // block 0: count 3
+    policy.add(0); // priority 0 + 3
+    policy.add(1); // priority 0 + 1
+    expect(policy.popVictim()).toBe(1); // age becomes 1
+    policy.add(2); // 1 + 1
+    expect(policy.popVictim()).toBe(2); // age 2
+    policy.add(3); // 2 + 1 = 3: ties with block 0, which was released earlier
+    expect(policy.popVictim()).toBe(0);
+    expect(policy.popVictim()).toBe(3);
+    expect(policy.popVictim()).toBe(-1);
+  });
+});
+
+describe('eviction policies', () => {
+  it.each(['lru', 'fifo', 'lfu'] as const)(
+    '%s removes a pinned block from the pool and never returns it',
+    (name) => {
+      const policy = createEvictionPolicy(name, 8);
+      for (let id = 0; id < 8; id++) {
+        policy.recordCached(id);
+        policy.add(id);
+      }
+      policy.remove(3);
+      policy.remove(3);
+      const victims: number[] = [];
+      for (let v = policy.popVictim(); v >= 0; v = policy.popVictim()) victims.push(v);
+      expect(victims.sort()).toEqual([0, 1, 2, 4, 5, 6, 7]);
+      expect(policy.size).toBe(0);
+    },
+  );
+
+  it('indexed heap pops in priority order after arbitrary removals', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 63 }), { maxLength: 64 }),
+        fc.array(fc.integer({ min: 0, max: 63 }), { maxLength: 20 }),
+        fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 64, maxLength: 64 }),
+        (ids, removals, keys) => {
+          const heap = createIndexedHeap(64, (a, b) => keys[a]! < keys[b]! || (keys[a] === keys[b] && a < b));
+          for (const id of ids) heap.push(id);
+          for (const id of removals) heap.remove(id);
+          const expected = ids
+            .filter((id) => !removals.includes(id))
+            .sort((a, b) => keys[a]! - keys[b]! || a - b);
+          const popped: number[] = [];
+          for (let id = heap.pop(); id >= 0; id = heap.pop()) popped.push(id);
+          expect(popped).toEqual(expected);
+        },
+      ),
+      { numRuns: 300, seed: 7 },
+    );
+  });
+});
