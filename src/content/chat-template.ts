@@ -151,6 +151,8 @@ function buildSegments(messages: readonly ChatMessage[], opts: ChatTemplateOptio
   }
 
   for (const message of rest) {
+    // An empty list counts as no tool calls; the Jinja template would reject it, which only
+    // punishes clients that always send the field.
     const toolCalls = message.tool_calls ?? [];
     if (toolCalls.length > 0) {
       const call = toolCalls[0];
