@@ -142,8 +142,12 @@ export function createEngine(opts: EngineOptions): Engine {
     lastLagMs = Math.max(0, clock.now() - endMs);
     for (const { seq, numNewTokens } of plan.scheduled) {
       if (seq.status !== 'running') continue; // aborted during the step
+      const before = seq.numComputed;
       seq.numComputed += numNewTokens;
-      kv.markComputed(seq.seqId, seq.tokenIds, seq.numComputed);
+      // Only a block that just filled changes the cache; skip the call inside a block.
+      if (Math.floor(seq.numComputed / kv.blockSize) > Math.floor(before / kv.blockSize)) {
+        kv.markComputed(seq.seqId, seq.tokenIds, seq.numComputed);
+      }
       if (seq.numUncomputed > 0) continue; // more prefill chunks to go
       if (seq.planDone) {
         finish(seq, seq.finishReason(), endMs);

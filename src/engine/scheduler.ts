@@ -51,15 +51,18 @@ export class Scheduler {
     for (let i = 0; i < this.running.length && budget > 0; i++) {
       const seq = this.running[i]!;
       const numNew = Math.min(seq.numUncomputed, budget);
-      let ok = this.kv.grow(seq.seqId, seq.numComputed + numNew);
+      const needed = seq.numComputed + numNew;
+      // Most decode steps stay inside the last block: only ask the cache when a new block is needed.
+      let ok = needed <= seq.allocatedTokens || this.kv.grow(seq.seqId, needed);
       while (!ok) {
         const victim = this.running[this.running.length - 1]!;
         this.preempt(victim);
         preempted.push(victim);
         if (victim === seq) break;
-        ok = this.kv.grow(seq.seqId, seq.numComputed + numNew);
+        ok = this.kv.grow(seq.seqId, needed);
       }
       if (!ok) break;
+      if (needed > seq.allocatedTokens) seq.allocatedTokens = this.roundUpToBlock(needed);
       scheduled.push({ seq, numNewTokens: numNew });
       budget -= numNew;
     }
@@ -81,7 +84,8 @@ export class Scheduler {
       this.waiting.shift();
       seq.status = 'running';
       seq.numComputed = res.cachedTokens;
-      seq.cachedTokens = res.cachedTokens;
+      seq.allocatedTokens = this.roundUpToBlock(Math.max(cached + numNew, res.cachedTokens));
+      if (seq.preemptions === 0) seq.cachedTokens = res.cachedTokens;
       hostLoadTokens += res.hostTokens;
       this.running.push(seq);
       admitted.push(seq);
@@ -94,11 +98,17 @@ export class Scheduler {
     return { scheduled, work: describeWork(scheduled, hostLoadTokens), admitted, preempted };
   }
 
+  private roundUpToBlock(tokens: number): number {
+    const bs = this.kv.blockSize;
+    return Math.ceil(tokens / bs) * bs;
+  }
+
   /** Frees a running sequence's blocks and puts it back at the front of the waiting queue. */
   private preempt(seq: Sequence): void {
     this.running.pop();
     this.kv.free(seq.seqId);
     seq.numComputed = 0;
+    seq.allocatedTokens = 0;
     seq.status = 'waiting';
     seq.preemptions++;
     this.waiting.unshift(seq);

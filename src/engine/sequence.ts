@@ -16,7 +16,9 @@ export class Sequence {
   numGenerated = 0;
   /** Tokens whose KV is in the cache: 0 until admitted, reset to 0 by preemption. */
   numComputed = 0;
-  /** Prompt tokens found in the prefix cache at the latest admission. */
+  /** Token slots the KV cache has allocated to the sequence (a multiple of the block size). */
+  allocatedTokens = 0;
+  /** Prompt tokens found in the prefix cache at the first admission (as usage reports them). */
   cachedTokens = 0;
   preemptions = 0;
   scheduledMs: number | undefined;
