@@ -1,0 +1,37 @@
+/**
+ * Bearer-token checks: NIMSIM_API_KEY guards the inference routes (401 AuthenticationError),
+ * NIMSIM_ADMIN_TOKEN guards /admin/* (which does not exist, 404, without it). Comparison is
+ * constant-time over SHA-256 digests so neither the key's content nor its length leaks.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { ApiError } from './errors.js';
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+export function bearerMatches(header: string | undefined, secret: string): boolean {
+  const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
+  if (!m) return false;
+  return timingSafeEqual(digest(m[1]!.trim()), digest(secret));
+}
+
+export function requireApiKey(apiKey: string | undefined): MiddlewareHandler {
+  return async (c, next) => {
+    if (apiKey !== undefined && !bearerMatches(c.req.header('authorization'), apiKey)) {
+      throw new ApiError(401, 'Invalid or missing API key. Send Authorization: Bearer <key>.', null, {
+        'www-authenticate': 'Bearer',
+      });
+    }
+    await next();
+  };
+}
+
+export function requireAdminToken(token: string | undefined): MiddlewareHandler {
+  return async (c, next) => {
+    if (token === undefined) throw new ApiError(404, `Route ${c.req.path} not found.`);
+    if (!bearerMatches(c.req.header('authorization'), token)) {
+      throw new ApiError(401, 'Invalid or missing admin token.', null, { 'www-authenticate': 'Bearer' });
+    }
+    await next();
+  };
+}

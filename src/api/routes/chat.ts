@@ -1,0 +1,184 @@
+/** POST /v1/chat/completions: validate → template → plan → engine → JSON or SSE. */
+import type { Hono } from 'hono';
+import { applyChatTemplate, type ChatMessage } from '../../content/chat-template.js';
+import { ChatCompletionRequestSchema, type ChatCompletionRequest } from '../../protocol/chat.js';
+import { readJson } from '../body.js';
+import { buildChatCompletion, chunkHeader, stopReasonOf } from '../chat-format.js';
+import { toErrorInfo, errorBody } from '../errors.js';
+import { runGeneration, runToCompletion, type FinishedEvent } from '../run-generation.js';
+import type { ServingContext } from '../serving.js';
+import { createSseResponse, type SseWriter } from '../sse.js';
+import {
+  checkModel,
+  newRequestId,
+  planGeneration,
+  resolveMaxTokens,
+  type PlannedGeneration,
+} from '../to-engine.js';
+import { chatLogprob, usageOf } from '../usage.js';
+
+export function toTemplateMessages(req: ChatCompletionRequest): ChatMessage[] {
+  return req.messages.map((m) => ({
+    role: m.role,
+    content:
+      typeof m.content === 'string' || m.content == null
+        ? (m.content ?? '')
+        : m.content.map((p) => ('text' in p && typeof p.text === 'string' ? p.text : '')).join(''),
+    ...(m.name ? { name: m.name } : {}),
+    ...(m.tool_calls ? { tool_calls: m.tool_calls } : {}),
+    ...(m.tool_call_id ? { tool_call_id: m.tool_call_id } : {}),
+  })) as ChatMessage[];
+}
+
+export function planChat(ctx: ServingContext, req: ChatCompletionRequest): PlannedGeneration {
+  checkModel(req.model, ctx.settings);
+  const messages = toTemplateMessages(req);
+  const promptTokenIds = applyChatTemplate(ctx.tokenizer, messages, {
+    addGenerationPrompt: req.add_generation_prompt ?? true,
+    tools: req.tools ?? undefined,
+  });
+  const maxTokens = resolveMaxTokens(
+    promptTokenIds.length,
+    req.max_completion_tokens ?? req.max_tokens,
+    ctx.settings.maxModelLen,
+    'messages',
+  );
+  const lastUser = [...messages].reverse().find((m) => m.role === 'user');
+  return planGeneration(req, {
+    id: newRequestId('chatcmpl'),
+    promptTokenIds,
+    maxTokens,
+    tokenizer: ctx.tokenizer,
+    settings: ctx.settings,
+    echoTokenIds: lastUser ? ctx.tokenizer.encode(String(lastUser.content)) : [],
+  });
+}
+
+export function registerChatRoute(app: Hono, ctx: ServingContext): void {
+  app.post('/v1/chat/completions', async (c) => {
+    const req = await readJson(c, ChatCompletionRequestSchema);
+    const gen = planChat(ctx, req);
+    const created = Math.floor(Date.now() / 1000);
+    const topN = req.logprobs ? (req.top_logprobs ?? 0) : -1;
+    const seedOf = (i: number) => gen.choices[i]!.seed;
+    if (req.stream) return streamChat(ctx, req, gen, created, topN, c.req.raw.signal);
+
+    const { finished, error } = await runToCompletion(ctx.engine, gen, c.req.raw.signal);
+    if (error) throw error;
+    const logprobs =
+      topN >= 0
+        ? (i: number) => {
+            const n = finished[i]?.usage.completionTokens ?? 0;
+            return gen.choices[i]!.plan.tokenIds.slice(0, n).map((id, pos) =>
+              chatLogprob(ctx.tokenizer, seedOf(i), pos, id, topN),
+            );
+          }
+        : undefined;
+    const usage = usageOf(gen.promptTokens, finished, ctx.cachingOn);
+    return c.json(buildChatCompletion(gen, created, finished, usage, logprobs));
+  });
+}
+
+function streamChat(
+  ctx: ServingContext,
+  req: ChatCompletionRequest,
+  gen: PlannedGeneration,
+  created: number,
+  topN: number,
+  clientSignal: AbortSignal,
+): Response {
+  const header = chunkHeader(gen, created);
+  const includeUsage = req.stream_options?.include_usage ?? false;
+  const continuousUsage = includeUsage && (req.stream_options?.continuous_usage_stats ?? false);
+  const finished: (FinishedEvent | undefined)[] = [];
+  const generated = gen.choices.map(() => 0);
+  const usageField = () => {
+    if (!includeUsage) return {};
+    if (!continuousUsage) return { usage: null };
+    const completion = generated.reduce((a, b) => a + b, 0);
+    const prompt = gen.promptTokens;
+    return {
+      usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+    };
+  };
+
+  let sse: SseWriter | undefined;
+  // Submit before the response exists: a refusal (queue full) is still an HTTP status, not in-band.
+  // Engine events arrive on later turns, after the stream below has been set up.
+  const controller = runGeneration(
+    ctx.engine,
+    gen,
+    {
+      onToken(i, pos, id) {
+        generated[i] = pos + 1;
+        const text = gen.choices[i]!.plan.pieces[pos] ?? '';
+        if (text === '' && topN < 0) return;
+        sse?.send({
+          ...header,
+          choices: [
+            {
+              index: i,
+              delta: { content: text },
+              logprobs:
+                topN >= 0
+                  ? { content: [chatLogprob(ctx.tokenizer, gen.choices[i]!.seed, pos, id, topN)] }
+                  : null,
+              finish_reason: null,
+            },
+          ],
+          ...usageField(),
+        });
+      },
+      onFinished(i, ev) {
+        finished[i] = ev;
+        if (ev.reason === 'abort') return;
+        sse?.send({
+          ...header,
+          choices: [
+            {
+              index: i,
+              delta: {},
+              logprobs: null,
+              finish_reason: ev.reason,
+              stop_reason: stopReasonOf(gen, i, ev),
+            },
+          ],
+          ...usageField(),
+        });
+      },
+      onFailed(_i, error) {
+        sse?.send(errorBody(toErrorInfo(error).info, ctx.compat));
+        sse?.close();
+        controller.abort();
+      },
+      onDone() {
+        if (includeUsage && sse && !sse.closed) {
+          sse.send({ ...header, choices: [], usage: usageOf(gen.promptTokens, finished, ctx.cachingOn) });
+        }
+        sse?.close();
+      },
+    },
+    clientSignal,
+  );
+
+  return createSseResponse(
+    (writer) => {
+      sse = writer;
+      for (const choice of gen.choices) {
+        writer.send({
+          ...header,
+          choices: [
+            {
+              index: choice.index,
+              delta: { role: 'assistant', content: '' },
+              logprobs: null,
+              finish_reason: null,
+            },
+          ],
+          ...usageField(),
+        });
+      }
+    },
+    () => controller.abort(),
+  );
+}

@@ -1,0 +1,214 @@
+/** POST /v1/completions: the legacy text-completion route, single or batched prompts. */
+import type { Hono } from 'hono';
+import { tokenLogprob } from '../../content/logprobs.js';
+import { CompletionRequestSchema, type CompletionRequest } from '../../protocol/completions.js';
+import { readJson } from '../body.js';
+import { choiceText, stopReasonOf } from '../chat-format.js';
+import { ApiError, errorBody, toErrorInfo } from '../errors.js';
+import { runGeneration, runToCompletion, type FinishedEvent } from '../run-generation.js';
+import type { ServingContext } from '../serving.js';
+import { createSseResponse, type SseWriter } from '../sse.js';
+import {
+  checkModel,
+  newRequestId,
+  planGeneration,
+  resolveMaxTokens,
+  type PlannedChoice,
+  type PlannedGeneration,
+} from '../to-engine.js';
+import { usageOf } from '../usage.js';
+
+/** OpenAI's and vLLM's default for completions (chat defaults to the rest of the context). */
+const COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
+
+function promptsOf(ctx: ServingContext, req: CompletionRequest): number[][] {
+  const p = req.prompt;
+  const bos = ctx.tokenizer.bosTokenId;
+  // vLLM tokenizes text prompts with special tokens: Llama 3 gets <|begin_of_text|> first.
+  const encode = (text: string) => (bos === undefined ? [] : [bos]).concat(ctx.tokenizer.encode(text));
+  if (typeof p === 'string') return [encode(p)];
+  if (p.every((x) => typeof x === 'string')) return (p as string[]).map(encode);
+  if (p.every((x) => typeof x === 'number')) return [p as number[]];
+  return p as number[][];
+}
+
+function planCompletion(ctx: ServingContext, req: CompletionRequest): PlannedGeneration {
+  checkModel(req.model, ctx.settings);
+  const id = newRequestId('cmpl');
+  const prompts = promptsOf(ctx, req);
+  const choices: PlannedChoice[] = [];
+  let promptTokens = 0;
+  for (const promptTokenIds of prompts) {
+    for (const t of promptTokenIds) {
+      if (t >= ctx.tokenizer.vocabSize) {
+        throw new ApiError(
+          400,
+          `Token id ${t} is out of vocabulary (size ${ctx.tokenizer.vocabSize}).`,
+          'prompt',
+        );
+      }
+    }
+    const maxTokens = resolveMaxTokens(
+      promptTokenIds.length,
+      req.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS,
+      ctx.settings.maxModelLen,
+      'prompt',
+    );
+    const gen = planGeneration(req, {
+      id,
+      promptTokenIds,
+      maxTokens,
+      tokenizer: ctx.tokenizer,
+      settings: ctx.settings,
+      echoTokenIds: promptTokenIds,
+    });
+    const offset = choices.length;
+    for (const c of gen.choices) {
+      const index = offset + c.index;
+      choices.push({ ...c, index, request: { ...c.request, id: `${id}-${index}` } });
+    }
+    promptTokens += promptTokenIds.length;
+  }
+  return { id, model: req.model, promptTokenIds: prompts[0]!, promptTokens, choices };
+}
+
+/** Completions logprobs: tokens, token_logprobs, top_logprobs (token → logprob) and text_offset. */
+function completionLogprobs(
+  ctx: ServingContext,
+  choice: PlannedChoice,
+  n: number,
+  topN: number,
+  startOffset = 0,
+) {
+  const tokens: string[] = [];
+  const tokenLogprobs: number[] = [];
+  const top: Record<string, number>[] = [];
+  const offsets: number[] = [];
+  let offset = startOffset;
+  choice.plan.tokenIds.slice(0, n).forEach((id, pos) => {
+    const lp = tokenLogprob(choice.seed, pos, id, Math.max(topN, 1));
+    const text = ctx.tokenizer.decode([id]);
+    tokens.push(text);
+    tokenLogprobs.push(lp.logprob);
+    top.push(Object.fromEntries(lp.top.slice(0, topN).map((t) => [ctx.tokenizer.decode([t.id]), t.logprob])));
+    offsets.push(offset);
+    offset += (choice.plan.pieces[pos] ?? '').length;
+  });
+  return { tokens, token_logprobs: tokenLogprobs, top_logprobs: top, text_offset: offsets };
+}
+
+export function registerCompletionsRoute(app: Hono, ctx: ServingContext): void {
+  app.post('/v1/completions', async (c) => {
+    const req = await readJson(c, CompletionRequestSchema);
+    const gen = planCompletion(ctx, req);
+    const created = Math.floor(Date.now() / 1000);
+    const topN = req.logprobs ?? -1;
+    const echoText = (choice: PlannedChoice) =>
+      req.echo
+        ? ctx.tokenizer.decode(choice.request.promptTokenIds.filter((t) => t !== ctx.tokenizer.bosTokenId))
+        : '';
+    if (req.stream) return streamCompletion(ctx, req, gen, created, topN, echoText, c.req.raw.signal);
+
+    const { finished, error } = await runToCompletion(ctx.engine, gen, c.req.raw.signal);
+    if (error) throw error;
+    return c.json({
+      id: gen.id,
+      object: 'text_completion',
+      created,
+      model: gen.model,
+      choices: gen.choices.map((choice) => {
+        const done = finished[choice.index];
+        const n = done?.usage.completionTokens ?? 0;
+        const prefix = echoText(choice);
+        return {
+          index: choice.index,
+          text: prefix + choiceText(gen, choice.index, n),
+          logprobs: topN >= 0 ? completionLogprobs(ctx, choice, n, topN, prefix.length) : null,
+          finish_reason: done?.reason ?? 'abort',
+          stop_reason: stopReasonOf(gen, choice.index, done),
+          prompt_logprobs: null,
+        };
+      }),
+      usage: usageOf(gen.promptTokens, finished, ctx.cachingOn),
+      service_tier: null,
+      system_fingerprint: null,
+      kv_transfer_params: null,
+    });
+  });
+}
+
+function streamCompletion(
+  ctx: ServingContext,
+  req: CompletionRequest,
+  gen: PlannedGeneration,
+  created: number,
+  topN: number,
+  echoText: (choice: PlannedChoice) => string,
+  clientSignal: AbortSignal,
+): Response {
+  const header = { id: gen.id, object: 'text_completion' as const, created, model: gen.model };
+  const includeUsage = req.stream_options?.include_usage ?? false;
+  const usageNull = includeUsage ? { usage: null } : {};
+  const finished: (FinishedEvent | undefined)[] = [];
+  const echoed = new Set<number>();
+  let sse: SseWriter | undefined;
+  const send = (index: number, text: string, extra: Record<string, unknown>) => {
+    const choice = gen.choices[index]!;
+    const prefix = req.echo && !echoed.has(index) ? (echoed.add(index), echoText(choice)) : '';
+    sse?.send({
+      ...header,
+      choices: [
+        { index, text: prefix + text, logprobs: null, finish_reason: null, stop_reason: null, ...extra },
+      ],
+      ...usageNull,
+    });
+  };
+  const controller = runGeneration(
+    ctx.engine,
+    gen,
+    {
+      onToken(i, pos, id) {
+        const text = gen.choices[i]!.plan.pieces[pos] ?? '';
+        if (text === '' && topN < 0) return;
+        const lp = topN >= 0 ? tokenLogprob(gen.choices[i]!.seed, pos, id, Math.max(topN, 1)) : undefined;
+        send(i, text, {
+          logprobs: lp
+            ? {
+                tokens: [ctx.tokenizer.decode([id])],
+                token_logprobs: [lp.logprob],
+                top_logprobs: [
+                  Object.fromEntries(
+                    lp.top.slice(0, topN).map((t) => [ctx.tokenizer.decode([t.id]), t.logprob]),
+                  ),
+                ],
+                text_offset: [0],
+              }
+            : null,
+        });
+      },
+      onFinished(i, ev) {
+        finished[i] = ev;
+        if (ev.reason !== 'abort')
+          send(i, '', { finish_reason: ev.reason, stop_reason: stopReasonOf(gen, i, ev) });
+      },
+      onFailed(_i, error) {
+        sse?.send(errorBody(toErrorInfo(error).info, ctx.compat));
+        sse?.close();
+        controller.abort();
+      },
+      onDone() {
+        if (includeUsage && sse && !sse.closed) {
+          sse.send({ ...header, choices: [], usage: usageOf(gen.promptTokens, finished, ctx.cachingOn) });
+        }
+        sse?.close();
+      },
+    },
+    clientSignal,
+  );
+  return createSseResponse(
+    (writer) => {
+      sse = writer;
+    },
+    () => controller.abort(),
+  );
+}

@@ -1,0 +1,114 @@
+/**
+ * GET /openapi.json, generated from the same zod schemas that validate requests (zod's own JSON
+ * Schema export), and GET /docs, the Swagger UI page FastAPI serves in a NIM (nim-api.md §1a).
+ */
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import { ChatCompletionRequestSchema } from '../../protocol/chat.js';
+import { CompletionRequestSchema } from '../../protocol/completions.js';
+import { OPENAPI_VERSION } from './meta.js';
+import { DetokenizeRequestSchema, TokenizeRequestSchema } from './tokenize.js';
+
+const jsonSchema = (schema: z.ZodType) => {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+  return rest;
+};
+
+function buildSpec(release: string) {
+  const post = (summary: string, ref: string, stream: boolean) => ({
+    post: {
+      summary,
+      requestBody: {
+        required: true,
+        content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } },
+      },
+      responses: {
+        '200': {
+          description: 'Successful Response',
+          content: {
+            'application/json': { schema: { type: 'object' } },
+            ...(stream ? { 'text/event-stream': { schema: { type: 'string' } } } : {}),
+          },
+        },
+        '400': {
+          description: 'Bad request',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } },
+        },
+      },
+    },
+  });
+  const get = (summary: string) => ({
+    get: {
+      summary,
+      responses: {
+        '200': {
+          description: 'Successful Response',
+          content: { 'application/json': { schema: { type: 'object' } } },
+        },
+      },
+    },
+  });
+  return {
+    openapi: OPENAPI_VERSION,
+    info: { title: 'NVIDIA NIM for LLMs (nimsim)', version: release },
+    paths: {
+      '/v1/chat/completions': post('Create chat completion', 'ChatCompletionRequest', true),
+      '/v1/completions': post('Create completion', 'CompletionRequest', true),
+      '/tokenize': post('Tokenize', 'TokenizeRequest', false),
+      '/detokenize': post('Detokenize', 'DetokenizeRequest', false),
+      '/v1/models': get('List models'),
+      '/v1/health/live': get('Liveness'),
+      '/v1/health/ready': get('Readiness'),
+      '/v1/metadata': get('Metadata'),
+      '/v1/version': get('Version'),
+      '/v1/metrics': {
+        get: {
+          summary: 'Prometheus metrics',
+          responses: {
+            '200': {
+              description: 'Prometheus text',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+          },
+        },
+      },
+    },
+    components: {
+      schemas: {
+        ChatCompletionRequest: jsonSchema(ChatCompletionRequestSchema),
+        CompletionRequest: jsonSchema(CompletionRequestSchema),
+        TokenizeRequest: jsonSchema(TokenizeRequestSchema),
+        DetokenizeRequest: jsonSchema(DetokenizeRequestSchema),
+        ErrorResponse: {
+          type: 'object',
+          properties: {
+            error: {
+              type: 'object',
+              properties: {
+                message: { type: 'string' },
+                type: { type: 'string' },
+                param: { type: ['string', 'null'] },
+                code: { type: 'integer' },
+              },
+              required: ['message', 'type', 'code'],
+            },
+          },
+        },
+      },
+    },
+  };
+}
+
+const DOCS_HTML = `<!doctype html>
+<html><head><title>NVIDIA NIM for LLMs (nimsim) - Swagger UI</title>
+<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: '/openapi.json', dom_id: '#swagger-ui'});</script>
+</body></html>`;
+
+export function registerOpenApiRoutes(app: Hono, release: string): void {
+  const spec = JSON.stringify(buildSpec(release));
+  app.get('/openapi.json', (c) => c.body(spec, 200, { 'content-type': 'application/json' }));
+  app.get('/docs', (c) => c.html(DOCS_HTML));
+}

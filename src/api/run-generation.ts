@@ -1,0 +1,103 @@
+/**
+ * Runs a planned generation's choices in the engine and multiplexes their events back to one
+ * consumer. All choices share one AbortController: a client disconnect, or the failure of one
+ * choice to be queued, aborts every choice so no slot or KV block is left behind.
+ */
+import type { Engine } from '../engine/engine.js';
+import type { EngineEvent } from '../engine/types.js';
+import type { PlannedGeneration } from './to-engine.js';
+
+export type FinishedEvent = Extract<EngineEvent, { type: 'finished' }>;
+
+export interface GenerationSink {
+  onToken(choice: number, tokenIndex: number, tokenId: number, atMs: number): void;
+  onFinished(choice: number, event: FinishedEvent): void;
+  onFailed(choice: number, error: Error): void;
+  /** Every choice has finished (or was aborted). */
+  onDone(): void;
+}
+
+/**
+ * Submits every choice; throws (after aborting the ones already queued) if the engine refuses one,
+ * so the caller can answer with an error status before anything was sent.
+ */
+export function runGeneration(
+  engine: Engine,
+  gen: PlannedGeneration,
+  sink: GenerationSink,
+  clientSignal: AbortSignal,
+): AbortController {
+  const controller = new AbortController();
+  const onClientAbort = () => controller.abort();
+  clientSignal.addEventListener('abort', onClientAbort, { once: true });
+  let open = gen.choices.length;
+  const closeOne = () => {
+    open--;
+    if (open === 0) {
+      clientSignal.removeEventListener('abort', onClientAbort);
+      sink.onDone();
+    }
+  };
+  try {
+    for (const choice of gen.choices) {
+      let tokenIndex = 0;
+      engine.submit(
+        choice.request,
+        (ev) => {
+          switch (ev.type) {
+            case 'tokens':
+              for (const id of ev.ids) sink.onToken(choice.index, tokenIndex++, id, ev.atMs);
+              break;
+            case 'finished':
+              sink.onFinished(choice.index, ev);
+              closeOne();
+              break;
+            case 'failed':
+              sink.onFailed(choice.index, ev.error);
+              break;
+            case 'scheduled':
+              break;
+          }
+        },
+        controller.signal,
+      );
+    }
+  } catch (err) {
+    controller.abort();
+    clientSignal.removeEventListener('abort', onClientAbort);
+    throw err;
+  }
+  if (clientSignal.aborted) controller.abort();
+  return controller;
+}
+
+/** The non-streaming form: resolves with every choice's finish event once all are done. */
+export function runToCompletion(
+  engine: Engine,
+  gen: PlannedGeneration,
+  clientSignal: AbortSignal,
+): Promise<{ finished: FinishedEvent[]; error: Error | undefined }> {
+  return new Promise((resolve, reject) => {
+    const finished: FinishedEvent[] = [];
+    let error: Error | undefined;
+    try {
+      runGeneration(
+        engine,
+        gen,
+        {
+          onToken: () => {},
+          onFinished: (i, ev) => {
+            finished[i] = ev;
+          },
+          onFailed: (_i, err) => {
+            error ??= err;
+          },
+          onDone: () => resolve({ finished, error }),
+        },
+        clientSignal,
+      );
+    } catch (err) {
+      reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  });
+}

@@ -1,0 +1,111 @@
+/**
+ * createApp(deps): the Hono application — middleware, routes and error mapping. It never listens
+ * (server.ts does), so tests drive it through `app.request()`.
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requireAdminToken, requireApiKey } from './api/auth.js';
+import { ApiError, toErrorInfo, toErrorResponse, type ApiCompat } from './api/errors.js';
+import { registerAdminRoutes, type AdminDeps } from './api/routes/admin.js';
+import { registerChatRoute } from './api/routes/chat.js';
+import { registerCompletionsRoute } from './api/routes/completions.js';
+import { registerHealthRoutes, type Readiness } from './api/routes/health.js';
+import { registerMetaRoutes } from './api/routes/meta.js';
+import { registerMetricsRoutes } from './api/routes/metrics.js';
+import { registerModelsRoute } from './api/routes/models.js';
+import { registerOpenApiRoutes } from './api/routes/openapi.js';
+import { registerTokenizeRoutes } from './api/routes/tokenize.js';
+import type { ServerInfo } from './api/server-info.js';
+import type { ServingContext } from './api/serving.js';
+import type { Logger } from './logging.js';
+import type { Metrics } from './metrics/metrics.js';
+
+export interface AppDeps {
+  readonly serving: ServingContext;
+  readonly info: ServerInfo;
+  readonly metrics: Metrics;
+  readonly readiness: Readiness;
+  readonly admin: AdminDeps;
+  readonly logger: Logger;
+  readonly apiKey?: string | undefined;
+  readonly adminToken?: string | undefined;
+  readonly maxBodyBytes: number;
+}
+
+const INFERENCE_ROUTES = [
+  '/v1/chat/completions',
+  '/v1/completions',
+  '/v1/models',
+  '/tokenize',
+  '/detokenize',
+];
+
+export function createApp(deps: AppDeps): Hono {
+  const compat: ApiCompat = deps.serving.compat;
+  const app = new Hono();
+
+  app.use('*', async (c, next) => {
+    const start = performance.now();
+    await next();
+    const route = c.req.routePath === '/*' || !c.req.routePath ? 'unmatched' : c.req.routePath;
+    deps.metrics.recordHttp(route, c.req.method, c.res.status);
+    if (deps.logger.enabled('INFO')) {
+      deps.logger.info(`${c.req.method} ${c.req.path} ${c.res.status}`, {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        latency_ms: Math.round((performance.now() - start) * 100) / 100,
+      });
+    }
+  });
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: deps.maxBodyBytes,
+      onError: () => {
+        throw new ApiError(
+          413,
+          `Request body is larger than the limit of ${deps.maxBodyBytes} bytes.`,
+          'body',
+        );
+      },
+    }),
+  );
+  for (const route of INFERENCE_ROUTES) {
+    app.use(route, requireApiKey(deps.apiKey));
+    // Until the simulated model has loaded (and once shutdown begins) the engine is not serving.
+    app.use(route, async (_c, next) => {
+      if (deps.readiness.isDraining()) throw new ApiError(503, 'The server is shutting down.');
+      if (!deps.readiness.isReady())
+        throw new ApiError(503, 'Service is starting: the model is still loading.');
+      await next();
+    });
+  }
+  app.use('/admin/*', requireAdminToken(deps.adminToken));
+
+  registerHealthRoutes(app, deps.readiness, compat);
+  registerMetaRoutes(app, deps.info);
+  registerModelsRoute(app, deps.info);
+  registerChatRoute(app, deps.serving);
+  registerCompletionsRoute(app, deps.serving);
+  registerTokenizeRoutes(app, deps.serving);
+  registerMetricsRoutes(app, deps.metrics);
+  registerOpenApiRoutes(app, deps.info.release);
+  registerAdminRoutes(app, deps.admin);
+
+  app.notFound((c) =>
+    toErrorResponse(new ApiError(404, `Route ${c.req.method} ${c.req.path} not found.`), compat),
+  );
+  app.onError((err, c) => {
+    if (toErrorInfo(err).status >= 500 && !(err instanceof ApiError)) {
+      deps.logger.error('unhandled error', {
+        path: c.req.path,
+        error: String(err),
+        stack: (err as Error).stack,
+      });
+    }
+    return toErrorResponse(err, compat);
+  });
+  return app;
+}

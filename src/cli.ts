@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+/**
+ * The `nimsim` command: serve, simulate, list-model-profiles. Every setting is a flag too (the
+ * env name without NIMSIM_/NIM_, kebab-case; CONTRACT.md). A bad value or an unknown flag prints
+ * one line and exits 2.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { DeploymentError, formatProfileList, listModelProfiles } from './catalog/deployment.js';
+import { ConfigError, loadConfig, type RawSettings } from './config/config.js';
+import { SETTINGS, flagOf, type SettingKey } from './config/settings.js';
+import { createLogger } from './logging.js';
+import { startServer } from './server.js';
+import { formatReport, runSimulation, SIMULATE_FLAGS, type WorkloadOptions } from './simulate/simulate.js';
+import { VERSION } from './version.js';
+
+class UsageError extends Error {}
+
+function addSettingOptions(cmd: Command, only?: readonly SettingKey[]): Command {
+  for (const key of only ?? (Object.keys(SETTINGS) as SettingKey[])) {
+    const def = SETTINGS[key];
+    cmd.addOption(new Option(`--${flagOf(key)} <value>`, `${def.help} [env ${def.env}]`));
+  }
+  return cmd;
+}
+
+function rawSettings(cmd: Command): RawSettings {
+  const raw: RawSettings = {};
+  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    const opt = cmd.options.find((o) => o.long === `--${flagOf(key)}`);
+    if (!opt) continue;
+    const value = cmd.getOptionValue(opt.attributeName()) as string | undefined;
+    if (value !== undefined) raw[key] = value;
+  }
+  return raw;
+}
+
+function positiveInt(name: string, value: string | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min)
+    throw new UsageError(`invalid --${name}=${JSON.stringify(value)}: must be an integer ≥ ${min}`);
+  return Number(value);
+}
+
+function buildProgram(): Command {
+  const program = new Command('nimsim')
+    .description('A simulator of an NVIDIA NIM for LLMs inference microservice.')
+    .version(VERSION)
+    .exitOverride()
+    .showHelpAfterError(false);
+
+  addSettingOptions(
+    program.command('serve').description('serve the OpenAI-compatible NIM API over HTTP'),
+  ).action(async (_opts, cmd: Command) => {
+    const config = loadConfig(process.env, rawSettings(cmd));
+    const logger = createLogger(config.logLevel, config.jsonlLogging);
+    const running = await startServer(config, logger);
+    const stop = (signal: string) => {
+      logger.info(`received ${signal}`);
+      void running.shutdown().then(() => process.exit(0));
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+
+  const sim = program
+    .command('simulate')
+    .description('run a synthetic workload through the engine on a virtual clock and print a report');
+  for (const f of SIMULATE_FLAGS) sim.addOption(new Option(f.flag, f.help));
+  addSettingOptions(sim).action((opts: Record<string, string | boolean | undefined>, cmd: Command) => {
+    const config = loadConfig(process.env, rawSettings(cmd));
+    const str = (k: string) => (typeof opts[k] === 'string' ? (opts[k] as string) : undefined);
+    const workload: WorkloadOptions = {
+      concurrency: positiveInt('concurrency', str('concurrency'), 1),
+      requests: positiveInt('requests', str('requests'), 100),
+      inputTokens: positiveInt('input-tokens', str('inputTokens'), 200),
+      outputTokens: positiveInt('output-tokens', str('outputTokens'), 200),
+      sharedPrefixTokens: positiveInt('shared-prefix-tokens', str('sharedPrefixTokens'), 0, 0),
+      turns: positiveInt('turns', str('turns'), 1),
+      thinkTimeMs: positiveInt('think-time-ms', str('thinkTimeMs'), 0, 0),
+    };
+    const report = runSimulation(config, workload);
+    process.stdout.write(opts['json'] ? JSON.stringify(report, null, 2) + '\n' : formatReport(report) + '\n');
+  });
+
+  program
+    .command('list-model-profiles')
+    .description('print the model profiles compatible and incompatible with the simulated system')
+    .option('--gpu <gpu>', `simulated GPU [env ${SETTINGS.gpu.env}]`)
+    .option('--gpus <n>', `number of GPUs [env ${SETTINGS.gpus.env}]`)
+    .option('--model <name>', `catalog model [env ${SETTINGS.modelName.env}]`)
+    .action((opts: { gpu?: string; gpus?: string; model?: string }) => {
+      const config = loadConfig(process.env, { gpu: opts.gpu, gpus: opts.gpus, modelName: opts.model });
+      const list = listModelProfiles(config.modelName, config.gpu, config.gpus);
+      process.stdout.write(formatProfileList(list, true) + '\n');
+    });
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[]);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version exit 0; commander already printed its one-line complaint otherwise.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof ConfigError || err instanceof DeploymentError || err instanceof UsageError) {
+      process.stderr.write(`nimsim: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`nimsim: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 1;
+  }
+}
+
+const code = await main(process.argv);
+// serve keeps running (its listening socket holds the loop open); the others exit with their code.
+if (code !== 0) process.exit(code);

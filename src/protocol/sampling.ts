@@ -1,0 +1,59 @@
+/**
+ * Sampling fields shared by /v1/chat/completions and /v1/completions: OpenAI's, plus the vLLM
+ * extras NIM 2.x accepts top-level and NIM 1.x's `nvext` object
+ * (../shared/reference/nim-api.md §2). Unknown fields are stripped, as vLLM ignores them.
+ */
+import { z } from 'zod';
+
+const stop = z.union([z.string(), z.array(z.string()).max(64)]).nullish();
+
+/** NIM 1.x's extension object (nim-api.md §2b); guided decoding keys are read by the content layer. */
+export const NvextSchema = z.looseObject({
+  top_k: z.number().int().min(-1).nullish(),
+  repetition_penalty: z.number().gt(0).max(2).nullish(),
+  ignore_eos: z.boolean().nullish(),
+  min_p: z.number().min(0).max(1).nullish(),
+  guided_json: z.unknown().optional(),
+  guided_regex: z.string().nullish(),
+  guided_choice: z.array(z.string()).nullish(),
+  guided_grammar: z.string().nullish(),
+  guided_decoding_backend: z.string().nullish(),
+});
+
+export const StreamOptionsSchema = z.object({
+  include_usage: z.boolean().nullish(),
+  continuous_usage_stats: z.boolean().nullish(),
+});
+
+export const samplingFields = {
+  model: z.string().min(1, 'Field required'),
+  max_tokens: z.number().int().min(1).nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().gt(0).max(1).nullish(),
+  n: z.number().int().min(1).max(128).nullish(),
+  stop,
+  stream: z.boolean().nullish(),
+  stream_options: StreamOptionsSchema.nullish(),
+  seed: z
+    .number()
+    .int()
+    .min(-(2 ** 63))
+    .max(2 ** 64)
+    .nullish(),
+  frequency_penalty: z.number().min(-2).max(2).nullish(),
+  presence_penalty: z.number().min(-2).max(2).nullish(),
+  logit_bias: z.record(z.string(), z.number().min(-100).max(100)).nullish(),
+  user: z.string().nullish(),
+  // vLLM extras (NIM 2.x, top-level)
+  top_k: z.number().int().min(-1).nullish(),
+  min_p: z.number().min(0).max(1).nullish(),
+  repetition_penalty: z.number().gt(0).nullish(),
+  min_tokens: z.number().int().min(0).nullish(),
+  ignore_eos: z.boolean().nullish(),
+  stop_token_ids: z.array(z.number().int().min(0)).max(256).nullish(),
+  include_stop_str_in_output: z.boolean().nullish(),
+  skip_special_tokens: z.boolean().nullish(),
+  cache_salt: z.string().max(1024).nullish(),
+  prompt_cache_key: z.string().max(1024).nullish(),
+  nvext: NvextSchema.nullish(),
+};

@@ -1,0 +1,144 @@
+/**
+ * `nimsim serve`: builds the runtime on the real clock (or the immediate clock at time scale 0),
+ * the metrics and the app, listens, and shuts down gracefully: on SIGTERM/SIGINT readiness turns
+ * 503 at once, new requests are refused, running streams finish (up to the drain timeout, then end
+ * aborted) and the process exits 0.
+ */
+import { serve as listen, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.js';
+import type { ServingContext } from './api/serving.js';
+import { describeConfig, type Config } from './config/config.js';
+import { createImmediateClock, createRealClock } from './engine/clock.js';
+import type { Logger } from './logging.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { createRuntime, type Runtime } from './runtime.js';
+import { VERSION } from './version.js';
+import type { Hono } from 'hono';
+
+/** Jitter of serve when NIMSIM_JITTER is unset: a little, so latencies look measured. */
+export const SERVE_DEFAULT_JITTER = 0.03;
+
+export interface Service {
+  readonly app: Hono;
+  readonly runtime: Runtime;
+  readonly metrics: Metrics;
+  /** Turns readiness off and refuses new work; resolves once running requests are done. */
+  drain(timeoutMs: number): Promise<void>;
+}
+
+/** Everything but the listening socket: used by `serve` and by tests through `app.request()`. */
+export function createService(
+  config: Config,
+  logger: Logger,
+  opts: { processMetrics?: boolean } = {},
+): Service {
+  const clock = config.timeScale > 0 ? createRealClock(config.timeScale) : createImmediateClock();
+  const runtime = createRuntime(config, { clock, defaultJitter: SERVE_DEFAULT_JITTER });
+  const metrics = createMetrics({
+    primaryModel: runtime.servedModels[0]!,
+    maxModelLen: runtime.maxModelLen,
+    maxNumSeqs: config.maxNumSeqs,
+    stats: () => runtime.engine.stats(),
+    kv: runtime.kv,
+    cacheConfig: {
+      block_size: String(config.kvBlockSize),
+      num_gpu_blocks: String(runtime.kv.gpuBlocksTotal),
+      num_cpu_blocks: String(config.kvHostCacheBlocks),
+      enable_prefix_caching: String(config.enableKvCacheReuse),
+      gpu_memory_utilization: String(config.gpuMemoryUtilization),
+      cache_dtype: String(runtime.metadata['kvCacheDtype'] ?? 'auto'),
+      eviction_policy: config.kvEviction,
+    },
+    processMetrics: opts.processMetrics ?? true,
+  });
+  runtime.observers.add(metrics.observer);
+  const readyAt = Date.now() + config.readyDelayMs;
+  let draining = false;
+  const serving: ServingContext = {
+    engine: runtime.engine,
+    tokenizer: runtime.tokenizer,
+    compat: config.apiCompat as 1 | 2,
+    cachingOn: config.enableKvCacheReuse,
+    settings: {
+      servedModels: runtime.servedModels,
+      maxModelLen: runtime.maxModelLen,
+      seed: config.seed,
+      content: config.content,
+      meanOutputTokens: config.meanOutputTokens,
+    },
+  };
+  const app = createApp({
+    serving,
+    info: {
+      modelName: config.modelName,
+      servedModels: runtime.servedModels,
+      ownedBy: runtime.deployment.model.ownedBy,
+      maxModelLen: runtime.maxModelLen,
+      startedAtS: Math.floor(Date.now() / 1000),
+      release: VERSION,
+      metadata: runtime.metadata,
+    },
+    metrics,
+    readiness: { isReady: () => Date.now() >= readyAt, isDraining: () => draining },
+    admin: { describeConfig: () => describeConfig(config), kv: runtime.kv },
+    logger,
+    apiKey: config.apiKey,
+    adminToken: config.adminToken,
+    maxBodyBytes: config.maxBodyBytes,
+  });
+  return {
+    app,
+    runtime,
+    metrics,
+    drain(timeoutMs) {
+      draining = true;
+      return runtime.engine.drain(timeoutMs);
+    },
+  };
+}
+
+export interface RunningServer {
+  readonly service: Service;
+  readonly server: ServerType;
+  readonly port: number;
+  /** Graceful shutdown as on SIGTERM, without exiting the process. */
+  shutdown(drainTimeoutMs?: number): Promise<void>;
+}
+
+export const DRAIN_TIMEOUT_MS = 30_000;
+
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const service = createService(config, logger);
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = listen({ fetch: service.app.fetch, port: config.port, hostname: config.host }, () =>
+      resolve(s),
+    );
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const d = service.runtime.deployment;
+  logger.info(
+    `nimsim ${VERSION} serving ${service.runtime.servedModels.join(', ')} on http://${config.host}:${port}`,
+    {
+      port,
+      profile: d.profile.name,
+      gpu: `${d.gpuCount} x ${d.gpu.key}`,
+      kv_cache_blocks: d.kvCacheBlocks,
+      max_model_len: service.runtime.maxModelLen,
+      time_scale: config.timeScale,
+    },
+  );
+  let closing: Promise<void> | undefined;
+  const shutdown = (drainTimeoutMs = DRAIN_TIMEOUT_MS) =>
+    (closing ??= (async () => {
+      logger.info('shutting down: draining running requests', { drain_timeout_ms: drainTimeoutMs });
+      await service.drain(drainTimeoutMs);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        if ('closeIdleConnections' in server) server.closeIdleConnections();
+      });
+      logger.info('shutdown complete');
+    })());
+  return { service, server, port, shutdown };
+}

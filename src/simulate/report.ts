@@ -1,0 +1,120 @@
+/**
+ * The `simulate` report: client-side metrics with AIPerf's definitions — TTFT from arrival (queueing
+ * included) to the first token, ITL per request as (e2e − TTFT) / (output tokens − 1), throughput
+ * over the whole run — plus the cache's hit rate and peak usage.
+ */
+import type { FinishedRequest } from '../engine/engine.js';
+import type { KvCacheStats } from '../engine/kv-cache/kv-cache-manager.js';
+
+export interface Distribution {
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+}
+
+export interface SimulationReport {
+  requests: number;
+  duration_s: number;
+  ttft_ms: Distribution;
+  itl_ms: Distribution;
+  e2e_ms: Distribution;
+  output_tokens_per_s: number;
+  requests_per_s: number;
+  prefix_cache_hit_rate: number;
+  kv_cache_peak_usage: number;
+  preemptions: number;
+  // nimsim additions (CONTRACT.md allows adding)
+  input_tokens_per_s: number;
+  cached_tokens_mean: number;
+  rejected_429: number;
+  wall_s: number;
+  speedup: number;
+  deployment: Record<string, unknown>;
+}
+
+/** Nearest-rank percentile of sorted values. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+export function distribution(values: readonly number[]): Distribution {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mean = sorted.length === 0 ? 0 : sorted.reduce((a, b) => a + b, 0) / sorted.length;
+  const r = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    mean: r(mean),
+    p50: r(percentile(sorted, 50)),
+    p90: r(percentile(sorted, 90)),
+    p99: r(percentile(sorted, 99)),
+  };
+}
+
+export function buildReport(input: {
+  finished: readonly FinishedRequest[];
+  kvStats: KvCacheStats;
+  peakKvUsage: number;
+  preemptions: number;
+  rejected: number;
+  wallMs: number;
+  deployment: Record<string, unknown>;
+}): SimulationReport {
+  const done = input.finished.filter((f) => f.reason !== 'abort');
+  const ttft = done.map((f) => f.timings.firstTokenMs - f.timings.arrivalMs);
+  const e2e = done.map((f) => f.timings.finishedMs - f.timings.arrivalMs);
+  const itl = done
+    .filter((f) => f.usage.completionTokens > 1)
+    .map((f) => (f.timings.finishedMs - f.timings.firstTokenMs) / (f.usage.completionTokens - 1));
+  const start = done.reduce((m, f) => Math.min(m, f.timings.arrivalMs), Infinity);
+  const end = done.reduce((m, f) => Math.max(m, f.timings.finishedMs), -Infinity);
+  const durationS = done.length > 0 ? (end - start) / 1000 : 0;
+  const outTokens = done.reduce((a, f) => a + f.usage.completionTokens, 0);
+  const inTokens = done.reduce((a, f) => a + f.usage.promptTokens, 0);
+  const per = (x: number) => (durationS > 0 ? Math.round((x / durationS) * 100) / 100 : 0);
+  const { queryTokens, hitTokens } = input.kvStats;
+  return {
+    requests: done.length,
+    duration_s: Math.round(durationS * 1000) / 1000,
+    ttft_ms: distribution(ttft),
+    itl_ms: distribution(itl),
+    e2e_ms: distribution(e2e),
+    output_tokens_per_s: per(outTokens),
+    requests_per_s: per(done.length),
+    prefix_cache_hit_rate: queryTokens > 0 ? Math.round((hitTokens / queryTokens) * 10_000) / 10_000 : 0,
+    kv_cache_peak_usage: Math.round(input.peakKvUsage * 10_000) / 10_000,
+    preemptions: input.preemptions,
+    input_tokens_per_s: per(inTokens),
+    cached_tokens_mean:
+      done.length > 0
+        ? Math.round((done.reduce((a, f) => a + f.usage.cachedTokens, 0) / done.length) * 10) / 10
+        : 0,
+    rejected_429: input.rejected,
+    wall_s: Math.round(input.wallMs) / 1000,
+    speedup: input.wallMs > 0 ? Math.round((durationS * 1000) / input.wallMs) : 0,
+    deployment: input.deployment,
+  };
+}
+
+export function formatReport(r: SimulationReport): string {
+  const row = (name: string, d: Distribution) =>
+    `${name.padEnd(10)} ${[d.mean, d.p50, d.p90, d.p99].map((v) => v.toFixed(2).padStart(10)).join(' ')}`;
+  return [
+    `requests ${r.requests} in ${r.duration_s.toFixed(2)} s simulated (${r.wall_s.toFixed(2)} s wall, ${r.speedup}x)`,
+    `deployment ${JSON.stringify(r.deployment)}`,
+    '',
+    `${'ms'.padEnd(10)} ${['mean', 'p50', 'p90', 'p99'].map((h) => h.padStart(10)).join(' ')}`,
+    row('TTFT', r.ttft_ms),
+    row('ITL', r.itl_ms),
+    row('E2E', r.e2e_ms),
+    '',
+    `output tokens/s   ${r.output_tokens_per_s}`,
+    `input tokens/s    ${r.input_tokens_per_s}`,
+    `requests/s        ${r.requests_per_s}`,
+    `prefix hit rate   ${(r.prefix_cache_hit_rate * 100).toFixed(1)} %  (mean cached tokens ${r.cached_tokens_mean})`,
+    `KV peak usage     ${(r.kv_cache_peak_usage * 100).toFixed(1)} %`,
+    `preemptions       ${r.preemptions}`,
+    `429 rejections    ${r.rejected_429}`,
+  ].join('\n');
+}

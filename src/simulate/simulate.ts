@@ -1,0 +1,103 @@
+/**
+ * `nimsim simulate`: drives the serving engine on a virtual clock with a closed-loop synthetic
+ * workload and reports what a load tool's client would measure (CONTRACT.md's JSON report).
+ * Same engine, timing model and cache as `serve`: only the clock differs.
+ */
+import type { Config } from '../config/config.js';
+import { createVirtualClock } from '../engine/clock.js';
+import { EngineError } from '../engine/errors.js';
+import type { FinishedRequest } from '../engine/engine.js';
+import { createRuntime } from '../runtime.js';
+import { buildReport, type SimulationReport } from './report.js';
+import { Session, sharedPrefixOf, type WorkloadOptions } from './workload.js';
+
+export type { WorkloadOptions } from './workload.js';
+export { formatReport } from './report.js';
+
+export const SIMULATE_FLAGS = [
+  { flag: '--concurrency <n>', help: 'closed-loop concurrency: sessions in flight at once (default 1)' },
+  { flag: '--requests <n>', help: 'requests in total, turns included (default 100)' },
+  { flag: '--input-tokens <n>', help: 'new prompt tokens per request (default 200)' },
+  { flag: '--output-tokens <n>', help: 'exact output tokens per request, EOS ignored (default 200)' },
+  { flag: '--shared-prefix-tokens <n>', help: 'tokens every prompt starts with (default 0)' },
+  {
+    flag: '--turns <n>',
+    help: 'turns per multi-turn session; each resends the whole conversation (default 1)',
+  },
+  { flag: '--think-time-ms <n>', help: 'simulated pause between a reply and the next turn (default 0)' },
+  { flag: '--json', help: 'print the JSON report' },
+] as const;
+
+/** Retry delay after a 429 (queue full), in simulated ms, as a client honouring Retry-After would. */
+const RETRY_AFTER_MS = 1000;
+
+export function runSimulation(config: Config, workload: WorkloadOptions): SimulationReport {
+  const wallStart = performance.now();
+  const clock = createVirtualClock();
+  const runtime = createRuntime(config, { clock, defaultJitter: 0 });
+  const { engine, kv } = runtime;
+  let peakKvUsage = 0;
+  let preemptions = 0;
+  runtime.observers.add({
+    onStep(step) {
+      preemptions += step.preemptions;
+      const u = kv.usage();
+      if (u > peakKvUsage) peakKvUsage = u;
+    },
+  });
+
+  const shared = sharedPrefixOf(workload, config.seed);
+  const finished: FinishedRequest[] = [];
+  let issued = 0;
+  let rejected = 0;
+  let sessions = 0;
+  const model = runtime.servedModels[0]!;
+
+  const issue = (s: Session) => {
+    if (issued >= workload.requests) return;
+    issued++;
+    const prompt = s.nextPrompt();
+    const output = s.nextOutput();
+    const submit = () => {
+      try {
+        engine.submit(
+          {
+            id: `sim-${s.index}-${s.turn}`,
+            promptTokenIds: prompt,
+            outputTokenIds: output,
+            finishReason: 'length',
+            modelName: model,
+          },
+          (ev) => {
+            if (ev.type !== 'finished') return;
+            finished.push(ev);
+            s.answered(output);
+            if (s.done) startSession();
+            else clock.schedule(clock.now() + workload.thinkTimeMs, () => issue(s));
+          },
+        );
+      } catch (err) {
+        if (!(err instanceof EngineError && err.kind === 'queue_full')) throw err;
+        rejected++;
+        clock.schedule(clock.now() + RETRY_AFTER_MS, submit);
+      }
+    };
+    submit();
+  };
+  const startSession = () => {
+    if (issued >= workload.requests) return;
+    issue(new Session(sessions++, workload, shared, config.seed));
+  };
+  for (let i = 0; i < workload.concurrency; i++) startSession();
+  clock.runUntilIdle();
+
+  return buildReport({
+    finished,
+    kvStats: kv.stats(),
+    peakKvUsage,
+    preemptions,
+    rejected,
+    wallMs: performance.now() - wallStart,
+    deployment: runtime.metadata,
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * Synthetic workloads for `nimsim simulate`, in token ids (no tokenizer or text needed): prompts of
+ * exact lengths, an optional prefix shared by every prompt, and multi-turn sessions in which each
+ * turn resends the whole conversation (previous prompt + previous answer) plus new tokens.
+ */
+import { createRandom, hashSeed, type Random } from '../content/random.js';
+
+export interface WorkloadOptions {
+  /** Closed-loop concurrency: sessions in flight at once. */
+  readonly concurrency: number;
+  /** Requests in total (turns count as requests). */
+  readonly requests: number;
+  /** New tokens per request (the first turn's prompt, after the shared prefix). */
+  readonly inputTokens: number;
+  /** Exact output tokens per request (EOS ignored). */
+  readonly outputTokens: number;
+  /** Tokens every first-turn prompt starts with. */
+  readonly sharedPrefixTokens: number;
+  /** Turns per session; 1 = independent requests. */
+  readonly turns: number;
+  /** Pause between a reply and the session's next turn, in simulated ms. */
+  readonly thinkTimeMs: number;
+}
+
+/** Ordinary vocabulary ids (below Llama 3's 128,000 special tokens). */
+const VOCAB = 128_000;
+
+function tokens(rng: Random, n: number): number[] {
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = rng.nextInt(VOCAB);
+  return out;
+}
+
+/** One conversation: hands out each turn's prompt and output plan, and remembers the history. */
+export class Session {
+  private history: number[];
+  turn = 0;
+  private readonly rng: Random;
+
+  constructor(
+    readonly index: number,
+    private readonly opts: WorkloadOptions,
+    sharedPrefix: readonly number[],
+    seed: number,
+  ) {
+    this.rng = createRandom(hashSeed(seed, index));
+    this.history = sharedPrefix.slice();
+  }
+
+  /** The next turn's prompt: the whole conversation so far plus `inputTokens` new tokens. */
+  nextPrompt(): number[] {
+    this.history = this.history.concat(tokens(this.rng, this.opts.inputTokens));
+    return this.history;
+  }
+
+  nextOutput(): number[] {
+    return tokens(this.rng, this.opts.outputTokens);
+  }
+
+  /** Records the answer so the next turn resends it. */
+  answered(output: readonly number[]): void {
+    this.history = this.history.concat(output);
+    this.turn++;
+  }
+
+  get done(): boolean {
+    return this.turn >= this.opts.turns;
+  }
+}
+
+export function sharedPrefixOf(opts: WorkloadOptions, seed: number): number[] {
+  return tokens(createRandom(hashSeed(seed, 'shared-prefix')), opts.sharedPrefixTokens);
+}
