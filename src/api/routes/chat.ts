@@ -1,10 +1,10 @@
 /** POST /v1/chat/completions: validate → template → plan → engine → JSON or SSE. */
 import type { Hono } from 'hono';
-import { applyChatTemplate, type ChatMessage } from '../../content/chat-template.js';
+import { applyChatTemplate, ChatTemplateError, type ChatMessage } from '../../content/chat-template.js';
 import { ChatCompletionRequestSchema, type ChatCompletionRequest } from '../../protocol/chat.js';
 import { readJson } from '../body.js';
 import { buildChatCompletion, chunkHeader, stopReasonOf } from '../chat-format.js';
-import { toErrorInfo, errorBody } from '../errors.js';
+import { ApiError, errorBody, toErrorInfo } from '../errors.js';
 import { runGeneration, runToCompletion, type FinishedEvent } from '../run-generation.js';
 import type { ServingContext } from '../serving.js';
 import { createSseResponse, type SseWriter } from '../sse.js';
@@ -17,26 +17,48 @@ import {
 } from '../to-engine.js';
 import { chatLogprob, usageOf } from '../usage.js';
 
-export function toTemplateMessages(req: ChatCompletionRequest): ChatMessage[] {
+/** Wire messages → template messages: content parts pass through (the template joins text parts with \n, as vLLM). */
+export function toTemplateMessages(req: Pick<ChatCompletionRequest, 'messages'>): ChatMessage[] {
   return req.messages.map((m) => ({
     role: m.role,
-    content:
-      typeof m.content === 'string' || m.content == null
-        ? (m.content ?? '')
-        : m.content.map((p) => ('text' in p && typeof p.text === 'string' ? p.text : '')).join(''),
+    content: m.content ?? null,
     ...(m.name ? { name: m.name } : {}),
     ...(m.tool_calls ? { tool_calls: m.tool_calls } : {}),
     ...(m.tool_call_id ? { tool_call_id: m.tool_call_id } : {}),
-  })) as ChatMessage[];
+  }));
+}
+
+/** The text of a message's content, parts joined as the template joins them. */
+function contentText(content: ChatMessage['content']): string {
+  if (content == null) return '';
+  if (typeof content === 'string') return content;
+  return content.map((p) => ('text' in p && typeof p.text === 'string' ? p.text : '')).join('\n');
+}
+
+/** Applies the chat template; a conversation the template refuses is a 400, as in vLLM. */
+export function renderPrompt(
+  ctx: ServingContext,
+  messages: readonly ChatMessage[],
+  addGenerationPrompt: boolean,
+  tools: readonly unknown[] | undefined,
+): number[] {
+  try {
+    return applyChatTemplate(ctx.tokenizer, messages, { addGenerationPrompt, tools });
+  } catch (err) {
+    if (err instanceof ChatTemplateError) throw new ApiError(400, err.message, 'messages');
+    throw err;
+  }
 }
 
 export function planChat(ctx: ServingContext, req: ChatCompletionRequest): PlannedGeneration {
   checkModel(req.model, ctx.settings);
   const messages = toTemplateMessages(req);
-  const promptTokenIds = applyChatTemplate(ctx.tokenizer, messages, {
-    addGenerationPrompt: req.add_generation_prompt ?? true,
-    tools: req.tools ?? undefined,
-  });
+  const promptTokenIds = renderPrompt(
+    ctx,
+    messages,
+    req.add_generation_prompt ?? true,
+    req.tools ?? undefined,
+  );
   const maxTokens = resolveMaxTokens(
     promptTokenIds.length,
     req.max_completion_tokens ?? req.max_tokens,
@@ -50,7 +72,7 @@ export function planChat(ctx: ServingContext, req: ChatCompletionRequest): Plann
     maxTokens,
     tokenizer: ctx.tokenizer,
     settings: ctx.settings,
-    echoTokenIds: lastUser ? ctx.tokenizer.encode(String(lastUser.content)) : [],
+    echoTokenIds: lastUser ? ctx.tokenizer.encode(contentText(lastUser.content)) : [],
   });
 }
 

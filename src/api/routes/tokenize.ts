@@ -1,14 +1,12 @@
 /** vLLM's POST /tokenize and /detokenize (no /v1 prefix); counts agree with usage.prompt_tokens. */
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import { applyChatTemplate } from '../../content/chat-template.js';
 import { ChatMessageSchema, ToolSchema } from '../../protocol/chat.js';
-import type { ChatCompletionRequest } from '../../protocol/chat.js';
 import { readJson } from '../body.js';
 import { ApiError } from '../errors.js';
 import type { ServingContext } from '../serving.js';
 import { checkModel } from '../to-engine.js';
-import { toTemplateMessages } from './chat.js';
+import { renderPrompt, toTemplateMessages } from './chat.js';
 
 export const TokenizeRequestSchema = z.union([
   z.object({
@@ -41,11 +39,12 @@ export function registerTokenizeRoutes(app: Hono, ctx: ServingContext): void {
       const bos = req.add_special_tokens !== false && t.bosTokenId !== undefined ? [t.bosTokenId] : [];
       tokens = bos.concat(t.encode(req.prompt));
     } else {
-      const messages = toTemplateMessages(req as unknown as ChatCompletionRequest);
-      tokens = applyChatTemplate(t, messages, {
-        addGenerationPrompt: req.add_generation_prompt ?? true,
-        tools: req.tools ?? undefined,
-      });
+      tokens = renderPrompt(
+        ctx,
+        toTemplateMessages(req),
+        req.add_generation_prompt ?? true,
+        req.tools ?? undefined,
+      );
     }
     return c.json({
       count: tokens.length,
