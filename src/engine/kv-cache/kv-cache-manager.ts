@@ -17,6 +17,7 @@ import type { SharedPrefix } from './prefix-stats.js';
 import { createPrefixStats } from './prefix-stats.js';
 
 export type { EvictionPolicyName } from './eviction-policy.js';
+export { EVICTION_POLICY_NAMES } from './eviction-policy.js';
 export type { SharedPrefix } from './prefix-stats.js';
 
 export interface KvCacheOptions {
