@@ -1,0 +1,281 @@
+/**
+ * The simulated models, keyed by NIM model name. Architecture numbers are the models' published
+ * config.json values (Hugging Face repositories named in each entry); parameter counts are the
+ * published totals, and the per-expert and shared counts are derived from the config shapes.
+ * Also the sizing rules every other part uses: weight bytes and KV bytes per token on one GPU.
+ */
+import type { PrecisionKey, PrecisionSpec } from './precisions.js';
+
+export type TokenizerKind = 'llama3' | 'mistral' | 'o200k' | 'deepseek';
+
+/** Routed mixture-of-experts layers. */
+export interface MoeSpec {
+  readonly numExperts: number;
+  readonly expertsPerToken: number;
+  /** Parameters of one routed expert summed over all MoE layers. */
+  readonly paramsPerExpert: number;
+  /** Every parameter that is not a routed expert (attention, shared experts, dense layers, embeddings). */
+  readonly sharedParams: number;
+}
+
+/** DeepSeek multi-head latent attention: the KV cache stores one compressed latent per token and layer. */
+export interface MlaSpec {
+  readonly kvLoraRank: number;
+  readonly qkRopeHeadDim: number;
+}
+
+export interface ModelCard {
+  /** NIM model name (`NIM_MODEL_NAME`, the served model id). */
+  readonly name: string;
+  /** `modelInfo[].shortName` in /v1/metadata. */
+  readonly shortName: string;
+  /** Publisher, for `owned_by`. */
+  readonly ownedBy: string;
+  /** NGC catalog page (`modelInfo[].modelUrl`), pattern from nim-api.md §1. */
+  readonly modelUrl: string;
+  readonly tokenizer: TokenizerKind;
+  /** Default context length in tokens (config.json `max_position_embeddings`). */
+  readonly maxModelLen: number;
+  readonly numLayers: number;
+  readonly hiddenSize: number;
+  readonly numAttentionHeads: number;
+  readonly numKvHeads: number;
+  readonly headDim: number;
+  readonly vocabSize: number;
+  /** Query-key and value widths per head that attention FLOPs scale with. */
+  readonly attnQkHeadDim: number;
+  readonly attnVHeadDim: number;
+  readonly totalParams: number;
+  /** Parameters a token passes through, input embedding and LM head included. */
+  readonly activeParams: number;
+  readonly moe?: MoeSpec | undefined;
+  readonly mla?: MlaSpec | undefined;
+  /** Layers that attend only to the last `tokens` positions (gpt-oss alternates them). */
+  readonly slidingWindow?: { readonly tokens: number; readonly layers: number } | undefined;
+  /** Checkpoint precisions the profiles of this model exist in. */
+  readonly precisions: readonly PrecisionKey[];
+}
+
+const LLAMA_PRECISIONS: readonly PrecisionKey[] = ['bf16', 'fp16', 'fp8', 'nvfp4', 'int4_awq'];
+const ngc = (org: string, name: string): string =>
+  `https://catalog.ngc.nvidia.com/orgs/nim/teams/${org}/models/${name}`;
+
+const llama8b = {
+  tokenizer: 'llama3',
+  maxModelLen: 131072, // meta-llama/Llama-3.1-8B-Instruct config.json max_position_embeddings
+  numLayers: 32, // same config.json num_hidden_layers
+  hiddenSize: 4096, // hidden_size
+  numAttentionHeads: 32, // num_attention_heads
+  numKvHeads: 8, // num_key_value_heads
+  headDim: 128, // hidden_size / num_attention_heads
+  vocabSize: 128256, // vocab_size
+  attnQkHeadDim: 128,
+  attnVHeadDim: 128,
+  totalParams: 8_030_261_248, // Hugging Face safetensors metadata of the same repository
+  activeParams: 8_030_261_248, // dense
+  precisions: LLAMA_PRECISIONS,
+} as const;
+
+const llama70b = {
+  tokenizer: 'llama3',
+  maxModelLen: 131072, // meta-llama/Llama-3.3-70B-Instruct config.json max_position_embeddings
+  numLayers: 80, // num_hidden_layers
+  hiddenSize: 8192, // hidden_size
+  numAttentionHeads: 64, // num_attention_heads
+  numKvHeads: 8, // num_key_value_heads
+  headDim: 128, // hidden_size / num_attention_heads
+  vocabSize: 128256, // vocab_size
+  attnQkHeadDim: 128,
+  attnVHeadDim: 128,
+  totalParams: 70_553_706_496, // Hugging Face safetensors metadata (3.1 and 3.3 share the architecture)
+  activeParams: 70_553_706_496, // dense
+  precisions: LLAMA_PRECISIONS,
+} as const;
+
+export const MODELS: Readonly<Record<string, ModelCard>> = {
+  'meta/llama-3.1-8b-instruct': {
+    name: 'meta/llama-3.1-8b-instruct',
+    shortName: 'meta/llama-3.1-8b-instruct',
+    ownedBy: 'meta',
+    modelUrl: ngc('meta', 'llama-3.1-8b-instruct'),
+    ...llama8b,
+  },
+  'meta/llama-3.3-70b-instruct': {
+    name: 'meta/llama-3.3-70b-instruct',
+    shortName: 'meta/llama-3.3-70b-instruct',
+    ownedBy: 'meta',
+    modelUrl: ngc('meta', 'llama-3.3-70b-instruct'),
+    ...llama70b,
+  },
+  'meta/llama-3.1-70b-instruct': {
+    name: 'meta/llama-3.1-70b-instruct',
+    shortName: 'meta/llama-3.1-70b-instruct',
+    ownedBy: 'meta',
+    modelUrl: ngc('meta', 'llama-3.1-70b-instruct'),
+    ...llama70b,
+  },
+  'meta/llama-3.1-405b-instruct': {
+    name: 'meta/llama-3.1-405b-instruct',
+    shortName: 'meta/llama-3.1-405b-instruct',
+    ownedBy: 'meta',
+    modelUrl: ngc('meta', 'llama-3.1-405b-instruct'),
+    tokenizer: 'llama3',
+    maxModelLen: 131072, // meta-llama/Llama-3.1-405B-Instruct config.json max_position_embeddings
+    numLayers: 126, // num_hidden_layers
+    hiddenSize: 16384, // hidden_size
+    numAttentionHeads: 128, // num_attention_heads
+    numKvHeads: 8, // num_key_value_heads
+    headDim: 128, // hidden_size / num_attention_heads
+    vocabSize: 128256, // vocab_size
+    attnQkHeadDim: 128,
+    attnVHeadDim: 128,
+    totalParams: 405_853_388_800, // (derived: config shapes, 126 x 3.188e9 per layer + 2 x 128256 x 16384)
+    activeParams: 405_853_388_800, // dense
+    precisions: ['bf16', 'fp8', 'nvfp4'],
+  },
+  'mistralai/mixtral-8x7b-instruct-v01': {
+    name: 'mistralai/mixtral-8x7b-instruct-v01',
+    shortName: 'mistralai/mixtral-8x7b-instruct-v01',
+    ownedBy: 'mistralai',
+    modelUrl: ngc('mistralai', 'mixtral-8x7b-instruct-v01'),
+    tokenizer: 'mistral',
+    maxModelLen: 32768, // mistralai/Mixtral-8x7B-Instruct-v0.1 config.json max_position_embeddings
+    numLayers: 32, // num_hidden_layers
+    hiddenSize: 4096, // hidden_size
+    numAttentionHeads: 32, // num_attention_heads
+    numKvHeads: 8, // num_key_value_heads
+    headDim: 128, // hidden_size / num_attention_heads
+    vocabSize: 32000, // vocab_size
+    attnQkHeadDim: 128,
+    attnVHeadDim: 128,
+    totalParams: 46_702_792_704, // Hugging Face safetensors metadata
+    activeParams: 12_879_925_248, // (derived: shared + 2 experts; Mistral AI announces "12.9B active")
+    moe: {
+      numExperts: 8, // num_local_experts
+      expertsPerToken: 2, // num_experts_per_tok
+      paramsPerExpert: 5_637_144_576, // (derived: 3 x 4096 x 14336 (intermediate_size) x 32 layers)
+      sharedParams: 1_605_636_096, // (derived: total - 8 experts)
+    },
+    precisions: ['bf16', 'fp16', 'fp8'],
+  },
+  'openai/gpt-oss-120b': {
+    name: 'openai/gpt-oss-120b',
+    shortName: 'openai/gpt-oss-120b',
+    ownedBy: 'openai',
+    modelUrl: ngc('openai', 'gpt-oss-120b'),
+    tokenizer: 'o200k',
+    maxModelLen: 131072, // openai/gpt-oss-120b config.json max_position_embeddings
+    numLayers: 36, // num_hidden_layers
+    hiddenSize: 2880, // hidden_size
+    numAttentionHeads: 64, // num_attention_heads
+    numKvHeads: 8, // num_key_value_heads
+    headDim: 64, // head_dim
+    vocabSize: 201088, // vocab_size
+    attnQkHeadDim: 64,
+    attnVHeadDim: 64,
+    totalParams: 116_830_000_000, // gpt-oss model card, "116.83B" total
+    // (derived: the card's 5.13B active excludes the 0.58B input embedding, which these cards count)
+    activeParams: 5_709_000_000,
+    moe: {
+      numExperts: 128, // num_local_experts
+      expertsPerToken: 4, // experts_per_token
+      // (derived: (2880 x 5760 + 2880 x 2880 + biases) x 36 layers, intermediate_size 2880, gated)
+      paramsPerExpert: 896_106_240,
+      sharedParams: 2_128_401_280, // (derived: total - 128 experts)
+    },
+    // config.json sliding_window 128 with layer_types alternating sliding/full over 36 layers
+    slidingWindow: { tokens: 128, layers: 18 },
+    precisions: ['bf16', 'fp8', 'nvfp4'],
+  },
+  'deepseek-ai/deepseek-r1': {
+    name: 'deepseek-ai/deepseek-r1',
+    shortName: 'deepseek-ai/deepseek-r1',
+    ownedBy: 'deepseek-ai',
+    modelUrl: ngc('deepseek-ai', 'deepseek-r1'),
+    tokenizer: 'deepseek',
+    maxModelLen: 163840, // deepseek-ai/DeepSeek-R1 config.json max_position_embeddings
+    numLayers: 61, // num_hidden_layers (3 dense + 58 MoE, first_k_dense_replace 3)
+    hiddenSize: 7168, // hidden_size
+    numAttentionHeads: 128, // num_attention_heads
+    numKvHeads: 128, // num_key_value_heads (MLA: the cache holds a latent, see `mla`)
+    headDim: 192, // qk_nope_head_dim 128 + qk_rope_head_dim 64
+    vocabSize: 129280, // vocab_size
+    // Decode runs MLA in its absorbed form: scores over the 512 + 64 latent, values in the 512 latent
+    attnQkHeadDim: 576,
+    attnVHeadDim: 512,
+    totalParams: 671_000_000_000, // DeepSeek-V3 technical report, "671B total parameters" (MTP head excluded)
+    activeParams: 37_000_000_000, // same report, "37B activated for each token"
+    moe: {
+      numExperts: 256, // n_routed_experts
+      expertsPerToken: 8, // num_experts_per_tok
+      paramsPerExpert: 2_554_331_136, // (derived: 3 x 7168 x 2048 (moe_intermediate_size) x 58 MoE layers)
+      sharedParams: 17_091_229_184, // (derived: total - 256 experts)
+    },
+    mla: {
+      kvLoraRank: 512, // kv_lora_rank
+      qkRopeHeadDim: 64, // qk_rope_head_dim
+    },
+    // The checkpoint is FP8 (block-scaled) natively; NVIDIA publishes an NVFP4 variant
+    precisions: ['fp8', 'nvfp4'],
+  },
+};
+
+export const MODEL_NAMES: readonly string[] = Object.keys(MODELS);
+export const DEFAULT_MODEL_NAME = 'meta/llama-3.1-8b-instruct';
+
+/** The model with that NIM name, or undefined. */
+export function findModel(name: string): ModelCard | undefined {
+  return Object.hasOwn(MODELS, name) ? MODELS[name] : undefined;
+}
+
+/** Input-embedding parameters (vocab x hidden); the LM head has as many (no model here ties them). */
+export function embeddingParams(model: ModelCard): number {
+  return model.vocabSize * model.hiddenSize;
+}
+
+/** Bytes of 16-bit weights every recipe keeps unquantized: the embedding table and the LM head. */
+const UNQUANTIZED_BYTES_PER_WEIGHT = 2; // HF nvidia/Llama-3.1-405B-Instruct-FP8 card: only linear ops in blocks are quantized
+
+/** All weight bytes of the model in that precision, across all GPUs. */
+export function weightBytesTotal(model: ModelCard, precision: PrecisionSpec): number {
+  const tables = 2 * embeddingParams(model);
+  return (model.totalParams - tables) * precision.bytesPerWeight + tables * UNQUANTIZED_BYTES_PER_WEIGHT;
+}
+
+/** Weight bytes resident on one GPU at tensor-parallel size `tp` (vLLM shards every layer, vocab included). */
+export function weightBytesPerGpu(model: ModelCard, precision: PrecisionSpec, tp: number): number {
+  return weightBytesTotal(model, precision) / tp;
+}
+
+/**
+ * Weight bytes one GPU streams every step whatever the routing: everything but the routed experts and
+ * the input-embedding table (a gather reads only the rows it needs).
+ */
+export function streamedWeightBytesPerGpu(model: ModelCard, precision: PrecisionSpec, tp: number): number {
+  const embedding = embeddingParams(model) * UNQUANTIZED_BYTES_PER_WEIGHT;
+  const experts = model.moe ? model.moe.numExperts * expertBytesPerGpu(model, precision, tp) * tp : 0;
+  return (weightBytesTotal(model, precision) - embedding - experts) / tp;
+}
+
+/** Bytes of one routed expert (all its layers) on one GPU; 0 for dense models. */
+export function expertBytesPerGpu(model: ModelCard, precision: PrecisionSpec, tp: number): number {
+  return model.moe ? (model.moe.paramsPerExpert * precision.bytesPerWeight) / tp : 0;
+}
+
+/**
+ * KV-cache bytes one token occupies on one GPU. GQA: 2 (K and V) x layers x KV heads on this GPU x
+ * head dim x element size (perf-data.md §4); KV heads replicate once tp exceeds their count. MLA: one
+ * latent of kv_lora_rank + rope dims per layer, replicated on every tensor-parallel rank.
+ */
+export function kvBytesPerTokenPerGpu(model: ModelCard, precision: PrecisionSpec, tp: number): number {
+  if (model.mla) {
+    return model.numLayers * (model.mla.kvLoraRank + model.mla.qkRopeHeadDim) * precision.kvBytesPerElement;
+  }
+  const kvHeadsPerGpu = Math.ceil(model.numKvHeads / tp);
+  return 2 * model.numLayers * kvHeadsPerGpu * model.headDim * precision.kvBytesPerElement;
+}
+
+/** Matmul parameters one token passes through besides the LM head (the embedding lookup is no matmul). */
+export function matmulParamsPerToken(model: ModelCard): number {
+  return model.activeParams - 2 * embeddingParams(model);
+}
