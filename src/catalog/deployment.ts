@@ -1,0 +1,255 @@
+/**
+ * Resolves the settings (model, GPU, GPU count, profile or precision/TP shortcut, memory) into one
+ * Deployment: the model card, the GPU, the chosen NIM profile, the KV capacity in blocks and the
+ * roofline spec the engine's performance model runs on. Bad settings throw a DeploymentError whose
+ * message is one line naming the setting.
+ */
+import type { RooflineSpec } from '../engine/roofline.js';
+import { GPU_KEYS, findGpu } from './gpus.js';
+import type { GpuSpec } from './gpus.js';
+import {
+  MODEL_NAMES,
+  embeddingParams,
+  expertBytesPerGpu,
+  findModel,
+  matmulParamsPerToken,
+  streamedWeightBytesPerGpu,
+} from './models.js';
+import type { ModelCard } from './models.js';
+import { PRECISIONS, PRECISION_KEYS, isPrecisionKey } from './precisions.js';
+import type { PrecisionSpec } from './precisions.js';
+import { DeploymentError, chooseProfile } from './profile-choice.js';
+import { checkCompatibility, enumerateProfiles, planMemory } from './profiles.js';
+import type { FitOptions, ModelProfile } from './profiles.js';
+
+export { DeploymentError } from './profile-choice.js';
+
+/**
+ * Scheduler, kernel-launch and sampling cost of every step: inference-sim (BLIS) hardware_config.json
+ * `TOverheadMicros 500` (perf-data.md §3.1).
+ */
+const FIXED_STEP_OVERHEAD_MS = 0.5;
+/**
+ * Serving cost per scheduled sequence per step (scheduling, sampling, detokenizing and streaming in
+ * the server's CPU path; vLLM's 2024 profile of Llama 3 8B on H100 found the API server and the
+ * scheduler taking 33 % and 29 % of wall time, perf-data.md §1.5). (derived: fitted so the NIM ITL of
+ * perf-data.md §1.1 table B at concurrency 100-250 is met once compute and memory are accounted for;
+ * see tests/unit/roofline-calibration.test.ts.)
+ */
+const PER_SEQ_OVERHEAD_MS = 0.024;
+
+export interface DeploymentOptions {
+  modelName: string;
+  gpu: string;
+  gpuCount: number;
+  profile?: string | undefined;
+  precision?: string | undefined;
+  tp?: number | undefined;
+  maxModelLen?: number | undefined;
+  gpuMemoryUtilization: number;
+  kvBlockSize: number;
+  kvCacheBlocks?: number | undefined;
+}
+
+export interface Deployment {
+  readonly model: ModelCard;
+  readonly gpu: GpuSpec;
+  readonly gpuCount: number;
+  readonly precision: PrecisionSpec;
+  readonly tp: number;
+  readonly profile: { readonly id: string; readonly name: string };
+  /** Context length in tokens (prompt + output). */
+  readonly maxModelLen: number;
+  /** KV-cache bytes per token on one GPU. */
+  readonly kvBytesPerToken: number;
+  readonly kvBlockSize: number;
+  /** GPU KV capacity in blocks of `kvBlockSize` tokens (the override when one is set). */
+  readonly kvCacheBlocks: number;
+  /** Host (CPU) to GPU bandwidth per GPU, bytes/s, for the host KV tier. */
+  readonly hostLinkBytesPerS: number;
+  readonly roofline: RooflineSpec;
+}
+
+export interface ProfileListing {
+  readonly model: ModelCard;
+  readonly gpu: GpuSpec;
+  readonly gpuCount: number;
+  readonly compatible: readonly ModelProfile[];
+  readonly incompatible: readonly { readonly profile: ModelProfile; readonly reason: string }[];
+}
+
+function requireModel(name: string): ModelCard {
+  const model = findModel(name);
+  if (!model)
+    throw new DeploymentError(
+      'NIM_MODEL_NAME',
+      `unknown model "${name}"; allowed: ${MODEL_NAMES.join(', ')}`,
+    );
+  return model;
+}
+
+function requireGpu(key: string): GpuSpec {
+  const gpu = findGpu(key);
+  if (!gpu) throw new DeploymentError('NIMSIM_GPU', `unknown GPU "${key}"; allowed: ${GPU_KEYS.join(', ')}`);
+  return gpu;
+}
+
+function requirePositiveInteger(setting: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new DeploymentError(setting, `must be a positive integer, got ${String(value)}`);
+  }
+}
+
+/** Every profile of the model, split into runnable and not on `gpuCount` x `gpu`, with reasons. */
+export function listModelProfiles(
+  modelName: string,
+  gpuKey: string,
+  gpuCount: number,
+  options: FitOptions = {},
+): ProfileListing {
+  const model = requireModel(modelName);
+  const gpu = requireGpu(gpuKey);
+  requirePositiveInteger('NIMSIM_GPUS', gpuCount);
+  const compatible: ModelProfile[] = [];
+  const incompatible: { profile: ModelProfile; reason: string }[] = [];
+  for (const profile of enumerateProfiles(model)) {
+    const misfit = checkCompatibility(model, profile, gpu, gpuCount, options);
+    if (misfit) incompatible.push({ profile, reason: misfit.reason });
+    else compatible.push(profile);
+  }
+  return { model, gpu, gpuCount, compatible, incompatible };
+}
+
+/**
+ * Text in the shape of NIM's `list-model-profiles`: SYSTEM INFO with the simulated GPUs, then the
+ * compatible and incompatible profiles as `  - <id> (<name>)`. `withReasons` appends why each
+ * incompatible profile cannot run.
+ */
+export function formatProfileList(listing: ProfileListing, withReasons = false): string {
+  const lines = ['SYSTEM INFO', '- Free GPUs:'];
+  for (let index = 0; index < listing.gpuCount; index += 1) {
+    const gpu = listing.gpu;
+    lines.push(`  -  [${gpu.pciId}] (${index}) ${gpu.displayName} (${gpu.key}) [current utilization: 0%]`);
+  }
+  lines.push('MODEL PROFILES', '- Compatible with system and runnable:');
+  if (listing.compatible.length === 0) lines.push('  <None>');
+  for (const profile of listing.compatible) lines.push(`  - ${profile.id} (${profile.name})`);
+  lines.push('- Incompatible with system:');
+  if (listing.incompatible.length === 0) lines.push('  <None>');
+  for (const { profile, reason } of listing.incompatible) {
+    lines.push(`  - ${profile.id} (${profile.name})${withReasons ? `: ${reason}` : ''}`);
+  }
+  return lines.join('\n');
+}
+
+function buildRoofline(model: ModelCard, gpu: GpuSpec, precision: PrecisionSpec, tp: number): RooflineSpec {
+  const peak = gpu.denseFlops[precision.computeDtype] ?? 0;
+  const mfu = gpu.mfu[precision.computeDtype] ?? 0;
+  const plan = planMemory(model, precision.key, gpu, tp);
+  return {
+    numLayers: model.numLayers,
+    hiddenSize: model.hiddenSize,
+    numAttentionHeads: model.numAttentionHeads,
+    attnQkHeadDim: model.attnQkHeadDim,
+    attnVHeadDim: model.attnVHeadDim,
+    slidingWindowLayers: model.slidingWindow?.layers ?? 0,
+    slidingWindowTokens: model.slidingWindow?.tokens ?? 0,
+    matmulParamsPerToken: matmulParamsPerToken(model),
+    lmHeadParams: embeddingParams(model),
+    totalParams: model.totalParams,
+    numExperts: model.moe?.numExperts ?? 0,
+    expertsPerToken: model.moe?.expertsPerToken ?? 0,
+    expertBytesPerGpu: expertBytesPerGpu(model, precision, tp),
+    streamedWeightBytesPerGpu: streamedWeightBytesPerGpu(model, precision, tp),
+    weightBytesPerGpu: plan.weightBytesPerGpu,
+    kvBytesPerTokenPerGpu: plan.kvBytesPerTokenPerGpu,
+    peakFlopsPerGpu: peak,
+    memoryBytesPerS: gpu.memoryBytesPerS,
+    mfuPrefill: mfu,
+    // One rate for both: a decode token's matmul row costs what a prefill token's does once batched.
+    mfuDecode: mfu,
+    mbu: gpu.mbu,
+    tp,
+    allReduceBytesPerS: gpu.allReduceBytesPerS,
+    allReduceLatencyMs: gpu.allReduceLatencyMs,
+    fixedStepOverheadMs: FIXED_STEP_OVERHEAD_MS,
+    perSeqOverheadMs: PER_SEQ_OVERHEAD_MS,
+    hostLinkBytesPerS: gpu.hostLinkBytesPerS,
+  };
+}
+
+/** The deployment the settings describe; throws DeploymentError (one line naming the setting). */
+export function resolveDeployment(opts: DeploymentOptions): Deployment {
+  const model = requireModel(opts.modelName);
+  const gpu = requireGpu(opts.gpu);
+  requirePositiveInteger('NIMSIM_GPUS', opts.gpuCount);
+  requirePositiveInteger('NIMSIM_KV_BLOCK_SIZE', opts.kvBlockSize);
+  if (opts.kvCacheBlocks !== undefined) requirePositiveInteger('NIMSIM_KV_CACHE_BLOCKS', opts.kvCacheBlocks);
+  if (opts.tp !== undefined) requirePositiveInteger('NIMSIM_TP', opts.tp);
+  if (opts.precision !== undefined && !isPrecisionKey(opts.precision)) {
+    throw new DeploymentError(
+      'NIMSIM_PRECISION',
+      `unknown precision "${opts.precision}"; allowed: ${PRECISION_KEYS.join(', ')}`,
+    );
+  }
+  const utilization = opts.gpuMemoryUtilization;
+  if (!(utilization > 0 && utilization <= 1)) {
+    throw new DeploymentError(
+      'NIMSIM_GPU_MEMORY_UTILIZATION',
+      `must be in (0, 1], got ${String(utilization)}`,
+    );
+  }
+  const maxModelLen = opts.maxModelLen ?? model.maxModelLen;
+  requirePositiveInteger('NIM_MAX_MODEL_LEN', maxModelLen);
+  if (maxModelLen > model.maxModelLen) {
+    throw new DeploymentError(
+      'NIM_MAX_MODEL_LEN',
+      `${maxModelLen} exceeds the context length of ${model.name} (${model.maxModelLen})`,
+    );
+  }
+
+  const fit: FitOptions = {
+    maxModelLen,
+    gpuMemoryUtilization: utilization,
+    ignoreKvCapacity: opts.kvCacheBlocks !== undefined,
+  };
+  const profile = chooseProfile(model, gpu, opts, fit);
+  const precision = PRECISIONS[profile.precision];
+  const plan = planMemory(model, profile.precision, gpu, profile.tp, utilization);
+  const memoryBlocks = Math.floor(
+    Math.max(0, plan.kvBytesPerGpu) / (plan.kvBytesPerTokenPerGpu * opts.kvBlockSize),
+  );
+  return {
+    model,
+    gpu,
+    gpuCount: opts.gpuCount,
+    precision,
+    tp: profile.tp,
+    profile: { id: profile.id, name: profile.name },
+    maxModelLen,
+    kvBytesPerToken: plan.kvBytesPerTokenPerGpu,
+    kvBlockSize: opts.kvBlockSize,
+    kvCacheBlocks: opts.kvCacheBlocks ?? memoryBlocks,
+    hostLinkBytesPerS: gpu.hostLinkBytesPerS,
+    roofline: buildRoofline(model, gpu, precision, profile.tp),
+  };
+}
+
+/** The fields /v1/metadata reports about the active profile. */
+export function describeDeployment(deployment: Deployment): {
+  readonly selectedModelProfileId: string;
+  readonly profileName: string;
+  readonly gpu: string;
+  readonly gpuCount: number;
+  readonly precision: string;
+  readonly tp: number;
+} {
+  return {
+    selectedModelProfileId: deployment.profile.id,
+    profileName: deployment.profile.name,
+    gpu: deployment.gpu.key,
+    gpuCount: deployment.gpuCount,
+    precision: deployment.precision.key,
+    tp: deployment.tp,
+  };
+}
