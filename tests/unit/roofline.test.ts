@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import { resolveDeployment } from '../../src/catalog/deployment.js';
+import type { Deployment } from '../../src/catalog/deployment.js';
+import type { PerfModel, StepWork } from '../../src/engine/perf-model.js';
+import { createRooflinePerfModel } from '../../src/engine/roofline.js';
+
+function deploy(modelName: string, gpu: string, precision: string, tp: number, gpuCount = tp): Deployment {
+  return resolveDeployment({
+    modelName,
+    gpu,
+    gpuCount,
+    precision,
+    tp,
+    gpuMemoryUtilization: 0.9,
+    kvBlockSize: 16,
+  });
+}
+
+function modelOf(deployment: Deployment): PerfModel {
+  return createRooflinePerfModel(deployment.roofline);
+}
+
+const LLAMA_8B = 'meta/llama-3.1-8b-instruct';
+const LLAMA_70B = 'meta/llama-3.3-70b-instruct';
+
+function decode(seqs: number, contextPerSeq: number): StepWork {
+  return {
+    decodeSeqs: seqs,
+    decodeContextTokens: seqs * contextPerSeq,
+    prefillChunks: [],
+    hostLoadTokens: 0,
+  };
+}
+
+function prefill(tokens: number, contextTokens = 0): StepWork {
+  return {
+    decodeSeqs: 0,
+    decodeContextTokens: 0,
+    prefillChunks: [{ tokens, contextTokens }],
+    hostLoadTokens: 0,
+  };
+}
+
+/** Work shapes from memory-bound decode to compute-bound prefill, used for the ordering checks. */
+const WORKS: readonly StepWork[] = [
+  decode(1, 100),
+  decode(8, 2000),
+  decode(64, 1000),
+  decode(256, 4000),
+  prefill(128),
+  prefill(2048),
+  prefill(8192, 8192),
+  {
+    decodeSeqs: 100,
+    decodeContextTokens: 100 * 500,
+    prefillChunks: [{ tokens: 512, contextTokens: 0 }],
+    hostLoadTokens: 0,
+  },
+];
+
+describe('createRooflinePerfModel', () => {
+  const h100Fp8 = modelOf(deploy(LLAMA_8B, 'h100-sxm', 'fp8', 1));
+
+  it('takes no time for an empty step', () => {
+    expect(
+      h100Fp8.stepMs({ decodeSeqs: 0, decodeContextTokens: 0, prefillChunks: [], hostLoadTokens: 0 }),
+    ).toBe(0);
+  });
+
+  it('never gets faster as more sequences decode', () => {
+    let previous = 0;
+    for (let seqs = 1; seqs <= 1024; seqs += 1) {
+      const ms = h100Fp8.stepMs(decode(seqs, 1000));
+      expect(ms).toBeGreaterThan(previous);
+      previous = ms;
+    }
+  });
+
+  it('never gets faster as the decode context grows', () => {
+    let previous = 0;
+    for (let context = 0; context <= 128_000; context += 1000) {
+      const ms = h100Fp8.stepMs(decode(32, context));
+      expect(ms).toBeGreaterThan(previous);
+      previous = ms;
+    }
+  });
+
+  it('never gets faster as a prefill chunk sees more cached context', () => {
+    let previous = 0;
+    for (let context = 0; context <= 64_000; context += 2000) {
+      const ms = h100Fp8.stepMs(prefill(1024, context));
+      expect(ms).toBeGreaterThan(previous);
+      previous = ms;
+    }
+  });
+
+  it('grows with sequences for a mixture-of-experts model as more experts are touched', () => {
+    const mixtral = modelOf(deploy('mistralai/mixtral-8x7b-instruct-v01', 'h100-sxm', 'fp8', 1));
+    const one = mixtral.stepMs(decode(1, 100));
+    const two = mixtral.stepMs(decode(2, 100));
+    const eight = mixtral.stepMs(decode(8, 100));
+    expect(two).toBeGreaterThan(one);
+    expect(eight).toBeGreaterThan(two);
+    // One token reads 2 of 8 experts, eight tokens nearly all of them: the step costs far more than 1 token's.
+    expect(eight / one).toBeGreaterThan(2);
+  });
+
+  it('never makes a faster precision slower for the same work', () => {
+    const h100 = {
+      bf16: modelOf(deploy(LLAMA_8B, 'h100-sxm', 'bf16', 1)),
+      fp8: h100Fp8,
+      int4: modelOf(deploy(LLAMA_8B, 'h100-sxm', 'int4_awq', 1)),
+    };
+    const b200 = {
+      bf16: modelOf(deploy(LLAMA_8B, 'b200', 'bf16', 1)),
+      fp8: modelOf(deploy(LLAMA_8B, 'b200', 'fp8', 1)),
+      nvfp4: modelOf(deploy(LLAMA_8B, 'b200', 'nvfp4', 1)),
+    };
+    for (const work of WORKS) {
+      expect(h100.fp8.stepMs(work)).toBeLessThan(h100.bf16.stepMs(work));
+      expect(h100.int4.stepMs(work)).toBeLessThanOrEqual(h100.bf16.stepMs(work));
+      expect(b200.fp8.stepMs(work)).toBeLessThan(b200.bf16.stepMs(work));
+      expect(b200.nvfp4.stepMs(work)).toBeLessThan(b200.fp8.stepMs(work));
+    }
+  });
+
+  it('runs FP4 on B200 faster than FP8 on H100', () => {
+    const b200 = modelOf(deploy(LLAMA_8B, 'b200', 'nvfp4', 1));
+    const b200Big = modelOf(deploy(LLAMA_70B, 'b200', 'nvfp4', 1));
+    const h100Big = modelOf(deploy(LLAMA_70B, 'h100-sxm', 'fp8', 2));
+    for (const work of WORKS) {
+      expect(b200.stepMs(work)).toBeLessThan(h100Fp8.stepMs(work));
+      expect(b200Big.stepMs(work)).toBeLessThan(h100Big.stepMs(work));
+    }
+  });
+
+  it('makes a 70B step faster at TP2 than at TP1 where both fit', () => {
+    const tp1 = modelOf(deploy(LLAMA_70B, 'h200', 'fp8', 1, 2));
+    const tp2 = modelOf(deploy(LLAMA_70B, 'h200', 'fp8', 2, 2));
+    for (const work of WORKS) expect(tp2.stepMs(work)).toBeLessThan(tp1.stepMs(work));
+  });
+
+  it('charges tensor-parallel all-reduces that a single GPU does not pay', () => {
+    const deployment = deploy(LLAMA_70B, 'h200', 'fp8', 2);
+    const withAllReduce = createRooflinePerfModel(deployment.roofline);
+    const withoutLatency = createRooflinePerfModel({ ...deployment.roofline, allReduceLatencyMs: 0 });
+    // 2 all-reduces x 80 layers x 20 us latency each.
+    expect(withAllReduce.stepMs(decode(1, 100)) - withoutLatency.stepMs(decode(1, 100))).toBeCloseTo(3.2, 9);
+  });
+
+  it('scales prefill time with the uncached tokens', () => {
+    // Compute-bound sizes: twice the tokens cost about twice the time (attention adds a little).
+    const ratio = h100Fp8.stepMs(prefill(8192)) / h100Fp8.stepMs(prefill(4096));
+    expect(ratio).toBeGreaterThan(2);
+    expect(ratio).toBeLessThan(2.15);
+    // A prefix hit of half the prompt leaves half the tokens to compute, over the cached half.
+    const hit = h100Fp8.stepMs(prefill(4096, 4096));
+    const miss = h100Fp8.stepMs(prefill(8192));
+    expect(hit / miss).toBeGreaterThan(0.5);
+    expect(hit / miss).toBeLessThan(0.6);
+    let previous = 0;
+    for (let tokens = 16; tokens <= 16_384; tokens *= 2) {
+      const ms = h100Fp8.stepMs(prefill(tokens));
+      expect(ms).toBeGreaterThan(previous);
+      previous = ms;
+    }
+  });
+
+  it('adds the PCIe transfer of KV loaded from the host tier', () => {
+    const deployment = deploy(LLAMA_8B, 'h100-sxm', 'fp8', 1);
+    const model = modelOf(deployment);
+    const work = decode(16, 1000);
+    const loaded: StepWork = { ...work, hostLoadTokens: 10_000 };
+    // 10,000 tokens x 64 KiB over a 64 GB/s PCIe Gen5 x16 link = 10.24 ms.
+    expect(deployment.kvBytesPerToken).toBe(65_536);
+    expect(deployment.hostLinkBytesPerS).toBe(64e9);
+    expect(model.stepMs(loaded) - model.stepMs(work)).toBeCloseTo(10.24, 9);
+  });
+});
