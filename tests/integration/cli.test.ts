@@ -1,0 +1,109 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const run = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+
+describe('nimsim CLI', () => {
+  it('exits 2 with one line naming a bad setting (env or flag)', () => {
+    const env = run(['serve'], { NIMSIM_KV_EVICTION: 'random' });
+    expect(env.status).toBe(2);
+    expect(env.stderr.trim().split('\n')).toHaveLength(1);
+    expect(env.stderr).toContain('NIMSIM_KV_EVICTION');
+    const flag = run(['serve', '--time-scale', 'abc']);
+    expect(flag.status).toBe(2);
+    expect(flag.stderr).toContain('--time-scale');
+  });
+
+  it('exits 2 for an unknown flag and for an incompatible profile', () => {
+    expect(run(['serve', '--bogus']).status).toBe(2);
+    const r = run(['serve', '--gpu', 'a100-80gb', '--precision', 'fp8']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('prints the JSON report of simulate with the contract fields', () => {
+    const r = run([
+      'simulate',
+      '--json',
+      '--concurrency',
+      '4',
+      '--requests',
+      '20',
+      '--input-tokens',
+      '100',
+      '--output-tokens',
+      '20',
+    ]);
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout) as Record<string, unknown>;
+    for (const key of [
+      'requests',
+      'duration_s',
+      'ttft_ms',
+      'itl_ms',
+      'e2e_ms',
+      'output_tokens_per_s',
+      'requests_per_s',
+      'prefix_cache_hit_rate',
+      'kv_cache_peak_usage',
+      'preemptions',
+    ]) {
+      expect(report, key).toHaveProperty(key);
+    }
+    expect(report['requests']).toBe(20);
+    expect(Object.keys(report['ttft_ms'] as object)).toEqual(['mean', 'p50', 'p90', 'p99']);
+  });
+
+  it('lists model profiles grouped by compatibility with 64-hex ids', () => {
+    const r = run(['list-model-profiles', '--gpu', 'b200']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Compatible with system and runnable');
+    expect(r.stdout).toMatch(/ {2}- [0-9a-f]{64} \(tensorrt_llm-b200-nvfp4-tp1-pp1-throughput\)/);
+  });
+
+  it('serves on a free port, finishes a stream on SIGTERM and exits 0', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--time-scale', '1'], {
+      env: { ...process.env, NIM_JSONL_LOGGING: '1' },
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      let buf = '';
+      child.stderr.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const m = /"port":(\d+)/.exec(buf);
+        if (m) resolve(Number(m[1]));
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${buf}`)));
+    });
+    const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'meta/llama-3.1-8b-instruct',
+        messages: [{ role: 'user', content: 'hi' }],
+        max_tokens: 100,
+        ignore_eos: true,
+        stream: true,
+      }),
+    });
+    const reader = res.body!.getReader();
+    await reader.read(); // the stream has started
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    let text = '';
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    expect(text).toContain('"finish_reason":"length"');
+    expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+    expect(await exited).toBe(0);
+  });
+});
