@@ -7,6 +7,7 @@ import type { Config } from '../config/config.js';
 import { createVirtualClock } from '../engine/clock.js';
 import { EngineError } from '../engine/errors.js';
 import type { FinishedRequest } from '../engine/engine.js';
+import { createRandom, hashSeed } from '../content/random.js';
 import { createRuntime } from '../runtime.js';
 import { buildReport, type SimulationReport } from './report.js';
 import { Session, sharedPrefixOf, type WorkloadOptions } from './workload.js';
@@ -24,7 +25,10 @@ export const SIMULATE_FLAGS = [
     flag: '--turns <n>',
     help: 'turns per multi-turn session; each resends the whole conversation (default 1)',
   },
-  { flag: '--think-time-ms <n>', help: 'simulated pause between a reply and the next turn (default 0)' },
+  {
+    flag: '--think-time-ms <n>',
+    help: "mean simulated pause (exponential) before a session's next turn (default 0)",
+  },
   { flag: '--json', help: 'print the JSON report' },
 ] as const;
 
@@ -47,6 +51,11 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
   });
 
   const shared = sharedPrefixOf(workload, config.seed);
+  // Users do not think for exactly the same time: exponential think times (seeded) also keep
+  // sessions from marching in lockstep, which would make every turn's prefill land in one step.
+  const thinkRng = createRandom(hashSeed(config.seed, 'think-time'));
+  const thinkMs = () =>
+    workload.thinkTimeMs > 0 ? -workload.thinkTimeMs * Math.log(1 - thinkRng.nextFloat()) : 0;
   const finished: FinishedRequest[] = [];
   let issued = 0;
   let rejected = 0;
@@ -73,7 +82,7 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
             finished.push(ev);
             s.answered(output);
             if (s.done) startSession();
-            else clock.schedule(clock.now() + workload.thinkTimeMs, () => issue(s));
+            else clock.schedule(clock.now() + thinkMs(), () => issue(s));
           },
         );
       } catch (err) {
