@@ -1,0 +1,138 @@
+/**
+ * A light streaming client for OpenAI-style SSE responses on `node:http`, timestamping every chunk
+ * as it arrives. node:http with an Agent of unbounded sockets is used rather than fetch: it holds
+ * 500+ concurrent streams with less per-chunk work in the client, whose own lag would otherwise be
+ * measured as the server's.
+ */
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+
+/** What one streamed request looked like from the client. Times are `performance.now()` ms. */
+export interface StreamResult {
+  readonly status: number;
+  /** When the request was started (before connecting), as a load tool's TTFT clock starts. */
+  readonly sentAtMs: number;
+  /**
+   * When the response headers arrived: nimsim sends them as soon as the request is admitted to the
+   * engine's queue, so this shows how long the server took to accept it.
+   */
+  readonly headersAtMs: number | undefined;
+  /** Arrival time of every chunk whose `choices[0].delta.content` is non-empty, in order. */
+  readonly contentChunkMs: readonly number[];
+  /** `usage.completion_tokens` of the final usage chunk (needs `stream_options.include_usage`). */
+  readonly completionTokens: number | undefined;
+  /** Whether `data: [DONE]` arrived. */
+  readonly done: boolean;
+  /** A transport error, a non-200 status or an in-band `{"error":…}` frame. */
+  readonly error: string | undefined;
+}
+
+export interface StreamRequest {
+  readonly host: string;
+  readonly port: number;
+  readonly path: string;
+  /** The JSON request body, already serialized. */
+  readonly body: string;
+  /** Shared agent; give it `maxSockets: Infinity` for many concurrent streams. */
+  readonly agent: http.Agent;
+  /** Gives up (and reports an error) after this many ms. */
+  readonly timeoutMs: number;
+}
+
+interface ChunkShape {
+  choices?: { delta?: { content?: string | null } }[];
+  usage?: { completion_tokens?: number } | null;
+  error?: unknown;
+}
+
+/** Sends one streaming POST and resolves once the stream ends; never rejects. */
+export function streamRequest(req: StreamRequest): Promise<StreamResult> {
+  return new Promise((resolve) => {
+    const contentChunkMs: number[] = [];
+    let completionTokens: number | undefined;
+    let done = false;
+    let error: string | undefined;
+    let status = 0;
+    let headersAtMs: number | undefined;
+    const sentAtMs = performance.now();
+    let settled = false;
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ status, sentAtMs, headersAtMs, contentChunkMs, completionTokens, done, error });
+    };
+
+    // One SSE event: `data: <payload>` lines ending with a blank line.
+    const onEvent = (event: string, atMs: number) => {
+      for (const line of event.split('\n')) {
+        if (!line.startsWith('data:')) continue;
+        const payload = line.slice(5).trim();
+        if (payload === '[DONE]') {
+          done = true;
+          continue;
+        }
+        let chunk: ChunkShape;
+        try {
+          chunk = JSON.parse(payload) as ChunkShape;
+        } catch {
+          error ??= `malformed SSE data: ${payload.slice(0, 80)}`;
+          continue;
+        }
+        if (chunk.error !== undefined) error ??= `in-band error: ${JSON.stringify(chunk.error)}`;
+        const content = chunk.choices?.[0]?.delta?.content;
+        if (typeof content === 'string' && content !== '') contentChunkMs.push(atMs);
+        const tokens = chunk.usage?.completion_tokens;
+        if (typeof tokens === 'number') completionTokens = tokens;
+      }
+    };
+
+    const httpReq = http.request(
+      {
+        host: req.host,
+        port: req.port,
+        path: req.path,
+        method: 'POST',
+        agent: req.agent,
+        headers: {
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+          'content-length': Buffer.byteLength(req.body),
+        },
+      },
+      (res) => {
+        headersAtMs = performance.now();
+        status = res.statusCode ?? 0;
+        if (status !== 200) error ??= `HTTP ${status}`;
+        res.setEncoding('utf8');
+        let buffered = '';
+        res.on('data', (text: string) => {
+          // Every event in this read arrived together: one timestamp for all of them.
+          const atMs = performance.now();
+          buffered += text;
+          let end = buffered.indexOf('\n\n');
+          while (end >= 0) {
+            onEvent(buffered.slice(0, end), atMs);
+            buffered = buffered.slice(end + 2);
+            end = buffered.indexOf('\n\n');
+          }
+        });
+        res.on('end', finish);
+        res.on('error', (err) => {
+          error ??= err.message;
+          finish();
+        });
+      },
+    );
+    const timer = setTimeout(() => {
+      error ??= `timed out after ${req.timeoutMs} ms`;
+      httpReq.destroy();
+      finish();
+    }, req.timeoutMs);
+    httpReq.on('error', (err) => {
+      error ??= err.message;
+      finish();
+    });
+    httpReq.end(req.body);
+  });
+}
