@@ -1,0 +1,347 @@
+/**
+ * Fuzzing the HTTP surface through app.request() (no socket): arbitrary JSON, mutated valid
+ * bodies, random content types and random paths must never produce a 5xx; every 4xx is a JSON
+ * `{"error":{…}}` body whose code is the status; streams stay well-formed; and nothing a client
+ * sends can reach Object.prototype.
+ */
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { testService } from '../helpers/service.js';
+
+const MODEL = 'meta/llama-3.1-8b-instruct';
+const BODY_ROUTES = ['/v1/chat/completions', '/v1/completions', '/tokenize', '/detokenize'] as const;
+/** CONTRACT.md: the only error types there are. */
+const ERROR_TYPES = [
+  'BadRequestError',
+  'AuthenticationError',
+  'NotFoundError',
+  'RateLimitError',
+  'InternalServerError',
+  'ServiceUnavailableError',
+];
+const POLLUTING_KEYS = ['__proto__', 'constructor', 'prototype'] as const;
+
+// Time scale 0 makes generation instant; valid bodies stay tiny (max_tokens 3) so each run is cheap.
+const service = testService();
+const prototypeNamesBefore = Object.getOwnPropertyNames(Object.prototype).sort();
+
+type Json = Record<string, unknown>;
+
+/** Sets an own property even for `__proto__`, so JSON.stringify sends it as a key. */
+function setOwn(target: Json, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function send(method: string, path: string, body: string | undefined, contentType?: string) {
+  const headers: Record<string, string> = {};
+  if (contentType !== undefined) headers['content-type'] = contentType;
+  return service.app.request(path, { method, headers, ...(body === undefined ? {} : { body }) });
+}
+
+function parses(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The invariants every response keeps, whatever was sent. */
+async function expectWellFormed(res: Response): Promise<void> {
+  const text = await res.text(); // always drained, so no stream is left open
+  expect(res.status).toBeLessThan(500);
+  const type = res.headers.get('content-type') ?? '';
+  if (res.status >= 400) {
+    expect(type).toMatch(/^application\/json/);
+    const body = JSON.parse(text) as { error?: Json };
+    expect(body.error).toEqual({
+      message: expect.any(String),
+      type: expect.toBeOneOf(ERROR_TYPES),
+      param: body.error?.['param'] === null ? null : expect.any(String),
+      code: res.status,
+    });
+    return;
+  }
+  if (type.startsWith('text/event-stream')) {
+    const frames = text.split('\n\n').filter((f) => f.length > 0);
+    expect(frames.at(-1)).toBe('data: [DONE]');
+    for (const frame of frames.slice(0, -1)) {
+      expect(frame.startsWith('data: ')).toBe(true);
+      expect(() => JSON.parse(frame.slice('data: '.length)) as unknown).not.toThrow();
+    }
+  } else if (type.startsWith('application/json')) {
+    expect(() => JSON.parse(text) as unknown).not.toThrow();
+  }
+}
+
+const hugeNumber = fc.constantFrom(
+  1e308,
+  -1e308,
+  2 ** 53,
+  2 ** 64,
+  -(2 ** 63),
+  Number.MAX_SAFE_INTEGER + 2,
+  1e-320,
+  -0,
+  -1,
+  0,
+  0.5,
+  4294967296,
+);
+const oddString = fc.oneof(
+  fc.constant(''),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.string({ unit: 'grapheme', maxLength: 40 }),
+  fc.constantFrom('\u0000', '\uFFFF', '\uD800', '\u202E', '🦙🦙', '<|eot_id|>', '<|begin_of_text|>'),
+);
+/** Wrong types, huge and negative numbers, nested junk, unicode and empty strings. */
+const junk: fc.Arbitrary<unknown> = fc.oneof(
+  oddString,
+  hugeNumber,
+  fc.integer(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant([]),
+  fc.constant({}),
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.array(fc.oneof(fc.integer({ min: -5, max: 200_000 }), oddString), { maxLength: 6 }),
+  fc.array(fc.array(fc.integer({ min: -5, max: 130_000 }), { maxLength: 4 }), { maxLength: 3 }),
+);
+
+const chatFields = [
+  'model',
+  'messages',
+  'max_tokens',
+  'max_completion_tokens',
+  'temperature',
+  'top_p',
+  'n',
+  'stop',
+  'stream',
+  'stream_options',
+  'seed',
+  'logprobs',
+  'top_logprobs',
+  'logit_bias',
+  'top_k',
+  'min_p',
+  'min_tokens',
+  'stop_token_ids',
+  'nvext',
+  'tools',
+  'tool_choice',
+  'response_format',
+  'user',
+  'add_generation_prompt',
+  'guided_json',
+  'guided_choice',
+  'cache_salt',
+];
+const completionFields = [
+  'model',
+  'prompt',
+  'max_tokens',
+  'n',
+  'best_of',
+  'echo',
+  'logprobs',
+  'stop',
+  'stream',
+  'stream_options',
+  'seed',
+  'suffix',
+  'min_tokens',
+  'stop_token_ids',
+  'nvext',
+];
+const messageFields = ['role', 'content', 'name', 'tool_calls', 'tool_call_id'];
+const fieldKey = (known: readonly string[]) =>
+  fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom(...known) },
+    { weight: 2, arbitrary: fc.constantFrom(...POLLUTING_KEYS, 'toString', 'hasOwnProperty') },
+    { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
+  );
+
+const validChat = (): Json => ({
+  model: MODEL,
+  messages: [
+    { role: 'system', content: 'Be brief.' },
+    { role: 'user', content: 'Hello there.' },
+  ],
+  max_tokens: 3,
+});
+const validCompletion = (): Json => ({ model: MODEL, prompt: 'Once upon a time', max_tokens: 3 });
+
+type Mutation =
+  | { kind: 'set'; key: string; value: unknown }
+  | { kind: 'delete'; key: string }
+  | { kind: 'message'; key: string; value: unknown }
+  | { kind: 'stream'; value: boolean };
+
+const mutation = (known: readonly string[]): fc.Arbitrary<Mutation> =>
+  fc.oneof(
+    fc.record({ kind: fc.constant('set' as const), key: fieldKey(known), value: junk }),
+    fc.record({ kind: fc.constant('delete' as const), key: fc.constantFrom(...known) }),
+    fc.record({ kind: fc.constant('message' as const), key: fieldKey(messageFields), value: junk }),
+    fc.record({ kind: fc.constant('stream' as const), value: fc.boolean() }),
+  );
+
+function applyMutations(body: Json, mutations: readonly Mutation[]): Json {
+  for (const m of mutations) {
+    if (m.kind === 'set') setOwn(body, m.key, m.value);
+    else if (m.kind === 'delete') delete body[m.key];
+    else if (m.kind === 'stream') body['stream'] = m.value;
+    else if (Array.isArray(body['messages']) && typeof body['messages'][1] === 'object') {
+      setOwn(body['messages'][1] as Json, m.key, m.value);
+    } else setOwn(body, m.key, m.value);
+  }
+  // Keep every valid run small: a mutation may lift max_tokens, but then not also ignore EOS.
+  if (body['ignore_eos'] === true) body['max_tokens'] = 3;
+  return body;
+}
+
+describe('fuzzing the HTTP surface', () => {
+  afterAll(() => {
+    expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeNamesBefore);
+    expect(({} as Json)['polluted']).toBeUndefined();
+  });
+
+  it('answers arbitrary JSON bodies with a 4xx JSON error or a well-formed success', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...BODY_ROUTES), fc.jsonValue({ maxDepth: 4 }), async (path, body) => {
+        await expectWellFormed(await send('POST', path, JSON.stringify(body), 'application/json'));
+      }),
+      { numRuns: 800 },
+    );
+  });
+
+  it('never fails with a 5xx on mutated valid chat bodies', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(mutation(chatFields), { minLength: 1, maxLength: 3 }), async (mutations) => {
+        const body = applyMutations(validChat(), mutations);
+        await expectWellFormed(
+          await send('POST', '/v1/chat/completions', JSON.stringify(body), 'application/json'),
+        );
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('never fails with a 5xx on mutated valid completions bodies', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(mutation(completionFields), { minLength: 1, maxLength: 3 }),
+        async (mutations) => {
+          const body = applyMutations(validCompletion(), mutations);
+          await expectWellFormed(
+            await send('POST', '/v1/completions', JSON.stringify(body), 'application/json'),
+          );
+        },
+      ),
+      { numRuns: 800 },
+    );
+  });
+
+  it('answers broken JSON text with 400', async () => {
+    const text = JSON.stringify(validChat());
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: text.length - 1 }),
+        fc.constantFrom('', '{', '}', ',', '"', ':', '\\', '\u0000', 'NaN', 'Infinity'),
+        async (at, insert) => {
+          const broken = text.slice(0, at) + insert;
+          fc.pre(!parses(broken)); // cutting before the last brace and adding it back is valid again
+          const res = await send('POST', '/v1/chat/completions', broken, 'application/json');
+          expect(res.status).toBe(400);
+          await expectWellFormed(res);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps __proto__ and constructor keys out of Object.prototype', async () => {
+    const payload = { polluted: 'yes', toString: 'owned' };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...BODY_ROUTES),
+        fc.constantFrom(...POLLUTING_KEYS),
+        fc.constantFrom('top', 'message', 'nvext', 'stream_options'),
+        async (path, key, where) => {
+          const body = path === '/v1/completions' ? validCompletion() : validChat();
+          const polluting: Json = {};
+          setOwn(polluting, key, key === 'constructor' ? { prototype: payload } : payload);
+          if (where === 'top') setOwn(body, key, polluting[key]);
+          else if (where === 'message' && Array.isArray(body['messages'])) {
+            setOwn(body['messages'][1] as Json, key, polluting[key]);
+          } else body[where] = polluting;
+          await expectWellFormed(await send('POST', path, JSON.stringify(body), 'application/json'));
+          expect(({} as Json)['polluted']).toBeUndefined();
+          expect(Object.prototype.toString.call([])).toBe('[object Array]');
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('answers any content type with 415, 400 or a success, never a 5xx', async () => {
+    const contentType = fc.oneof(
+      fc.constantFrom(
+        'application/json',
+        'application/json; charset=utf-8',
+        'APPLICATION/JSON',
+        'application/vnd.api+json',
+        'text/plain',
+        'text/json',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+        'application/octet-stream',
+        '',
+        ';',
+        'application/',
+      ),
+      fc.string({ unit: 'grapheme-ascii', maxLength: 30 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...BODY_ROUTES),
+        fc.option(contentType, { nil: undefined }),
+        fc.oneof(fc.constant(JSON.stringify(validChat())), fc.string({ maxLength: 40 })),
+        async (path, type, body) => {
+          const res = await send('POST', path, body, type);
+          expect([200, 400, 404, 415]).toContain(res.status);
+          await expectWellFormed(res);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('answers random paths and methods under /v1 without a 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'),
+        fc.array(
+          fc.oneof(
+            fc.webSegment(),
+            fc.constantFrom('chat', 'completions', 'models', 'health', '..', '%2e%2e', '%00'),
+          ),
+          {
+            maxLength: 4,
+          },
+        ),
+        fc.option(fc.webQueryParameters(), { nil: undefined }),
+        async (method, segments, query) => {
+          const path = `/v1/${segments.join('/')}${query === undefined ? '' : `?${query}`}`;
+          const body = method === 'GET' || method === 'OPTIONS' ? undefined : JSON.stringify(validChat());
+          await expectWellFormed(
+            await send(method, path, body, body === undefined ? undefined : 'application/json'),
+          );
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
