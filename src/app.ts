@@ -3,8 +3,8 @@
  * (server.ts does), so tests drive it through `app.request()`.
  */
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { requireAdminToken, requireApiKey } from './api/auth.js';
+import { limitBodySize } from './api/body-limit.js';
 import { ApiError, toErrorInfo, toErrorResponse, type ApiCompat } from './api/errors.js';
 import { registerAdminRoutes, type AdminDeps } from './api/routes/admin.js';
 import { registerChatRoute } from './api/routes/chat.js';
@@ -59,19 +59,7 @@ export function createApp(deps: AppDeps): Hono {
     }
   });
 
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: deps.maxBodyBytes,
-      onError: () => {
-        throw new ApiError(
-          413,
-          `Request body is larger than the limit of ${deps.maxBodyBytes} bytes.`,
-          'body',
-        );
-      },
-    }),
-  );
+  app.use('*', limitBodySize(deps.maxBodyBytes));
   for (const route of INFERENCE_ROUTES) {
     app.use(route, requireApiKey(deps.apiKey));
     // Until the simulated model has loaded (and once shutdown begins) the engine is not serving.
