@@ -66,6 +66,9 @@ export interface Engine {
   readonly kv: KvCacheManager;
 }
 
+/** Lag (simulated ms) beyond which the step timeline is re-anchored at the real clock's now. */
+const MAX_CATCH_UP_MS = 50;
+
 export function createEngine(opts: EngineOptions): Engine {
   const { clock, perf, kv, observer } = opts;
   const scheduler = new Scheduler(kv, opts);
@@ -111,13 +114,18 @@ export function createEngine(opts: EngineOptions): Engine {
   };
 
   const runStep = (startMs: number) => {
-    let plan = scheduler.schedule();
+    let plan = scheduler.schedule(startMs);
     // A step that only preempted admits nothing; with nothing left running, plan once more.
-    if (!plan && scheduler.waiting.length > 0 && scheduler.numRunning === 0) plan = scheduler.schedule();
+    if (!plan && scheduler.waiting.length > 0 && scheduler.numRunning === 0)
+      plan = scheduler.schedule(startMs);
     if (!plan) {
       stepping = false;
       stepTimer = undefined;
-      if (scheduler.waiting.length > 0 && scheduler.numRunning === 0) {
+      const head = scheduler.waiting[0];
+      if (head && head.arrivalMs > startMs) {
+        // The head arrived after this (lagging) step's start: it joins the first step after its arrival.
+        wake();
+      } else if (head && scheduler.numRunning === 0) {
         // Nothing runs and the head still cannot be admitted: it can never fit in the cache.
         failUnfittable(scheduler.waiting[0]!, startMs);
         wake();
@@ -168,7 +176,10 @@ export function createEngine(opts: EngineOptions): Engine {
       lagMs: lastLagMs,
       preemptions: plan.preempted.length,
     });
-    runStep(endMs);
+    // Follow the ideal timeline so timer lateness does not accumulate; but when the real clock runs
+    // far behind (the host cannot keep up), re-anchor at now rather than carry an ever-growing debt.
+    const nowMs = clock.now();
+    runStep(nowMs - endMs > Math.max(MAX_CATCH_UP_MS, 2 * (endMs - startMs)) ? nowMs : endMs);
   };
 
   const failUnfittable = (seq: Sequence, atMs: number) => {

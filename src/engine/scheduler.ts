@@ -39,8 +39,12 @@ export class Scheduler {
     private readonly limits: SchedulerLimits,
   ) {}
 
-  /** Plans the next step; null when there is nothing to run. */
-  schedule(): StepPlan | null {
+  /**
+   * Plans the step starting at `startMs`; null when there is nothing to run. Only requests that
+   * arrived by `startMs` are admitted: on a lagging real clock a step may start (in simulated time)
+   * before a request that is already queued arrived.
+   */
+  schedule(startMs: number): StepPlan | null {
     this.compactRunning();
     let budget = this.limits.maxNumBatchedTokens;
     const scheduled: ScheduledSeq[] = [];
@@ -76,6 +80,7 @@ export class Scheduler {
       this.running.length < this.limits.maxNumSeqs
     ) {
       const seq = this.waiting[0]!;
+      if (seq.arrivalMs > startMs) break;
       const match = this.kv.peekPrefix(seq.tokenIds, seq.request.cacheSalt);
       const cached = match.gpuTokens + match.hostTokens;
       const numNew = Math.min(seq.tokenIds.length - cached, budget);

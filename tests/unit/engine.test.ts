@@ -69,6 +69,52 @@ function collect(engine: Engine, req: EngineRequest, signal?: AbortSignal) {
   };
 }
 
+describe('engine on a lagging clock', () => {
+  /** Every timer fires `lagMs` after its due time, as a busy event loop would. */
+  function laggingSetup(lagMs: number) {
+    const inner = createVirtualClock();
+    const clock = {
+      now: () => inner.now(),
+      schedule: (at: number, fn: () => void) => inner.schedule(at + lagMs, fn),
+    };
+    const kv = createKvCacheManager({
+      blockSize: 16,
+      gpuBlocks: 10_000,
+      hostBlocks: 0,
+      eviction: 'lru',
+      enableReuse: true,
+      modelKey: 't',
+    });
+    const engine = createEngine({
+      clock,
+      perf: linearModel,
+      kv,
+      maxNumSeqs: 64,
+      maxNumBatchedTokens: 8192,
+      maxWaiting: 1024,
+      jitter: () => 1,
+    });
+    return { inner, engine };
+  }
+
+  for (const lagMs of [3, 200]) {
+    it(`never reports a first token before the request arrived (timers ${lagMs} ms late)`, () => {
+      const { inner, engine } = laggingSetup(lagMs);
+      const runs: ReturnType<typeof collect>[] = [];
+      // Requests keep arriving while the engine runs behind the ideal timeline.
+      for (let i = 0; i < 40; i++)
+        inner.schedule(i * 7, () => runs.push(collect(engine, request(range(30, i * 50), 12))));
+      inner.runUntilIdle();
+      expect(runs).toHaveLength(40);
+      for (const r of runs) {
+        expect(r.done?.reason).toBe('length');
+        expect(r.done!.timings.scheduledMs).toBeGreaterThanOrEqual(r.done!.timings.arrivalMs);
+        expect(r.done!.timings.firstTokenMs).toBeGreaterThan(r.done!.timings.arrivalMs);
+      }
+    });
+  }
+});
+
 describe('engine on the virtual clock', () => {
   it('emits the planned tokens one per step and finishes with the plan reason', () => {
     const { clock, engine } = setup();
