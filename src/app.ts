@@ -6,6 +6,8 @@ import { Hono } from 'hono';
 import { requireAdminToken, requireApiKey } from './api/auth.js';
 import { limitBodySize } from './api/body-limit.js';
 import { ApiError, toErrorInfo, toErrorResponse, type ApiCompat } from './api/errors.js';
+import { injectFaults } from './api/fault-middleware.js';
+import type { FaultInjector } from './api/faults.js';
 import { registerAdminRoutes, type AdminDeps } from './api/routes/admin.js';
 import { registerChatRoute } from './api/routes/chat.js';
 import { registerCompletionsRoute } from './api/routes/completions.js';
@@ -30,7 +32,12 @@ export interface AppDeps {
   readonly apiKey?: string | undefined;
   readonly adminToken?: string | undefined;
   readonly maxBodyBytes: number;
+  /** Faults on demand (x-nimsim-fault, NIMSIM_FAULT_RATE) on the generation routes. */
+  readonly faults?: FaultInjector;
 }
+
+/** The routes faults apply to: the ones that generate (CONTRACT.md: "inference requests"). */
+const FAULT_ROUTES = ['/v1/chat/completions', '/v1/completions'];
 
 const INFERENCE_ROUTES = [
   '/v1/chat/completions',
@@ -69,6 +76,15 @@ export function createApp(deps: AppDeps): Hono {
         throw new ApiError(503, 'Service is starting: the model is still loading.');
       await next();
     });
+  }
+  if (deps.faults) {
+    const faultMiddleware = injectFaults({
+      injector: deps.faults,
+      recordFault: (type) => deps.metrics.recordFault(type),
+      defaultModel: deps.info.servedModels[0] ?? deps.info.modelName,
+      maxModelLen: deps.info.maxModelLen,
+    });
+    for (const route of FAULT_ROUTES) app.use(route, faultMiddleware);
   }
   app.use('/admin/*', requireAdminToken(deps.adminToken));
 

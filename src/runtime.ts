@@ -11,7 +11,7 @@ import { createRandom } from './content/random.js';
 import type { Clock } from './engine/clock.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { createObserverHub, type ObserverHub } from './engine/observer-hub.js';
-import { createJitter } from './engine/jitter.js';
+import { createAdjustableJitter, type AdjustableJitter } from './engine/jitter.js';
 import { createKvCacheManager, type KvCacheManager } from './engine/kv-cache/kv-cache-manager.js';
 import { createRooflinePerfModel } from './engine/roofline.js';
 
@@ -27,6 +27,8 @@ export interface Runtime {
   readonly metadata: Record<string, unknown>;
   /** Engine events fan out here: metrics and reports subscribe after creation. */
   readonly observers: ObserverHub;
+  /** The engine's step-time jitter; its sigma can change at run time (PATCH /admin/config). */
+  readonly jitter: AdjustableJitter;
 }
 
 export interface RuntimeOptions {
@@ -58,6 +60,7 @@ export function createRuntime(config: Config, opts: RuntimeOptions): Runtime {
   });
   const observers = createObserverHub();
   const rng = createRandom(config.seed ^ 0x5eed);
+  const jitter = createAdjustableJitter(config.jitter ?? opts.defaultJitter, () => rng.normal());
   const engine = createEngine({
     clock: opts.clock,
     perf: createRooflinePerfModel(deployment.roofline),
@@ -65,7 +68,7 @@ export function createRuntime(config: Config, opts: RuntimeOptions): Runtime {
     maxNumSeqs: config.maxNumSeqs,
     maxNumBatchedTokens: config.maxNumBatchedTokens,
     maxWaiting: config.maxWaiting,
-    jitter: createJitter(config.jitter ?? opts.defaultJitter, () => rng.normal()),
+    jitter,
     observer: observers,
   });
   const kvCapacityTokens = deployment.kvCacheBlocks * config.kvBlockSize;
@@ -82,5 +85,6 @@ export function createRuntime(config: Config, opts: RuntimeOptions): Runtime {
     maxModelLen: Math.min(deployment.maxModelLen, kvCapacityTokens),
     metadata: describeDeployment(deployment),
     observers,
+    jitter,
   };
 }

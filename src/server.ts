@@ -6,10 +6,14 @@
  */
 import { serve as listen, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { installClientErrorHandler } from './api/client-errors.js';
 import { createApp } from './app.js';
 import type { ServingContext } from './api/serving.js';
 import { describeConfig, type Config } from './config/config.js';
-import { createImmediateClock, createRealClock } from './engine/clock.js';
+import { createAdjustableClock } from './engine/clock.js';
+import { createFaultInjector, type FaultInjector } from './api/faults.js';
+import { createServeLiveConfig, type LiveConfig } from './api/live-config.js';
 import type { Logger } from './logging.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createRuntime, type Runtime } from './runtime.js';
@@ -23,6 +27,9 @@ export interface Service {
   readonly app: Hono;
   readonly runtime: Runtime;
   readonly metrics: Metrics;
+  readonly faults: FaultInjector;
+  /** The settings PATCH /admin/config changes at run time. */
+  readonly live: LiveConfig;
   /** Turns readiness off and refuses new work; resolves once running requests are done. */
   drain(timeoutMs: number): Promise<void>;
 }
@@ -33,7 +40,8 @@ export function createService(
   logger: Logger,
   opts: { processMetrics?: boolean } = {},
 ): Service {
-  const clock = config.timeScale > 0 ? createRealClock(config.timeScale) : createImmediateClock();
+  // Adjustable so PATCH /admin/config can change the time scale of a running server.
+  const clock = createAdjustableClock(config.timeScale);
   const runtime = createRuntime(config, { clock, defaultJitter: SERVE_DEFAULT_JITTER });
   const metrics = createMetrics({
     primaryModel: runtime.servedModels[0]!,
@@ -53,6 +61,11 @@ export function createService(
     processMetrics: opts.processMetrics ?? true,
   });
   runtime.observers.add(metrics.observer);
+  const faults = createFaultInjector(
+    { rate: config.faultRate, types: config.faultTypes, delayMs: config.faultDelayMs },
+    config.seed,
+  );
+  const live = createServeLiveConfig({ faults, clock, jitter: runtime.jitter });
   const readyAt = Date.now() + config.readyDelayMs;
   let draining = false;
   const serving: ServingContext = {
@@ -81,7 +94,8 @@ export function createService(
     },
     metrics,
     readiness: { isReady: () => Date.now() >= readyAt, isDraining: () => draining },
-    admin: { describeConfig: () => describeConfig(config), kv: runtime.kv },
+    admin: { describeConfig: () => describeConfig(config), kv: runtime.kv, live },
+    faults,
     logger,
     apiKey: config.apiKey,
     adminToken: config.adminToken,
@@ -91,6 +105,8 @@ export function createService(
     app,
     runtime,
     metrics,
+    faults,
+    live,
     drain(timeoutMs) {
       draining = true;
       return runtime.engine.drain(timeoutMs);
@@ -111,10 +127,22 @@ export const DRAIN_TIMEOUT_MS = 30_000;
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const service = createService(config, logger);
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = listen({ fetch: service.app.fetch, port: config.port, hostname: config.host }, () =>
-      resolve(s),
+    const s = listen(
+      {
+        fetch: service.app.fetch,
+        port: config.port,
+        hostname: config.host,
+        serverOptions: {
+          maxHeaderSize: config.maxHeaderBytes,
+          requestTimeout: config.requestTimeoutMs,
+          // Node requires headersTimeout <= requestTimeout; 60 s is its default.
+          headersTimeout: Math.min(config.requestTimeoutMs, 60_000),
+        },
+      },
+      () => resolve(s),
     );
     s.once('error', reject);
+    installClientErrorHandler(s as Server, config.apiCompat as 1 | 2);
   });
   const port = (server.address() as AddressInfo).port;
   const d = service.runtime.deployment;

@@ -46,6 +46,22 @@ const list = () =>
     )
     .pipe(z.array(z.string()).min(1, 'must name at least one value'));
 
+/** Injectable faults (CONTRACT.md's list, then the latency faults); see src/api/faults.ts. */
+export const FAULT_TYPE_NAMES = [
+  'rate_limit',
+  'server_error',
+  'service_unavailable',
+  'context_length',
+  'invalid_request',
+  'model_not_found',
+  'timeout',
+  'slow_first_token',
+  'stall',
+  'disconnect',
+] as const;
+
+export type FaultType = (typeof FAULT_TYPE_NAMES)[number];
+
 interface SettingDef<S extends z.ZodType> {
   readonly env: string;
   /** Overrides the flag derived from the env name (CONTRACT.md: port, model, profile). */
@@ -225,6 +241,28 @@ export const SETTINGS = {
     default: '0',
     help: 'fraction 0-1 of inference requests that fail with an injected error',
   }),
+  faultTypes: setting({
+    env: 'NIMSIM_FAULT_TYPES',
+    schema: z
+      .string()
+      .transform((v) =>
+        v.trim().toLowerCase() === 'all'
+          ? [...FAULT_TYPE_NAMES]
+          : v
+              .split(',')
+              .map((s) => s.trim().toLowerCase())
+              .filter((s) => s.length > 0),
+      )
+      .pipe(z.array(z.enum(FAULT_TYPE_NAMES)).min(1, 'must name at least one fault type')),
+    default: 'all',
+    help: `fault types NIMSIM_FAULT_RATE draws from, comma-separated: all, or ${FAULT_TYPE_NAMES.join(', ')}`,
+  }),
+  faultDelayMs: setting({
+    env: 'NIMSIM_FAULT_DELAY_MS',
+    schema: int(0, 3_600_000),
+    default: '10000',
+    help: 'wall time of latency faults: the slow first token, the mid-stream stall, the hold before a timeout drops',
+  }),
   rulesFile: setting({
     env: 'NIMSIM_RULES_FILE',
     schema: str(),
@@ -241,6 +279,18 @@ export const SETTINGS = {
     schema: int(1024),
     default: String(16 * 1024 * 1024),
     help: 'largest request body accepted; larger gets 413',
+  }),
+  maxHeaderBytes: setting({
+    env: 'NIMSIM_MAX_HEADER_BYTES',
+    schema: int(1024, 1024 * 1024),
+    default: '16384',
+    help: 'largest request head (request line and headers) accepted; larger gets 431',
+  }),
+  requestTimeoutMs: setting({
+    env: 'NIMSIM_REQUEST_TIMEOUT_MS',
+    schema: int(1000),
+    default: '30000',
+    help: 'time allowed to receive a whole request (head and body); slower clients get 408',
   }),
   logLevel: setting({
     env: 'NIM_LOG_LEVEL',

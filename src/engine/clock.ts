@@ -156,3 +156,96 @@ export function createImmediateClock(): Clock {
     },
   };
 }
+
+/** A clock whose time scale can change while it runs (PATCH /admin/config). */
+export interface AdjustableClock extends Clock {
+  readonly timeScale: number;
+  /**
+   * Switches the scale: > 0 runs on wall time × scale, 0 fires timers without waiting. Simulated
+   * time continues from where it is (it is re-anchored, never jumps), and pending timers keep
+   * their simulated due times, so the engine's ideal timeline is unaffected.
+   */
+  setTimeScale(timeScale: number): void;
+}
+
+/**
+ * The `serve` clock: one heap of timers and one armed host timer. At scale > 0 it behaves as
+ * `createRealClock`, at 0 as `createImmediateClock`; `setTimeScale` moves between them at run time.
+ */
+export function createAdjustableClock(initialTimeScale: number): AdjustableClock {
+  if (!(initialTimeScale >= 0)) throw new RangeError('createAdjustableClock needs a time scale >= 0');
+  let scale = initialTimeScale;
+  // Real mode: sim = anchorSimMs + (wall - anchorWallMs) × scale. Immediate mode: sim = anchorSimMs,
+  // advanced to each timer's due time as it fires.
+  let anchorSimMs = 0;
+  let anchorWallMs = performance.now();
+  let seq = 0;
+  const heap = new TimerHeap();
+  let armed: { cancel: () => void } | undefined;
+
+  const now = () => (scale > 0 ? anchorSimMs + (performance.now() - anchorWallMs) * scale : anchorSimMs);
+
+  const fireDue = () => {
+    armed = undefined;
+    if (scale > 0) {
+      const t = now();
+      // Everything due by now fires in this turn, in time order (as separate setTimeouts would).
+      while (heap.size > 0 && heap.peek()!.atMs <= t) fire(heap.pop()!);
+    } else {
+      // One timer per turn, so I/O interleaves with engine steps.
+      const timer = heap.pop();
+      if (timer) {
+        if (timer.atMs > anchorSimMs) anchorSimMs = timer.atMs;
+        fire(timer);
+      }
+    }
+    arm();
+  };
+
+  const fire = (timer: Timer) => {
+    const fn = timer.fn;
+    timer.fn = undefined;
+    fn?.();
+  };
+
+  const arm = () => {
+    armed?.cancel();
+    armed = undefined;
+    // Cancelled timers are dropped lazily; skip them before arming.
+    while (heap.size > 0 && heap.peek()!.fn === undefined) heap.pop();
+    const next = heap.peek();
+    if (!next) return;
+    const delayMs = scale > 0 ? (next.atMs - now()) / scale : 0;
+    if (delayMs < 1) {
+      // Node's timers have 1 ms resolution; a sub-ms wait is better served on the next turn.
+      const h = setImmediate(fireDue);
+      armed = { cancel: () => clearImmediate(h) };
+    } else {
+      const h = setTimeout(fireDue, delayMs);
+      armed = { cancel: () => clearTimeout(h) };
+    }
+  };
+
+  return {
+    now,
+    get timeScale() {
+      return scale;
+    },
+    schedule(atMs, fn) {
+      const timer: Timer = { atMs, seq: seq++, fn };
+      const earliest = heap.peek();
+      heap.push(timer);
+      if (!armed || !earliest || less(timer, earliest)) arm();
+      return () => {
+        timer.fn = undefined;
+      };
+    },
+    setTimeScale(timeScale) {
+      if (!(timeScale >= 0)) throw new RangeError('time scale must be >= 0');
+      anchorSimMs = now();
+      anchorWallMs = performance.now();
+      scale = timeScale;
+      arm();
+    },
+  };
+}

@@ -1,14 +1,37 @@
-/** /admin/*: the effective configuration and the KV cache's state (behind NIMSIM_ADMIN_TOKEN). */
+/**
+ * /admin/*: the effective configuration (GET, secrets masked; PATCH changes the run-time knobs)
+ * and the KV cache's state (behind NIMSIM_ADMIN_TOKEN).
+ */
 import type { Hono } from 'hono';
 import type { KvCacheManager } from '../../engine/kv-cache/kv-cache-manager.js';
+import { ApiError } from '../errors.js';
+import type { LiveConfig } from '../live-config.js';
 
 export interface AdminDeps {
+  /** The configuration as loaded (secrets masked); live values are laid over it. */
   readonly describeConfig: () => Record<string, unknown>;
   readonly kv: KvCacheManager;
+  /**
+   * The keys PATCH /admin/config may change: fault rate, types and delay, time scale, jitter.
+   * Scripted replies (issue 8) add their `rules` key with `live.register('rules', …)` in server.ts.
+   */
+  readonly live?: LiveConfig;
 }
 
 export function registerAdminRoutes(app: Hono, deps: AdminDeps): void {
-  app.get('/admin/config', (c) => c.json(deps.describeConfig()));
+  const effective = () => ({ ...deps.describeConfig(), ...(deps.live?.effective() ?? {}) });
+  app.get('/admin/config', (c) => c.json(effective()));
+  app.patch('/admin/config', async (c) => {
+    if (!deps.live) throw new ApiError(404, 'Nothing can be changed at run time here.');
+    let body: unknown;
+    try {
+      body = JSON.parse(await c.req.text());
+    } catch {
+      throw new ApiError(400, 'The request body is not valid JSON.', 'body');
+    }
+    const changed = deps.live.patch(body);
+    return c.json({ changed, config: effective() });
+  });
   app.get('/admin/kv-cache', (c) => {
     const s = deps.kv.stats();
     return c.json({

@@ -1,0 +1,102 @@
+/**
+ * The fault-injection middleware on the inference routes (after auth and readiness, so a fault
+ * never hides a 401 or a not-ready 503). Status faults answer at once with their error; `timeout`
+ * holds the connection for the fault delay and drops it without a response; latency faults run the
+ * request and then delay or cut its response (fault-stream.ts). Each injected fault is counted in
+ * nimsim_injected_faults_total{type}.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Context, MiddlewareHandler } from 'hono';
+import {
+  FAULT_DELAY_HEADER,
+  FAULT_HEADER,
+  FAULT_INJECTED_HEADER,
+  faultError,
+  isStatusFault,
+  type FaultInjector,
+} from './faults.js';
+import { sleep, withStreamFault, type DropConnection } from './fault-stream.js';
+
+export interface FaultMiddlewareDeps {
+  readonly injector: FaultInjector;
+  readonly recordFault: (type: string) => void;
+  readonly defaultModel: string;
+  readonly maxModelLen: number;
+}
+
+/** The Node response under Hono's node adapter (`c.env.outgoing`); absent in `app.request()`. */
+function outgoingOf(c: Context): ServerResponse | undefined {
+  const env = c.env as { outgoing?: unknown } | undefined;
+  const out = env?.outgoing;
+  return out && typeof (out as ServerResponse).destroy === 'function' ? (out as ServerResponse) : undefined;
+}
+
+function dropperFor(c: Context): DropConnection {
+  const outgoing = outgoingOf(c);
+  return (body) => {
+    if (outgoing) outgoing.destroy();
+    else body?.error(new Error('nimsim: connection dropped (injected fault)'));
+  };
+}
+
+/** A response that never delivers: its body fails at once (the socket is gone when there is one). */
+function droppedResponse(c: Context, drop: DropConnection): Response {
+  if (outgoingOf(c)) {
+    drop();
+    // The adapter finds the socket destroyed and writes nothing.
+    return new Response(null, { status: 204 });
+  }
+  return new Response(new ReadableStream<Uint8Array>({ start: (controller) => drop(controller) }), {
+    status: 200,
+    headers: { [FAULT_INJECTED_HEADER]: 'timeout' },
+  });
+}
+
+async function modelOf(c: Context, fallback: string): Promise<string> {
+  try {
+    const body = (await c.req.json()) as { model?: unknown };
+    return typeof body.model === 'string' ? body.model : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+export function injectFaults(deps: FaultMiddlewareDeps): MiddlewareHandler {
+  return async (c, next) => {
+    const type = deps.injector.choose(c.req.header(FAULT_HEADER));
+    if (type === undefined) return next();
+    const delayMs = deps.injector.delayMs(c.req.header(FAULT_DELAY_HEADER));
+    deps.recordFault(type);
+    if (isStatusFault(type)) {
+      const model = type === 'model_not_found' ? await modelOf(c, deps.defaultModel) : deps.defaultModel;
+      throw faultError(type, { model, maxModelLen: deps.maxModelLen });
+    }
+    const signal = c.req.raw.signal;
+    const drop = dropperFor(c);
+    if (type === 'timeout') {
+      await sleep(delayMs, signal);
+      c.res = droppedResponse(c, drop);
+      return;
+    }
+    await next();
+    const res = c.res;
+    if (res.status >= 400) return;
+    const isStream = (res.headers.get('content-type') ?? '').startsWith('text/event-stream');
+    if (!isStream || !res.body) {
+      // A JSON reply has one "token" moment: its arrival is delayed, or never comes.
+      if (type === 'disconnect') {
+        await res.body?.cancel();
+        c.res = droppedResponse(c, drop);
+        return;
+      }
+      await sleep(delayMs, signal);
+      return;
+    }
+    const headers = new Headers(res.headers);
+    headers.set(FAULT_INJECTED_HEADER, type);
+    c.res = new Response(withStreamFault(res.body, type, delayMs, drop, signal), {
+      status: res.status,
+      headers,
+    });
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * The latency faults' transport mechanics, kept outside the routes: a response body is wrapped
+ * so that its first frame waits (`slow_first_token`), or the stream pauses (`stall`) or the
+ * connection drops (`disconnect`) mid-way. The wrapper works frame by frame on any SSE body (the
+ * SSE writer enqueues one frame per chunk), so the chat and completions routes need no hook.
+ */
+import type { FaultType } from './faults.js';
+
+/** Frames passed through before a mid-stream fault: chat's role frame and two tokens. */
+export const MID_STREAM_FRAMES = 3;
+
+const DONE_FRAME = 'data: [DONE]\n\n';
+const decoder = new TextDecoder();
+
+/** Resolves after `ms` of wall time, or at once when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Drops the client's connection. On a real socket it is destroyed (the client sees a reset); in
+ * `app.request()` tests there is none, and the body stream errors instead.
+ */
+export type DropConnection = (body?: ReadableStreamDefaultController<Uint8Array>) => void;
+
+export type LatencyFault = Extract<FaultType, 'slow_first_token' | 'stall' | 'disconnect'>;
+
+/**
+ * Wraps an event-stream body with a latency fault. The mid-stream point is after
+ * MID_STREAM_FRAMES frames, or just before [DONE] if the stream is shorter, so the client has
+ * always seen the stream start and never sees it end.
+ */
+export function withStreamFault(
+  body: ReadableStream<Uint8Array>,
+  type: LatencyFault,
+  delayMs: number,
+  drop: DropConnection,
+  signal: AbortSignal,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let frames = 0;
+  let struck = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) {
+        controller.close();
+        return;
+      }
+      if (type === 'slow_first_token' && frames === 0) await sleep(delayMs, signal);
+      if (type !== 'slow_first_token' && !struck) {
+        const isDone = decoder.decode(value) === DONE_FRAME;
+        if (frames >= MID_STREAM_FRAMES || isDone) {
+          struck = true;
+          if (type === 'stall') {
+            await sleep(delayMs, signal);
+          } else {
+            // Stop the generation first: its slot and KV blocks go back at once.
+            void reader.cancel('nimsim: disconnect fault').catch(() => {});
+            drop(controller);
+            return;
+          }
+        }
+      }
+      frames++;
+      controller.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+}
