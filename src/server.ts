@@ -45,6 +45,7 @@ export function createService(
   const runtime = createRuntime(config, { clock, defaultJitter: SERVE_DEFAULT_JITTER });
   const metrics = createMetrics({
     primaryModel: runtime.servedModels[0]!,
+    servedModels: runtime.servedModels,
     maxModelLen: runtime.maxModelLen,
     maxNumSeqs: config.maxNumSeqs,
     stats: () => runtime.engine.stats(),

@@ -31,3 +31,6 @@ export function buckets125(max: number): number[] {
     }
   }
 }
+
+/** vLLM iteration_tokens_total (tokens per engine step). */
+export const VLLM_ITERATION_TOKENS = [1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384];

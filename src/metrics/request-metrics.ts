@@ -1,0 +1,238 @@
+/**
+ * Metrics fed by engine events: token counters, request counters by finish reason and the latency
+ * and size histograms. Times are the simulated ones the engine reports (TTFT from arrival, ITL
+ * between deliveries), never measured by the HTTP layer. Counters count as vLLM v1 does per
+ * iteration (vllm/v1/metrics/stats.py): generation tokens as each token is delivered, prompt tokens
+ * when a request produces its first token, so dashboards see throughput while streams run and the
+ * totals equal the `usage` clients receive.
+ */
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { EngineObserver, FinishedRequest, StepRecord } from '../engine/engine.js';
+import type { EngineRequest, FinishReason } from '../engine/types.js';
+import * as B from './buckets.js';
+
+/** vLLM's FinishReason values, all pre-labelled at 0 as vLLM does (loggers.py counter_request_success). */
+export const FINISH_REASONS: readonly FinishReason[] = ['stop', 'length', 'abort'];
+
+export interface RequestMetricsOptions {
+  readonly maxModelLen: number;
+  /** Served model names: their series exist (at 0) before the first request, as in vLLM. */
+  readonly models: readonly string[];
+  /** Label of engine-wide series (iteration tokens, preemptions): the first served model. */
+  readonly primaryModel: string;
+}
+
+interface Labels {
+  readonly m: { model_name: string };
+  readonly vm: { model_name: string; engine: string };
+}
+
+const ENGINE = '0';
+
+/** Registers the event-fed metrics on `registry` and returns the observer that feeds them. */
+export function registerRequestMetrics(registry: Registry, opts: RequestMetricsOptions): EngineObserver {
+  const registers = [registry];
+  const tokenBuckets = B.buckets125(opts.maxModelLen);
+  const nimLabels = ['model_name'];
+  const vllmLabels = ['model_name', 'engine'];
+
+  const counter = (name: string, help: string, labelNames: string[]) =>
+    new Counter({ name, help, labelNames, registers });
+  const hist = (name: string, help: string, buckets: readonly number[], vllm: boolean) =>
+    new Histogram({
+      name,
+      help,
+      buckets: [...buckets],
+      labelNames: vllm ? vllmLabels : nimLabels,
+      registers,
+    });
+
+  const nim = {
+    prompt: counter('prompt_tokens_total', 'Number of prefill tokens processed.', nimLabels),
+    gen: counter('generation_tokens_total', 'Number of generation tokens processed.', nimLabels),
+    success: counter('request_success_total', 'Count of successfully processed requests.', [
+      ...nimLabels,
+      'finished_reason',
+    ]),
+    ttft: hist(
+      'time_to_first_token_seconds',
+      'Histogram of time to first token in seconds.',
+      B.NIM_TTFT,
+      false,
+    ),
+    tpot: hist(
+      'time_per_output_token_seconds',
+      'Histogram of time per output token in seconds.',
+      B.NIM_TPOT,
+      false,
+    ),
+    e2e: hist(
+      'e2e_request_latency_seconds',
+      'Histogram of end to end request latency in seconds.',
+      B.NIM_E2E,
+      false,
+    ),
+    promptH: hist('request_prompt_tokens', 'Number of prefill tokens processed.', tokenBuckets, false),
+    genH: hist('request_generation_tokens', 'Number of generation tokens processed.', tokenBuckets, false),
+  };
+  const v = {
+    prompt: counter('vllm:prompt_tokens_total', 'Number of prefill tokens processed.', vllmLabels),
+    gen: counter('vllm:generation_tokens_total', 'Number of generation tokens processed.', vllmLabels),
+    success: counter('vllm:request_success_total', 'Count of successfully processed requests.', [
+      ...vllmLabels,
+      'finished_reason',
+    ]),
+    preempt: counter(
+      'vllm:num_preemptions_total',
+      'Cumulative number of preemption from the engine.',
+      vllmLabels,
+    ),
+    ttft: hist(
+      'vllm:time_to_first_token_seconds',
+      'Histogram of time to first token in seconds.',
+      B.VLLM_TTFT,
+      true,
+    ),
+    itl: hist(
+      'vllm:inter_token_latency_seconds',
+      'Histogram of inter-token latency in seconds.',
+      B.VLLM_ITL,
+      true,
+    ),
+    // The pre-0.11 name of the same observations (deprecated, still charted by older dashboards).
+    tpotOld: hist(
+      'vllm:time_per_output_token_seconds',
+      'Histogram of time per output token in seconds. DEPRECATED: Use vllm:inter_token_latency_seconds instead.',
+      B.VLLM_ITL,
+      true,
+    ),
+    tpotReq: hist(
+      'vllm:request_time_per_output_token_seconds',
+      'Histogram of time_per_output_token_seconds per request.',
+      B.VLLM_ITL,
+      true,
+    ),
+    e2e: hist(
+      'vllm:e2e_request_latency_seconds',
+      'Histogram of e2e request latency in seconds.',
+      B.VLLM_REQUEST_TIME,
+      true,
+    ),
+    queue: hist(
+      'vllm:request_queue_time_seconds',
+      'Histogram of time spent in WAITING phase for request.',
+      B.VLLM_REQUEST_TIME,
+      true,
+    ),
+    prefill: hist(
+      'vllm:request_prefill_time_seconds',
+      'Histogram of time spent in PREFILL phase for request.',
+      B.VLLM_REQUEST_TIME,
+      true,
+    ),
+    decode: hist(
+      'vllm:request_decode_time_seconds',
+      'Histogram of time spent in DECODE phase for request.',
+      B.VLLM_REQUEST_TIME,
+      true,
+    ),
+    inference: hist(
+      'vllm:request_inference_time_seconds',
+      'Histogram of time spent in RUNNING phase for request.',
+      B.VLLM_REQUEST_TIME,
+      true,
+    ),
+    promptH: hist('vllm:request_prompt_tokens', 'Number of prefill tokens processed.', tokenBuckets, true),
+    genH: hist(
+      'vllm:request_generation_tokens',
+      'Number of generation tokens processed.',
+      tokenBuckets,
+      true,
+    ),
+    iter: hist(
+      'vllm:iteration_tokens_total',
+      'Histogram of number of tokens per engine_step.',
+      B.VLLM_ITERATION_TOKENS,
+      true,
+    ),
+  };
+
+  const cache = new Map<string, Labels>();
+  const labelsOf = (modelName: string): Labels => {
+    let l = cache.get(modelName);
+    if (!l) {
+      l = { m: { model_name: modelName }, vm: { model_name: modelName, engine: ENGINE } };
+      cache.set(modelName, l);
+    }
+    return l;
+  };
+
+  // Series exist at 0 before traffic, so rate() and histogram_quantile() panels have data at once.
+  for (const name of new Set([opts.primaryModel, ...opts.models])) {
+    const { m, vm } = labelsOf(name);
+    for (const c of [nim.prompt, nim.gen]) c.inc(m, 0);
+    for (const c of [v.prompt, v.gen]) c.inc(vm, 0);
+    for (const reason of FINISH_REASONS) {
+      nim.success.inc({ ...m, finished_reason: reason }, 0);
+      v.success.inc({ ...vm, finished_reason: reason }, 0);
+    }
+    for (const h of [nim.ttft, nim.tpot, nim.e2e, nim.promptH, nim.genH]) h.zero(m);
+    for (const h of [v.ttft, v.itl, v.tpotOld, v.tpotReq, v.e2e, v.queue, v.prefill, v.decode]) h.zero(vm);
+    for (const h of [v.inference, v.promptH, v.genH]) h.zero(vm);
+  }
+  const primary = labelsOf(opts.primaryModel).vm;
+  v.preempt.inc(primary, 0);
+  v.iter.zero(primary);
+
+  const countPrompt = ({ m, vm }: Labels, tokens: number) => {
+    nim.prompt.inc(m, tokens);
+    v.prompt.inc(vm, tokens);
+  };
+
+  return {
+    onStep(step: StepRecord) {
+      let tokens = step.work.decodeSeqs;
+      for (const c of step.work.prefillChunks) tokens += c.tokens;
+      v.iter.observe(primary, tokens);
+      if (step.preemptions > 0) v.preempt.inc(primary, step.preemptions);
+    },
+    onToken(req: EngineRequest, sinceLastMs: number, first: boolean) {
+      const l = labelsOf(req.modelName);
+      const s = sinceLastMs / 1000;
+      nim.gen.inc(l.m, 1);
+      v.gen.inc(l.vm, 1);
+      if (first) {
+        countPrompt(l, req.promptTokenIds.length);
+        nim.ttft.observe(l.m, s);
+        v.ttft.observe(l.vm, s);
+      } else {
+        nim.tpot.observe(l.m, s);
+        v.itl.observe(l.vm, s);
+        v.tpotOld.observe(l.vm, s);
+      }
+    },
+    onFinished(done: FinishedRequest) {
+      const l = labelsOf(done.request.modelName);
+      const { m, vm } = l;
+      const { usage, timings: t } = done;
+      nim.success.inc({ ...m, finished_reason: done.reason });
+      v.success.inc({ ...vm, finished_reason: done.reason });
+      if (done.reason === 'abort') return;
+      // A plan with no output tokens never had a first token: its prompt still counts.
+      if (usage.completionTokens === 0) countPrompt(l, usage.promptTokens);
+      const s = (ms: number) => Math.max(0, ms) / 1000;
+      nim.e2e.observe(m, s(t.finishedMs - t.arrivalMs));
+      v.e2e.observe(vm, s(t.finishedMs - t.arrivalMs));
+      v.queue.observe(vm, s(t.scheduledMs - t.arrivalMs));
+      v.prefill.observe(vm, s(t.firstTokenMs - t.scheduledMs));
+      v.decode.observe(vm, s(t.finishedMs - t.firstTokenMs));
+      v.inference.observe(vm, s(t.finishedMs - t.scheduledMs));
+      nim.promptH.observe(m, usage.promptTokens);
+      v.promptH.observe(vm, usage.promptTokens);
+      nim.genH.observe(m, usage.completionTokens);
+      v.genH.observe(vm, usage.completionTokens);
+      if (usage.completionTokens > 1)
+        v.tpotReq.observe(vm, s(t.finishedMs - t.firstTokenMs) / (usage.completionTokens - 1));
+    },
+  };
+}

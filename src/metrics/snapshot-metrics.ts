@@ -1,0 +1,154 @@
+/**
+ * Metrics read from snapshots at scrape time: the scheduler's gauges (running, waiting, KV usage,
+ * lag), the block counts per tier, and the cache counters, which mirror the KV cache manager's own
+ * running totals so they are exact whenever Prometheus looks.
+ */
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { KvCacheManager } from '../engine/kv-cache/kv-cache-manager.js';
+import type { EngineStats } from '../engine/types.js';
+
+export interface SnapshotSources {
+  readonly stats: () => EngineStats;
+  readonly kv: KvCacheManager;
+}
+
+/** Label values of engine-wide series: the first served model (vLLM does the same) and engine "0". */
+export interface EngineLabels {
+  readonly model: { model_name: string };
+  readonly vmodel: { model_name: string; engine: string };
+}
+
+/** Registers the scrape-time gauges and cache counters on `registry`. */
+export function registerSnapshotMetrics(
+  registry: Registry,
+  src: SnapshotSources,
+  labels: EngineLabels,
+  cacheConfig: Record<string, string>,
+): void {
+  const registers = [registry];
+  const { model, vmodel } = labels;
+
+  const gauge = (name: string, help: string, read: (s: EngineStats) => number, vllm: boolean) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: vllm ? ['model_name', 'engine'] : ['model_name'],
+      registers,
+      collect() {
+        this.set(vllm ? vmodel : model, read(src.stats()));
+      },
+    });
+  // NIM 1.x strips vLLM's prefix and adds num_request_max (reference/nim-api.md §6a).
+  gauge('num_requests_running', 'Number of requests currently running on GPU.', (s) => s.running, false);
+  gauge('num_requests_waiting', 'Number of requests waiting to be processed.', (s) => s.waiting, false);
+  gauge('num_request_max', 'Max number of concurrently running requests.', (s) => s.maxNumSeqs, false);
+  gauge('gpu_cache_usage_perc', 'GPU KV-cache usage. 1 means 100 percent usage.', (s) => s.kvUsage, false);
+  // vLLM v1 names (vllm/v1/metrics/loggers.py), including the deprecated gpu_cache_usage_perc that
+  // older dashboards still chart.
+  gauge(
+    'vllm:num_requests_running',
+    'Number of requests in model execution batches.',
+    (s) => s.running,
+    true,
+  );
+  gauge('vllm:num_requests_waiting', 'Number of requests waiting to be processed.', (s) => s.waiting, true);
+  gauge('vllm:kv_cache_usage_perc', 'KV-cache usage. 1 means 100 percent usage.', (s) => s.kvUsage, true);
+  gauge(
+    'vllm:gpu_cache_usage_perc',
+    'GPU KV-cache usage. 1 means 100 percent usage. DEPRECATED: Use vllm:kv_cache_usage_perc instead.',
+    (s) => s.kvUsage,
+    true,
+  );
+  gauge(
+    'nimsim_engine_step_lag_seconds',
+    'How far the real clock ran behind the simulated schedule at the last engine step.',
+    (s) => s.stepLagMs / 1000,
+    false,
+  );
+
+  // Info-style gauge fixed at 1, as vLLM emulates prometheus Info (log_metrics_info).
+  new Gauge({
+    name: 'vllm:cache_config_info',
+    help: 'Information of the LLMEngine CacheConfig',
+    labelNames: Object.keys(cacheConfig),
+    registers,
+  }).set(cacheConfig, 1);
+
+  new Gauge({
+    name: 'nimsim_kv_cache_blocks',
+    help: 'KV cache blocks by tier (gpu, host) and state (in_use, reusable, free; host: used, free).',
+    labelNames: ['model_name', 'tier', 'state'],
+    registers,
+    collect() {
+      const s = src.kv.stats();
+      this.set({ ...model, tier: 'gpu', state: 'in_use' }, s.gpu.inUse);
+      this.set({ ...model, tier: 'gpu', state: 'reusable' }, s.gpu.reusable);
+      this.set({ ...model, tier: 'gpu', state: 'free' }, s.gpu.free);
+      this.set({ ...model, tier: 'host', state: 'used' }, s.host.used);
+      this.set({ ...model, tier: 'host', state: 'free' }, s.host.total - s.host.used);
+    },
+  });
+
+  // A counter that follows a monotonic total kept elsewhere: at each scrape it adds the growth.
+  const mirror = (name: string, help: string, read: () => number, vllm: boolean) => {
+    const lbl = vllm ? vmodel : model;
+    let seen = 0;
+    const c = new Counter({
+      name,
+      help,
+      labelNames: vllm ? ['model_name', 'engine'] : ['model_name'],
+      registers,
+      collect() {
+        const now = read();
+        if (now > seen) this.inc(lbl, now - seen);
+        seen = Math.max(seen, now);
+      },
+    });
+    c.inc(lbl, 0); // present at 0 from the start, as vLLM's pre-labelled counters are
+  };
+  const kvs = () => src.kv.stats();
+  mirror(
+    'vllm:prefix_cache_queries_total',
+    'Prefix cache queries, in terms of number of queried tokens.',
+    () => kvs().queryTokens,
+    true,
+  );
+  mirror(
+    'vllm:prefix_cache_hits_total',
+    'Prefix cache hits, in terms of number of cached tokens.',
+    () => kvs().hitTokens,
+    true,
+  );
+  // Deprecated in vLLM 0.9 but still exported next to the new names; dashboards built on it keep working.
+  mirror(
+    'vllm:gpu_prefix_cache_queries_total',
+    'GPU prefix cache queries, in terms of number of queried tokens. DEPRECATED: Use vllm:prefix_cache_queries instead.',
+    () => kvs().queryTokens,
+    true,
+  );
+  mirror(
+    'vllm:gpu_prefix_cache_hits_total',
+    'GPU prefix cache hits, in terms of number of cached tokens. DEPRECATED: Use vllm:prefix_cache_hits instead.',
+    () => kvs().hitTokens,
+    true,
+  );
+  mirror(
+    'nimsim_kv_cache_evictions_total',
+    'Reusable GPU KV blocks evicted to make room.',
+    () => kvs().evictions,
+    false,
+  );
+  mirror(
+    'nimsim_kv_cache_host_evictions_total',
+    'Host (CPU) tier KV blocks evicted to make room.',
+    () => kvs().hostEvictions,
+    false,
+  );
+  mirror(
+    'nimsim_kv_cache_host_hits_total',
+    'Prefix cache hits served from the host (CPU) tier, in tokens.',
+    () => kvs().hostHitTokens,
+    false,
+  );
+  mirror('nimsim_engine_steps_total', 'Engine steps executed.', () => src.stats().steps, false);
+}
