@@ -5,6 +5,7 @@
  * prom-client; this module observes it.
  */
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { FAULT_TYPE_NAMES } from '../config/settings.js';
 import type { EngineObserver } from '../engine/engine.js';
 import type { KvCacheManager } from '../engine/kv-cache/kv-cache-manager.js';
 import type { EngineStats } from '../engine/types.js';
@@ -36,17 +37,6 @@ export interface Metrics {
   readonly contentType: string;
 }
 
-/** The injected-fault types of CONTRACT.md (`x-nimsim-fault`), pre-labelled at 0. */
-export const FAULT_TYPES = [
-  'rate_limit',
-  'server_error',
-  'service_unavailable',
-  'context_length',
-  'invalid_request',
-  'model_not_found',
-  'timeout',
-] as const;
-
 const ENGINE = '0';
 
 export function createMetrics(opts: MetricsOptions): Metrics {
@@ -69,7 +59,8 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     labelNames: ['model_name', 'type'],
     registers,
   });
-  for (const type of FAULT_TYPES) faults.inc({ ...model, type }, 0);
+  // Every fault type is present at 0, so a dashboard's rate() has data before the first fault.
+  for (const type of FAULT_TYPE_NAMES) faults.inc({ ...model, type }, 0);
   const http = new Counter({
     name: 'nimsim_http_requests_total',
     help: 'HTTP requests by route pattern, method and status.',
