@@ -10,7 +10,10 @@ import type { Server } from 'node:http';
 import { installClientErrorHandler } from './api/client-errors.js';
 import { createApp } from './app.js';
 import type { ServingContext } from './api/serving.js';
-import { describeConfig, type Config } from './config/config.js';
+import { ConfigError, describeConfig, type Config } from './config/config.js';
+import { ApiError } from './api/errors.js';
+import { createRuleStore, type RuleStore } from './content/rules/rule-store.js';
+import { RulesFileError, validateRules } from './content/rules/rules-file.js';
 import { createAdjustableClock } from './engine/clock.js';
 import { createFaultInjector, type FaultInjector } from './api/faults.js';
 import { createServeLiveConfig, type LiveConfig } from './api/live-config.js';
@@ -30,6 +33,8 @@ export interface Service {
   readonly faults: FaultInjector;
   /** The settings PATCH /admin/config changes at run time. */
   readonly live: LiveConfig;
+  /** Scripted replies in force. */
+  readonly rules: RuleStore;
   /** Turns readiness off and refuses new work; resolves once running requests are done. */
   drain(timeoutMs: number): Promise<void>;
 }
@@ -38,7 +43,7 @@ export interface Service {
 export function createService(
   config: Config,
   logger: Logger,
-  opts: { processMetrics?: boolean } = {},
+  opts: { processMetrics?: boolean; watchRules?: boolean } = {},
 ): Service {
   // Adjustable so PATCH /admin/config can change the time scale of a running server.
   const clock = createAdjustableClock(config.timeScale);
@@ -67,6 +72,19 @@ export function createService(
     config.seed,
   );
   const live = createServeLiveConfig({ faults, clock, jitter: runtime.jitter });
+  const rules = loadRules(config, logger, opts.watchRules ?? false);
+  live.register('rules', {
+    parse: (raw) => {
+      try {
+        return validateRules(raw, 'rules');
+      } catch (err) {
+        if (err instanceof RulesFileError) throw new ApiError(400, err.message, 'rules');
+        throw err;
+      }
+    },
+    apply: (value) => rules.replace(value),
+    current: () => rules.rules(),
+  });
   const readyAt = Date.now() + config.readyDelayMs;
   let draining = false;
   const serving: ServingContext = {
@@ -74,6 +92,7 @@ export function createService(
     tokenizer: runtime.tokenizer,
     compat: config.apiCompat as 1 | 2,
     cachingOn: config.enableKvCacheReuse,
+    rules,
     settings: {
       servedModels: runtime.servedModels,
       maxModelLen: runtime.maxModelLen,
@@ -108,11 +127,27 @@ export function createService(
     metrics,
     faults,
     live,
+    rules,
     drain(timeoutMs) {
       draining = true;
       return runtime.engine.drain(timeoutMs);
     },
   };
+}
+
+/** The rules file, validated at start: a bad file is a ConfigError (exit 2) naming line and problem. */
+function loadRules(config: Config, logger: Logger, watch: boolean): RuleStore {
+  try {
+    return createRuleStore({
+      file: config.rulesFile,
+      watch,
+      onReload: (count) => logger.info(`rules reloaded: ${count} rule(s)`, { rules: count }),
+      onReloadError: (err) => logger.warn(`rules file not reloaded, previous rules kept: ${err.message}`, {}),
+    });
+  } catch (err) {
+    if (err instanceof RulesFileError) throw new ConfigError(`invalid NIMSIM_RULES_FILE: ${err.message}`);
+    throw err;
+  }
 }
 
 export interface RunningServer {
@@ -126,7 +161,7 @@ export interface RunningServer {
 export const DRAIN_TIMEOUT_MS = 30_000;
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const service = createService(config, logger);
+  const service = createService(config, logger, { watchRules: true });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = listen(
       {
@@ -169,6 +204,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         server.close(() => resolve());
         if ('closeIdleConnections' in server) server.closeIdleConnections();
       });
+      service.rules.close();
       logger.info('shutdown complete');
     })());
   return { service, server, port, shutdown };

@@ -31,6 +31,27 @@ export function choiceText(gen: PlannedGeneration, index: number, completionToke
     : plan.pieces.slice(0, completionTokens).join('');
 }
 
+/** The complete tool call a choice made, or undefined (none planned, or cut short). */
+export function completedToolCall(
+  gen: PlannedGeneration,
+  index: number,
+  finished: FinishedEvent | undefined,
+) {
+  const plan = gen.choices[index]?.plan;
+  if (plan?.toolCall === undefined || finished?.reason !== 'stop') return undefined;
+  return finished.usage.completionTokens >= plan.tokenIds.length ? plan.toolCall : undefined;
+}
+
+/**
+ * vLLM's (and OpenAI's) finish_reason with tools: `tool_calls` for an `auto` or `required` call,
+ * `stop` for a named one (vllm/entrypoints/openai/serving_chat.py, "is_finish_reason_tool_calls").
+ */
+export function finishReasonOf(gen: PlannedGeneration, index: number, finished: FinishedEvent | undefined) {
+  const call = completedToolCall(gen, index, finished);
+  if (call !== undefined && call.style !== 'named') return 'tool_calls' as const;
+  return finished?.reason ?? 'abort';
+}
+
 export function buildChatCompletion(
   gen: PlannedGeneration,
   created: number,
@@ -46,17 +67,30 @@ export function buildChatCompletion(
     choices: gen.choices.map((choice) => {
       const done = finished[choice.index];
       const n = done?.usage.completionTokens ?? 0;
+      const call = completedToolCall(gen, choice.index, done);
+      // The llama3_json parser returns no content beside a call; forced calls return "".
+      const content =
+        call === undefined ? choiceText(gen, choice.index, n) : call.style === 'auto' ? null : '';
       return {
         index: choice.index,
         message: {
           role: 'assistant' as const,
-          content: choiceText(gen, choice.index, n),
+          content,
           refusal: null,
-          tool_calls: [],
+          tool_calls:
+            call === undefined
+              ? []
+              : [
+                  {
+                    id: call.id,
+                    type: 'function' as const,
+                    function: { name: call.name, arguments: call.arguments },
+                  },
+                ],
           reasoning_content: null,
         },
         logprobs: logprobs ? { content: logprobs(choice.index) } : null,
-        finish_reason: done?.reason ?? 'abort',
+        finish_reason: finishReasonOf(gen, choice.index, done),
         stop_reason: stopReasonOf(gen, choice.index, done),
       };
     }),

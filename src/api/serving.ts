@@ -2,6 +2,7 @@
  * What the inference routes need, bundled once by createApp: the engine, the tokenizer and the
  * settings that shape requests. Routes receive this instead of the whole configuration.
  */
+import type { RuleStore } from '../content/rules/rule-store.js';
 import type { Tokenizer } from '../content/tokenizer.js';
 import type { Engine } from '../engine/engine.js';
 import type { ApiCompat } from './errors.js';
@@ -14,4 +15,6 @@ export interface ServingContext {
   readonly compat: ApiCompat;
   /** Prefix caching on: responses carry usage.prompt_tokens_details.cached_tokens. */
   readonly cachingOn: boolean;
+  /** Scripted replies (NIMSIM_RULES_FILE, PATCH /admin/config `rules`); absent = none. */
+  readonly rules?: RuleStore | undefined;
 }

@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hashSeed } from '../content/random.js';
-import { planOutput, type OutputPlan } from '../content/output-plan.js';
+import { JsonSchemaError } from '../content/json-schema.js';
+import { planReply, type ReplyPlan, type ReplySpec } from '../content/reply.js';
 import type { Tokenizer } from '../content/tokenizer.js';
 import type { EngineRequest } from '../engine/types.js';
 import type { ChatCompletionRequest } from '../protocol/chat.js';
@@ -24,7 +25,8 @@ export interface PlannedChoice {
   readonly index: number;
   /** Seed of this choice's content and logprobs. */
   readonly seed: number;
-  readonly plan: OutputPlan;
+  /** Which tokens; for a tool call also where its name and arguments lie. */
+  readonly plan: ReplyPlan;
   readonly request: EngineRequest;
 }
 
@@ -35,6 +37,8 @@ export interface PlannedGeneration {
   /** Prompt tokens billed once per distinct prompt (several only for batched completions). */
   readonly promptTokens: number;
   readonly choices: readonly PlannedChoice[];
+  /** Wall-clock delay a scripted rule adds before the request is submitted. */
+  readonly latencyMs?: number | undefined;
 }
 
 type WireRequest = ChatCompletionRequest | CompletionRequest;
@@ -99,6 +103,9 @@ export function planGeneration(
     readonly settings: GenerationSettings;
     /** The last user message's tokens, replayed in echo mode. */
     readonly echoTokenIds: readonly number[];
+    /** Rules, tools and guided decoding (api/reply-spec.ts); absent = generated text. */
+    readonly reply?: ReplySpec | undefined;
+    readonly latencyMs?: number | undefined;
   },
 ): PlannedGeneration {
   const n = req.n ?? 1;
@@ -108,7 +115,7 @@ export function planGeneration(
   const choices: PlannedChoice[] = [];
   for (let index = 0; index < n; index++) {
     const seed = choiceSeed(req, opts.promptTokenIds, opts.settings.seed, index);
-    const plan = planOutput({
+    const plan = planChoice(opts.reply ?? {}, {
       tokenizer: opts.tokenizer,
       seed,
       maxTokens: opts.maxTokens,
@@ -142,5 +149,16 @@ export function planGeneration(
     promptTokenIds: opts.promptTokenIds,
     promptTokens: opts.promptTokenIds.length,
     choices,
+    latencyMs: opts.latencyMs,
   };
+}
+
+/** A schema that some seed cannot satisfy (rare: e.g. too few unique items) is the client's 400. */
+function planChoice(spec: ReplySpec, base: Parameters<typeof planReply>[1]): ReplyPlan {
+  try {
+    return planReply(spec, base);
+  } catch (err) {
+    if (err instanceof JsonSchemaError) throw new ApiError(400, err.message, 'response_format');
+    throw err;
+  }
 }

@@ -225,7 +225,7 @@ const PY_SPACE_END = new RegExp(`[${PY_SPACE}]+$`);
  * `tojson` runs: `", "` and `": "` separators without indent, `","` plus newlines with it, and
  * Python's float spelling. Objects keep JS key order (integer-like keys first, unlike Python).
  */
-function pythonJson(value: unknown, indent?: number, level = 0): string {
+export function pythonJson(value: unknown, indent?: number, level = 0): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'number') return pythonNumber(value);

@@ -1,17 +1,6 @@
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { generateFromSchema, JsonSchemaError } from '../../src/content/json-schema.js';
-
-// ajv-formats is CommonJS with a default export property.
-const addFormats =
-  (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
-
-function validator() {
-  const ajv = new Ajv2020({ strict: false, allErrors: true });
-  addFormats(ajv);
-  return ajv;
-}
+import { createValidator as validator } from '../helpers/ajv.js';
 
 const SCHEMAS: Record<string, Record<string, unknown>> = {
   flat: {

@@ -3,8 +3,10 @@ import type { Hono } from 'hono';
 import { applyChatTemplate, ChatTemplateError, type ChatMessage } from '../../content/chat-template.js';
 import { ChatCompletionRequestSchema, type ChatCompletionRequest } from '../../protocol/chat.js';
 import { readJson } from '../body.js';
-import { buildChatCompletion, chunkHeader, stopReasonOf } from '../chat-format.js';
+import { toolCallDeltas, type ToolCallDelta } from '../../content/tool-calls.js';
+import { buildChatCompletion, chunkHeader, finishReasonOf, stopReasonOf } from '../chat-format.js';
 import { ApiError, errorBody, toErrorInfo } from '../errors.js';
+import { resolveChatReply } from '../reply-spec.js';
 import { runGeneration, runToCompletion, type FinishedEvent } from '../run-generation.js';
 import type { ServingContext } from '../serving.js';
 import { createSseResponse, type SseWriter } from '../sse.js';
@@ -50,8 +52,15 @@ export function renderPrompt(
   }
 }
 
-export function planChat(ctx: ServingContext, req: ChatCompletionRequest): PlannedGeneration {
+export function planChat(
+  ctx: ServingContext,
+  req: ChatCompletionRequest,
+  header: (name: string) => string | undefined = () => undefined,
+): PlannedGeneration {
   checkModel(req.model, ctx.settings);
+  // Rules, tools and guided decoding are resolved first: a scripted error or a bad constraint is
+  // answered before the prompt is rendered.
+  const reply = resolveChatReply(req, ctx.rules, header);
   const messages = toTemplateMessages(req);
   const promptTokenIds = renderPrompt(
     ctx,
@@ -73,13 +82,16 @@ export function planChat(ctx: ServingContext, req: ChatCompletionRequest): Plann
     tokenizer: ctx.tokenizer,
     settings: ctx.settings,
     echoTokenIds: lastUser ? ctx.tokenizer.encode(contentText(lastUser.content)) : [],
+    reply: reply.spec,
+    latencyMs: reply.latencyMs,
   });
 }
 
 export function registerChatRoute(app: Hono, ctx: ServingContext): void {
   app.post('/v1/chat/completions', async (c) => {
     const req = await readJson(c, ChatCompletionRequestSchema);
-    const gen = planChat(ctx, req);
+    const gen = planChat(ctx, req, (name) => c.req.header(name));
+    if (gen.latencyMs) await sleep(gen.latencyMs, c.req.raw.signal);
     const created = Math.floor(Date.now() / 1000);
     const topN = req.logprobs ? (req.top_logprobs ?? 0) : -1;
     const seedOf = (i: number) => gen.choices[i]!.seed;
@@ -114,6 +126,10 @@ function streamChat(
   const continuousUsage = includeUsage && (req.stream_options?.continuous_usage_stats ?? false);
   const finished: (FinishedEvent | undefined)[] = [];
   const generated = gen.choices.map(() => 0);
+  // A planned tool call streams as tool_calls deltas, as vLLM's llama3_json parser sends them.
+  const toolDeltas: (ToolCallDelta[] | undefined)[] = gen.choices.map((choice) =>
+    choice.plan.toolCall === undefined ? undefined : toolCallDeltas(choice.plan.pieces, choice.plan.toolCall),
+  );
   const usageField = () => {
     if (!includeUsage) return {};
     if (!continuousUsage) return { usage: null };
@@ -125,6 +141,24 @@ function streamChat(
   };
 
   let sse: SseWriter | undefined;
+  const sendToolDelta = (i: number, delta: ToolCallDelta) => {
+    const call = gen.choices[i]!.plan.toolCall!;
+    const send = (toolCall: Record<string, unknown>) =>
+      sse?.send({
+        ...header,
+        choices: [
+          {
+            index: i,
+            delta: { tool_calls: [{ index: 0, ...toolCall }] },
+            logprobs: null,
+            finish_reason: null,
+          },
+        ],
+        ...usageField(),
+      });
+    if (delta.header) send({ id: call.id, type: 'function', function: { name: call.name } });
+    if (delta.arguments !== '') send({ function: { arguments: delta.arguments } });
+  };
   // Submit before the response exists: a refusal (queue full) is still an HTTP status, not in-band.
   // Engine events arrive on later turns, after the stream below has been set up.
   const controller = runGeneration(
@@ -133,6 +167,11 @@ function streamChat(
     {
       onToken(i, pos, id) {
         generated[i] = pos + 1;
+        const toolDelta = toolDeltas[i]?.[pos];
+        if (toolDelta !== undefined) {
+          sendToolDelta(i, toolDelta);
+          return;
+        }
         const text = gen.choices[i]!.plan.pieces[pos] ?? '';
         if (text === '' && topN < 0) return;
         sse?.send({
@@ -161,7 +200,7 @@ function streamChat(
               index: i,
               delta: {},
               logprobs: null,
-              finish_reason: ev.reason,
+              finish_reason: finishReasonOf(gen, i, ev),
               stop_reason: stopReasonOf(gen, i, ev),
             },
           ],
@@ -203,4 +242,17 @@ function streamChat(
     },
     () => controller.abort(),
   );
+}
+
+/** Waits `ms` of wall time (a rule's added latency); resolves early if the client goes away. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

@@ -5,6 +5,7 @@ import { CompletionRequestSchema, type CompletionRequest } from '../../protocol/
 import { readJson } from '../body.js';
 import { choiceText, stopReasonOf } from '../chat-format.js';
 import { ApiError, errorBody, toErrorInfo } from '../errors.js';
+import { resolveCompletionReply } from '../reply-spec.js';
 import { runGeneration, runToCompletion, type FinishedEvent } from '../run-generation.js';
 import type { ServingContext } from '../serving.js';
 import { createSseResponse, type SseWriter } from '../sse.js';
@@ -32,8 +33,13 @@ function promptsOf(ctx: ServingContext, req: CompletionRequest): number[][] {
   return p as number[][];
 }
 
-function planCompletion(ctx: ServingContext, req: CompletionRequest): PlannedGeneration {
+function planCompletion(
+  ctx: ServingContext,
+  req: CompletionRequest,
+  header: (name: string) => string | undefined,
+): PlannedGeneration {
   checkModel(req.model, ctx.settings);
+  const reply = resolveCompletionReply(req, ctx.rules, header);
   const id = newRequestId('cmpl');
   const prompts = promptsOf(ctx, req);
   const choices: PlannedChoice[] = [];
@@ -61,6 +67,7 @@ function planCompletion(ctx: ServingContext, req: CompletionRequest): PlannedGen
       tokenizer: ctx.tokenizer,
       settings: ctx.settings,
       echoTokenIds: promptTokenIds,
+      reply: reply.spec,
     });
     const offset = choices.length;
     for (const c of gen.choices) {
@@ -69,7 +76,14 @@ function planCompletion(ctx: ServingContext, req: CompletionRequest): PlannedGen
     }
     promptTokens += promptTokenIds.length;
   }
-  return { id, model: req.model, promptTokenIds: prompts[0]!, promptTokens, choices };
+  return {
+    id,
+    model: req.model,
+    promptTokenIds: prompts[0]!,
+    promptTokens,
+    choices,
+    latencyMs: reply.latencyMs,
+  };
 }
 
 /** Completions logprobs: tokens, token_logprobs, top_logprobs (token → logprob) and text_offset. */
@@ -100,7 +114,8 @@ function completionLogprobs(
 export function registerCompletionsRoute(app: Hono, ctx: ServingContext): void {
   app.post('/v1/completions', async (c) => {
     const req = await readJson(c, CompletionRequestSchema);
-    const gen = planCompletion(ctx, req);
+    const gen = planCompletion(ctx, req, (name) => c.req.header(name));
+    if (gen.latencyMs) await new Promise((resolve) => setTimeout(resolve, gen.latencyMs));
     const created = Math.floor(Date.now() / 1000);
     const topN = req.logprobs ?? -1;
     const echoText = (choice: PlannedChoice) =>

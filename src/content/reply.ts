@@ -1,0 +1,122 @@
+/**
+ * Decides what one choice says: a scripted reply (from a rule), a tool call, guided (structured)
+ * output, or seeded prose — and plans it as tokens like any other output, so usage, timing, the KV
+ * cache and streaming stay real. A tool call's plan also says where its name and arguments lie,
+ * so the API can stream argument deltas and parse `tool_calls` as vLLM does.
+ */
+import { guidedText, type GuidedSpec } from './guided.js';
+import { planOutput, type OutputPlan, type PlanOutputOptions } from './output-plan.js';
+import {
+  chooseTool,
+  generateArguments,
+  planToolCallText,
+  type ToolCallPlan,
+  type ToolCallStyle,
+  type ToolChoice,
+  type ToolDef,
+} from './tool-calls.js';
+
+/** A reply fixed by a rule (after templating). */
+export type ScriptedReply =
+  | {
+      readonly kind: 'text';
+      readonly text: string;
+      /** Stream exactly these pieces (their concatenation is the text). */
+      readonly chunks?: readonly string[] | undefined;
+    }
+  | {
+      readonly kind: 'tool_call';
+      readonly name: string;
+      /** Fixed arguments; absent = generated from the request's tool schema. */
+      readonly arguments?: unknown;
+    };
+
+/** What the request asks for, resolved once; each choice then plans with its own seed. */
+export interface ReplySpec {
+  readonly scripted?: ScriptedReply | undefined;
+  readonly tools?: readonly ToolDef[] | undefined;
+  /** Default: `auto` when tools are given (OpenAI's and vLLM's default). */
+  readonly toolChoice?: ToolChoice | undefined;
+  readonly guided?: GuidedSpec | undefined;
+  readonly lastRole?: string | undefined;
+  readonly lastUserText?: string | undefined;
+}
+
+export interface ReplyPlan extends OutputPlan {
+  /** Set when the output is a complete tool call (a truncated one stays plain text, as in vLLM). */
+  readonly toolCall?: ToolCallPlan | undefined;
+}
+
+/** Plans one choice's reply; `base` carries the seed, limits and stop rules. */
+export function planReply(spec: ReplySpec, base: PlanOutputOptions): ReplyPlan {
+  const scripted = spec.scripted;
+  if (scripted?.kind === 'text') return planText(base, scripted.text, scripted.chunks);
+  if (scripted?.kind === 'tool_call') {
+    const tool = spec.tools?.find((t) => t.name === scripted.name);
+    const args = scripted.arguments ?? generateArguments(tool, base.seed);
+    return planToolCall(base, scripted.name, args, 'auto');
+  }
+  const tools = spec.tools ?? [];
+  const choice = spec.toolChoice ?? (tools.length > 0 ? 'auto' : 'none');
+  const tool = chooseTool(tools, choice, {
+    lastRole: spec.lastRole ?? 'user',
+    lastUserText: spec.lastUserText ?? '',
+    seed: base.seed,
+  });
+  if (tool !== undefined) {
+    const style: ToolCallStyle =
+      typeof choice === 'object' ? 'named' : choice === 'required' ? 'required' : 'auto';
+    return planToolCall(base, tool.name, generateArguments(tool, base.seed), style);
+  }
+  if (spec.guided !== undefined) return planText(base, guidedText(spec.guided, base.seed));
+  return planOutput(base);
+}
+
+/**
+ * Plans a fixed text: its tokens then EOS, through the same stopping rules as generated text
+ * (max_tokens truncates, stop strings cut). With `chunks`, each chunk is tokenised on its own and
+ * the streamed pieces are regrouped so a client receives exactly those chunks.
+ */
+export function planText(base: PlanOutputOptions, text: string, chunks?: readonly string[]): OutputPlan {
+  const { tokenizer } = base;
+  const ids = chunks ? chunks.flatMap((chunk) => tokenizer.encode(chunk)) : tokenizer.encode(text);
+  const plan = planOutput({ ...base, mode: 'echo', echoTokenIds: ids });
+  if (!chunks) return plan;
+  return { ...plan, pieces: regroup(plan.pieces, chunkEnds(chunks)) };
+}
+
+function planToolCall(base: PlanOutputOptions, name: string, args: unknown, style: ToolCallStyle): ReplyPlan {
+  const { text, call } = planToolCallText(name, args, style, base.seed);
+  const plan = planText(base, text);
+  const complete = plan.finishReason === 'stop' && plan.stopReason === undefined && plan.text === text;
+  return complete ? { ...plan, toolCall: call } : plan;
+}
+
+function chunkEnds(chunks: readonly string[]): number[] {
+  const ends: number[] = [];
+  let at = 0;
+  for (const chunk of chunks) {
+    at += chunk.length;
+    if (chunk.length > 0) ends.push(at);
+  }
+  return ends;
+}
+
+/**
+ * Re-cuts per-token text so text is released only at chunk ends: a token that completes a chunk
+ * carries it, the others carry ''. The last token releases whatever remains.
+ */
+function regroup(pieces: readonly string[], ends: readonly number[]): string[] {
+  const text = pieces.join('');
+  let produced = 0;
+  let emitted = 0;
+  return pieces.map((piece, index) => {
+    produced += piece.length;
+    let upTo = emitted;
+    for (const end of ends) if (end <= produced && end > upTo) upTo = end;
+    if (index === pieces.length - 1) upTo = text.length;
+    const out = text.slice(emitted, upTo);
+    emitted = upTo;
+    return out;
+  });
+}

@@ -1,0 +1,117 @@
+/**
+ * Finds the first rule that matches a request and turns its reply into what the reply planner and
+ * the API need: scripted text or a tool call, an error to answer with, and added latency.
+ */
+import type { ScriptedReply } from '../reply.js';
+import { pythonJson } from '../chat-template.js';
+import type { Rule, ScriptedErrorType } from './rule-schema.js';
+import { fillTemplate } from './rule-template.js';
+
+/** What rules can look at, extracted from the request by the API. */
+export interface RequestFacts {
+  readonly model: string;
+  readonly route: 'chat' | 'completions';
+  /** The last user message (or the completions prompt). */
+  readonly lastUser: string;
+  /** The system (or developer) prompt, '' when none. */
+  readonly system: string;
+  readonly toolNames: readonly string[];
+  readonly lastRole: string;
+  /** The last tool message's content, '' when none. */
+  readonly lastToolResult: string;
+  /** A request header by lower-case name. */
+  readonly header: (name: string) => string | undefined;
+}
+
+export interface RuleOutcome {
+  /** Index and name of the rule that matched (for logs and tests). */
+  readonly index: number;
+  readonly name: string | undefined;
+  readonly scripted?: ScriptedReply | undefined;
+  readonly error?:
+    | { readonly status: number; readonly type?: ScriptedErrorType | undefined; readonly message: string }
+    | undefined;
+  readonly latencyMs: number;
+}
+
+/** The first matching rule's outcome, or undefined when no rule matches. */
+export function matchRules(rules: readonly Rule[], facts: RequestFacts): RuleOutcome | undefined {
+  for (const [index, rule] of rules.entries()) {
+    const groups = matches(rule, facts);
+    if (groups !== undefined) return outcome(rule, index, facts, groups);
+  }
+  return undefined;
+}
+
+/** The regex groups (empty without user_regex) when the rule matches, else undefined. */
+function matches(rule: Rule, facts: RequestFacts): (string | undefined)[] | undefined {
+  const m = rule.match ?? {};
+  if (m.model !== undefined && m.model !== facts.model) return undefined;
+  if (m.route !== undefined && m.route !== facts.route) return undefined;
+  if (m.user_contains !== undefined && !includesCi(facts.lastUser, m.user_contains)) return undefined;
+  if (m.system_contains !== undefined && !includesCi(facts.system, m.system_contains)) return undefined;
+  if (m.has_tools !== undefined && m.has_tools !== facts.toolNames.length > 0) return undefined;
+  // A tool-call rule stands down after a tool result unless it asks for that turn, so a tool loop
+  // driven by rules ends instead of calling the tool forever.
+  if (m.last_role !== undefined && m.last_role !== facts.lastRole) return undefined;
+  if (m.last_role === undefined && rule.reply.tool_call !== undefined && facts.lastRole === 'tool') {
+    return undefined;
+  }
+  for (const [name, value] of Object.entries(m.headers ?? {})) {
+    if (facts.header(name.toLowerCase()) !== value) return undefined;
+  }
+  if (m.user_regex !== undefined) {
+    const found = new RegExp(m.user_regex, 'i').exec(facts.lastUser);
+    if (found === null) return undefined;
+    return [...found];
+  }
+  return [];
+}
+
+function includesCi(text: string, needle: string): boolean {
+  return text.toLowerCase().includes(needle.toLowerCase());
+}
+
+function outcome(
+  rule: Rule,
+  index: number,
+  facts: RequestFacts,
+  groups: readonly (string | undefined)[],
+): RuleOutcome {
+  const r = rule.reply;
+  const base = { index, name: rule.name, latencyMs: r.latency_ms ?? 0 };
+  if (r.error !== undefined) {
+    return {
+      ...base,
+      error: {
+        status: r.error.status,
+        type: r.error.type,
+        message: r.error.message ?? `Scripted error from rule ${rule.name ?? index}.`,
+      },
+    };
+  }
+  if (r.content !== undefined) return { ...base, scripted: { kind: 'text', text: r.content } };
+  if (r.chunks !== undefined) {
+    return { ...base, scripted: { kind: 'text', text: r.chunks.join(''), chunks: r.chunks } };
+  }
+  if (r.template !== undefined) {
+    const text = fillTemplate(r.template, {
+      lastUser: facts.lastUser,
+      system: facts.system,
+      model: facts.model,
+      toolResult: facts.lastToolResult,
+      tools: facts.toolNames,
+      header: facts.header,
+      match: groups,
+    });
+    return { ...base, scripted: { kind: 'text', text } };
+  }
+  if (r.tool_call !== undefined) {
+    return {
+      ...base,
+      scripted: { kind: 'tool_call', name: r.tool_call.name, arguments: r.tool_call.arguments },
+    };
+  }
+  if (r.json !== undefined) return { ...base, scripted: { kind: 'text', text: pythonJson(r.json) } };
+  return base;
+}
