@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLiveServer, type LiveServer } from '../helpers/live-server.js';
 
 const MODEL = 'meta/llama-3.1-8b-instruct';
+type ApiErr = InstanceType<typeof OpenAI.APIError>;
 const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Hello there.' }];
 
 let server: LiveServer;
@@ -48,7 +49,7 @@ describe('status faults through the openai client', () => {
   it('rate_limit: RateLimitError 429, retried after the Retry-After second', async () => {
     const before = await faultCount('rate_limit');
     const start = performance.now();
-    const err = (await rejectionOf(create(clientOf('rate_limit', { maxRetries: 1 })))) as OpenAI.APIError;
+    const err = (await rejectionOf(create(clientOf('rate_limit', { maxRetries: 1 })))) as ApiErr;
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     expect(err.status).toBe(429);
     expect(err.headers?.get('retry-after')).toBe('1');
@@ -58,9 +59,7 @@ describe('status faults through the openai client', () => {
 
   it('service_unavailable: 503, retried after the Retry-After second', async () => {
     const before = await faultCount('service_unavailable');
-    const err = (await rejectionOf(
-      create(clientOf('service_unavailable', { maxRetries: 1 })),
-    )) as OpenAI.APIError;
+    const err = (await rejectionOf(create(clientOf('service_unavailable', { maxRetries: 1 })))) as ApiErr;
     expect(err).toBeInstanceOf(OpenAI.InternalServerError);
     expect(err.status).toBe(503);
     expect(err.type).toBe('ServiceUnavailableError');
@@ -69,7 +68,7 @@ describe('status faults through the openai client', () => {
 
   it('server_error: InternalServerError 500, retried with backoff', async () => {
     const before = await faultCount('server_error');
-    const err = (await rejectionOf(create(clientOf('server_error', { maxRetries: 2 })))) as OpenAI.APIError;
+    const err = (await rejectionOf(create(clientOf('server_error', { maxRetries: 2 })))) as ApiErr;
     expect(err).toBeInstanceOf(OpenAI.InternalServerError);
     expect(err.status).toBe(500);
     expect(await faultCount('server_error')).toBe(before + 3);
@@ -82,7 +81,7 @@ describe('status faults through the openai client', () => {
   ] as const) {
     it(`${fault}: ${cls.name} ${status}, never retried`, async () => {
       const before = await faultCount(fault);
-      const err = (await rejectionOf(create(clientOf(fault, { maxRetries: 2 })))) as OpenAI.APIError;
+      const err = (await rejectionOf(create(clientOf(fault, { maxRetries: 2 })))) as ApiErr;
       expect(err).toBeInstanceOf(cls);
       expect(err.status).toBe(status);
       expect(await faultCount(fault)).toBe(before + 1);
@@ -179,7 +178,7 @@ describe('NIMSIM_FAULT_RATE through the openai client', () => {
         for (let i = 0; i < 12; i++) {
           const err = await create(client).then(
             () => undefined,
-            (e: unknown) => e as OpenAI.APIError,
+            (e: unknown) => e as ApiErr,
           );
           statuses.push(err?.status ?? 200);
         }

@@ -31,16 +31,15 @@ describe('fault injector', () => {
     const f = createFaultInjector({ rate: 1, types: all, delayMs: 10 }, 0);
     expect(f.choose('none')).toBeUndefined();
     expect(f.choose(undefined)).toBeDefined();
-    const err = (() => {
-      try {
-        f.choose('explode');
-      } catch (e) {
-        return e;
-      }
-    })() as ApiError;
+    let err: unknown;
+    try {
+      f.choose('explode');
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(ApiError);
-    expect(err.status).toBe(400);
-    expect(err.param).toBe('x-nimsim-fault');
+    expect((err as ApiError).status).toBe(400);
+    expect((err as ApiError).param).toBe('x-nimsim-fault');
   });
 
   it('changes rate, types and delay at run time', () => {
