@@ -94,24 +94,39 @@ function outcome(
   if (r.chunks !== undefined) {
     return { ...base, scripted: { kind: 'text', text: r.chunks.join(''), chunks: r.chunks } };
   }
+  const values = {
+    lastUser: facts.lastUser,
+    system: facts.system,
+    model: facts.model,
+    toolResult: facts.lastToolResult,
+    tools: facts.toolNames,
+    header: facts.header,
+    match: groups,
+  };
   if (r.template !== undefined) {
-    const text = fillTemplate(r.template, {
-      lastUser: facts.lastUser,
-      system: facts.system,
-      model: facts.model,
-      toolResult: facts.lastToolResult,
-      tools: facts.toolNames,
-      header: facts.header,
-      match: groups,
-    });
-    return { ...base, scripted: { kind: 'text', text } };
+    return { ...base, scripted: { kind: 'text', text: fillTemplate(r.template, values) } };
   }
   if (r.tool_call !== undefined) {
+    // String values in fixed arguments are templates too (`city: "{{match.1}}"`).
+    const args = r.tool_call.arguments;
     return {
       ...base,
-      scripted: { kind: 'tool_call', name: r.tool_call.name, arguments: r.tool_call.arguments },
+      scripted: {
+        kind: 'tool_call',
+        name: r.tool_call.name,
+        arguments: args === undefined ? undefined : fillDeep(args, (text) => fillTemplate(text, values)),
+      },
     };
   }
   if (r.json !== undefined) return { ...base, scripted: { kind: 'text', text: pythonJson(r.json) } };
   return base;
+}
+
+function fillDeep(value: unknown, fill: (text: string) => string): unknown {
+  if (typeof value === 'string') return fill(value);
+  if (Array.isArray(value)) return value.map((item) => fillDeep(item, fill));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillDeep(v, fill)]));
+  }
+  return value;
 }

@@ -63,7 +63,15 @@ export const RuleReplySchema = z
     tool_call: z
       .strictObject({
         name: z.string().min(1),
-        arguments: z.record(z.string(), z.unknown()).optional(),
+        arguments: z
+          .record(z.string(), z.unknown())
+          .superRefine((args, ctx) => {
+            const problem = stringsOf(args)
+              .map(templateProblem)
+              .find((p) => p !== undefined);
+            if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+          })
+          .optional(),
       })
       .optional(),
     /** A structured object, sent as its JSON text. */
@@ -108,3 +116,10 @@ export type Rule = z.infer<typeof RuleSchema>;
 export type RuleMatch = z.infer<typeof RuleMatchSchema>;
 export type RuleReply = z.infer<typeof RuleReplySchema>;
 export type ScriptedErrorType = (typeof ERROR_TYPES)[number];
+
+function stringsOf(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(stringsOf);
+  if (typeof value === 'object' && value !== null) return Object.values(value).flatMap(stringsOf);
+  return [];
+}
