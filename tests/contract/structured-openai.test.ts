@@ -60,7 +60,7 @@ describe('chat.completions.parse', () => {
       tools: [zodFunction({ name: 'create_ticket', parameters: CreateTicket })],
       tool_choice: 'required',
     });
-    const call = completion.choices[0]?.message.tool_calls[0];
+    const call = completion.choices[0]?.message.tool_calls?.[0];
     expect(completion.choices[0]?.finish_reason).toBe('tool_calls');
     expect(call?.type).toBe('function');
     const args = call?.type === 'function' ? call.function.parsed_arguments : undefined;
