@@ -9,4 +9,5 @@ import type { DashboardSpec } from './panels.js';
 
 export { KV_CACHE, OVERVIEW };
 
+/** Every shipped dashboard, in the order Grafana lists them. */
 export const DASHBOARDS: readonly DashboardSpec[] = [OVERVIEW, KV_CACHE];

@@ -5,6 +5,7 @@
 import type { DashboardSpec } from './panels.js';
 import { M, R, hitRate } from './promql.js';
 
+/** Cache-strategy experiments: hit rate against TTFT, then blocks, evictions and config per tier. */
 export const KV_CACHE: DashboardSpec = {
   uid: 'nimsim-kv-cache',
   title: 'nimsim KV cache',

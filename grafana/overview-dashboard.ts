@@ -214,6 +214,7 @@ const cacheAndEngine: PanelSpec[] = [
   },
 ];
 
+/** What an operator of a NIM watches, row by row: traffic, latency, throughput, KV cache and engine. */
 export const OVERVIEW: DashboardSpec = {
   uid: 'nimsim-overview',
   title: 'nimsim overview',
