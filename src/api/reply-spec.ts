@@ -61,7 +61,7 @@ export function resolveChatReply(
       scripted: rule?.scripted,
       tools,
       toolChoice: toolChoiceOf(req, tools),
-      guided: resolveGuided(req, true),
+      guided: resolveGuided(req),
       lastRole,
       lastUserText: facts.lastUser,
     },
@@ -92,7 +92,7 @@ export function resolveCompletionReply(
   };
   const rule = applyRule(rules, facts);
   const scripted = rule?.scripted?.kind === 'text' ? rule.scripted : undefined;
-  return { rule, latencyMs: rule?.latencyMs ?? 0, spec: { scripted, guided: resolveGuided(req, false) } };
+  return { rule, latencyMs: rule?.latencyMs ?? 0, spec: { scripted, guided: resolveGuided(req) } };
 }
 
 function applyRule(rules: RuleStore | undefined, facts: RequestFacts): RuleOutcome | undefined {
@@ -139,7 +139,7 @@ type GuidedFields = Pick<
 > & { response_format?: ChatCompletionRequest['response_format'] };
 
 /** The one guided-decoding constraint of the request, or undefined. */
-export function resolveGuided(req: GuidedFields, chat: boolean): GuidedSpec | undefined {
+export function resolveGuided(req: GuidedFields): GuidedSpec | undefined {
   const so = req.structured_outputs ?? undefined;
   const nvext = req.nvext ?? undefined;
   const found: { field: string; spec: () => GuidedSpec }[] = [];
@@ -180,7 +180,7 @@ export function resolveGuided(req: GuidedFields, chat: boolean): GuidedSpec | un
   }
   if (found[0]) return found[0].spec();
   // vLLM turns response_format into the same constraint when no explicit one is given.
-  const format = chat ? (req.response_format ?? undefined) : undefined;
+  const format = req.response_format ?? undefined;
   if (format?.type === 'json_object') return { kind: 'json_object' };
   if (format?.type === 'json_schema') {
     const schema = format.json_schema.schema ?? undefined;
