@@ -201,7 +201,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       logger.info('shutting down: draining running requests', { drain_timeout_ms: drainTimeoutMs });
       await service.drain(drainTimeoutMs);
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        // Streams just ended leave keep-alive sockets that turn idle a moment later; close them as
+        // they do rather than waiting out the keep-alive timeout.
+        const sweep = setInterval(() => {
+          if ('closeIdleConnections' in server) server.closeIdleConnections();
+        }, 50);
+        server.close(() => {
+          clearInterval(sweep);
+          resolve();
+        });
         if ('closeIdleConnections' in server) server.closeIdleConnections();
       });
       service.rules.close();

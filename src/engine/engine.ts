@@ -241,7 +241,12 @@ export function createEngine(opts: EngineOptions): Engine {
       draining = true;
       return new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
-          for (const seq of [...scheduler.waiting, ...scheduler.running]) finish(seq, 'abort', clock.now());
+          // Cut off by the drain timeout: say so in-band (the HTTP edge turns it into an error frame).
+          const err = new EngineError('draining', 'The server shut down before the request finished.');
+          for (const seq of [...scheduler.waiting, ...scheduler.running]) {
+            seq.listener({ type: 'failed', error: err });
+            finish(seq, 'abort', clock.now());
+          }
           stepTimer?.();
           stepping = false;
           resolve();
