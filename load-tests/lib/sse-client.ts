@@ -21,6 +21,14 @@ export interface StreamResult {
   readonly contentChunkMs: readonly number[];
   /** `usage.completion_tokens` of the final usage chunk (needs `stream_options.include_usage`). */
   readonly completionTokens: number | undefined;
+  /** `usage.prompt_tokens`: the input sequence length the server actually billed. */
+  readonly promptTokens: number | undefined;
+  /** `usage.prompt_tokens_details.cached_tokens` (prefix-cache hits); undefined when not reported. */
+  readonly cachedTokens: number | undefined;
+  /** The streamed reply text (only when `collectText` was set), for multi-turn histories. */
+  readonly text: string;
+  /** When the response ended (or failed): the request latency's end, e.g. after `data: [DONE]`. */
+  readonly endAtMs: number;
   /** Whether `data: [DONE]` arrived. */
   readonly done: boolean;
   /** A transport error, a non-200 status or an in-band `{"error":…}` frame. */
@@ -37,11 +45,19 @@ export interface StreamRequest {
   readonly agent: http.Agent;
   /** Gives up (and reports an error) after this many ms. */
   readonly timeoutMs: number;
+  /** Extra request headers (e.g. `authorization` for a real NIM). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Keep the reply text in `StreamResult.text` (costs a string concat per chunk). */
+  readonly collectText?: boolean;
 }
 
 interface ChunkShape {
   choices?: { delta?: { content?: string | null } }[];
-  usage?: { completion_tokens?: number } | null;
+  usage?: {
+    completion_tokens?: number;
+    prompt_tokens?: number;
+    prompt_tokens_details?: { cached_tokens?: number } | null;
+  } | null;
   error?: unknown;
 }
 
@@ -50,6 +66,9 @@ export function streamRequest(req: StreamRequest): Promise<StreamResult> {
   return new Promise((resolve) => {
     const contentChunkMs: number[] = [];
     let completionTokens: number | undefined;
+    let promptTokens: number | undefined;
+    let cachedTokens: number | undefined;
+    let text = '';
     let done = false;
     let error: string | undefined;
     let status = 0;
@@ -60,7 +79,19 @@ export function streamRequest(req: StreamRequest): Promise<StreamResult> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve({ status, sentAtMs, headersAtMs, contentChunkMs, completionTokens, done, error });
+      resolve({
+        status,
+        sentAtMs,
+        headersAtMs,
+        contentChunkMs,
+        completionTokens,
+        promptTokens,
+        cachedTokens,
+        text,
+        endAtMs: performance.now(),
+        done,
+        error,
+      });
     };
 
     // One SSE event: `data: <payload>` lines ending with a blank line.
@@ -81,9 +112,17 @@ export function streamRequest(req: StreamRequest): Promise<StreamResult> {
         }
         if (chunk.error !== undefined) error ??= `in-band error: ${JSON.stringify(chunk.error)}`;
         const content = chunk.choices?.[0]?.delta?.content;
-        if (typeof content === 'string' && content !== '') contentChunkMs.push(atMs);
-        const tokens = chunk.usage?.completion_tokens;
-        if (typeof tokens === 'number') completionTokens = tokens;
+        if (typeof content === 'string' && content !== '') {
+          contentChunkMs.push(atMs);
+          if (req.collectText === true) text += content;
+        }
+        const usage = chunk.usage;
+        if (usage) {
+          if (typeof usage.completion_tokens === 'number') completionTokens = usage.completion_tokens;
+          if (typeof usage.prompt_tokens === 'number') promptTokens = usage.prompt_tokens;
+          const cached = usage.prompt_tokens_details?.cached_tokens;
+          if (typeof cached === 'number') cachedTokens = cached;
+        }
       }
     };
 
@@ -98,6 +137,7 @@ export function streamRequest(req: StreamRequest): Promise<StreamResult> {
           'content-type': 'application/json',
           accept: 'text/event-stream',
           'content-length': Buffer.byteLength(req.body),
+          ...req.headers,
         },
       },
       (res) => {
