@@ -6,7 +6,8 @@
  * when a request produces its first token, so dashboards see throughput while streams run and the
  * totals equal the `usage` clients receive.
  */
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { FastCounter, FastHistogram, type CounterChild, type HistogramChild } from './fast-metrics.js';
 import type { EngineObserver, FinishedRequest, StepRecord } from '../engine/engine.js';
 import type { EngineRequest, FinishReason } from '../engine/types.js';
 import * as B from './buckets.js';
@@ -25,6 +26,16 @@ export interface RequestMetricsOptions {
 interface Labels {
   readonly m: { model_name: string };
   readonly vm: { model_name: string; engine: string };
+  /** This model's children of the per-token series, resolved once. */
+  readonly perToken: {
+    readonly nimGen: CounterChild;
+    readonly vGen: CounterChild;
+    readonly nimTtft: HistogramChild;
+    readonly vTtft: HistogramChild;
+    readonly nimTpot: HistogramChild;
+    readonly vItl: HistogramChild;
+    readonly vTpotOld: HistogramChild;
+  };
 }
 
 const ENGINE = '0';
@@ -37,15 +48,9 @@ export function registerRequestMetrics(registry: Registry, opts: RequestMetricsO
   const vllmLabels = ['model_name', 'engine'];
 
   const counter = (name: string, help: string, labelNames: string[]) =>
-    new Counter({ name, help, labelNames, registers });
+    new FastCounter(name, help, labelNames, registers);
   const hist = (name: string, help: string, buckets: readonly number[], vllm: boolean) =>
-    new Histogram({
-      name,
-      help,
-      buckets: [...buckets],
-      labelNames: vllm ? vllmLabels : nimLabels,
-      registers,
-    });
+    new FastHistogram(name, help, buckets, vllm ? vllmLabels : nimLabels, registers);
 
   const nim = {
     prompt: counter('prompt_tokens_total', 'Number of prefill tokens processed.', nimLabels),
@@ -161,7 +166,21 @@ export function registerRequestMetrics(registry: Registry, opts: RequestMetricsO
   const labelsOf = (modelName: string): Labels => {
     let l = cache.get(modelName);
     if (!l) {
-      l = { m: { model_name: modelName }, vm: { model_name: modelName, engine: ENGINE } };
+      const m = { model_name: modelName };
+      const vm = { model_name: modelName, engine: ENGINE };
+      l = {
+        m,
+        vm,
+        perToken: {
+          nimGen: nim.gen.labels(m),
+          vGen: v.gen.labels(vm),
+          nimTtft: nim.ttft.labels(m),
+          vTtft: v.ttft.labels(vm),
+          nimTpot: nim.tpot.labels(m),
+          vItl: v.itl.labels(vm),
+          vTpotOld: v.tpotOld.labels(vm),
+        },
+      };
       cache.set(modelName, l);
     }
     return l;
@@ -198,17 +217,18 @@ export function registerRequestMetrics(registry: Registry, opts: RequestMetricsO
     },
     onToken(req: EngineRequest, sinceLastMs: number, first: boolean) {
       const l = labelsOf(req.modelName);
+      const t = l.perToken;
       const s = sinceLastMs / 1000;
-      nim.gen.inc(l.m, 1);
-      v.gen.inc(l.vm, 1);
+      t.nimGen.inc(1);
+      t.vGen.inc(1);
       if (first) {
         countPrompt(l, req.promptTokenIds.length);
-        nim.ttft.observe(l.m, s);
-        v.ttft.observe(l.vm, s);
+        t.nimTtft.observe(s);
+        t.vTtft.observe(s);
       } else {
-        nim.tpot.observe(l.m, s);
-        v.itl.observe(l.vm, s);
-        v.tpotOld.observe(l.vm, s);
+        t.nimTpot.observe(s);
+        t.vItl.observe(s);
+        t.vTpotOld.observe(s);
       }
     },
     onFinished(done: FinishedRequest) {

@@ -1,0 +1,155 @@
+/**
+ * Counters and histograms for the per-token hot path. prom-client hashes and validates the label
+ * object on every `inc`/`observe` (several hundred ns each); at thousands of streamed tokens per
+ * second that was a visible share of the server's CPU. These keep one plain child per label set,
+ * so an observation is a bucket search and three additions, and export themselves in exactly the
+ * shape prom-client's own metrics do (`getForPromString`), so both `registry.metrics()` and our
+ * exposition renderer print them byte for byte as a prom-client metric would.
+ */
+import type { Registry } from 'prom-client';
+
+type LabelValues = Readonly<Record<string, string>>;
+
+interface ExportValue {
+  labels: Record<string, string | number>;
+  sharedLabels: LabelValues;
+  value: number;
+  metricName: string;
+  exemplar?: undefined;
+}
+
+interface MetricExport {
+  name: string;
+  help: string;
+  type: 'counter' | 'histogram';
+  values: ExportValue[];
+  aggregator: 'sum';
+}
+
+abstract class FastMetric<Child> {
+  protected readonly children = new Map<string, { labels: LabelValues; child: Child }>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly labelNames: readonly string[],
+    registers: readonly Registry[],
+  ) {
+    for (const r of registers) r.registerMetric(this as never);
+  }
+
+  /** The child of one label set; keep it and call it directly on hot paths. */
+  labels(values: LabelValues): Child {
+    const key = this.labelNames.map((n) => values[n] ?? '').join('\u0000');
+    let entry = this.children.get(key);
+    if (!entry) {
+      const labels: Record<string, string> = {};
+      for (const n of this.labelNames) {
+        const v = values[n];
+        if (v === undefined) throw new Error(`${this.name}: missing label ${n}`);
+        labels[n] = v;
+      }
+      entry = { labels, child: this.newChild() };
+      this.children.set(key, entry);
+    }
+    return entry.child;
+  }
+
+  protected abstract newChild(): Child;
+  abstract getForPromString(): MetricExport;
+  get(): MetricExport {
+    return this.getForPromString();
+  }
+  reset(): void {
+    this.children.clear();
+  }
+}
+
+export interface CounterChild {
+  value: number;
+  inc(by?: number): void;
+}
+
+export class FastCounter extends FastMetric<CounterChild> {
+  readonly type = 'counter';
+  /** prom-client's call shape; hot paths should keep `labels(...)`'s child instead. */
+  inc(labels: LabelValues, by = 1): void {
+    this.labels(labels).inc(by);
+  }
+  protected newChild(): CounterChild {
+    return {
+      value: 0,
+      inc(by = 1) {
+        this.value += by;
+      },
+    };
+  }
+  getForPromString(): MetricExport {
+    const values: ExportValue[] = [];
+    for (const { labels, child } of this.children.values()) {
+      values.push({ labels: { ...labels }, sharedLabels: {}, value: child.value, metricName: this.name });
+    }
+    return { name: this.name, help: this.help, type: 'counter', values, aggregator: 'sum' };
+  }
+}
+
+export interface HistogramChild {
+  observe(value: number): void;
+}
+
+class HistogramData implements HistogramChild {
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+  constructor(private readonly bounds: readonly number[]) {
+    this.counts = new Float64Array(bounds.length);
+  }
+  observe(value: number): void {
+    const b = this.bounds;
+    let i = 0;
+    while (i < b.length && value > b[i]!) i++;
+    if (i < b.length) this.counts[i]!++;
+    this.sum += value;
+    this.count++;
+  }
+}
+
+export class FastHistogram extends FastMetric<HistogramData> {
+  readonly type = 'histogram';
+  private readonly bounds: readonly number[];
+  constructor(
+    name: string,
+    help: string,
+    buckets: readonly number[],
+    labelNames: readonly string[],
+    registers: readonly Registry[],
+  ) {
+    super(name, help, labelNames, registers);
+    this.bounds = [...buckets].sort((a, b) => a - b);
+  }
+  /** prom-client's call shape; hot paths should keep `labels(...)`'s child instead. */
+  observe(labels: LabelValues, value: number): void {
+    this.labels(labels).observe(value);
+  }
+  /** Creates the label set's series at zero (so panels have data before traffic). */
+  zero(labels: LabelValues): void {
+    this.labels(labels);
+  }
+  protected newChild(): HistogramData {
+    return new HistogramData(this.bounds);
+  }
+  getForPromString(): MetricExport {
+    const values: ExportValue[] = [];
+    const bucket = `${this.name}_bucket`;
+    for (const { labels, child } of this.children.values()) {
+      let acc = 0;
+      this.bounds.forEach((le, i) => {
+        acc += child.counts[i]!;
+        values.push({ labels: { le }, sharedLabels: labels, value: acc, metricName: bucket });
+      });
+      values.push({ labels: { le: '+Inf' }, sharedLabels: labels, value: child.count, metricName: bucket });
+      values.push({ labels: {}, sharedLabels: labels, value: child.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: {}, sharedLabels: labels, value: child.count, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: 'histogram', values, aggregator: 'sum' };
+  }
+}
