@@ -1,0 +1,92 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  MATCH_TIMEOUT_MS,
+  MAX_MATCH_INPUT_CHARS,
+  RegexTimeoutError,
+  UnsafeRegexError,
+  checkRegexSafety,
+  compileSafeRegex,
+  safeExec,
+} from '../../src/content/safe-regex.js';
+
+describe('safe regex', () => {
+  it.each([
+    ['(a+)+$', /nested repetition/],
+    ['(a*)*b', /nested repetition/],
+    ['((ab)*c)+', /nested repetition/],
+    ['(\\w+\\s?)*$', /nested repetition/],
+    ['(.*a){20}', /nested repetition/],
+    ['(a|aa)*$', /repeated alternation/],
+    ['(?:x|y)+z', /repeated alternation/],
+    ['(a)\\1', /backreference/],
+    ['(?<n>a)\\k<n>', /backreference/],
+    ['a{1,100000}', /repeat count/],
+    ['x'.repeat(1001), /longer than 1000/],
+  ])('refuses %s', (pattern, why) => {
+    expect(() => checkRegexSafety(pattern)).toThrow(UnsafeRegexError);
+    expect(() => checkRegexSafety(pattern)).toThrow(why);
+  });
+
+  it.each([
+    'weather in (\\w+)',
+    '^(hi|hello|hey)\\b',
+    '\\bprice of ([A-Z]{3,5})\\b',
+    '[a-z]+@[a-z]+\\.(com|org)',
+    '^\\d{4}-\\d{2}-\\d{2}$',
+    '(?:foo)?bar+',
+    'a{2}b?c',
+    '\\(not a group\\)+',
+  ])('accepts %s', (pattern) => {
+    expect(compileSafeRegex(pattern, 'i')).toBeInstanceOf(RegExp);
+  });
+
+  it('reports a pattern JavaScript cannot compile as unsafe', () => {
+    expect(() => compileSafeRegex('(unclosed')).toThrow(UnsafeRegexError);
+  });
+
+  it('matches only the first MAX_MATCH_INPUT_CHARS characters', () => {
+    const re = compileSafeRegex('needle');
+    expect(safeExec(re, 'x'.repeat(MAX_MATCH_INPUT_CHARS) + 'needle')).toBeNull();
+    expect(safeExec(re, 'needle' + 'x'.repeat(MAX_MATCH_INPUT_CHARS))?.index).toBe(0);
+  });
+
+  it('stops a catastrophic match after the timeout instead of hanging the event loop', () => {
+    // Compiled directly, past the static check, as a pattern it cannot see through would be.
+    for (const pattern of ['(a+)+$', '(.*a){12}$', 'a*a*a*a*a*$']) {
+      const start = performance.now();
+      expect(() => safeExec(new RegExp(pattern), 'a'.repeat(5_000) + '!')).toThrow(RegexTimeoutError);
+      expect(performance.now() - start).toBeLessThan(MATCH_TIMEOUT_MS + 200);
+    }
+    expect(safeExec(/weather in (\w+)/i, 'What is the weather in Paris?')?.[1]).toBe('Paris');
+  });
+
+  it('runs every accepted random pattern on adversarial input within the timeout or stops it', () => {
+    const atom = fc.constantFrom('a', 'b', '\\w', '\\s', '.', '[ab]', '(a)', '(ab|a)', '(a+)', '(a*b)');
+    const quant = fc.constantFrom('', '', '*', '+', '?', '{2,5}', '{1,}');
+    const pattern = fc
+      .array(fc.tuple(atom, quant), { minLength: 1, maxLength: 6 })
+      .map((parts) => parts.map(([a, q]) => a + q).join('') + '$');
+    const inputs = ['a'.repeat(10_000) + '!', 'ab'.repeat(5_000) + '!', ' a'.repeat(5_000) + '!'];
+    let accepted = 0;
+    for (const p of fc.sample(pattern, { numRuns: 300, seed: 7 })) {
+      let re: RegExp;
+      try {
+        re = compileSafeRegex(p);
+      } catch {
+        continue;
+      }
+      accepted++;
+      for (const input of inputs) {
+        const start = performance.now();
+        try {
+          safeExec(re, input);
+        } catch (err) {
+          expect(err, p).toBeInstanceOf(RegexTimeoutError);
+        }
+        expect(performance.now() - start, p).toBeLessThan(MATCH_TIMEOUT_MS + 200);
+      }
+    }
+    expect(accepted).toBeGreaterThan(50);
+  }, 20_000);
+});
