@@ -16,6 +16,7 @@ import {
   type FaultInjector,
 } from './faults.js';
 import { sleep, withStreamFault, type DropConnection } from './fault-stream.js';
+import { BUFFERED_SSE_KEY } from './sse.js';
 
 export interface FaultMiddlewareDeps {
   readonly injector: FaultInjector;
@@ -78,6 +79,8 @@ export function injectFaults(deps: FaultMiddlewareDeps): MiddlewareHandler {
       c.res = droppedResponse(c, drop);
       return;
     }
+    // The latency faults below wrap the response body, so the stream must be a web body here.
+    c.set(BUFFERED_SSE_KEY as never, true as never);
     await next();
     const res = c.res;
     if (res.status >= 400) return;

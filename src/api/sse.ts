@@ -3,9 +3,22 @@
  * Hono's streamSSE is not used because its error path writes plain text, which the openai client
  * reports as malformed JSON (code-anchors.md §3); an error after the stream started is one JSON
  * `{"error":…}` frame, then [DONE].
+ *
+ * Under @hono/node-server frames are written straight to the Node response: a web
+ * ReadableStream costs a promise round trip and a copy per frame, and with thousands of streams
+ * each taking a frame per engine step that was a large share of the server's CPU. Tests that use
+ * `app.request()` (no Node response), and requests whose body a fault wraps, get the web stream.
  */
+import type { ServerResponse } from 'node:http';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { Context } from 'hono';
+
 const encoder = new TextEncoder();
-const DONE = encoder.encode('data: [DONE]\n\n');
+const DONE_TEXT = 'data: [DONE]\n\n';
+const DONE = encoder.encode(DONE_TEXT);
+
+/** Set on a request's context when a middleware must see the stream as a web body (faults). */
+export const BUFFERED_SSE_KEY = 'nimsimBufferedSse';
 
 export interface SseWriter {
   send(payload: unknown): void;
@@ -14,15 +27,70 @@ export interface SseWriter {
   readonly closed: boolean;
 }
 
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+};
+
+function nodeResponseOf(c: Context): ServerResponse | undefined {
+  if (c.get(BUFFERED_SSE_KEY as never)) return undefined;
+  const out = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
+  return out && typeof (out as ServerResponse).writeHead === 'function' ? (out as ServerResponse) : undefined;
+}
+
+/**
+ * Starts an event stream: `start` receives the writer synchronously (before any engine event can
+ * arrive); `onCancel` runs when the client goes away before the stream ended.
+ */
 export function createSseResponse(
+  c: Context,
   start: (writer: SseWriter) => void,
   onCancel: () => void,
   extraHeaders: Record<string, string> = {},
 ): Response {
+  const out = nodeResponseOf(c);
+  return out ? writeToNode(out, start, onCancel, extraHeaders) : webStream(start, onCancel, extraHeaders);
+}
+
+function writeToNode(
+  out: ServerResponse,
+  start: (writer: SseWriter) => void,
+  onCancel: () => void,
+  extraHeaders: Record<string, string>,
+): Response {
+  let closed = false;
+  out.writeHead(200, { ...SSE_HEADERS, ...extraHeaders });
+  out.flushHeaders();
+  out.once('close', () => {
+    if (closed) return;
+    closed = true;
+    onCancel();
+  });
+  start({
+    send(payload) {
+      if (!closed) out.write(`data: ${JSON.stringify(payload)}\n\n`);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      out.end(DONE_TEXT);
+    },
+    get closed() {
+      return closed;
+    },
+  });
+  return RESPONSE_ALREADY_SENT;
+}
+
+function webStream(
+  start: (writer: SseWriter) => void,
+  onCancel: () => void,
+  extraHeaders: Record<string, string>,
+): Response {
   let closed = false;
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      const writer: SseWriter = {
+      start({
         send(payload) {
           if (closed) return;
           controller.enqueue(encoder.encode(`data: ${JSON.stringify(payload)}\n\n`));
@@ -36,20 +104,12 @@ export function createSseResponse(
         get closed() {
           return closed;
         },
-      };
-      start(writer);
+      });
     },
     cancel() {
       closed = true;
       onCancel();
     },
   });
-  return new Response(body, {
-    status: 200,
-    headers: {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      ...extraHeaders,
-    },
-  });
+  return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...extraHeaders } });
 }

@@ -1,5 +1,5 @@
 /** POST /v1/chat/completions: validate → template → plan → engine → JSON or SSE. */
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import { applyChatTemplate, ChatTemplateError, type ChatMessage } from '../../content/chat-template.js';
 import { ChatCompletionRequestSchema, type ChatCompletionRequest } from '../../protocol/chat.js';
 import { readJson } from '../body.js';
@@ -95,7 +95,7 @@ export function registerChatRoute(app: Hono, ctx: ServingContext): void {
     const created = Math.floor(Date.now() / 1000);
     const topN = req.logprobs ? (req.top_logprobs ?? 0) : -1;
     const seedOf = (i: number) => gen.choices[i]!.seed;
-    if (req.stream) return streamChat(ctx, req, gen, created, topN, c.req.raw.signal);
+    if (req.stream) return streamChat(ctx, req, gen, created, topN, c);
 
     const { finished, error } = await runToCompletion(ctx.engine, gen, c.req.raw.signal);
     if (error) throw error;
@@ -119,8 +119,9 @@ function streamChat(
   gen: PlannedGeneration,
   created: number,
   topN: number,
-  clientSignal: AbortSignal,
+  c: Context,
 ): Response {
+  const clientSignal = c.req.raw.signal;
   const header = chunkHeader(gen, created);
   const includeUsage = req.stream_options?.include_usage ?? false;
   const continuousUsage = includeUsage && (req.stream_options?.continuous_usage_stats ?? false);
@@ -223,6 +224,7 @@ function streamChat(
   );
 
   return createSseResponse(
+    c,
     (writer) => {
       sse = writer;
       for (const choice of gen.choices) {

@@ -1,5 +1,5 @@
 /** POST /v1/completions: the legacy text-completion route, single or batched prompts. */
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import { tokenLogprob } from '../../content/logprobs.js';
 import { CompletionRequestSchema, type CompletionRequest } from '../../protocol/completions.js';
 import { readJson } from '../body.js';
@@ -122,7 +122,7 @@ export function registerCompletionsRoute(app: Hono, ctx: ServingContext): void {
       req.echo
         ? ctx.tokenizer.decode(choice.request.promptTokenIds.filter((t) => t !== ctx.tokenizer.bosTokenId))
         : '';
-    if (req.stream) return streamCompletion(ctx, req, gen, created, topN, echoText, c.req.raw.signal);
+    if (req.stream) return streamCompletion(ctx, req, gen, created, topN, echoText, c);
 
     const { finished, error } = await runToCompletion(ctx.engine, gen, c.req.raw.signal);
     if (error) throw error;
@@ -159,8 +159,9 @@ function streamCompletion(
   created: number,
   topN: number,
   echoText: (choice: PlannedChoice) => string,
-  clientSignal: AbortSignal,
+  c: Context,
 ): Response {
+  const clientSignal = c.req.raw.signal;
   const header = { id: gen.id, object: 'text_completion' as const, created, model: gen.model };
   const includeUsage = req.stream_options?.include_usage ?? false;
   const usageNull = includeUsage ? { usage: null } : {};
@@ -221,6 +222,7 @@ function streamCompletion(
     clientSignal,
   );
   return createSseResponse(
+    c,
     (writer) => {
       sse = writer;
     },
