@@ -1,7 +1,7 @@
 /**
  * Runs a planned generation's choices in the engine and multiplexes their events back to one
- * consumer. All choices share one AbortController: a client disconnect, or the failure of one
- * choice to be queued, aborts every choice so no slot or KV block is left behind.
+ * consumer. A client disconnect, or the failure of one choice to be queued, aborts every choice so
+ * no slot or KV block is left behind.
  */
 import type { Engine } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/types.js';
@@ -26,24 +26,25 @@ export function runGeneration(
   gen: PlannedGeneration,
   sink: GenerationSink,
   clientSignal: AbortSignal,
-): AbortController {
-  const controller = new AbortController();
-  const onClientAbort = () => controller.abort();
-  clientSignal.addEventListener('abort', onClientAbort, { once: true });
+): { abort(): void } {
+  const aborts: (() => void)[] = [];
+  const abort = () => {
+    for (const a of aborts) a();
+  };
+  clientSignal.addEventListener('abort', abort, { once: true });
   let open = gen.choices.length;
   const closeOne = () => {
     open--;
     if (open === 0) {
-      clientSignal.removeEventListener('abort', onClientAbort);
+      clientSignal.removeEventListener('abort', abort);
       sink.onDone();
     }
   };
   try {
     for (const choice of gen.choices) {
       let tokenIndex = 0;
-      engine.submit(
-        choice.request,
-        (ev) => {
+      aborts.push(
+        engine.submit(choice.request, (ev) => {
           switch (ev.type) {
             case 'tokens':
               for (const id of ev.ids) sink.onToken(choice.index, tokenIndex++, id, ev.atMs);
@@ -58,17 +59,16 @@ export function runGeneration(
             case 'scheduled':
               break;
           }
-        },
-        controller.signal,
+        }),
       );
     }
   } catch (err) {
-    controller.abort();
-    clientSignal.removeEventListener('abort', onClientAbort);
+    abort();
+    clientSignal.removeEventListener('abort', abort);
     throw err;
   }
-  if (clientSignal.aborted) controller.abort();
-  return controller;
+  if (clientSignal.aborted) abort();
+  return { abort };
 }
 
 /** The non-streaming form: resolves with every choice's finish event once all are done. */

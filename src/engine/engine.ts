@@ -57,9 +57,11 @@ export interface EngineOptions {
 export interface Engine {
   /**
    * Queues a request. `listener` receives its events synchronously, ending with `finished`.
-   * Throws EngineError `queue_full` or `draining`. Aborting `signal` frees its slot and blocks at once.
+   * Throws EngineError `queue_full` or `draining`. Calling the returned function (or aborting
+   * `signal`) ends the request with `abort` and frees its slot and blocks at once; later calls
+   * do nothing.
    */
-  submit(req: EngineRequest, listener: EventListener, signal?: AbortSignal): void;
+  submit(req: EngineRequest, listener: EventListener, signal?: AbortSignal): () => void;
   stats(): EngineStats;
   /** Stops admitting; resolves when running and waiting requests are done, aborting the rest after `timeoutMs` (wall). */
   drain(timeoutMs: number): Promise<void>;
@@ -207,22 +209,23 @@ export function createEngine(opts: EngineOptions): Engine {
           1,
         );
       }
-      if (signal?.aborted) return;
+      const abort = () => {
+        finish(seq, 'abort', clock.now());
+        notifyDrained();
+      };
       let seqListener = listener;
       if (signal) {
-        const onAbort = () => {
-          finish(seq, 'abort', clock.now());
-          notifyDrained();
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
+        signal.addEventListener('abort', abort, { once: true });
         seqListener = (ev) => {
-          if (ev.type === 'finished') signal.removeEventListener('abort', onAbort);
+          if (ev.type === 'finished') signal.removeEventListener('abort', abort);
           listener(ev);
         };
       }
       const seq = new Sequence(nextSeqId++, req, clock.now(), seqListener);
       scheduler.waiting.push(seq);
       wake();
+      if (signal?.aborted) abort();
+      return abort;
     },
     stats() {
       const kvStats = kv.stats();
