@@ -69,7 +69,7 @@ describe('safe regex', () => {
       .map((parts) => parts.map(([a, q]) => a + q).join('') + '$');
     const inputs = ['a'.repeat(10_000) + '!', 'ab'.repeat(5_000) + '!', ' a'.repeat(5_000) + '!'];
     let accepted = 0;
-    for (const p of fc.sample(pattern, { numRuns: 300, seed: 7 })) {
+    for (const p of fc.sample(pattern, { numRuns: 150, seed: 7 })) {
       let re: RegExp;
       try {
         re = compileSafeRegex(p);
@@ -87,6 +87,6 @@ describe('safe regex', () => {
         expect(performance.now() - start, p).toBeLessThan(MATCH_TIMEOUT_MS + 200);
       }
     }
-    expect(accepted).toBeGreaterThan(50);
+    expect(accepted).toBeGreaterThan(25);
   }, 20_000);
 });
