@@ -157,6 +157,9 @@ export function createImmediateClock(): Clock {
   };
 }
 
+/** Wall time the immediate mode (time scale 0) spends firing timers before yielding to I/O. */
+const IMMEDIATE_SLICE_MS = 1;
+
 /** A clock whose time scale can change while it runs (PATCH /admin/config). */
 export interface AdjustableClock extends Clock {
   readonly timeScale: number;
@@ -192,12 +195,16 @@ export function createAdjustableClock(initialTimeScale: number): AdjustableClock
       // Everything due by now fires in this turn, in time order (as separate setTimeouts would).
       while (heap.size > 0 && heap.peek()!.atMs <= t) fire(heap.pop()!);
     } else {
-      // One timer per turn, so I/O interleaves with engine steps.
-      const timer = heap.pop();
-      if (timer) {
+      // Timers back to back for a short slice of wall time, then yield so I/O (new requests,
+      // writes to clients) interleaves. One timer per turn made a 16-token request wait 17 loop
+      // turns, and the server sat idle between them.
+      const until = performance.now() + IMMEDIATE_SLICE_MS;
+      do {
+        const timer = heap.pop();
+        if (!timer) break;
         if (timer.atMs > anchorSimMs) anchorSimMs = timer.atMs;
         fire(timer);
-      }
+      } while (scale === 0 && performance.now() < until);
     }
     arm();
   };
