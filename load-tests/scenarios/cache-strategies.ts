@@ -166,7 +166,7 @@ export const cacheStrategies: Scenario = {
           `${lruSmall.server.evictions ?? 'n/a'} evictions); a host tier brings it to ${num(hostSmall.metrics.ttftMs.mean)} ms ` +
           `(hit rate ${num(hostSmall.metrics.cacheHitRate * 100)} %).`,
         'The eviction policy only matters when the cache is too small to hold the working set; when it fits, ' +
-          'LRU, FIFO and LFU evict nothing and behave the same.',
+          'LRU, FIFO and LFU evict nothing, hit the same tokens, and their TTFT differences are run-to-run noise.',
         `Best TTFT in this run: ${best.strategy} @ ${best.kvCacheBlocks} blocks (${num(best.metrics.ttftMs.mean)} ms mean).`,
       ],
       tables: [
