@@ -10,6 +10,9 @@ import type { FaultType } from './faults.js';
 export const MID_STREAM_FRAMES = 3;
 
 const DONE_FRAME = 'data: [DONE]\n\n';
+
+/** Wall time given to frames already written before a disconnect fault drops the socket. */
+const FLUSH_BEFORE_DROP_MS = 50;
 const decoder = new TextDecoder();
 
 /** Resolves after `ms` of wall time, or at once when `signal` aborts. */
@@ -66,6 +69,9 @@ export function withStreamFault(
           } else {
             // Stop the generation first: its slot and KV blocks go back at once.
             void reader.cancel('nimsim: disconnect fault').catch(() => {});
+            // Let the frames already handed to the adapter reach the socket: destroying it at once
+            // can discard them (and even the headers) when the engine produced them in one burst.
+            await sleep(FLUSH_BEFORE_DROP_MS);
             drop(controller);
             return;
           }
