@@ -5,6 +5,7 @@
  */
 import type { Engine } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/types.js';
+import type { ClientSignal } from './client-signal.js';
 import type { PlannedGeneration } from './to-engine.js';
 
 export type FinishedEvent = Extract<EngineEvent, { type: 'finished' }>;
@@ -25,7 +26,7 @@ export function runGeneration(
   engine: Engine,
   gen: PlannedGeneration,
   sink: GenerationSink,
-  clientSignal: AbortSignal,
+  clientSignal: ClientSignal,
 ): { abort(): void } {
   const aborts: (() => void)[] = [];
   const abort = () => {
@@ -75,7 +76,7 @@ export function runGeneration(
 export function runToCompletion(
   engine: Engine,
   gen: PlannedGeneration,
-  clientSignal: AbortSignal,
+  clientSignal: ClientSignal,
 ): Promise<{ finished: FinishedEvent[]; error: Error | undefined }> {
   return new Promise((resolve, reject) => {
     const finished: FinishedEvent[] = [];

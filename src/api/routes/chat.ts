@@ -8,6 +8,7 @@ import { buildChatCompletion, chunkHeader, finishReasonOf, stopReasonOf } from '
 import { ApiError, errorBody, toErrorInfo } from '../errors.js';
 import { resolveChatReply } from '../reply-spec.js';
 import { runGeneration, runToCompletion, type FinishedEvent } from '../run-generation.js';
+import { clientSignalOf, type ClientSignal } from '../client-signal.js';
 import type { ServingContext } from '../serving.js';
 import { createSseResponse, type SseWriter } from '../sse.js';
 import {
@@ -91,13 +92,14 @@ export function registerChatRoute(app: Hono, ctx: ServingContext): void {
   app.post('/v1/chat/completions', async (c) => {
     const req = await readJson(c, ChatCompletionRequestSchema);
     const gen = planChat(ctx, req, (name) => c.req.header(name));
-    if (gen.latencyMs) await sleep(gen.latencyMs, c.req.raw.signal);
+    const clientSignal = clientSignalOf(c);
+    if (gen.latencyMs) await sleep(gen.latencyMs, clientSignal);
     const created = Math.floor(Date.now() / 1000);
     const topN = req.logprobs ? (req.top_logprobs ?? 0) : -1;
     const seedOf = (i: number) => gen.choices[i]!.seed;
-    if (req.stream) return streamChat(ctx, req, gen, created, topN, c);
+    if (req.stream) return streamChat(ctx, req, gen, created, topN, c, clientSignal);
 
-    const { finished, error } = await runToCompletion(ctx.engine, gen, c.req.raw.signal);
+    const { finished, error } = await runToCompletion(ctx.engine, gen, clientSignal);
     if (error) throw error;
     const logprobs =
       topN >= 0
@@ -120,8 +122,8 @@ function streamChat(
   created: number,
   topN: number,
   c: Context,
+  clientSignal: ClientSignal,
 ): Response {
-  const clientSignal = c.req.raw.signal;
   const header = chunkHeader(gen, created);
   const includeUsage = req.stream_options?.include_usage ?? false;
   const continuousUsage = includeUsage && (req.stream_options?.continuous_usage_stats ?? false);
@@ -247,7 +249,7 @@ function streamChat(
 }
 
 /** Waits `ms` of wall time (a rule's added latency); resolves early if the client goes away. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: ClientSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     function done() {

@@ -7,6 +7,7 @@ import { choiceText, stopReasonOf } from '../chat-format.js';
 import { ApiError, errorBody, toErrorInfo } from '../errors.js';
 import { resolveCompletionReply } from '../reply-spec.js';
 import { runGeneration, runToCompletion, type FinishedEvent } from '../run-generation.js';
+import { clientSignalOf } from '../client-signal.js';
 import type { ServingContext } from '../serving.js';
 import { createSseResponse, type SseWriter } from '../sse.js';
 import {
@@ -124,7 +125,7 @@ export function registerCompletionsRoute(app: Hono, ctx: ServingContext): void {
         : '';
     if (req.stream) return streamCompletion(ctx, req, gen, created, topN, echoText, c);
 
-    const { finished, error } = await runToCompletion(ctx.engine, gen, c.req.raw.signal);
+    const { finished, error } = await runToCompletion(ctx.engine, gen, clientSignalOf(c));
     if (error) throw error;
     return c.json({
       id: gen.id,
@@ -161,7 +162,7 @@ function streamCompletion(
   echoText: (choice: PlannedChoice) => string,
   c: Context,
 ): Response {
-  const clientSignal = c.req.raw.signal;
+  const clientSignal = clientSignalOf(c);
   const header = { id: gen.id, object: 'text_completion' as const, created, model: gen.model };
   const includeUsage = req.stream_options?.include_usage ?? false;
   const usageNull = includeUsage ? { usage: null } : {};
