@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { promptText } from './lib/prompts.js';
 import { writeReport } from './lib/report.js';
 import { DEFAULT_MODEL, type Scenario, type ScenarioContext } from './lib/scenario.js';
+import { parseTarget } from './lib/target.js';
 import { cacheStrategies } from './scenarios/cache-strategies.js';
 import { multiTurn } from './scenarios/multi-turn.js';
 import { overhead } from './scenarios/overhead.js';
@@ -86,6 +87,14 @@ async function main(): Promise<void> {
   if (!Number.isInteger(seed) || seed < 0) fail('--seed must be a non-negative integer');
   const targetTimeScale = Number(values['target-time-scale']);
   if (!(targetTimeScale > 0)) fail('--target-time-scale must be > 0');
+  if (values.url !== undefined) {
+    // Refuse a bad or non-loopback URL up front, as a usage error.
+    try {
+      parseTarget(values.url, { model: values.model, allowRemote: values['allow-remote'] });
+    } catch (err) {
+      fail((err as Error).message);
+    }
+  }
   const outDir = values.out ?? join('reports', scenario.name);
   const ctx: ScenarioContext = {
     quick: values.quick,
