@@ -39,7 +39,8 @@ abstract class FastMetric<Child> {
 
   /** The child of one label set; keep it and call it directly on hot paths. */
   labels(values: LabelValues): Child {
-    const key = this.labelNames.map((n) => values[n] ?? '').join('\u0000');
+    let key = '';
+    for (const n of this.labelNames) key += `${values[n] ?? ''}\u0000`;
     let entry = this.children.get(key);
     if (!entry) {
       const labels: Record<string, string> = {};
