@@ -62,6 +62,9 @@ export const FAULT_TYPE_NAMES = [
 
 export type FaultType = (typeof FAULT_TYPE_NAMES)[number];
 
+/** Bound of the KV capacity settings (blocks); see kvCacheBlocks. */
+const MAX_KV_BLOCKS = 10_000_000;
+
 interface SettingDef<S extends z.ZodType> {
   readonly env: string;
   /** Overrides the flag derived from the env name (CONTRACT.md: port, model, profile). */
@@ -155,7 +158,8 @@ export const SETTINGS = {
   }),
   kvCacheBlocks: setting({
     env: 'NIMSIM_KV_CACHE_BLOCKS',
-    schema: int(1),
+    // Per-block state is preallocated; 10M blocks (160M tokens at 16) is far beyond any real GPU.
+    schema: int(1, MAX_KV_BLOCKS),
     help: 'GPU KV capacity in blocks (default: from GPU memory)',
   }),
   kvEviction: setting({
@@ -166,7 +170,7 @@ export const SETTINGS = {
   }),
   kvHostCacheBlocks: setting({
     env: 'NIMSIM_KV_HOST_CACHE_BLOCKS',
-    schema: int(0),
+    schema: int(0, MAX_KV_BLOCKS),
     default: '0',
     help: 'host (CPU) KV tier in blocks; GPU evictions land there (0 = off)',
   }),
