@@ -206,6 +206,10 @@ describe('rules file validation', () => {
     expect(() => parseRules('- match: { user_regex: "(" }\n  reply: { content: x }\n', 'r.yaml')).toThrow(
       'r.yaml:1: 0.match.user_regex: invalid regex',
     );
+    // A pattern that can backtrack catastrophically on client text is refused with the reason.
+    expect(() =>
+      parseRules('- match: { user_regex: "(a+)+$" }\n  reply: { content: x }\n', 'r.yaml'),
+    ).toThrow(/^r\.yaml:1: 0\.match\.user_regex: invalid regex: .*nested/);
     expect(() => parseRules('rules: [\n', 'r.yaml')).toThrow(/^r\.yaml:\d+: /);
   });
 

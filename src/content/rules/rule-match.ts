@@ -6,6 +6,7 @@ import type { ScriptedReply } from '../reply.js';
 import { pythonJson } from '../chat-template.js';
 import type { Rule, ScriptedErrorType } from './rule-schema.js';
 import { fillTemplate } from './rule-template.js';
+import { RegexTimeoutError, compileSafeRegex, safeExec } from '../safe-regex.js';
 
 /** What rules can look at, extracted from the request by the API. */
 export interface RequestFacts {
@@ -61,9 +62,16 @@ function matches(rule: Rule, facts: RequestFacts): (string | undefined)[] | unde
     if (facts.header(name.toLowerCase()) !== value) return undefined;
   }
   if (m.user_regex !== undefined) {
-    const found = new RegExp(m.user_regex, 'i').exec(facts.lastUser);
+    // Bounded in time (safe-regex.ts): a pattern that still runs away counts as no match.
+    let found: RegExpExecArray | null;
+    try {
+      found = safeExec(compileSafeRegex(m.user_regex, 'i'), facts.lastUser);
+    } catch (err) {
+      if (err instanceof RegexTimeoutError) return undefined;
+      throw err;
+    }
     if (found === null) return undefined;
-    return [...found];
+    return Array.from(found, (g) => g);
   }
   return [];
 }

@@ -4,13 +4,15 @@
  * with added latency). The first matching rule decides the reply.
  */
 import { z } from 'zod';
+import { compileSafeRegex } from '../safe-regex.js';
 import { templateProblem } from './rule-template.js';
 
 const ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
 
+// Rules run their patterns on client text: refuse the ones that can backtrack catastrophically.
 const regexString = z.string().superRefine((pattern, ctx) => {
   try {
-    new RegExp(pattern, 'i');
+    compileSafeRegex(pattern, 'i');
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: `invalid regex: ${(err as Error).message}` });
   }
