@@ -2,6 +2,7 @@
  * createApp(deps): the Hono application — middleware, routes and error mapping. It never listens
  * (server.ts does), so tests drive it through `app.request()`.
  */
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
 import { requireAdminToken, requireApiKey } from './api/auth.js';
 import { limitBodySize } from './api/body-limit.js';
@@ -17,6 +18,7 @@ import { registerMetricsRoutes } from './api/routes/metrics.js';
 import { registerModelsRoute } from './api/routes/models.js';
 import { registerOpenApiRoutes } from './api/routes/openapi.js';
 import { registerTokenizeRoutes } from './api/routes/tokenize.js';
+import { deferUntilUsage, usageFields, usageNoted, type LoggedUsage } from './api/request-log.js';
 import type { ServerInfo } from './api/server-info.js';
 import type { ServingContext } from './api/serving.js';
 import type { Logger } from './logging.js';
@@ -56,14 +58,22 @@ export function createApp(deps: AppDeps): Hono {
     await next();
     const route = c.req.routePath === '/*' || !c.req.routePath ? 'unmatched' : c.req.routePath;
     deps.metrics.recordHttp(route, c.req.method, c.res.status);
-    if (deps.logger.enabled('INFO')) {
+    if (!deps.logger.enabled('INFO')) return;
+    const line = (usage: LoggedUsage | undefined) =>
       deps.logger.info(`${c.req.method} ${c.req.path} ${c.res.status}`, {
         method: c.req.method,
+        route,
         path: c.req.path,
         status: c.res.status,
         latency_ms: Math.round((performance.now() - start) * 100) / 100,
+        ...usageFields(usage),
       });
-    }
+    const streaming =
+      c.res === RESPONSE_ALREADY_SENT ||
+      (c.res.headers.get('content-type') ?? '').startsWith('text/event-stream');
+    // A stream's tokens are known when it ends: its one line is written then (latency = whole stream).
+    if (streaming && usageNoted(c) === undefined) deferUntilUsage(c, line);
+    else line(usageNoted(c));
   });
 
   app.use('*', limitBodySize(deps.maxBodyBytes));

@@ -9,6 +9,7 @@ import { ApiError, errorBody, toErrorInfo } from '../errors.js';
 import { resolveChatReply } from '../reply-spec.js';
 import { runGeneration, runToCompletion, type FinishedEvent } from '../run-generation.js';
 import { clientSignalOf, type ClientSignal } from '../client-signal.js';
+import { noteUsage } from '../request-log.js';
 import type { ServingContext } from '../serving.js';
 import { createSseResponse, type SseWriter } from '../sse.js';
 import {
@@ -111,6 +112,7 @@ export function registerChatRoute(app: Hono, ctx: ServingContext): void {
           }
         : undefined;
     const usage = usageOf(gen.promptTokens, finished, ctx.cachingOn);
+    noteUsage(c, usage);
     return c.json(buildChatCompletion(gen, created, finished, usage, logprobs));
   });
 }
@@ -216,9 +218,9 @@ function streamChat(
         controller.abort();
       },
       onDone() {
-        if (includeUsage && sse && !sse.closed) {
-          sse.send({ ...header, choices: [], usage: usageOf(gen.promptTokens, finished, ctx.cachingOn) });
-        }
+        const usage = usageOf(gen.promptTokens, finished, ctx.cachingOn);
+        noteUsage(c, usage);
+        if (includeUsage && sse && !sse.closed) sse.send({ ...header, choices: [], usage });
         sse?.close();
       },
     },

@@ -8,6 +8,7 @@ import { ApiError, errorBody, toErrorInfo } from '../errors.js';
 import { resolveCompletionReply } from '../reply-spec.js';
 import { runGeneration, runToCompletion, type FinishedEvent } from '../run-generation.js';
 import { clientSignalOf } from '../client-signal.js';
+import { noteUsage } from '../request-log.js';
 import type { ServingContext } from '../serving.js';
 import { createSseResponse, type SseWriter } from '../sse.js';
 import {
@@ -127,6 +128,8 @@ export function registerCompletionsRoute(app: Hono, ctx: ServingContext): void {
 
     const { finished, error } = await runToCompletion(ctx.engine, gen, clientSignalOf(c));
     if (error) throw error;
+    const usage = usageOf(gen.promptTokens, finished, ctx.cachingOn);
+    noteUsage(c, usage);
     return c.json({
       id: gen.id,
       object: 'text_completion',
@@ -145,7 +148,7 @@ export function registerCompletionsRoute(app: Hono, ctx: ServingContext): void {
           prompt_logprobs: null,
         };
       }),
-      usage: usageOf(gen.promptTokens, finished, ctx.cachingOn),
+      usage,
       service_tier: null,
       system_fingerprint: null,
       kv_transfer_params: null,
@@ -214,9 +217,9 @@ function streamCompletion(
         controller.abort();
       },
       onDone() {
-        if (includeUsage && sse && !sse.closed) {
-          sse.send({ ...header, choices: [], usage: usageOf(gen.promptTokens, finished, ctx.cachingOn) });
-        }
+        const usage = usageOf(gen.promptTokens, finished, ctx.cachingOn);
+        noteUsage(c, usage);
+        if (includeUsage && sse && !sse.closed) sse.send({ ...header, choices: [], usage });
         sse?.close();
       },
     },
