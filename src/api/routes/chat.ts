@@ -5,12 +5,13 @@ import { ChatCompletionRequestSchema, type ChatCompletionRequest } from '../../p
 import { readJson } from '../body.js';
 import { toolCallDeltas, type ToolCallDelta } from '../../content/tool-calls.js';
 import { buildChatCompletion, chunkHeader, finishReasonOf, stopReasonOf } from '../chat-format.js';
-import { ApiError, errorBody, toErrorInfo } from '../errors.js';
+import { ApiError } from '../errors.js';
 import { resolveChatReply } from '../reply-spec.js';
 import { runGeneration, runToCompletion, type FinishedEvent } from '../run-generation.js';
 import { clientSignalOf, type ClientSignal } from '../client-signal.js';
 import { noteUsage } from '../request-log.js';
 import type { ServingContext } from '../serving.js';
+import { streamEnding } from '../stream-ending.js';
 import { createSseResponse, type SseWriter } from '../sse.js';
 import {
   checkModel,
@@ -212,17 +213,16 @@ function streamChat(
           ...usageField(),
         });
       },
-      onFailed(_i, error) {
-        sse?.send(errorBody(toErrorInfo(error).info, ctx.compat));
-        sse?.close();
-        controller.abort();
-      },
-      onDone() {
-        const usage = usageOf(gen.promptTokens, finished, ctx.cachingOn);
-        noteUsage(c, usage);
-        if (includeUsage && sse && !sse.closed) sse.send({ ...header, choices: [], usage });
-        sse?.close();
-      },
+      ...streamEnding({
+        c,
+        ctx,
+        gen,
+        header,
+        finished,
+        includeUsage,
+        sse: () => sse,
+        abort: () => controller.abort(),
+      }),
     },
     clientSignal,
   );

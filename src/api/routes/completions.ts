@@ -4,12 +4,13 @@ import { tokenLogprob } from '../../content/logprobs.js';
 import { CompletionRequestSchema, type CompletionRequest } from '../../protocol/completions.js';
 import { readJson } from '../body.js';
 import { choiceText, stopReasonOf } from '../chat-format.js';
-import { ApiError, errorBody, toErrorInfo } from '../errors.js';
+import { ApiError } from '../errors.js';
 import { resolveCompletionReply } from '../reply-spec.js';
 import { runGeneration, runToCompletion, type FinishedEvent } from '../run-generation.js';
 import { clientSignalOf } from '../client-signal.js';
 import { noteUsage } from '../request-log.js';
 import type { ServingContext } from '../serving.js';
+import { streamEnding } from '../stream-ending.js';
 import { createSseResponse, type SseWriter } from '../sse.js';
 import {
   checkModel,
@@ -211,17 +212,16 @@ function streamCompletion(
         if (ev.reason !== 'abort')
           send(i, '', { finish_reason: ev.reason, stop_reason: stopReasonOf(gen, i, ev) });
       },
-      onFailed(_i, error) {
-        sse?.send(errorBody(toErrorInfo(error).info, ctx.compat));
-        sse?.close();
-        controller.abort();
-      },
-      onDone() {
-        const usage = usageOf(gen.promptTokens, finished, ctx.cachingOn);
-        noteUsage(c, usage);
-        if (includeUsage && sse && !sse.closed) sse.send({ ...header, choices: [], usage });
-        sse?.close();
-      },
+      ...streamEnding({
+        c,
+        ctx,
+        gen,
+        header,
+        finished,
+        includeUsage,
+        sse: () => sse,
+        abort: () => controller.abort(),
+      }),
     },
     clientSignal,
   );
