@@ -37,8 +37,19 @@ abstract class FastMetric<Child> {
     for (const r of registers) r.registerMetric(this as never);
   }
 
+  /** Callers that reuse one label object per series hit this before any key is built. */
+  private readonly byObject = new WeakMap<LabelValues, Child>();
+
   /** The child of one label set; keep it and call it directly on hot paths. */
   labels(values: LabelValues): Child {
+    const known = this.byObject.get(values);
+    if (known) return known;
+    const child = this.childFor(values);
+    this.byObject.set(values, child);
+    return child;
+  }
+
+  private childFor(values: LabelValues): Child {
     let key = '';
     for (const n of this.labelNames) key += `${values[n] ?? ''}\u0000`;
     let entry = this.children.get(key);

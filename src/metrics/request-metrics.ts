@@ -36,7 +36,11 @@ interface Labels {
     readonly vItl: HistogramChild;
     readonly vTpotOld: HistogramChild;
   };
+  /** Label objects of request_success_total per finish reason, reused so children are found by identity. */
+  readonly byReason: Readonly<Record<FinishReason, { readonly m: LabelSet; readonly vm: LabelSet }>>;
 }
+
+type LabelSet = Readonly<Record<string, string>>;
 
 const ENGINE = '0';
 
@@ -180,6 +184,11 @@ export function registerRequestMetrics(registry: Registry, opts: RequestMetricsO
           vItl: v.itl.labels(vm),
           vTpotOld: v.tpotOld.labels(vm),
         },
+        byReason: {
+          stop: { m: { ...m, finished_reason: 'stop' }, vm: { ...vm, finished_reason: 'stop' } },
+          length: { m: { ...m, finished_reason: 'length' }, vm: { ...vm, finished_reason: 'length' } },
+          abort: { m: { ...m, finished_reason: 'abort' }, vm: { ...vm, finished_reason: 'abort' } },
+        },
       };
       cache.set(modelName, l);
     }
@@ -235,8 +244,9 @@ export function registerRequestMetrics(registry: Registry, opts: RequestMetricsO
       const l = labelsOf(done.request.modelName);
       const { m, vm } = l;
       const { usage, timings: t } = done;
-      nim.success.inc({ ...m, finished_reason: done.reason });
-      v.success.inc({ ...vm, finished_reason: done.reason });
+      const reason = l.byReason[done.reason];
+      nim.success.inc(reason.m);
+      v.success.inc(reason.vm);
       if (done.reason === 'abort') return;
       // A plan with no output tokens never had a first token: its prompt still counts.
       if (usage.completionTokens === 0) countPrompt(l, usage.promptTokens);
