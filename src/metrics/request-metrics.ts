@@ -37,7 +37,7 @@ interface Labels {
     readonly vTpotOld: HistogramChild;
   };
   /** Label objects of request_success_total per finish reason, reused so children are found by identity. */
-  readonly byReason: Readonly<Record<FinishReason, { readonly m: LabelSet; readonly vm: LabelSet }>>;
+  readonly byReason: Map<string, { readonly m: LabelSet; readonly vm: LabelSet }>;
 }
 
 type LabelSet = Readonly<Record<string, string>>;
@@ -184,11 +184,7 @@ export function registerRequestMetrics(registry: Registry, opts: RequestMetricsO
           vItl: v.itl.labels(vm),
           vTpotOld: v.tpotOld.labels(vm),
         },
-        byReason: {
-          stop: { m: { ...m, finished_reason: 'stop' }, vm: { ...vm, finished_reason: 'stop' } },
-          length: { m: { ...m, finished_reason: 'length' }, vm: { ...vm, finished_reason: 'length' } },
-          abort: { m: { ...m, finished_reason: 'abort' }, vm: { ...vm, finished_reason: 'abort' } },
-        },
+        byReason: new Map(),
       };
       cache.set(modelName, l);
     }
@@ -244,7 +240,11 @@ export function registerRequestMetrics(registry: Registry, opts: RequestMetricsO
       const l = labelsOf(done.request.modelName);
       const { m, vm } = l;
       const { usage, timings: t } = done;
-      const reason = l.byReason[done.reason];
+      let reason = l.byReason.get(done.reason);
+      if (!reason) {
+        reason = { m: { ...m, finished_reason: done.reason }, vm: { ...vm, finished_reason: done.reason } };
+        l.byReason.set(done.reason, reason);
+      }
       nim.success.inc(reason.m);
       v.success.inc(reason.vm);
       if (done.reason === 'abort') return;
