@@ -54,6 +54,11 @@ export interface EngineOptions {
   readonly observer?: EngineObserver;
 }
 
+export interface SubmitOptions {
+  /** Deliver a `tokens` event per token (default). `simulate` only needs `finished`, and skips them. */
+  readonly tokenEvents?: boolean;
+}
+
 export interface Engine {
   /**
    * Queues a request. `listener` receives its events synchronously, ending with `finished`.
@@ -61,7 +66,12 @@ export interface Engine {
    * `signal`) ends the request with `abort` and frees its slot and blocks at once; later calls
    * do nothing.
    */
-  submit(req: EngineRequest, listener: EventListener, signal?: AbortSignal): () => void;
+  submit(
+    req: EngineRequest,
+    listener: EventListener,
+    signal?: AbortSignal,
+    options?: SubmitOptions,
+  ): () => void;
   stats(): EngineStats;
   /** Stops admitting; resolves when running and waiting requests are done, aborting the rest after `timeoutMs` (wall). */
   drain(timeoutMs: number): Promise<void>;
@@ -150,8 +160,9 @@ export function createEngine(opts: EngineOptions): Engine {
     steps++;
     lastEndMs = endMs;
     lastLagMs = Math.max(0, clock.now() - endMs);
-    for (const { seq, numNewTokens } of plan.scheduled) {
+    for (const seq of plan.scheduled) {
       if (seq.status !== 'running') continue; // aborted during the step
+      const numNewTokens = seq.stepTokens;
       const before = seq.numComputed;
       seq.numComputed += numNewTokens;
       // Only a block that just filled changes the cache; skip the call inside a block.
@@ -168,7 +179,7 @@ export function createEngine(opts: EngineOptions): Engine {
       observer?.onToken?.(seq.request, endMs - (first ? seq.arrivalMs : seq.lastTokenMs), first);
       seq.firstTokenMs ??= endMs;
       seq.lastTokenMs = endMs;
-      seq.listener({ type: 'tokens', ids: [id], atMs: endMs });
+      if (seq.tokenEvents) seq.listener({ type: 'tokens', ids: [id], atMs: endMs });
       if (seq.planDone) finish(seq, seq.finishReason(), endMs);
     }
     observer?.onStep?.({
@@ -200,7 +211,7 @@ export function createEngine(opts: EngineOptions): Engine {
 
   return {
     kv,
-    submit(req, listener, signal) {
+    submit(req, listener, signal, options) {
       if (draining) throw new EngineError('draining', 'The server is shutting down.');
       if (scheduler.waiting.length >= opts.maxWaiting) {
         throw new EngineError(
@@ -221,7 +232,7 @@ export function createEngine(opts: EngineOptions): Engine {
           listener(ev);
         };
       }
-      const seq = new Sequence(nextSeqId++, req, clock.now(), seqListener);
+      const seq = new Sequence(nextSeqId++, req, clock.now(), seqListener, options?.tokenEvents ?? true);
       scheduler.waiting.push(seq);
       wake();
       if (signal?.aborted) abort();

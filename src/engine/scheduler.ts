@@ -15,14 +15,9 @@ export interface SchedulerLimits {
   readonly maxNumBatchedTokens: number;
 }
 
-/** One sequence's share of a step. */
-export interface ScheduledSeq {
-  readonly seq: Sequence;
-  readonly numNewTokens: number;
-}
-
 export interface StepPlan {
-  readonly scheduled: readonly ScheduledSeq[];
+  /** Sequences in the step; each one's share is its `stepTokens`. */
+  readonly scheduled: readonly Sequence[];
   readonly work: StepWork;
   /** Sequences admitted from the waiting queue this step (first admission or after preemption). */
   readonly admitted: readonly Sequence[];
@@ -47,7 +42,8 @@ export class Scheduler {
   schedule(startMs: number): StepPlan | null {
     this.compactRunning();
     let budget = this.limits.maxNumBatchedTokens;
-    const scheduled: ScheduledSeq[] = [];
+    // Each sequence's share is kept on it (stepTokens): no object per sequence per step.
+    const scheduled: Sequence[] = [];
     const preempted: Sequence[] = [];
     const admitted: Sequence[] = [];
 
@@ -67,7 +63,8 @@ export class Scheduler {
       }
       if (!ok) break;
       if (needed > seq.allocatedTokens) seq.allocatedTokens = this.roundUpToBlock(needed);
-      scheduled.push({ seq, numNewTokens: numNew });
+      seq.stepTokens = numNew;
+      scheduled.push(seq);
       budget -= numNew;
     }
 
@@ -95,7 +92,8 @@ export class Scheduler {
       this.running.push(seq);
       admitted.push(seq);
       const take = Math.min(seq.tokenIds.length - res.cachedTokens, budget);
-      scheduled.push({ seq, numNewTokens: take });
+      seq.stepTokens = take;
+      scheduled.push(seq);
       budget -= take;
     }
 
@@ -146,11 +144,12 @@ export class Scheduler {
   }
 }
 
-function describeWork(scheduled: readonly ScheduledSeq[], hostLoadTokens: number): StepWork {
+function describeWork(scheduled: readonly Sequence[], hostLoadTokens: number): StepWork {
   let decodeSeqs = 0;
   let decodeContextTokens = 0;
   const prefillChunks: PrefillChunk[] = [];
-  for (const { seq, numNewTokens } of scheduled) {
+  for (const seq of scheduled) {
+    const numNewTokens = seq.stepTokens;
     if (numNewTokens === 1 && seq.numGenerated > 0 && seq.numUncomputed === 1) {
       decodeSeqs++;
       decodeContextTokens += seq.numComputed;

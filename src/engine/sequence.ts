@@ -16,6 +16,8 @@ export class Sequence {
   numGenerated = 0;
   /** Tokens whose KV is in the cache: 0 until admitted, reset to 0 by preemption. */
   numComputed = 0;
+  /** Tokens this sequence computes in the step in flight (set by the scheduler). */
+  stepTokens = 0;
   /** Token slots the KV cache has allocated to the sequence (a multiple of the block size). */
   allocatedTokens = 0;
   /** Prompt tokens found in the prefix cache at the first admission (as usage reports them). */
@@ -31,6 +33,8 @@ export class Sequence {
     readonly request: EngineRequest,
     readonly arrivalMs: number,
     readonly listener: EventListener,
+    /** False when the listener only wants `scheduled`/`finished` (simulate): no event per token. */
+    readonly tokenEvents = true,
   ) {
     this.tokenIds = request.promptTokenIds.slice();
     this.numPromptTokens = request.promptTokenIds.length;

@@ -84,6 +84,8 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
             if (s.done) startSession();
             else clock.schedule(clock.now() + thinkMs(), () => issue(s));
           },
+          undefined,
+          { tokenEvents: false },
         );
       } catch (err) {
         if (!(err instanceof EngineError && err.kind === 'queue_full')) throw err;

@@ -51,6 +51,9 @@ export interface BlockPoolOptions {
   onEvict?: (hash: number) => void;
 }
 
+/** 2^30: block keys are non-negative integers below 2^53; their residues stay V8 small integers. */
+const SLOT_SPACE = 0x4000_0000;
+
 /** A pool of `numBlocks` GPU blocks, all free. Free blocks are handed out lowest id first. */
 export function createBlockPool(opts: BlockPoolOptions): BlockPool {
   const { numBlocks, policy, onEvict } = opts;
@@ -59,12 +62,16 @@ export function createBlockPool(opts: BlockPoolOptions): BlockPool {
   const freeStack = new Int32Array(numBlocks);
   for (let i = 0; i < numBlocks; i++) freeStack[i] = numBlocks - 1 - i;
   let freeTop = numBlocks;
+  // Keyed by the hash's low 30 bits: V8 keeps those as small integers, and a Map of them is about
+  // twice as fast as one of 53-bit doubles at a million entries. The full key in `hashes` decides a
+  // hit, so a collision is a miss (the newcomer stays private), never a wrong hit.
   const byHash = new Map<number, number>();
+  const slot = (hash: number) => hash % SLOT_SPACE;
   let evictions = 0;
 
   function uncache(blockId: number): number {
     const hash = hashes[blockId]!;
-    byHash.delete(hash);
+    byHash.delete(slot(hash));
     hashes[blockId] = NO_HASH;
     return hash;
   }
@@ -78,7 +85,8 @@ export function createBlockPool(opts: BlockPoolOptions): BlockPool {
       return evictions;
     },
     lookup(hash) {
-      return byHash.get(hash) ?? -1;
+      const blockId = byHash.get(slot(hash));
+      return blockId !== undefined && hashes[blockId] === hash ? blockId : -1;
     },
     refCount: (blockId) => refCounts[blockId]!,
     blockHash: (blockId) => hashes[blockId]!,
@@ -101,8 +109,9 @@ export function createBlockPool(opts: BlockPoolOptions): BlockPool {
       return blockId;
     },
     cache(blockId, hash) {
-      if (byHash.has(hash)) return false;
-      byHash.set(hash, blockId);
+      const key = slot(hash);
+      if (byHash.has(key)) return false;
+      byHash.set(key, blockId);
       hashes[blockId] = hash;
       policy.recordCached(blockId);
       return true;
