@@ -12,16 +12,7 @@
  * The same measurement is the `overhead` scenario of `npm run load`.
  */
 import { runOverheadBench, type OverheadRun } from './lib/overhead-bench.js';
-
-function intArg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i > 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1) {
-    process.stderr.write(`--${name} must be a positive integer\n`);
-    process.exit(2);
-  }
-  return value;
-}
+import { intArg } from './lib/int-arg.js';
 
 const connections = intArg('connections', 32);
 const durationS = intArg('duration', 10);

@@ -23,18 +23,9 @@ import { loadConfig, type RawSettings } from '../src/config/config.js';
 import { flagOf, type SettingKey } from '../src/config/settings.js';
 import { runSimulation } from '../src/simulate/simulate.js';
 import { freePort, LOCALHOST, NIMSIM_CLI, peakRssKb, requireBuild, spawnServer } from './lib/child-server.js';
+import { intArg } from './lib/int-arg.js';
 import { relativeError, summarize } from './lib/percentiles.js';
 import { streamRequest, type StreamResult } from './lib/sse-client.js';
-
-function intArg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i > 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1) {
-    process.stderr.write(`--${name} must be a positive integer\n`);
-    process.exit(2);
-  }
-  return value;
-}
 
 const streams = intArg('streams', 500);
 const maxTokens = intArg('max-tokens', 200);
