@@ -123,10 +123,34 @@ describe('errors of a default server', () => {
     expect(body.error).toEqual(expect.objectContaining({ code: 415, type: 'BadRequestError' }));
   });
 
-  it.todo(
-    'surfaces an error after the stream started as an APIError from the iterator ' +
-      '(needs mid-stream fault injection, which the server does not offer yet)',
-  );
+  it('surfaces an error after the stream started as an APIError from the iterator', async () => {
+    // A drain that times out ends running streams with an in-band error frame, then [DONE].
+    const live = await startLiveServer({ timeScale: '1' });
+    try {
+      const stream = await clientOf(live).chat.completions.create({
+        model: MODEL,
+        messages,
+        max_tokens: 2000,
+        ignore_eos: true,
+        stream: true,
+      } as OpenAI.ChatCompletionCreateParamsStreaming);
+      let chunks = 0;
+      const err = await rejectionOf(
+        (async () => {
+          for await (const _chunk of stream) {
+            if (++chunks === 2) void live.service.drain(50);
+          }
+        })(),
+      );
+      expect(chunks).toBeGreaterThanOrEqual(2);
+      expect(err).toBeInstanceOf(OpenAI.APIError);
+      expect((err as InstanceType<typeof OpenAI.APIError>).error).toEqual(
+        expect.objectContaining({ type: 'ServiceUnavailableError', code: 503 }),
+      );
+    } finally {
+      await live.stop();
+    }
+  });
 });
 
 describe('authentication', () => {
