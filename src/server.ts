@@ -61,7 +61,8 @@ export function createService(
       num_cpu_blocks: String(config.kvHostCacheBlocks),
       enable_prefix_caching: String(config.enableKvCacheReuse),
       gpu_memory_utilization: String(config.gpuMemoryUtilization),
-      cache_dtype: String(runtime.metadata['kvCacheDtype'] ?? 'auto'),
+      // vLLM's kv_cache_dtype: 'auto' keeps the model dtype; FP8/FP4 profiles store KV in fp8.
+      cache_dtype: runtime.deployment.precision.kvBytesPerElement === 1 ? 'fp8' : 'auto',
       eviction_policy: config.kvEviction,
     },
     processMetrics: opts.processMetrics ?? true,
