@@ -3,8 +3,8 @@
  * (server.ts does), so tests drive it through `app.request()`.
  */
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import { Hono } from 'hono';
-import { requireAdminToken, requireApiKey } from './api/auth.js';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { checkApiKey, requireAdminToken } from './api/auth.js';
 import { limitBodySize } from './api/body-limit.js';
 import { ApiError, toErrorInfo, toErrorResponse, type ApiCompat } from './api/errors.js';
 import { injectFaults } from './api/fault-middleware.js';
@@ -77,16 +77,16 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   app.use('*', limitBodySize(deps.maxBodyBytes));
-  for (const route of INFERENCE_ROUTES) {
-    app.use(route, requireApiKey(deps.apiKey));
-    // Until the simulated model has loaded (and once shutdown begins) the engine is not serving.
-    app.use(route, async (_c, next) => {
-      if (deps.readiness.isDraining()) throw new ApiError(503, 'The server is shutting down.');
-      if (!deps.readiness.isReady())
-        throw new ApiError(503, 'Service is starting: the model is still loading.');
-      await next();
-    });
-  }
+  // One gate per inference request (a middleware costs a closure and a promise): the API key, then
+  // readiness — until the simulated model has loaded, and once shutdown begins, nothing is served.
+  const gate: MiddlewareHandler = async (c, next) => {
+    checkApiKey(c.req.header('authorization'), deps.apiKey);
+    if (deps.readiness.isDraining()) throw new ApiError(503, 'The server is shutting down.');
+    if (!deps.readiness.isReady())
+      throw new ApiError(503, 'Service is starting: the model is still loading.');
+    await next();
+  };
+  for (const route of INFERENCE_ROUTES) app.use(route, gate);
   if (deps.faults) {
     const faultMiddleware = injectFaults({
       injector: deps.faults,
