@@ -20,6 +20,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+COPY LICENSE ./
 
 # NIM's settings (README "Settings" lists every one; an empty value means unset / the default).
 ENV NIM_SERVER_PORT=8000 \

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /* global URL, setTimeout, console, process, fetch */
-// The container's runtime stage without a Docker engine: package.json, package-lock.json and the
+// The container's runtime stage without a Docker engine: package.json, package-lock.json, LICENSE and the
 // built dist/ in a clean folder, `npm ci --omit=dev` (production dependencies only), then
 // `node dist/cli.js serve` must start, turn ready, answer a chat request and exit 0 on SIGTERM.
 // Run after `npm run build`; bounded to 90 s.
@@ -24,7 +24,7 @@ function fail(message) {
 if (!existsSync(join(repo, 'dist/cli.js'))) fail('dist/cli.js is missing: run npm run build first');
 const dir = mkdtempSync(join(tmpdir(), 'nimsim-prod-'));
 try {
-  for (const f of ['package.json', 'package-lock.json']) cpSync(join(repo, f), join(dir, f));
+  for (const f of ['package.json', 'package-lock.json', 'LICENSE']) cpSync(join(repo, f), join(dir, f));
   cpSync(join(repo, 'dist'), join(dir, 'dist'), { recursive: true });
   try {
     execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], {

@@ -62,6 +62,14 @@ describe('NIM management routes', () => {
     expect(meta.selectedModelProfileId).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('serves the license file as NIM 2.x does, with its sha-256 and size', async () => {
+    const body = (await (await service.app.request('/v1/license')).json()) as Json;
+    expect(body).toMatchObject({ name: 'Apache-2.0', path: 'LICENSE', type: 'file' });
+    expect(body.content).toContain('Apache License');
+    expect(body.size).toBe(Buffer.byteLength(body.content));
+    expect(body.sha).toMatch(/^[0-9a-f]{64}$/);
+  });
+
   it('tokenizes and detokenizes round trip', async () => {
     const tok = (await (
       await postJson(service, '/tokenize', { model: MODEL, prompt: 'Hello world' })

@@ -61,6 +61,7 @@ function buildSpec(release: string) {
       '/v1/health/ready': get('Readiness'),
       '/v1/metadata': get('Metadata'),
       '/v1/version': get('Version'),
+      '/v1/license': get('License'),
       '/v1/metrics': {
         get: {
           summary: 'Prometheus metrics',
