@@ -41,6 +41,14 @@ function positiveInt(name: string, value: string | undefined, fallback: number, 
   return Number(value);
 }
 
+function positiveNumber(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n))
+    throw new UsageError(`invalid --${name}=${JSON.stringify(value)}: must be a number > 0`);
+  return n;
+}
+
 function buildProgram(): Command {
   const program = new Command('nimsim')
     .description('A simulator of an NVIDIA NIM for LLMs inference microservice.')
@@ -77,6 +85,7 @@ function buildProgram(): Command {
       sharedPrefixTokens: positiveInt('shared-prefix-tokens', str('sharedPrefixTokens'), 0, 0),
       turns: positiveInt('turns', str('turns'), 1),
       thinkTimeMs: positiveInt('think-time-ms', str('thinkTimeMs'), 0, 0),
+      requestRate: positiveNumber('request-rate', str('requestRate')),
     };
     const report = runSimulation(config, workload);
     process.stdout.write(opts['json'] ? JSON.stringify(report, null, 2) + '\n' : formatReport(report) + '\n');

@@ -29,6 +29,10 @@ export const SIMULATE_FLAGS = [
     flag: '--think-time-ms <n>',
     help: "mean simulated pause (exponential) before a session's next turn (default 0)",
   },
+  {
+    flag: '--request-rate <r>',
+    help: 'open loop: sessions arrive as a seeded Poisson process at r per second (instead of --concurrency)',
+  },
   { flag: '--json', help: 'print the JSON report' },
 ] as const;
 
@@ -61,6 +65,7 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
   let rejected = 0;
   let sessions = 0;
   const model = runtime.servedModels[0]!;
+  const openLoop = workload.requestRate !== undefined;
 
   const issue = (s: Session) => {
     if (issued >= workload.requests) return;
@@ -81,8 +86,10 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
             if (ev.type !== 'finished') return;
             finished.push(ev);
             s.answered(output);
-            if (s.done) startSession();
-            else clock.schedule(clock.now() + thinkMs(), () => issue(s));
+            // Closed loop: a finished session makes room for the next. Open loop: arrivals are fixed.
+            if (s.done) {
+              if (!openLoop) startSession();
+            } else clock.schedule(clock.now() + thinkMs(), () => issue(s));
           },
           undefined,
           { tokenEvents: false },
@@ -90,7 +97,9 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
       } catch (err) {
         if (!(err instanceof EngineError && err.kind === 'queue_full')) throw err;
         rejected++;
-        clock.schedule(clock.now() + RETRY_AFTER_MS, submit);
+        // A closed-loop user retries after Retry-After; an open-loop arrival is simply lost, as a
+        // rate-based load tool counts it (the session ends).
+        if (!openLoop) clock.schedule(clock.now() + RETRY_AFTER_MS, submit);
       }
     };
     submit();
@@ -99,7 +108,18 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
     if (issued >= workload.requests) return;
     issue(new Session(sessions++, workload, shared, config.seed));
   };
-  for (let i = 0; i < workload.concurrency; i++) startSession();
+  if (openLoop) {
+    // Seeded exponential inter-arrival times: a Poisson process of sessions.
+    const arrivals = createRandom(hashSeed(config.seed, 'arrivals'));
+    const meanGapMs = 1000 / workload.requestRate!;
+    let atMs = 0;
+    for (let i = 0; i < Math.ceil(workload.requests / workload.turns); i++) {
+      atMs += -meanGapMs * Math.log(1 - arrivals.nextFloat());
+      clock.schedule(atMs, startSession);
+    }
+  } else {
+    for (let i = 0; i < workload.concurrency; i++) startSession();
+  }
   clock.runUntilIdle();
 
   return buildReport({

@@ -20,6 +20,11 @@ export interface WorkloadOptions {
   readonly turns: number;
   /** Pause between a reply and the session's next turn, in simulated ms. */
   readonly thinkTimeMs: number;
+  /**
+   * Open loop: sessions arrive as a Poisson process at this rate (per simulated second) whatever
+   * the server's state, instead of `concurrency` sessions in a closed loop. Undefined = closed loop.
+   */
+  readonly requestRate?: number | undefined;
 }
 
 /** Ordinary vocabulary ids (below Llama 3's 128,000 special tokens). */
