@@ -9,6 +9,8 @@ export interface LoggedUsage {
   readonly prompt_tokens: number;
   readonly completion_tokens: number;
   readonly prompt_tokens_details?: { readonly cached_tokens: number } | null;
+  /** The request's routing/session identity (`prompt_cache_key`, else `user`), when it sent one. */
+  readonly session?: string | undefined;
 }
 
 interface Entry {
@@ -41,11 +43,12 @@ export function deferUntilUsage(c: Context, flush: (usage: LoggedUsage | undefin
 }
 
 /** Log fields for a usage: prompt, completion and cached tokens. */
-export function usageFields(usage: LoggedUsage | undefined): Record<string, number> {
+export function usageFields(usage: LoggedUsage | undefined): Record<string, number | string> {
   if (!usage) return {};
   return {
     prompt_tokens: usage.prompt_tokens,
     completion_tokens: usage.completion_tokens,
     ...(usage.prompt_tokens_details ? { cached_tokens: usage.prompt_tokens_details.cached_tokens } : {}),
+    ...(usage.session !== undefined ? { session: usage.session } : {}),
   };
 }

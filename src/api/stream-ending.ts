@@ -36,7 +36,7 @@ export function streamEnding(o: StreamEndingOptions): Pick<GenerationSink, 'onFa
     },
     onDone() {
       const usage = usageOf(o.gen.promptTokens, o.finished, o.ctx.cachingOn);
-      noteUsage(o.c, usage);
+      noteUsage(o.c, { ...usage, session: o.gen.choices[0]?.request.sessionKey });
       const sse = o.sse();
       if (o.includeUsage && sse && !sse.closed) sse.send({ ...o.header, choices: [], usage });
       sse?.close();

@@ -61,6 +61,19 @@ describe('access log', () => {
     expect(lines[0]).toMatchObject({ status: 200, completion_tokens: 6 });
   });
 
+  it('records the session identity (prompt_cache_key, else user) for routing analysis', async () => {
+    const { lines, post } = loggedService();
+    await post({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2, user: 'u-7' });
+    await post({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 2,
+      user: 'u-7',
+      prompt_cache_key: 'conv-42',
+    });
+    expect(lines.map((l) => l['session'])).toEqual(['u-7', 'conv-42']);
+  });
+
   it('logs errors without tokens', async () => {
     const { lines, post } = loggedService();
     await post({ model: 'nope', messages: [{ role: 'user', content: 'hi' }] });

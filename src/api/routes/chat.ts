@@ -113,7 +113,7 @@ export function registerChatRoute(app: Hono, ctx: ServingContext): void {
           }
         : undefined;
     const usage = usageOf(gen.promptTokens, finished, ctx.cachingOn);
-    noteUsage(c, usage);
+    noteUsage(c, { ...usage, session: gen.choices[0]?.request.sessionKey });
     return c.json(buildChatCompletion(gen, created, finished, usage, logprobs));
   });
 }

@@ -130,7 +130,7 @@ export function registerCompletionsRoute(app: Hono, ctx: ServingContext): void {
     const { finished, error } = await runToCompletion(ctx.engine, gen, clientSignalOf(c));
     if (error) throw error;
     const usage = usageOf(gen.promptTokens, finished, ctx.cachingOn);
-    noteUsage(c, usage);
+    noteUsage(c, { ...usage, session: gen.choices[0]?.request.sessionKey });
     return c.json({
       id: gen.id,
       object: 'text_completion',
