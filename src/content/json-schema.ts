@@ -9,6 +9,7 @@
  * Unknown keywords are ignored, as guided decoding backends ignore annotations.
  */
 import { compileRegex } from './guided-regex.js';
+import { createStringFormats } from './json-schema-formats.js';
 import { createRandom, hashSeed, type Random } from './random.js';
 
 /** The schema cannot be satisfied or uses something unsupported; the message says where. */
@@ -24,40 +25,6 @@ const MAX_DEPTH = 32;
 /** Array length spread above minItems when maxItems allows. */
 const ITEMS_EXTRA = 3;
 
-const WORDS = [
-  'alpha',
-  'amber',
-  'atlas',
-  'basil',
-  'beacon',
-  'cedar',
-  'cobalt',
-  'delta',
-  'ember',
-  'falcon',
-  'garnet',
-  'harbor',
-  'indigo',
-  'juniper',
-  'kepler',
-  'lumen',
-  'maple',
-  'nova',
-  'onyx',
-  'orbit',
-  'pixel',
-  'quartz',
-  'raven',
-  'sierra',
-  'solar',
-  'tango',
-  'umber',
-  'vector',
-  'willow',
-  'zephyr',
-];
-const TLDS = ['com', 'org', 'net', 'io', 'dev'];
-
 /** A value for `schema`, a pure function of the schema and the seed. */
 export function generateFromSchema(schema: unknown, seed: number): unknown {
   if (typeof schema !== 'boolean' && !isRecord(schema)) {
@@ -71,6 +38,7 @@ function createSchemaGenerator(root: Schema, rng: Random) {
   const pick = <T>(items: readonly T[]): T => items[rng.nextInt(items.length)]!;
   const chance = (p: number): boolean => rng.nextFloat() < p;
   const int = (lo: number, hi: number): number => lo + rng.nextInt(hi - lo + 1);
+  const strings = createStringFormats(rng);
 
   const resolveRef = (ref: string, where: string): Schema => {
     if (!ref.startsWith('#')) throw new JsonSchemaError(`${where}: only local $ref is supported, got ${ref}`);
@@ -110,7 +78,7 @@ function createSchemaGenerator(root: Schema, rng: Random) {
 
   const value = (input: Schema, depth: number, where: string): unknown => {
     if (depth > MAX_DEPTH) throw new JsonSchemaError(`${where}: schema nests deeper than ${MAX_DEPTH}`);
-    if (input === true) return pick(WORDS);
+    if (input === true) return strings.word();
     if (input === false) throw new JsonSchemaError(`${where}: false schema accepts nothing`);
     let schema = input;
     if (typeof schema['$ref'] === 'string') {
@@ -198,7 +166,7 @@ function createSchemaGenerator(root: Schema, rng: Random) {
       out[name] = value(properties[name] as Schema, depth + 1, `${where}/properties/${name}`);
     }
     // Required names without a property schema can be anything.
-    for (const name of required) if (!(name in out)) out[name] = pick(WORDS);
+    for (const name of required) if (!(name in out)) out[name] = strings.word();
     const extra = schema['additionalProperties'];
     let n = 0;
     while (Object.keys(out).length < minProperties) {
@@ -262,53 +230,14 @@ function createSchemaGenerator(root: Schema, rng: Random) {
       }
       return text;
     }
-    const format = typeof schema['format'] === 'string' ? formatted(schema['format']) : undefined;
+    const format = typeof schema['format'] === 'string' ? strings.formatted(schema['format']) : undefined;
     if (format !== undefined) return format;
-    text = `${pick(WORDS)} ${pick(WORDS)}`;
-    while (length(text) < minLength) text += ` ${pick(WORDS)}`;
+    text = `${strings.word()} ${strings.word()}`;
+    while (length(text) < minLength) text += ` ${strings.word()}`;
     if (length(text) > maxLength) text = [...text].slice(0, maxLength).join('').trimEnd();
     while (length(text) < minLength) text += 'x';
     return text;
   };
-
-  const hex = (n: number): string => {
-    let out = '';
-    for (let i = 0; i < n; i++) out += '0123456789abcdef'[rng.nextInt(16)];
-    return out;
-  };
-  const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
-
-  const formatted = (format: string): string | undefined => {
-    switch (format) {
-      case 'date-time':
-        return `${date()}T${time()}Z`;
-      case 'date':
-        return date();
-      case 'time':
-        return `${time()}Z`;
-      case 'email':
-        return `${pick(WORDS)}.${pick(WORDS)}@${pick(WORDS)}.${pick(TLDS)}`;
-      case 'uuid':
-        return `${hex(8)}-${hex(4)}-4${hex(3)}-${pick(['8', '9', 'a', 'b'])}${hex(3)}-${hex(12)}`;
-      case 'uri':
-      case 'url':
-      case 'iri':
-        return `https://${pick(WORDS)}.${pick(TLDS)}/${pick(WORDS)}`;
-      case 'hostname':
-      case 'idn-hostname':
-        return `${pick(WORDS)}.${pick(WORDS)}.${pick(TLDS)}`;
-      case 'ipv4':
-        return [int(1, 254), int(0, 255), int(0, 255), int(1, 254)].join('.');
-      case 'ipv6':
-        return Array.from({ length: 8 }, () => hex(4)).join(':');
-      case 'duration':
-        return `P${int(1, 30)}D`;
-      default:
-        return undefined;
-    }
-  };
-  const date = () => `${int(2000, 2030)}-${pad(int(1, 12))}-${pad(int(1, 28))}`;
-  const time = () => `${pad(int(0, 23))}:${pad(int(0, 59))}:${pad(int(0, 59))}`;
 
   const number = (schema: Record<string, unknown>, integer: boolean, where: string): number => {
     let lo = -Infinity;
