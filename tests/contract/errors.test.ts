@@ -4,6 +4,7 @@
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rejectionOf } from '../helpers/rejection.js';
 import { startLiveServer, type LiveServer } from '../helpers/live-server.js';
 
 const MODEL = 'meta/llama-3.1-8b-instruct';
@@ -11,16 +12,6 @@ const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 
 
 const clientOf = (server: LiveServer, opts: Partial<ConstructorParameters<typeof OpenAI>[0]> = {}) =>
   new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey: 'not-used', maxRetries: 0, ...opts });
-
-/** Awaits a promise that must reject, and returns the rejection. */
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the request to fail');
-}
 
 /** Asserts the client's error class and NIM's error fields; returns the error for more checks. */
 function expectApiError<T extends InstanceType<typeof OpenAI.APIError>>(

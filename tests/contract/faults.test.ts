@@ -5,6 +5,7 @@
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rejectionOf } from '../helpers/rejection.js';
 import { startLiveServer, type LiveServer } from '../helpers/live-server.js';
 
 const MODEL = 'meta/llama-3.1-8b-instruct';
@@ -32,15 +33,6 @@ async function faultCount(type: string): Promise<number> {
     .split('\n')
     .find((l) => l.startsWith('nimsim_injected_faults_total{') && l.includes(`type="${type}"`));
   return line ? Number(line.split(' ').at(-1)) : 0;
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the request to fail');
 }
 
 const create = (client: OpenAI) => client.chat.completions.create({ model: MODEL, messages, max_tokens: 8 });
