@@ -37,6 +37,32 @@ function opening(w: SessionWorkload, u: number): ChatMessage[] {
 }
 
 /**
+ * Sends one turn of a conversation, records it, and on success appends the answer to `messages`
+ * so the next turn resends it. Returns false when the session must end (the turn failed).
+ */
+async function takeTurn(
+  client: ChatClient,
+  messages: ChatMessage[],
+  turn: { content: string; maxTokens: number; session: number; index: number },
+  records: RequestRecord[],
+  progress: Progress | undefined,
+): Promise<boolean> {
+  messages.push({ role: 'user', content: turn.content });
+  const r = await client.send({
+    messages,
+    maxTokens: turn.maxTokens,
+    session: turn.session,
+    turn: turn.index,
+    collectText: true,
+  });
+  records.push(r);
+  progress?.update(records.length);
+  if (r.error !== undefined || !r.done) return false;
+  messages.push({ role: 'assistant', content: r.text });
+  return true;
+}
+
+/**
  * Runs every user's conversation concurrently until all turns are done or `deadlineMs` passed
  * (no new turn starts after it). Users start spread over one mean think time so they do not
  * arrive in lockstep. A failed turn ends that user's session.
@@ -54,18 +80,9 @@ export async function runSessions(opts: {
     const messages = opening(w, u);
     await sleep(rng.nextFloat() * w.thinkTimeMs);
     for (let t = 0; t < w.turns && performance.now() < opts.deadlineMs; t++) {
-      messages.push({ role: 'user', content: promptText(w.inputTokens, w.seed, 'turn', u, t) });
-      const r = await opts.client.send({
-        messages,
-        maxTokens: w.outputTokens,
-        session: u,
-        turn: t,
-        collectText: true,
-      });
-      records.push(r);
-      opts.progress?.update(records.length);
-      if (r.error !== undefined || !r.done) return;
-      messages.push({ role: 'assistant', content: r.text });
+      const content = promptText(w.inputTokens, w.seed, 'turn', u, t);
+      const turn = { content, maxTokens: w.outputTokens, session: u, index: t };
+      if (!(await takeTurn(opts.client, messages, turn, records, opts.progress))) return;
       if (t + 1 < w.turns) await sleep(exponential(rng, w.thinkTimeMs));
     }
   };
@@ -100,18 +117,9 @@ export async function runTrace(opts: {
       const dueMs = startMs + e.timestampMs / opts.timeScale;
       if (dueMs >= opts.deadlineMs) return;
       await sleep(dueMs - performance.now());
-      messages.push({ role: 'user', content: promptText(e.inputTokens, opts.seed, 'trace', s, t) });
-      const r = await opts.client.send({
-        messages,
-        maxTokens: e.outputTokens,
-        session: s,
-        turn: t,
-        collectText: true,
-      });
-      records.push(r);
-      opts.progress?.update(records.length);
-      if (r.error !== undefined || !r.done) return;
-      messages.push({ role: 'assistant', content: r.text });
+      const content = promptText(e.inputTokens, opts.seed, 'trace', s, t);
+      const turn = { content, maxTokens: e.outputTokens, session: s, index: t };
+      if (!(await takeTurn(opts.client, messages, turn, records, opts.progress))) return;
     }
   };
   await Promise.all([...bySession.values()].map((entries, s) => session(entries, s)));
