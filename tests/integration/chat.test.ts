@@ -164,6 +164,29 @@ describe('POST /v1/chat/completions', () => {
   });
 });
 
+describe('NIMSIM_CONTENT=echo', () => {
+  it('replies with the last user message, then stops', async () => {
+    const service = testService({ content: 'echo' });
+    const res = await postJson(service, '/v1/chat/completions', {
+      model: MODEL,
+      messages: [
+        { role: 'user', content: 'first question' },
+        { role: 'assistant', content: 'an answer' },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Repeat after me:' },
+            { type: 'text', text: 'the quick brown fox' },
+          ],
+        },
+      ],
+    });
+    const body = (await res.json()) as Json;
+    expect(body.choices[0].message.content).toBe('Repeat after me:\nthe quick brown fox');
+    expect(body.choices[0].finish_reason).toBe('stop');
+  });
+});
+
 describe('chat errors', () => {
   const service = testService({ maxModelLen: '512' });
 

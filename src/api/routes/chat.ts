@@ -77,7 +77,8 @@ export function planChat(
     ctx.settings.maxModelLen,
     'messages',
   );
-  const lastUser = [...messages].reverse().find((m) => m.role === 'user');
+  // Only echo mode replays the last user message; do not tokenize it for every request.
+  const lastUser = ctx.settings.content === 'echo' ? messages.findLast((m) => m.role === 'user') : undefined;
   return planGeneration(req, {
     id: newRequestId('chatcmpl'),
     promptTokenIds,
