@@ -78,20 +78,18 @@ export class Scheduler {
     ) {
       const seq = this.waiting[0]!;
       if (seq.arrivalMs > startMs) break;
-      const match = this.kv.peekPrefix(seq.tokenIds, seq.request.cacheSalt);
-      const cached = match.gpuTokens + match.hostTokens;
-      const numNew = Math.min(seq.tokenIds.length - cached, budget);
-      const res = this.kv.admit(seq.seqId, seq.tokenIds, cached + numNew, seq.request.cacheSalt);
+      // The cached prefix plus as much of the rest as the budget allows (chunked prefill).
+      const res = this.kv.admitChunk(seq.seqId, seq.tokenIds, budget, seq.request.cacheSalt);
       if (!res) break; // head-of-line: FCFS waits for blocks
       this.waiting.shift();
+      const take = Math.min(seq.tokenIds.length - res.cachedTokens, budget);
       seq.status = 'running';
       seq.numComputed = res.cachedTokens;
-      seq.allocatedTokens = this.roundUpToBlock(Math.max(cached + numNew, res.cachedTokens));
+      seq.allocatedTokens = this.roundUpToBlock(res.cachedTokens + take);
       if (seq.preemptions === 0) seq.cachedTokens = res.cachedTokens;
       hostLoadTokens += res.hostTokens;
       this.running.push(seq);
       admitted.push(seq);
-      const take = Math.min(seq.tokenIds.length - res.cachedTokens, budget);
       seq.stepTokens = take;
       scheduled.push(seq);
       budget -= take;

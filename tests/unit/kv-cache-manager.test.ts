@@ -37,6 +37,21 @@ describe('KvCacheManager prefix matching', () => {
     expect(s.hitTokens).toBe(8);
   });
 
+  it('admitChunk allocates the cached prefix plus at most the budget, like admit with that count', () => {
+    const kv = makeCache();
+    runToCompletion(kv, 1, range(0, 14));
+    const second = [...range(0, 10), ...range(100, 120)]; // 30 tokens, 8 cached
+    expect(kv.admitChunk(2, second, 5)).toEqual({ cachedTokens: 8, hostTokens: 0 });
+    // 8 cached + 5 new = 13 tokens: 4 blocks, 2 of them shared with sequence 1's cached prefix.
+    expect(kv.inspect().sequences.get(2)).toHaveLength(4);
+    expect(kv.grow(2, 16)).toBe(true);
+    expect(kv.inspect().sequences.get(2)).toHaveLength(4);
+    // A budget past the end allocates only up to the last token.
+    expect(kv.admitChunk(3, range(200, 210), 1000)).toEqual({ cachedTokens: 0, hostTokens: 0 });
+    expect(kv.inspect().sequences.get(3)).toHaveLength(3);
+    expect(kv.stats().hitTokens).toBe(8);
+  });
+
   it('leaves at least one token to compute when the whole prompt is cached', () => {
     const kv = makeCache();
     runToCompletion(kv, 1, range(0, 16));

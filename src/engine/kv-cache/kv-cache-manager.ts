@@ -87,6 +87,17 @@ export interface KvCacheManager {
     numTokens: number,
     cacheSalt?: string,
   ): { cachedTokens: number; hostTokens: number } | null;
+  /**
+   * `admit` for a scheduler with a token budget: allocates for the cached prefix plus at most
+   * `budgetTokens` of the tokens after it, so the prefix is matched once (not peeked, then matched
+   * again by `admit`).
+   */
+  admitChunk(
+    seqId: number,
+    tokenIds: readonly number[],
+    budgetTokens: number,
+    cacheSalt?: string,
+  ): { cachedTokens: number; hostTokens: number } | null;
   /** Grows an admitted sequence to hold numTokens tokens; false (nothing changed) when blocks are short. */
   grow(seqId: number, numTokens: number): boolean;
   /**
@@ -181,6 +192,41 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
     return seq;
   }
 
+  /** Pins the matched prefix and allocates for `numTokens` (see `admit`); null when blocks are short. */
+  function admitMatched(
+    seqId: number,
+    tokenIds: readonly number[],
+    numTokens: number,
+    m: Match,
+  ): { cachedTokens: number; hostTokens: number } | null {
+    if (seqs.has(seqId)) throw new Error(`KV cache: sequence ${seqId} is already admitted`);
+    const cachedBlocks = m.gpu.length + m.host.length;
+    const newBlocks = Math.max(blocksFor(numTokens), cachedBlocks) - m.gpu.length;
+    // Pinning a reusable hit takes it out of the evictable pool.
+    let reusableHits = 0;
+    for (const blockId of m.gpu) if (pool.refCount(blockId) === 0) reusableHits++;
+    if (newBlocks > pool.numFree() + pool.numReusable() - reusableHits) return null;
+
+    for (const blockId of m.gpu) pool.touch(blockId);
+    for (const hash of m.host) host.touch(hash);
+    const blocks = m.gpu.slice();
+    for (const hash of m.host) {
+      const blockId = pool.allocate();
+      pool.cache(blockId, hash);
+      blocks.push(blockId);
+    }
+    while (blocks.length < m.gpu.length + newBlocks) blocks.push(pool.allocate());
+    seqs.set(seqId, { blocks, numHashed: cachedBlocks, lastHash: m.lastHash });
+
+    const cachedTokens = cachedBlocks * blockSize;
+    const hostTokens = m.host.length * blockSize;
+    queryTokens += tokenIds.length;
+    hitTokens += cachedTokens;
+    hostHitTokens += hostTokens;
+    if (cachedBlocks > 0) prefixes.record(m.rootHash, cachedBlocks, tokenIds);
+    return { cachedTokens, hostTokens };
+  }
+
   return {
     blockSize,
     gpuBlocksTotal: gpuBlocks,
@@ -191,33 +237,13 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
     },
 
     admit(seqId, tokenIds, numTokens, cacheSalt) {
-      if (seqs.has(seqId)) throw new Error(`KV cache: sequence ${seqId} is already admitted`);
+      return admitMatched(seqId, tokenIds, numTokens, match(tokenIds, cacheSalt));
+    },
+
+    admitChunk(seqId, tokenIds, budgetTokens, cacheSalt) {
       const m = match(tokenIds, cacheSalt);
-      const cachedBlocks = m.gpu.length + m.host.length;
-      const newBlocks = Math.max(blocksFor(numTokens), cachedBlocks) - m.gpu.length;
-      // Pinning a reusable hit takes it out of the evictable pool.
-      let reusableHits = 0;
-      for (const blockId of m.gpu) if (pool.refCount(blockId) === 0) reusableHits++;
-      if (newBlocks > pool.numFree() + pool.numReusable() - reusableHits) return null;
-
-      for (const blockId of m.gpu) pool.touch(blockId);
-      for (const hash of m.host) host.touch(hash);
-      const blocks = m.gpu.slice();
-      for (const hash of m.host) {
-        const blockId = pool.allocate();
-        pool.cache(blockId, hash);
-        blocks.push(blockId);
-      }
-      while (blocks.length < m.gpu.length + newBlocks) blocks.push(pool.allocate());
-      seqs.set(seqId, { blocks, numHashed: cachedBlocks, lastHash: m.lastHash });
-
-      const cachedTokens = cachedBlocks * blockSize;
-      const hostTokens = m.host.length * blockSize;
-      queryTokens += tokenIds.length;
-      hitTokens += cachedTokens;
-      hostHitTokens += hostTokens;
-      if (cachedBlocks > 0) prefixes.record(m.rootHash, cachedBlocks, tokenIds);
-      return { cachedTokens, hostTokens };
+      const cached = (m.gpu.length + m.host.length) * blockSize;
+      return admitMatched(seqId, tokenIds, cached + Math.min(tokenIds.length - cached, budgetTokens), m);
     },
 
     grow(seqId, numTokens) {
