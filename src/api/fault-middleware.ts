@@ -16,7 +16,7 @@ import {
   type FaultInjector,
 } from './faults.js';
 import { sleep, withStreamFault, type DropConnection } from './fault-stream.js';
-import { BUFFERED_SSE_KEY } from './sse.js';
+import { bufferSse } from './sse.js';
 
 export interface FaultMiddlewareDeps {
   readonly injector: FaultInjector;
@@ -80,7 +80,7 @@ export function injectFaults(deps: FaultMiddlewareDeps): MiddlewareHandler {
       return;
     }
     // The latency faults below wrap the response body, so the stream must be a web body here.
-    c.set(BUFFERED_SSE_KEY as never, true as never);
+    bufferSse(c);
     await next();
     const res = c.res;
     if (res.status >= 400) return;

@@ -17,8 +17,13 @@ const encoder = new TextEncoder();
 const DONE_TEXT = 'data: [DONE]\n\n';
 const DONE = encoder.encode(DONE_TEXT);
 
-/** Set on a request's context when a middleware must see the stream as a web body (faults). */
-export const BUFFERED_SSE_KEY = 'nimsimBufferedSse';
+/** Requests whose stream a middleware must see as a web body (latency faults wrap it). */
+const bufferedStreams = new WeakSet<Context>();
+
+/** Makes this request's event stream a web body instead of direct writes to the Node response. */
+export function bufferSse(c: Context): void {
+  bufferedStreams.add(c);
+}
 
 export interface SseWriter {
   send(payload: unknown): void;
@@ -33,7 +38,7 @@ const SSE_HEADERS = {
 };
 
 function nodeResponseOf(c: Context): ServerResponse | undefined {
-  if (c.get(BUFFERED_SSE_KEY as never)) return undefined;
+  if (bufferedStreams.has(c)) return undefined;
   const out = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
   return out && typeof (out as ServerResponse).writeHead === 'function' ? (out as ServerResponse) : undefined;
 }
