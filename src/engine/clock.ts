@@ -1,9 +1,9 @@
 /**
- * The engine's injected clock. Time is simulated milliseconds. Three kinds share one interface:
+ * The engine's injected clock. Time is simulated milliseconds. Two kinds share one interface:
  * - virtual: time moves only when `runUntilIdle`/`advanceTo` is called (`simulate`, unit tests);
- * - real: simulated time = wall time × time scale (`serve`);
- * - immediate: like virtual, but advances itself on the event loop (`serve` at time scale 0),
- *   so every timer fires on the next turn without waiting while timestamps still add up.
+ * - adjustable (`serve`): at a time scale > 0, simulated time = wall time × scale; at 0, timers
+ *   fire back to back on the event loop without waiting while timestamps still add up. The scale
+ *   can change at run time (PATCH /admin/config).
  */
 
 export interface Clock {
@@ -70,9 +70,6 @@ export interface VirtualClock extends Clock {
   runUntilIdle(limitMs?: number): number;
   /** Fire every timer due up to `atMs`, then set the time to `atMs`. */
   advanceTo(atMs: number): void;
-  /** Fire the earliest timer, moving the time to it; false when none is pending. */
-  fireNext(): boolean;
-  readonly pendingTimers: number;
 }
 
 export function createVirtualClock(startMs = 0): VirtualClock {
@@ -105,55 +102,6 @@ export function createVirtualClock(startMs = 0): VirtualClock {
       while (heap.size > 0 && heap.peek()!.atMs <= atMs) fireNext();
       if (atMs > nowMs) nowMs = atMs;
     },
-    fireNext,
-    get pendingTimers() {
-      return heap.size;
-    },
-  };
-}
-
-/** Wall-clock time scaled by `timeScale` (> 0): at 10, one simulated second takes 100 ms. */
-export function createRealClock(timeScale: number): Clock {
-  if (!(timeScale > 0)) throw new RangeError('createRealClock needs a time scale > 0');
-  const origin = performance.now();
-  const now = () => (performance.now() - origin) * timeScale;
-  return {
-    now,
-    schedule(atMs, fn) {
-      const delayMs = (atMs - now()) / timeScale;
-      if (delayMs < 1) {
-        // Node's timers have 1 ms resolution; a sub-ms wait is better served on the next turn.
-        const h = setImmediate(fn);
-        return () => clearImmediate(h);
-      }
-      const h = setTimeout(fn, delayMs);
-      return () => clearTimeout(h);
-    },
-  };
-}
-
-/** Time scale 0: simulated time advances timer by timer, one event-loop turn each, with no waiting. */
-export function createImmediateClock(): Clock {
-  const inner = createVirtualClock(0);
-  let pumping = false;
-  const pump = () => {
-    pumping = false;
-    // One timer per turn, so I/O (new requests, writes to clients) interleaves with engine steps.
-    inner.fireNext();
-    if (inner.pendingTimers > 0) ensurePump();
-  };
-  const ensurePump = () => {
-    if (pumping) return;
-    pumping = true;
-    setImmediate(pump);
-  };
-  return {
-    now: () => inner.now(),
-    schedule(atMs, fn) {
-      const cancel = inner.schedule(atMs, fn);
-      ensurePump();
-      return cancel;
-    },
   };
 }
 
@@ -172,8 +120,8 @@ export interface AdjustableClock extends Clock {
 }
 
 /**
- * The `serve` clock: one heap of timers and one armed host timer. At scale > 0 it behaves as
- * `createRealClock`, at 0 as `createImmediateClock`; `setTimeScale` moves between them at run time.
+ * The `serve` clock: one heap of timers and one armed host timer. At scale > 0 timers fire at
+ * wall time × scale; at 0 without waiting; `setTimeScale` moves between them at run time.
  */
 export function createAdjustableClock(initialTimeScale: number): AdjustableClock {
   if (!(initialTimeScale >= 0)) throw new RangeError('createAdjustableClock needs a time scale >= 0');
