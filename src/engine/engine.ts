@@ -9,6 +9,7 @@ import type { Clock, Cancel } from './clock.js';
 import { EngineError } from './errors.js';
 import type { KvCacheManager } from './kv-cache/kv-cache-manager.js';
 import type { PerfModel, StepWork } from './perf-model.js';
+import { LazyDecoders } from './lazy-decode.js';
 import { Scheduler, type StepPlan } from './scheduler.js';
 import { Sequence, type EventListener } from './sequence.js';
 import type { EngineRequest, EngineStats, FinishReason, RequestTimings, RequestUsage } from './types.js';
@@ -38,6 +39,11 @@ export interface EngineObserver {
    * or since arrival for the first one (time to first token).
    */
   onToken?(request: EngineRequest, sinceLastMs: number, first: boolean): void;
+  /**
+   * False when `onToken` has no one listening right now: sequences without token events may then
+   * decode lazily (lazy-decode.ts). Absent: `onToken` counts as listening when it is defined.
+   */
+  observesTokens?(): boolean;
   onFinished?(done: FinishedRequest): void;
 }
 
@@ -83,7 +89,10 @@ const MAX_CATCH_UP_MS = 50;
 
 export function createEngine(opts: EngineOptions): Engine {
   const { clock, perf, kv, observer } = opts;
-  const scheduler = new Scheduler(kv, opts);
+  const lazy = new LazyDecoders(kv.blockSize);
+  const scheduler = new Scheduler(kv, opts, lazy);
+  const tokensObserved = () =>
+    observer?.observesTokens ? observer.observesTokens() : observer?.onToken !== undefined;
   let nextSeqId = 1;
   let stepTimer: Cancel | undefined;
   let stepping = false;
@@ -160,13 +169,29 @@ export function createEngine(opts: EngineOptions): Engine {
     steps++;
     lastEndMs = endMs;
     lastLagMs = Math.max(0, clock.now() - endMs);
-    for (const seq of plan.scheduled) {
-      if (seq.status !== 'running') continue; // aborted during the step
+    lazy.advance(endMs);
+    const bs = kv.blockSize;
+    // The running set in order: every sequence in the step is in it (admissions were appended).
+    // Listeners may finish sequences meanwhile; they stay in the array until the next plan.
+    const running = scheduler.running;
+    for (let i = 0; i < running.length; i++) {
+      const seq = running[i]!;
+      if (seq.status !== 'running') continue; // finished, or aborted during the step
+      if (seq.cruising) {
+        // Advanced by lazy.advance(); touched only when a block fills or the plan ends.
+        if (seq.eventAtStep !== lazy.completed) continue;
+        lazy.sync(seq);
+        if (seq.numComputed % bs === 0) kv.markComputed(seq.seqId, seq.tokenIds, seq.numComputed);
+        if (seq.planDone) finish(seq, seq.finishReason(), endMs);
+        else lazy.anchor(seq);
+        continue;
+      }
       const numNewTokens = seq.stepTokens;
+      if (numNewTokens === 0) continue; // sat this step out (token budget)
       const before = seq.numComputed;
       seq.numComputed += numNewTokens;
       // Only a block that just filled changes the cache; skip the call inside a block.
-      if (Math.floor(seq.numComputed / kv.blockSize) > Math.floor(before / kv.blockSize)) {
+      if (Math.floor(seq.numComputed / bs) > Math.floor(before / bs)) {
         kv.markComputed(seq.seqId, seq.tokenIds, seq.numComputed);
       }
       if (seq.numUncomputed > 0) continue; // more prefill chunks to go
@@ -181,6 +206,7 @@ export function createEngine(opts: EngineOptions): Engine {
       seq.lastTokenMs = endMs;
       if (seq.tokenEvents) seq.listener({ type: 'tokens', ids: [id], atMs: endMs });
       if (seq.planDone) finish(seq, seq.finishReason(), endMs);
+      else if (!seq.tokenEvents && !tokensObserved()) lazy.enter(seq);
     }
     observer?.onStep?.({
       startMs,
@@ -258,6 +284,7 @@ export function createEngine(opts: EngineOptions): Engine {
           // Cut off by the drain timeout: say so in-band (the HTTP edge turns it into an error frame).
           const err = new EngineError('draining', 'The server shut down before the request finished.');
           for (const seq of [...scheduler.waiting, ...scheduler.running]) {
+            if (seq.status === 'finished') continue; // awaiting compaction in the running set
             seq.listener({ type: 'failed', error: err });
             finish(seq, 'abort', clock.now());
           }

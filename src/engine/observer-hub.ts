@@ -21,6 +21,7 @@ export function createObserverHub(): ObserverHub {
     onStep(s) {
       for (const f of steps) f(s);
     },
+    observesTokens: () => tokens.length > 0,
     onToken(r, ms, first) {
       for (const f of tokens) f(r, ms, first);
     },

@@ -7,6 +7,7 @@
  */
 import type { KvCacheManager } from './kv-cache/kv-cache-manager.js';
 import type { PrefillChunk, StepWork } from './perf-model.js';
+import type { LazyDecoders } from './lazy-decode.js';
 import type { Sequence } from './sequence.js';
 
 export interface SchedulerLimits {
@@ -16,7 +17,10 @@ export interface SchedulerLimits {
 }
 
 export interface StepPlan {
-  /** Sequences in the step; each one's share is its `stepTokens`. */
+  /**
+   * Sequences in the step updated one by one (each one's share is its `stepTokens`); cruising
+   * sequences (lazy-decode.ts) are in the step too, one decode token each, counted in `work`.
+   */
   readonly scheduled: readonly Sequence[];
   readonly work: StepWork;
   /** Sequences admitted from the waiting queue this step (first admission or after preemption). */
@@ -27,11 +31,18 @@ export interface StepPlan {
 
 export class Scheduler {
   readonly waiting: Sequence[] = [];
-  running: Sequence[] = [];
+  /**
+   * The running set in running order (admission order). Finished sequences stay in it, marked,
+   * until the next step is planned, so that the engine can walk it while completing a step.
+   */
+  readonly running: Sequence[] = [];
+  /** Finished sequences still in `running`. */
+  private finishedInRunning = 0;
 
   constructor(
     private readonly kv: KvCacheManager,
     private readonly limits: SchedulerLimits,
+    readonly lazy: LazyDecoders,
   ) {}
 
   /**
@@ -41,6 +52,7 @@ export class Scheduler {
    */
   schedule(startMs: number): StepPlan | null {
     this.compactRunning();
+    const { lazy, running } = this;
     let budget = this.limits.maxNumBatchedTokens;
     // Each sequence's share is kept on it (stepTokens): no object per sequence per step.
     const scheduled: Sequence[] = [];
@@ -48,14 +60,23 @@ export class Scheduler {
     const admitted: Sequence[] = [];
 
     // 1. Running sequences, oldest first.
-    for (let i = 0; i < this.running.length && budget > 0; i++) {
-      const seq = this.running[i]!;
+    let i = 0;
+    for (; i < running.length && budget > 0; i++) {
+      const seq = running[i]!;
+      if (seq.cruising) {
+        // A cruising sequence decodes one token inside its allocation: nothing to do but count it.
+        if (seq.growAtStep !== lazy.completed) {
+          budget--;
+          continue;
+        }
+        lazy.sync(seq);
+      }
       const numNew = Math.min(seq.numUncomputed, budget);
       const needed = seq.numComputed + numNew;
       // Most decode steps stay inside the last block: only ask the cache when a new block is needed.
       let ok = needed <= seq.allocatedTokens || this.kv.grow(seq.seqId, needed);
       while (!ok) {
-        const victim = this.running[this.running.length - 1]!;
+        const victim = running[running.length - 1]!;
         this.preempt(victim);
         preempted.push(victim);
         if (victim === seq) break;
@@ -64,8 +85,17 @@ export class Scheduler {
       if (!ok) break;
       if (needed > seq.allocatedTokens) seq.allocatedTokens = this.roundUpToBlock(needed);
       seq.stepTokens = numNew;
-      scheduled.push(seq);
       budget -= numNew;
+      if (seq.cruising) lazy.anchor(seq);
+      else scheduled.push(seq);
+    }
+    // The budget ran out before the end of the running set: the rest sit this step out. Under this
+    // order that is a prefill chunk (a decoding sequence is never behind one), but a cruising
+    // sequence left out must stop cruising, since cruising ones advance with every step.
+    for (; i < running.length; i++) {
+      const seq = running[i]!;
+      if (seq.cruising) lazy.leave(seq);
+      seq.stepTokens = 0;
     }
 
     // 2. Waiting sequences, FCFS; none after a preemption (vLLM: the cache is under pressure).
@@ -74,7 +104,7 @@ export class Scheduler {
       preempted.length === 0 &&
       budget > 0 &&
       this.waiting.length > 0 &&
-      this.running.length < this.limits.maxNumSeqs
+      running.length < this.limits.maxNumSeqs
     ) {
       const seq = this.waiting[0]!;
       if (seq.arrivalMs > startMs) break;
@@ -88,15 +118,15 @@ export class Scheduler {
       seq.allocatedTokens = this.roundUpToBlock(res.cachedTokens + take);
       if (seq.preemptions === 0) seq.cachedTokens = res.cachedTokens;
       hostLoadTokens += res.hostTokens;
-      this.running.push(seq);
+      running.push(seq);
       admitted.push(seq);
       seq.stepTokens = take;
       scheduled.push(seq);
       budget -= take;
     }
 
-    if (scheduled.length === 0) return null;
-    return { scheduled, work: describeWork(scheduled, hostLoadTokens), admitted, preempted };
+    if (scheduled.length === 0 && lazy.count === 0) return null;
+    return { scheduled, work: describeWork(scheduled, lazy, hostLoadTokens), admitted, preempted };
   }
 
   private roundUpToBlock(tokens: number): number {
@@ -107,44 +137,53 @@ export class Scheduler {
   /** Frees a running sequence's blocks and puts it back at the front of the waiting queue. */
   private preempt(seq: Sequence): void {
     this.running.pop();
+    if (seq.cruising) this.lazy.leave(seq);
     this.kv.free(seq.seqId);
     seq.numComputed = 0;
     seq.allocatedTokens = 0;
+    seq.stepTokens = 0;
     seq.status = 'waiting';
     seq.preemptions++;
     this.waiting.unshift(seq);
   }
 
   /**
-   * Takes a sequence out (finished, aborted): frees its blocks at once. A running sequence stays
-   * in the array, marked finished, until the next compaction, so finishing many is O(n) per step.
+   * Takes a sequence out (finished, aborted): frees its blocks at once, and brings a cruising
+   * sequence's counters up to date. A running sequence stays in the array, marked finished, until
+   * the next step is planned, so finishing many is O(n) per step.
    */
   remove(seq: Sequence): void {
     if (seq.status === 'waiting') {
       const i = this.waiting.indexOf(seq);
       if (i >= 0) this.waiting.splice(i, 1);
     } else if (seq.status === 'running') {
+      if (seq.cruising) this.lazy.leave(seq);
       this.kv.free(seq.seqId);
+      this.finishedInRunning++;
     }
     seq.status = 'finished';
   }
 
-  /** Running sequences that are still running (finished ones may await compaction). */
+  /** Sequences running now (finished ones may still await compaction in `running`). */
   get numRunning(): number {
-    this.compactRunning();
-    return this.running.length;
+    return this.running.length - this.finishedInRunning;
   }
 
+  /** Drops finished sequences from `running`, in place, keeping the order. */
   private compactRunning(): void {
-    if (this.running.some((s) => s.status !== 'running')) {
-      this.running = this.running.filter((s) => s.status === 'running');
-    }
+    if (this.finishedInRunning === 0) return;
+    const running = this.running;
+    let kept = 0;
+    for (const seq of running) if (seq.status === 'running') running[kept++] = seq;
+    running.length = kept;
+    this.finishedInRunning = 0;
   }
 }
 
-function describeWork(scheduled: readonly Sequence[], hostLoadTokens: number): StepWork {
-  let decodeSeqs = 0;
-  let decodeContextTokens = 0;
+function describeWork(scheduled: readonly Sequence[], lazy: LazyDecoders, hostLoadTokens: number): StepWork {
+  // Every cruising sequence decodes one token over its computed context.
+  let decodeSeqs = lazy.count;
+  let decodeContextTokens = lazy.contextTokens;
   const prefillChunks: PrefillChunk[] = [];
   for (const seq of scheduled) {
     const numNewTokens = seq.stepTokens;

@@ -23,6 +23,19 @@ export class Sequence {
   /** Prompt tokens found in the prefix cache at the first admission (as usage reports them). */
   cachedTokens = 0;
   preemptions = 0;
+  /**
+   * True while the sequence decodes lazily (lazy-decode.ts): `numComputed`, `numGenerated` and
+   * `tokenIds` are then brought up to date only at its events, which are the steps below.
+   */
+  cruising = false;
+  /** Completed-step count at which the cruising counters were last anchored, and their values then. */
+  anchorStep = 0;
+  anchorComputed = 0;
+  anchorGenerated = 0;
+  /** Completed-step count at whose planning a cruising sequence needs a new block (-1: none). */
+  growAtStep = -1;
+  /** Completed-step count at whose completion a cruising sequence fills a block or finishes (-1: none). */
+  eventAtStep = -1;
   scheduledMs: number | undefined;
   firstTokenMs: number | undefined;
   lastTokenMs = 0;
@@ -55,6 +68,14 @@ export class Sequence {
     this.numGenerated++;
     this.tokenIds.push(id);
     return id;
+  }
+
+  /** Appends the planned tokens generated but not yet in `tokenIds` (after lazy decoding). */
+  syncTokens(): void {
+    const planned = this.request.outputTokenIds;
+    for (let i = this.tokenIds.length - this.numPromptTokens; i < this.numGenerated; i++) {
+      this.tokenIds.push(planned[i]!);
+    }
   }
 
   finishReason(): FinishReason {
