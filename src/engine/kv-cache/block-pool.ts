@@ -40,6 +40,11 @@ export interface BlockPool {
   cache(blockId: number, hash: number): boolean;
   /** One sequence stops using the block; at ref count 0 it becomes reusable (keyed) or free. */
   release(blockId: number): void;
+  /**
+   * `release` for each block of a sequence's table, last block first, so that its last block is
+   * the first to be evicted; the blocks that become reusable join the eviction pool as one run.
+   */
+  releaseLastFirst(blockIds: readonly number[]): void;
   /** Frees every reusable block (their keys are forgotten, not handed to `onEvict`); returns how many. */
   dropReusable(): number;
 }
@@ -68,6 +73,22 @@ export function createBlockPool(opts: BlockPoolOptions): BlockPool {
   const byHash = new Map<number, number>();
   const slot = (hash: number) => hash % SLOT_SPACE;
   let evictions = 0;
+
+  /** Scratch list of one `releaseLastFirst` call's reusable blocks (the policy copies it). */
+  const reusableRun: number[] = [];
+
+  /**
+   * Drops one reference; true when the block just became reusable (the caller hands it to the
+   * policy). A block left with no key goes to the free list.
+   */
+  function unpin(blockId: number): boolean {
+    const left = --refCounts[blockId]!;
+    if (left > 0) return false;
+    if (left < 0) throw new Error(`KV cache: block ${blockId} released more often than taken`);
+    if (hashes[blockId] !== NO_HASH) return true;
+    freeStack[freeTop++] = blockId;
+    return false;
+  }
 
   function uncache(blockId: number): number {
     const hash = hashes[blockId]!;
@@ -117,11 +138,15 @@ export function createBlockPool(opts: BlockPoolOptions): BlockPool {
       return true;
     },
     release(blockId) {
-      const left = --refCounts[blockId]!;
-      if (left > 0) return;
-      if (left < 0) throw new Error(`KV cache: block ${blockId} released more often than taken`);
-      if (hashes[blockId] !== NO_HASH) policy.add(blockId);
-      else freeStack[freeTop++] = blockId;
+      if (unpin(blockId)) policy.add(blockId);
+    },
+    releaseLastFirst(blockIds) {
+      reusableRun.length = 0;
+      for (let i = blockIds.length - 1; i >= 0; i--) {
+        const blockId = blockIds[i]!;
+        if (unpin(blockId)) reusableRun.push(blockId);
+      }
+      if (reusableRun.length > 0) policy.addRun(reusableRun);
     },
     dropReusable() {
       let dropped = 0;

@@ -27,6 +27,8 @@ export interface EvictionPolicy {
   recordHit(blockId: number): void;
   /** The block's ref count fell to 0: it becomes evictable. It must not be in the pool. */
   add(blockId: number): void;
+  /** `add` for each block in order (blocks released together, the first to be evicted first). */
+  addRun(blockIds: readonly number[]): void;
   /** The block leaves the pool (pinned by a hit, or dropped); a no-op when it is not in it. */
   remove(blockId: number): void;
   /** Chooses the victim, removes it from the pool and returns its id; -1 when the pool is empty. */

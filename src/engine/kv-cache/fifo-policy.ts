@@ -23,6 +23,9 @@ export function createFifoPolicy(numBlocks: number): EvictionPolicy {
     add(blockId) {
       heap.push(blockId);
     },
+    addRun(blockIds) {
+      for (const blockId of blockIds) this.add(blockId);
+    },
     remove(blockId) {
       heap.remove(blockId);
     },

@@ -274,7 +274,7 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
       const seq = seqs.get(seqId);
       if (!seq) return;
       seqs.delete(seqId);
-      for (let i = seq.blocks.length - 1; i >= 0; i--) pool.release(seq.blocks[i]!);
+      pool.releaseLastFirst(seq.blocks);
     },
 
     reset() {

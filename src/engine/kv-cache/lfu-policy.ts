@@ -38,6 +38,9 @@ export function createLfuPolicy(numBlocks: number): EvictionPolicy {
       releasedOrder[blockId] = ++clock;
       heap.push(blockId);
     },
+    addRun(blockIds) {
+      for (const blockId of blockIds) this.add(blockId);
+    },
     remove(blockId) {
       heap.remove(blockId);
     },
