@@ -7,10 +7,11 @@
  * - reusable: ref count 0, has a key, in the eviction policy's pool;
  * - in use: ref count > 0 (with or without a key), never evicted.
  *
- * Per-block state is typed arrays (12 bytes per block) plus one Map entry per cached block.
+ * Per-block state is typed arrays: 12 bytes per block, plus 8 for the key → block index.
  * Every operation is O(1) (O(log n) for heap-based policies).
  */
 import { NO_HASH } from './block-hash.js';
+import { createBlockIndex } from './block-index.js';
 import type { EvictionPolicy } from './eviction-policy.js';
 
 export interface BlockPool {
@@ -56,9 +57,6 @@ export interface BlockPoolOptions {
   onEvict?: (hash: number) => void;
 }
 
-/** 2^30: block keys are non-negative integers below 2^53; their residues stay V8 small integers. */
-const SLOT_SPACE = 0x4000_0000;
-
 /** A pool of `numBlocks` GPU blocks, all free. Free blocks are handed out lowest id first. */
 export function createBlockPool(opts: BlockPoolOptions): BlockPool {
   const { numBlocks, policy, onEvict } = opts;
@@ -67,11 +65,7 @@ export function createBlockPool(opts: BlockPoolOptions): BlockPool {
   const freeStack = new Int32Array(numBlocks);
   for (let i = 0; i < numBlocks; i++) freeStack[i] = numBlocks - 1 - i;
   let freeTop = numBlocks;
-  // Keyed by the hash's low 30 bits: V8 keeps those as small integers, and a Map of them is about
-  // twice as fast as one of 53-bit doubles at a million entries. The full key in `hashes` decides a
-  // hit, so a collision is a miss (the newcomer stays private), never a wrong hit.
-  const byHash = new Map<number, number>();
-  const slot = (hash: number) => hash % SLOT_SPACE;
+  const byHash = createBlockIndex(numBlocks, (blockId) => hashes[blockId]!);
   let evictions = 0;
 
   /** Scratch list of one `releaseLastFirst` call's reusable blocks (the policy copies it). */
@@ -92,7 +86,7 @@ export function createBlockPool(opts: BlockPoolOptions): BlockPool {
 
   function uncache(blockId: number): number {
     const hash = hashes[blockId]!;
-    byHash.delete(slot(hash));
+    byHash.delete(hash);
     hashes[blockId] = NO_HASH;
     return hash;
   }
@@ -105,10 +99,7 @@ export function createBlockPool(opts: BlockPoolOptions): BlockPool {
     get evictions() {
       return evictions;
     },
-    lookup(hash) {
-      const blockId = byHash.get(slot(hash));
-      return blockId !== undefined && hashes[blockId] === hash ? blockId : -1;
-    },
+    lookup: (hash) => byHash.get(hash),
     refCount: (blockId) => refCounts[blockId]!,
     blockHash: (blockId) => hashes[blockId]!,
     touch(blockId) {
@@ -130,9 +121,7 @@ export function createBlockPool(opts: BlockPoolOptions): BlockPool {
       return blockId;
     },
     cache(blockId, hash) {
-      const key = slot(hash);
-      if (byHash.has(key)) return false;
-      byHash.set(key, blockId);
+      if (!byHash.add(hash, blockId)) return false;
       hashes[blockId] = hash;
       policy.recordCached(blockId);
       return true;

@@ -1,0 +1,86 @@
+/**
+ * The cached-block index of the GPU tier: block key → block id, an open-addressing hash table
+ * (linear probing, backward-shift deletion) over typed arrays. Keys are not stored: a slot holds a
+ * block id and the key is the pool's own `keyOf(blockId)`, so an entry is 4 bytes and the table
+ * never allocates after creation. It replaced a Map<number, number>, whose inserts and deletes
+ * under the cache's churn (every cached block is inserted once and deleted at eviction) were the
+ * largest part of `simulate`'s cache work, and whose 30-bit keys made ~1 false miss per 60k
+ * cached blocks; this table compares whole keys.
+ */
+
+export interface BlockIndex {
+  /** Entries in the index. */
+  readonly size: number;
+  /** The block with key `key`, or -1. */
+  get(key: number): number;
+  /** Indexes `blockId` under `key` (its current `keyOf`); false (nothing changed) when the key is taken. */
+  add(key: number, blockId: number): boolean;
+  /** Removes the entry of `key` (call before the block's key changes); no-op when absent. */
+  delete(key: number): void;
+  clear(): void;
+}
+
+const TWO_POW_32 = 4294967296;
+
+/**
+ * An index for at most `capacity` entries; `keyOf(blockId)` must return the key a block was added
+ * under for as long as it is indexed. Keys are non-negative integers below 2^53.
+ */
+export function createBlockIndex(capacity: number, keyOf: (blockId: number) => number): BlockIndex {
+  // A power of two at least twice the capacity: the load factor stays at or below 1/2.
+  let tableSize = 2;
+  while (tableSize < 2 * capacity) tableSize *= 2;
+  const mask = tableSize - 1;
+  /** blockId + 1 per slot; 0 = empty. */
+  const slots = new Int32Array(tableSize);
+  let size = 0;
+
+  // Keys are outputs of a 32-bit finaliser in both halves (block-hash.ts): mixing the halves is enough.
+  const home = (key: number) => ((key >>> 0) ^ ((key / TWO_POW_32) | 0)) & mask;
+
+  /** The slot holding `key`, or -1. */
+  const find = (key: number): number => {
+    for (let i = home(key); ; i = (i + 1) & mask) {
+      const entry = slots[i]!;
+      if (entry === 0) return -1;
+      if (keyOf(entry - 1) === key) return i;
+    }
+  };
+
+  return {
+    get size() {
+      return size;
+    },
+    get(key) {
+      const i = find(key);
+      return i < 0 ? -1 : slots[i]! - 1;
+    },
+    add(key, blockId) {
+      let i = home(key);
+      for (; slots[i] !== 0; i = (i + 1) & mask) if (keyOf(slots[i]! - 1) === key) return false;
+      if (size >= capacity) throw new Error(`KV block index: more than ${capacity} entries`);
+      slots[i] = blockId + 1;
+      size++;
+      return true;
+    },
+    delete(key) {
+      let hole = find(key);
+      if (hole < 0) return;
+      size--;
+      // Backward-shift deletion: pull later entries of the probe run into the hole whenever their
+      // home slot does not lie (cyclically) between the hole and where they sit.
+      for (let j = (hole + 1) & mask; slots[j] !== 0; j = (j + 1) & mask) {
+        const h = home(keyOf(slots[j]! - 1));
+        const stays = hole <= j ? hole < h && h <= j : hole < h || h <= j;
+        if (stays) continue;
+        slots[hole] = slots[j]!;
+        hole = j;
+      }
+      slots[hole] = 0;
+    },
+    clear() {
+      slots.fill(0);
+      size = 0;
+    },
+  };
+}
