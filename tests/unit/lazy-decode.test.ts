@@ -53,7 +53,7 @@ const workloadArb: fc.Arbitrary<Workload> = fc.record({
       },
       { requiredKeys: ['atMs', 'prefix', 'ownTokens', 'outputTokens'] },
     ),
-    { minLength: 1, maxLength: 30 },
+    { minLength: 1, maxLength: 30, size: 'max' },
   ),
 });
 
