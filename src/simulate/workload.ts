@@ -30,9 +30,25 @@ export interface WorkloadOptions {
 /** Ordinary vocabulary ids (below Llama 3's 128,000 special tokens). */
 const VOCAB = 128_000;
 
+/** Random vocabulary ids that every run of new tokens takes a random window of (see `tokens`). */
+const POOL_MASK = (1 << 16) - 1;
+const POOL: readonly number[] = (() => {
+  const rng = createRandom(hashSeed('simulate-token-pool'));
+  return Array.from({ length: POOL_MASK + 1 }, () => rng.nextInt(VOCAB));
+})();
+
+/**
+ * `n` new tokens: a fresh random id, then a window of POOL at a random offset. Block keys chain
+ * (a block's key covers everything before it), so one fresh token where a conversation's new text
+ * starts keeps all its later blocks apart from every other conversation's — drawing every token
+ * afresh only cost time (it was a large part of `simulate`'s).
+ */
 function tokens(rng: Random, n: number): number[] {
   const out = new Array<number>(n);
-  for (let i = 0; i < n; i++) out[i] = rng.nextInt(VOCAB);
+  if (n === 0) return out;
+  out[0] = rng.nextInt(VOCAB);
+  const offset = rng.nextInt(POOL_MASK + 1);
+  for (let i = 1; i < n; i++) out[i] = POOL[(offset + i) & POOL_MASK]!;
   return out;
 }
 
@@ -64,8 +80,8 @@ export class Session {
 
   /** Records the answer so the next turn resends it. */
   answered(output: readonly number[]): void {
-    this.history = this.history.concat(output);
     this.turn++;
+    if (!this.done) this.history = this.history.concat(output);
   }
 
   get done(): boolean {
