@@ -171,15 +171,20 @@ export function createEngine(opts: EngineOptions): Engine {
     lastLagMs = Math.max(0, clock.now() - endMs);
     lazy.advance(endMs);
     const bs = kv.blockSize;
-    // The running set in order: every sequence in the step is in it (admissions were appended).
-    // Listeners may finish sequences meanwhile; they stay in the array until the next plan.
-    const running = scheduler.running;
-    for (let i = 0; i < running.length; i++) {
-      const seq = running[i]!;
-      if (seq.status !== 'running') continue; // finished, or aborted during the step
+    // The eager sequences of the step and the cruising ones with an event now, merged in running
+    // order (the order every event would happen in with every sequence updated eagerly).
+    const eager = plan.scheduled;
+    const events = lazy.dueEvents();
+    let i = 0;
+    let j = 0;
+    while (i < eager.length || j < events.length) {
+      const seq =
+        j >= events.length || (i < eager.length && eager[i]!.runOrder < events[j]!.runOrder)
+          ? eager[i++]!
+          : events[j++]!;
+      if (seq.status !== 'running') continue; // finished or aborted during the step
       if (seq.cruising) {
-        // Advanced by lazy.advance(); touched only when a block fills or the plan ends.
-        if (seq.eventAtStep !== lazy.completed) continue;
+        // Advanced by lazy.advance(); here a block fills or the plan ends.
         lazy.sync(seq);
         if (seq.numComputed % bs === 0) kv.markComputed(seq.seqId, seq.tokenIds, seq.numComputed);
         if (seq.planDone) finish(seq, seq.finishReason(), endMs);
@@ -187,7 +192,6 @@ export function createEngine(opts: EngineOptions): Engine {
         continue;
       }
       const numNewTokens = seq.stepTokens;
-      if (numNewTokens === 0) continue; // sat this step out (token budget)
       const before = seq.numComputed;
       seq.numComputed += numNewTokens;
       // Only a block that just filled changes the cache; skip the call inside a block.

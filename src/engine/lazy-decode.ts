@@ -5,14 +5,18 @@
  * The engine touches it only at the steps where something happens to it — a block fills (the cache
  * keys it), it needs a new block (the scheduler grows it, and may preempt), its plan ends (it
  * finishes), or it leaves the fast path (preemption, abort, a step whose token budget does not
- * reach it). At block size 16 that is about one step in sixteen instead of every step, which is
- * most of what `simulate` spends at high concurrency.
+ * reach it). At block size 16 that is about one step in sixteen instead of every step, and a step
+ * costs O(events), not O(running sequences): what makes `simulate` fast at high concurrency.
  *
- * Results are exactly those of eager decoding: the scheduler and the engine still walk the running
- * set in order every step (a cheap check per sequence), so every event happens at the same step,
- * in the same order, with the same cache calls. A property test holds both modes equal.
+ * Events wait in two rings of buckets indexed by step count (no event is more than a block's worth
+ * of steps away). A due bucket is handed out in running order (`runOrder`), and the scheduler and
+ * the engine merge it with the sequences they update eagerly, so every event happens at the same
+ * step, in the same order, with the same cache calls as with eager decoding. A property test holds
+ * both modes equal.
  */
 import type { Sequence } from './sequence.js';
+
+const byRunOrder = (a: Sequence, b: Sequence) => a.runOrder - b.runOrder;
 
 export class LazyDecoders {
   /** Sequences cruising now. */
@@ -23,8 +27,19 @@ export class LazyDecoders {
   completed = 0;
   /** When the last completed step ended: every cruising sequence got a token then. */
   private lastStepEndMs = 0;
+  /** growRing[s % size]: sequences that need a block at the planning after `s` completed steps. */
+  private readonly growRing: Sequence[][];
+  /** eventRing[s % size]: sequences that fill a block or finish at the completion of step `s`. */
+  private readonly eventRing: Sequence[][];
+  private readonly dueGrowList: Sequence[] = [];
+  private readonly dueEventList: Sequence[] = [];
 
-  constructor(private readonly blockSize: number) {}
+  constructor(private readonly blockSize: number) {
+    // Events are at most blockSize steps ahead, so buckets are reused only once they are done.
+    const size = blockSize + 1;
+    this.growRing = Array.from({ length: size }, () => []);
+    this.eventRing = Array.from({ length: size }, () => []);
+  }
 
   /**
    * `seq` sampled a token at the step that just completed and goes on decoding: from now on it
@@ -57,20 +72,58 @@ export class LazyDecoders {
 
   /**
    * Re-anchors a synced cruising sequence at its current counters (after an event changed its
-   * block allocation or passed an event step) and works out its next events.
+   * block allocation or passed an event step) and files its next events.
    */
   anchor(seq: Sequence): void {
     const computed = seq.numComputed;
+    const bs = this.blockSize;
     seq.anchorStep = this.completed;
     seq.anchorComputed = computed;
     seq.anchorGenerated = seq.numGenerated;
     // Planning of a step needs computed + 1 ≤ allocated; computed grows by one per completed step.
-    seq.growAtStep = this.completed + Math.max(0, seq.allocatedTokens - computed);
+    const toGrow = seq.allocatedTokens - computed;
     // After a step completes: a block fills when computed reaches a multiple of the block size; the
     // plan ends when the generated count reaches its length (both at least one step away).
-    const toFill = this.blockSize - (computed % this.blockSize);
-    const toEnd = seq.request.outputTokenIds.length - seq.numGenerated;
-    seq.eventAtStep = this.completed + Math.min(toFill, toEnd);
+    const toEvent = Math.min(bs - (computed % bs), seq.request.outputTokenIds.length - seq.numGenerated);
+    if (toGrow < 0 || toGrow > bs || toEvent < 1) {
+      throw new Error(
+        `lazy decode: sequence ${seq.seqId} has no event within a block (${toGrow}, ${toEvent})`,
+      );
+    }
+    const growAt = this.completed + toGrow;
+    if (seq.growAtStep !== growAt) {
+      seq.growAtStep = growAt;
+      this.growRing[growAt % this.growRing.length]!.push(seq);
+    }
+    const eventAt = this.completed + toEvent;
+    if (seq.eventAtStep !== eventAt) {
+      seq.eventAtStep = eventAt;
+      this.eventRing[eventAt % this.eventRing.length]!.push(seq);
+    }
+  }
+
+  /**
+   * Cruising sequences that need a new block at this planning, in running order. The list is
+   * valid until the next call; each sequence is in it once, and must be synced and re-anchored
+   * (or taken off the fast path) by the caller.
+   */
+  dueGrows(): readonly Sequence[] {
+    const due = this.growRing[this.completed % this.growRing.length]!;
+    return take(due, this.dueGrowList, (seq) => {
+      if (seq.growAtStep !== this.completed) return false;
+      seq.growAtStep = -1;
+      return true;
+    });
+  }
+
+  /** Cruising sequences that fill a block or finish at the step just completed, in running order (as dueGrows). */
+  dueEvents(): readonly Sequence[] {
+    const due = this.eventRing[this.completed % this.eventRing.length]!;
+    return take(due, this.dueEventList, (seq) => {
+      if (seq.eventAtStep !== this.completed) return false;
+      seq.eventAtStep = -1;
+      return true;
+    });
   }
 
   /** Takes `seq` off the fast path (synced first): it is updated eagerly from now on. */
@@ -83,4 +136,13 @@ export class LazyDecoders {
     this.count--;
     this.contextTokens -= seq.numComputed;
   }
+}
+
+/** Moves a bucket's due entries (stale ones — left, re-anchored, duplicated — are dropped) into `out`, sorted. */
+function take(bucket: Sequence[], out: Sequence[], isDue: (seq: Sequence) => boolean): readonly Sequence[] {
+  out.length = 0;
+  for (const seq of bucket) if (seq.cruising && isDue(seq)) out.push(seq);
+  bucket.length = 0;
+  if (out.length > 1) out.sort(byRunOrder);
+  return out;
 }

@@ -18,8 +18,9 @@ export interface SchedulerLimits {
 
 export interface StepPlan {
   /**
-   * Sequences in the step updated one by one (each one's share is its `stepTokens`); cruising
-   * sequences (lazy-decode.ts) are in the step too, one decode token each, counted in `work`.
+   * Sequences in the step updated one by one, in running order (each one's share is its
+   * `stepTokens`). Cruising sequences (lazy-decode.ts) are in the step too, one decode token each,
+   * counted in `work`.
    */
   readonly scheduled: readonly Sequence[];
   readonly work: StepWork;
@@ -32,12 +33,18 @@ export interface StepPlan {
 export class Scheduler {
   readonly waiting: Sequence[] = [];
   /**
-   * The running set in running order (admission order). Finished sequences stay in it, marked,
-   * until the next step is planned, so that the engine can walk it while completing a step.
+   * The running set in running order (ascending `runOrder`). Finished sequences stay in it, marked,
+   * until enough of them pile up to compact (and are skipped meanwhile).
    */
   readonly running: Sequence[] = [];
   /** Finished sequences still in `running`. */
   private finishedInRunning = 0;
+  /**
+   * The running sequences updated eagerly (not cruising), in running order. Sequences that started
+   * cruising, finished or were preempted are dropped from it when the next step is planned.
+   */
+  private eager: Sequence[] = [];
+  private nextRunOrder = 0;
 
   constructor(
     private readonly kv: KvCacheManager,
@@ -52,81 +59,147 @@ export class Scheduler {
    */
   schedule(startMs: number): StepPlan | null {
     this.compactRunning();
-    const { lazy, running } = this;
-    let budget = this.limits.maxNumBatchedTokens;
+    const { lazy } = this;
+    const budget = this.limits.maxNumBatchedTokens;
+    const eager = this.liveEager();
+    const grows = lazy.dueGrows();
     // Each sequence's share is kept on it (stepTokens): no object per sequence per step.
     const scheduled: Sequence[] = [];
     const preempted: Sequence[] = [];
     const admitted: Sequence[] = [];
 
-    // 1. Running sequences, oldest first.
+    // 1. Running sequences, oldest first. When the budget covers all of them, only the eager ones
+    // and the cruising ones that need a block are visited, in running order; otherwise every one.
+    let demand = lazy.count;
+    for (const seq of eager) demand += seq.numUncomputed;
+    let left =
+      demand <= budget
+        ? this.scheduleEvents(eager, grows, budget, scheduled, preempted)
+        : this.scheduleInOrder(grows, budget, scheduled, preempted);
+
+    // 2. Waiting sequences, FCFS; none after a preemption (vLLM: the cache is under pressure).
+    let hostLoadTokens = 0;
+    while (
+      preempted.length === 0 &&
+      left > 0 &&
+      this.waiting.length > 0 &&
+      this.numRunning < this.limits.maxNumSeqs
+    ) {
+      const seq = this.waiting[0]!;
+      if (seq.arrivalMs > startMs) break;
+      // The cached prefix plus as much of the rest as the budget allows (chunked prefill).
+      const res = this.kv.admitChunk(seq.seqId, seq.tokenIds, left, seq.request.cacheSalt);
+      if (!res) break; // head-of-line: FCFS waits for blocks
+      this.waiting.shift();
+      const take = Math.min(seq.tokenIds.length - res.cachedTokens, left);
+      seq.status = 'running';
+      seq.runOrder = this.nextRunOrder++;
+      seq.numComputed = res.cachedTokens;
+      seq.allocatedTokens = this.roundUpToBlock(res.cachedTokens + take);
+      if (seq.preemptions === 0) seq.cachedTokens = res.cachedTokens;
+      hostLoadTokens += res.hostTokens;
+      this.running.push(seq);
+      this.eager.push(seq);
+      admitted.push(seq);
+      seq.stepTokens = take;
+      scheduled.push(seq);
+      left -= take;
+    }
+
+    if (scheduled.length === 0 && lazy.count === 0) return null;
+    return { scheduled, work: describeWork(scheduled, lazy, hostLoadTokens), admitted, preempted };
+  }
+
+  /**
+   * Every running sequence gets its whole share: visits the eager ones and the cruising ones that
+   * need a block (`grows`), merged in running order; the other cruising ones just decode. Returns
+   * the budget left.
+   */
+  private scheduleEvents(
+    eager: readonly Sequence[],
+    grows: readonly Sequence[],
+    budget: number,
+    scheduled: Sequence[],
+    preempted: Sequence[],
+  ): number {
+    let used = 0;
+    let i = 0;
+    let j = 0;
+    while (i < eager.length || j < grows.length) {
+      const seq =
+        j >= grows.length || (i < eager.length && eager[i]!.runOrder < grows[j]!.runOrder)
+          ? eager[i++]!
+          : grows[j++]!;
+      if (seq.status !== 'running') continue; // preempted earlier in this step
+      const wasCruising = seq.cruising;
+      const taken = this.scheduleOne(seq, budget, scheduled, preempted);
+      if (taken < 0) break; // it preempted itself: it was the newest, nothing follows
+      if (!wasCruising) used += taken;
+    }
+    return budget - used - this.lazy.count;
+  }
+
+  /**
+   * The budget does not cover every running sequence: walks all of them in running order until it
+   * runs out (vLLM's loop). Returns the budget left.
+   */
+  private scheduleInOrder(
+    grows: readonly Sequence[],
+    budget: number,
+    scheduled: Sequence[],
+    preempted: Sequence[],
+  ): number {
+    const { running, lazy } = this;
+    let j = 0;
     let i = 0;
     for (; i < running.length && budget > 0; i++) {
       const seq = running[i]!;
-      if (seq.cruising) {
-        // A cruising sequence decodes one token inside its allocation: nothing to do but count it.
-        if (seq.growAtStep !== lazy.completed) {
-          budget--;
-          continue;
-        }
-        lazy.sync(seq);
+      if (seq.status !== 'running') continue;
+      while (j < grows.length && grows[j]!.runOrder < seq.runOrder) j++; // skip preempted ones
+      if (seq.cruising && grows[j] !== seq) {
+        budget--; // decodes one token inside its allocation
+        continue;
       }
-      const numNew = Math.min(seq.numUncomputed, budget);
-      const needed = seq.numComputed + numNew;
-      // Most decode steps stay inside the last block: only ask the cache when a new block is needed.
-      let ok = needed <= seq.allocatedTokens || this.kv.grow(seq.seqId, needed);
-      while (!ok) {
-        const victim = running[running.length - 1]!;
-        this.preempt(victim);
-        preempted.push(victim);
-        if (victim === seq) break;
-        ok = this.kv.grow(seq.seqId, needed);
-      }
-      if (!ok) break;
-      if (needed > seq.allocatedTokens) seq.allocatedTokens = this.roundUpToBlock(needed);
-      seq.stepTokens = numNew;
-      budget -= numNew;
-      if (seq.cruising) lazy.anchor(seq);
-      else scheduled.push(seq);
+      if (seq.cruising) j++;
+      const taken = this.scheduleOne(seq, budget, scheduled, preempted);
+      if (taken < 0) break;
+      budget -= taken;
     }
     // The budget ran out before the end of the running set: the rest sit this step out. Under this
     // order that is a prefill chunk (a decoding sequence is never behind one), but a cruising
     // sequence left out must stop cruising, since cruising ones advance with every step.
     for (; i < running.length; i++) {
       const seq = running[i]!;
-      if (seq.cruising) lazy.leave(seq);
+      if (seq.status === 'running' && seq.cruising) lazy.leave(seq);
       seq.stepTokens = 0;
     }
+    this.eager = running.filter((seq) => seq.status === 'running' && !seq.cruising);
+    return budget;
+  }
 
-    // 2. Waiting sequences, FCFS; none after a preemption (vLLM: the cache is under pressure).
-    let hostLoadTokens = 0;
-    while (
-      preempted.length === 0 &&
-      budget > 0 &&
-      this.waiting.length > 0 &&
-      running.length < this.limits.maxNumSeqs
-    ) {
-      const seq = this.waiting[0]!;
-      if (seq.arrivalMs > startMs) break;
-      // The cached prefix plus as much of the rest as the budget allows (chunked prefill).
-      const res = this.kv.admitChunk(seq.seqId, seq.tokenIds, budget, seq.request.cacheSalt);
-      if (!res) break; // head-of-line: FCFS waits for blocks
-      this.waiting.shift();
-      const take = Math.min(seq.tokenIds.length - res.cachedTokens, budget);
-      seq.status = 'running';
-      seq.numComputed = res.cachedTokens;
-      seq.allocatedTokens = this.roundUpToBlock(res.cachedTokens + take);
-      if (seq.preemptions === 0) seq.cachedTokens = res.cachedTokens;
-      hostLoadTokens += res.hostTokens;
-      running.push(seq);
-      admitted.push(seq);
-      seq.stepTokens = take;
-      scheduled.push(seq);
-      budget -= take;
+  /**
+   * Gives one running sequence its share (`min(uncomputed, budget)` tokens), growing its blocks
+   * and preempting the newest sequences while blocks are short. Returns the tokens taken, or -1
+   * when it had to preempt itself.
+   */
+  private scheduleOne(seq: Sequence, budget: number, scheduled: Sequence[], preempted: Sequence[]): number {
+    if (seq.cruising) this.lazy.sync(seq);
+    const numNew = Math.min(seq.numUncomputed, budget);
+    const needed = seq.numComputed + numNew;
+    // Most decode steps stay inside the last block: only ask the cache when a new block is needed.
+    let ok = needed <= seq.allocatedTokens || this.kv.grow(seq.seqId, needed);
+    while (!ok) {
+      const victim = this.newestRunning();
+      this.preempt(victim);
+      preempted.push(victim);
+      if (victim === seq) return -1;
+      ok = this.kv.grow(seq.seqId, needed);
     }
-
-    if (scheduled.length === 0 && lazy.count === 0) return null;
-    return { scheduled, work: describeWork(scheduled, lazy, hostLoadTokens), admitted, preempted };
+    if (needed > seq.allocatedTokens) seq.allocatedTokens = this.roundUpToBlock(needed);
+    seq.stepTokens = numNew;
+    if (seq.cruising) this.lazy.anchor(seq);
+    else scheduled.push(seq);
+    return numNew;
   }
 
   private roundUpToBlock(tokens: number): number {
@@ -134,7 +207,17 @@ export class Scheduler {
     return Math.ceil(tokens / bs) * bs;
   }
 
-  /** Frees a running sequence's blocks and puts it back at the front of the waiting queue. */
+  /** The last running sequence (finished ones at the end of `running` are dropped on the way). */
+  private newestRunning(): Sequence {
+    const running = this.running;
+    while (running[running.length - 1]!.status !== 'running') {
+      running.pop();
+      this.finishedInRunning--;
+    }
+    return running[running.length - 1]!;
+  }
+
+  /** Frees the newest running sequence's blocks and puts it back at the front of the waiting queue. */
   private preempt(seq: Sequence): void {
     this.running.pop();
     if (seq.cruising) this.lazy.leave(seq);
@@ -149,8 +232,8 @@ export class Scheduler {
 
   /**
    * Takes a sequence out (finished, aborted): frees its blocks at once, and brings a cruising
-   * sequence's counters up to date. A running sequence stays in the array, marked finished, until
-   * the next step is planned, so finishing many is O(n) per step.
+   * sequence's counters up to date. A running sequence stays in `running`, marked finished, until
+   * the next compaction.
    */
   remove(seq: Sequence): void {
     if (seq.status === 'waiting') {
@@ -169,10 +252,22 @@ export class Scheduler {
     return this.running.length - this.finishedInRunning;
   }
 
-  /** Drops finished sequences from `running`, in place, keeping the order. */
+  /** The eager list without the sequences that started cruising, finished or were preempted. */
+  private liveEager(): Sequence[] {
+    const eager = this.eager;
+    let kept = 0;
+    for (const seq of eager) if (seq.status === 'running' && !seq.cruising) eager[kept++] = seq;
+    eager.length = kept;
+    return eager;
+  }
+
+  /**
+   * Drops finished sequences from `running`, in place, keeping the order — once they are an eighth
+   * of it, so that the cost per finished sequence stays O(1) at any concurrency.
+   */
   private compactRunning(): void {
-    if (this.finishedInRunning === 0) return;
     const running = this.running;
+    if (this.finishedInRunning === 0 || this.finishedInRunning * 8 < running.length) return;
     let kept = 0;
     for (const seq of running) if (seq.status === 'running') running[kept++] = seq;
     running.length = kept;

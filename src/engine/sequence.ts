@@ -23,6 +23,8 @@ export class Sequence {
   /** Prompt tokens found in the prefix cache at the first admission (as usage reports them). */
   cachedTokens = 0;
   preemptions = 0;
+  /** Rank in the running set: running order is ascending runOrder (set at each admission). */
+  runOrder = 0;
   /**
    * True while the sequence decodes lazily (lazy-decode.ts): `numComputed`, `numGenerated` and
    * `tokenIds` are then brought up to date only at its events, which are the steps below.
