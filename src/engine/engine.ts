@@ -228,7 +228,7 @@ export function createEngine(opts: EngineOptions): Engine {
   const failUnfittable = (seq: Sequence, atMs: number) => {
     const err = new EngineError(
       'kv_capacity',
-      `The request needs ${seq.tokenIds.length} tokens of KV cache, more than the whole cache holds (${kv.gpuBlocksTotal * kv.blockSize} tokens).`,
+      `The request needs ${seq.numTokens} tokens of KV cache, more than the whole cache holds (${kv.gpuBlocksTotal * kv.blockSize} tokens).`,
     );
     seq.listener({ type: 'failed', error: err });
     finish(seq, 'abort', atMs);

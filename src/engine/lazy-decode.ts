@@ -60,14 +60,13 @@ export class LazyDecoders {
   }
 
   /**
-   * Brings `seq`'s counters and token list up to date (as of the last completed step, or as of
+   * Brings `seq`'s counters up to date (as of the last completed step, or as of
    * this one while it is being completed).
    */
   sync(seq: Sequence): void {
     const steps = this.completed - seq.anchorStep;
     seq.numComputed = seq.anchorComputed + steps;
     seq.numGenerated = seq.anchorGenerated + steps;
-    seq.syncTokens();
   }
 
   /**

@@ -88,10 +88,11 @@ export class Scheduler {
       const seq = this.waiting[0]!;
       if (seq.arrivalMs > startMs) break;
       // The cached prefix plus as much of the rest as the budget allows (chunked prefill).
-      const res = this.kv.admitChunk(seq.seqId, seq.tokenIds, left, seq.request.cacheSalt);
+      const known = seq.knownTokenIds();
+      const res = this.kv.admitChunk(seq.seqId, known, left, seq.request.cacheSalt);
       if (!res) break; // head-of-line: FCFS waits for blocks
       this.waiting.shift();
-      const take = Math.min(seq.tokenIds.length - res.cachedTokens, left);
+      const take = Math.min(known.length - res.cachedTokens, left);
       seq.status = 'running';
       seq.runOrder = this.nextRunOrder++;
       seq.numComputed = res.cachedTokens;

@@ -10,8 +10,11 @@ export type EventListener = (event: EngineEvent) => void;
 
 export class Sequence {
   status: SequenceStatus = 'waiting';
-  /** Prompt followed by the tokens generated so far. */
-  readonly tokenIds: number[];
+  /**
+   * The prompt followed by the whole planned output, allocated once: the first `numTokens` are
+   * the tokens known so far (the prompt and those generated).
+   */
+  readonly tokenIds: readonly number[];
   readonly numPromptTokens: number;
   numGenerated = 0;
   /** Tokens whose KV is in the cache: 0 until admitted, reset to 0 by preemption. */
@@ -26,8 +29,8 @@ export class Sequence {
   /** Rank in the running set: running order is ascending runOrder (set at each admission). */
   runOrder = 0;
   /**
-   * True while the sequence decodes lazily (lazy-decode.ts): `numComputed`, `numGenerated` and
-   * `tokenIds` are then brought up to date only at its events, which are the steps below.
+   * True while the sequence decodes lazily (lazy-decode.ts): `numComputed` and `numGenerated` are
+   * then brought up to date only at its events, which are the steps below.
    */
   cruising = false;
   /** Completed-step count at which the cruising counters were last anchored, and their values then. */
@@ -51,33 +54,33 @@ export class Sequence {
     /** False when the listener only wants `scheduled`/`finished` (simulate): no event per token. */
     readonly tokenEvents = true,
   ) {
-    this.tokenIds = request.promptTokenIds.slice();
-    this.numPromptTokens = request.promptTokenIds.length;
+    const { promptTokenIds, outputTokenIds } = request;
+    this.tokenIds = outputTokenIds.length > 0 ? promptTokenIds.concat(outputTokenIds) : promptTokenIds;
+    this.numPromptTokens = promptTokenIds.length;
+  }
+
+  /** Tokens known so far: the prompt and the tokens generated. */
+  get numTokens(): number {
+    return this.numPromptTokens + this.numGenerated;
+  }
+
+  /** The known tokens as their own list (a copy once tokens were generated: after a preemption). */
+  knownTokenIds(): readonly number[] {
+    return this.numGenerated === 0 ? this.request.promptTokenIds : this.tokenIds.slice(0, this.numTokens);
   }
 
   /** Tokens known but not yet computed: the prompt (or its rest) when prefilling, 1 when decoding. */
   get numUncomputed(): number {
-    return this.tokenIds.length - this.numComputed;
+    return this.numTokens - this.numComputed;
   }
 
   get planDone(): boolean {
     return this.numGenerated >= this.request.outputTokenIds.length;
   }
 
-  /** Appends the next planned token and returns it. */
+  /** Generates the next planned token and returns it. */
   sampleNext(): number {
-    const id = this.request.outputTokenIds[this.numGenerated]!;
-    this.numGenerated++;
-    this.tokenIds.push(id);
-    return id;
-  }
-
-  /** Appends the planned tokens generated but not yet in `tokenIds` (after lazy decoding). */
-  syncTokens(): void {
-    const planned = this.request.outputTokenIds;
-    for (let i = this.tokenIds.length - this.numPromptTokens; i < this.numGenerated; i++) {
-      this.tokenIds.push(planned[i]!);
-    }
+    return this.request.outputTokenIds[this.numGenerated++]!;
   }
 
   finishReason(): FinishReason {
