@@ -16,8 +16,6 @@
  */
 import type { Sequence } from './sequence.js';
 
-const byRunOrder = (a: Sequence, b: Sequence) => a.runOrder - b.runOrder;
-
 export class LazyDecoders {
   /** Sequences cruising now. */
   count = 0;
@@ -107,22 +105,31 @@ export class LazyDecoders {
    * (or taken off the fast path) by the caller.
    */
   dueGrows(): readonly Sequence[] {
-    const due = this.growRing[this.completed % this.growRing.length]!;
-    return take(due, this.dueGrowList, (seq) => {
-      if (seq.growAtStep !== this.completed) return false;
+    const out = this.dueGrowList;
+    out.length = 0;
+    const bucket = this.growRing[this.completed % this.growRing.length]!;
+    for (const seq of bucket) {
+      // Stale entries (left, re-anchored, or a duplicate) are dropped.
+      if (!seq.cruising || seq.growAtStep !== this.completed) continue;
       seq.growAtStep = -1;
-      return true;
-    });
+      out.push(seq);
+    }
+    bucket.length = 0;
+    return sortByRunOrder(out);
   }
 
   /** Cruising sequences that fill a block or finish at the step just completed, in running order (as dueGrows). */
   dueEvents(): readonly Sequence[] {
-    const due = this.eventRing[this.completed % this.eventRing.length]!;
-    return take(due, this.dueEventList, (seq) => {
-      if (seq.eventAtStep !== this.completed) return false;
+    const out = this.dueEventList;
+    out.length = 0;
+    const bucket = this.eventRing[this.completed % this.eventRing.length]!;
+    for (const seq of bucket) {
+      if (!seq.cruising || seq.eventAtStep !== this.completed) continue;
       seq.eventAtStep = -1;
-      return true;
-    });
+      out.push(seq);
+    }
+    bucket.length = 0;
+    return sortByRunOrder(out);
   }
 
   /** Takes `seq` off the fast path (synced first): it is updated eagerly from now on. */
@@ -137,11 +144,22 @@ export class LazyDecoders {
   }
 }
 
-/** Moves a bucket's due entries (stale ones — left, re-anchored, duplicated — are dropped) into `out`, sorted. */
-function take(bucket: Sequence[], out: Sequence[], isDue: (seq: Sequence) => boolean): readonly Sequence[] {
-  out.length = 0;
-  for (const seq of bucket) if (seq.cruising && isDue(seq)) out.push(seq);
-  bucket.length = 0;
-  if (out.length > 1) out.sort(byRunOrder);
-  return out;
+const byRunOrder = (a: Sequence, b: Sequence) => a.runOrder - b.runOrder;
+
+/**
+ * Sorts by runOrder: insertion sort for the usual few dozen sequences (cheaper than
+ * Array.prototype.sort with a comparator), the library sort beyond.
+ */
+function sortByRunOrder(list: Sequence[]): Sequence[] {
+  if (list.length > 32) return list.sort(byRunOrder);
+  for (let i = 1; i < list.length; i++) {
+    const seq = list[i]!;
+    let j = i - 1;
+    while (j >= 0 && list[j]!.runOrder > seq.runOrder) {
+      list[j + 1] = list[j]!;
+      j--;
+    }
+    list[j + 1] = seq;
+  }
+  return list;
 }

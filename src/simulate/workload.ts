@@ -70,7 +70,8 @@ export class Session {
 
   /** The next turn's prompt: the whole conversation so far plus `inputTokens` new tokens. */
   nextPrompt(): number[] {
-    this.history = this.history.concat(tokens(this.rng, this.opts.inputTokens));
+    const fresh = tokens(this.rng, this.opts.inputTokens);
+    this.history = this.history.length === 0 ? fresh : this.history.concat(fresh);
     return this.history;
   }
 
