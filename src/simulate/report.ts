@@ -6,6 +6,8 @@
 import type { FinishedRequest } from '../engine/engine.js';
 import type { KvCacheStats } from '../engine/kv-cache/kv-cache-manager.js';
 
+export type FinishedOutcome = Pick<FinishedRequest, 'reason' | 'usage' | 'timings'>;
+
 export interface Distribution {
   mean: number;
   p50: number;
@@ -53,7 +55,8 @@ export function distribution(values: readonly number[]): Distribution {
 }
 
 export function buildReport(input: {
-  finished: readonly FinishedRequest[];
+  /** What the report needs of each finished request (not the request, whose tokens it would keep alive). */
+  finished: readonly FinishedOutcome[];
   kvStats: KvCacheStats;
   peakKvUsage: number;
   preemptions: number;

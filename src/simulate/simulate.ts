@@ -6,10 +6,9 @@
 import type { Config } from '../config/config.js';
 import { createVirtualClock } from '../engine/clock.js';
 import { EngineError } from '../engine/errors.js';
-import type { FinishedRequest } from '../engine/engine.js';
 import { createRandom, hashSeed } from '../content/random.js';
 import { createRuntime } from '../runtime.js';
-import { buildReport, type SimulationReport } from './report.js';
+import { buildReport, type FinishedOutcome, type SimulationReport } from './report.js';
 import { Session, sharedPrefixOf, type WorkloadOptions } from './workload.js';
 
 export type { WorkloadOptions } from './workload.js';
@@ -60,7 +59,7 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
   const thinkRng = createRandom(hashSeed(config.seed, 'think-time'));
   const thinkMs = () =>
     workload.thinkTimeMs > 0 ? -workload.thinkTimeMs * Math.log(1 - thinkRng.nextFloat()) : 0;
-  const finished: FinishedRequest[] = [];
+  const finished: FinishedOutcome[] = [];
   let issued = 0;
   let rejected = 0;
   let sessions = 0;
@@ -84,7 +83,8 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
           },
           (ev) => {
             if (ev.type !== 'finished') return;
-            finished.push(ev);
+            // Only the outcome: keeping the event would keep every request's tokens alive to the end.
+            finished.push({ reason: ev.reason, usage: ev.usage, timings: ev.timings });
             s.answered(output);
             // Closed loop: a finished session makes room for the next. Open loop: arrivals are fixed.
             if (s.done) {
