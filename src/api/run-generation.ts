@@ -3,7 +3,7 @@
  * consumer. A client disconnect, or the failure of one choice to be queued, aborts every choice so
  * no slot or KV block is left behind.
  */
-import type { Engine } from '../engine/engine.js';
+import type { Engine, SubmitOptions } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/types.js';
 import type { ClientSignal } from './client-signal.js';
 import type { PlannedGeneration } from './to-engine.js';
@@ -20,13 +20,15 @@ export interface GenerationSink {
 
 /**
  * Submits every choice; throws (after aborting the ones already queued) if the engine refuses one,
- * so the caller can answer with an error status before anything was sent.
+ * so the caller can answer with an error status before anything was sent. `options` go to the
+ * engine's submit (`tokenEvents: false` when the sink ignores tokens).
  */
 export function runGeneration(
   engine: Engine,
   gen: PlannedGeneration,
   sink: GenerationSink,
   clientSignal: ClientSignal,
+  options?: SubmitOptions,
 ): { abort(): void } {
   const aborts: (() => void)[] = [];
   const abort = () => {
@@ -45,22 +47,27 @@ export function runGeneration(
     for (const choice of gen.choices) {
       let tokenIndex = 0;
       aborts.push(
-        engine.submit(choice.request, (ev) => {
-          switch (ev.type) {
-            case 'tokens':
-              for (const id of ev.ids) sink.onToken(choice.index, tokenIndex++, id, ev.atMs);
-              break;
-            case 'finished':
-              sink.onFinished(choice.index, ev);
-              closeOne();
-              break;
-            case 'failed':
-              sink.onFailed(choice.index, ev.error);
-              break;
-            case 'scheduled':
-              break;
-          }
-        }),
+        engine.submit(
+          choice.request,
+          (ev) => {
+            switch (ev.type) {
+              case 'tokens':
+                for (const id of ev.ids) sink.onToken(choice.index, tokenIndex++, id, ev.atMs);
+                break;
+              case 'finished':
+                sink.onFinished(choice.index, ev);
+                closeOne();
+                break;
+              case 'failed':
+                sink.onFailed(choice.index, ev.error);
+                break;
+              case 'scheduled':
+                break;
+            }
+          },
+          undefined,
+          options,
+        ),
       );
     }
   } catch (err) {
@@ -71,6 +78,10 @@ export function runGeneration(
   if (clientSignal.aborted) abort();
   return { abort };
 }
+
+/** A non-streaming reply is built from the plan and the finish events; per-token events would be dropped. */
+const NO_TOKEN_EVENTS: SubmitOptions = { tokenEvents: false };
+const ignoreToken = () => {};
 
 /** The non-streaming form: resolves with every choice's finish event once all are done. */
 export function runToCompletion(
@@ -86,7 +97,7 @@ export function runToCompletion(
         engine,
         gen,
         {
-          onToken: () => {},
+          onToken: ignoreToken,
           onFinished: (i, ev) => {
             finished[i] = ev;
           },
@@ -96,6 +107,7 @@ export function runToCompletion(
           onDone: () => resolve({ finished, error }),
         },
         clientSignal,
+        NO_TOKEN_EVENTS,
       );
     } catch (err) {
       reject(err instanceof Error ? err : new Error(String(err)));
