@@ -3,11 +3,10 @@
  * (server.ts does), so tests drive it through `app.request()`.
  */
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import { Hono, type MiddlewareHandler } from 'hono';
-import { checkApiKey, requireAdminToken } from './api/auth.js';
-import { limitBodySize } from './api/body-limit.js';
+import { Hono, type Context } from 'hono';
+import { createAdmission } from './api/admission.js';
+import { requireAdminToken } from './api/auth.js';
 import { ApiError, toErrorInfo, toErrorResponse, type ApiCompat } from './api/errors.js';
-import { injectFaults } from './api/fault-middleware.js';
 import type { FaultInjector } from './api/faults.js';
 import { registerAdminRoutes, type AdminDeps } from './api/routes/admin.js';
 import { registerChatRoute } from './api/routes/chat.js';
@@ -53,10 +52,47 @@ export function createApp(deps: AppDeps): Hono {
   const compat: ApiCompat = deps.serving.compat;
   const app = new Hono();
 
+  const handleError = (err: Error, c: Context): Response => {
+    if (toErrorInfo(err).status >= 500 && !(err instanceof ApiError)) {
+      deps.logger.error('unhandled error', {
+        path: c.req.path,
+        error: String(err),
+        stack: (err as Error).stack,
+      });
+    }
+    return toErrorResponse(err, compat);
+  };
+  // The body limit, the gate (API key, then readiness: until the simulated model has loaded, and
+  // once shutdown begins, nothing is served) and the fault draw run inside this one middleware:
+  // a middleware level per check cost a closure and promises per request.
+  const admission = createAdmission({
+    maxBodyBytes: deps.maxBodyBytes,
+    apiKey: deps.apiKey,
+    readiness: deps.readiness,
+    gatedPaths: INFERENCE_ROUTES,
+    faultPaths: FAULT_ROUTES,
+    faults: deps.faults && {
+      injector: deps.faults,
+      recordFault: (type) => deps.metrics.recordFault(type),
+      defaultModel: deps.info.servedModels[0] ?? deps.info.modelName,
+      maxModelLen: deps.info.maxModelLen,
+    },
+  });
+
   app.use('*', async (c, next) => {
     const start = performance.now();
-    await next();
-    const route = c.req.routePath === '/*' || !c.req.routePath ? 'unmatched' : c.req.routePath;
+    try {
+      await admission.admit(c, next);
+    } catch (err) {
+      // A refusal (or a fault's error) thrown here is answered as Hono would answer it, and still
+      // counted and logged below. Errors of the route itself never reach here (Hono maps them).
+      if (!(err instanceof Error)) throw err;
+      c.error = err;
+      c.res = handleError(err, c);
+    }
+    const matched = c.req.routePath === '/*' || !c.req.routePath ? undefined : c.req.routePath;
+    // A gated request refused (or dropped by a fault) before its route ran is still that route's.
+    const route = matched ?? (admission.gates(c.req.path) ? c.req.path : 'unmatched');
     deps.metrics.recordHttp(route, c.req.method, c.res.status);
     if (!deps.logger.enabled('INFO')) return;
     const line = (usage: LoggedUsage | undefined) =>
@@ -76,26 +112,6 @@ export function createApp(deps: AppDeps): Hono {
     else line(usageNoted(c));
   });
 
-  app.use('*', limitBodySize(deps.maxBodyBytes));
-  // One gate per inference request (a middleware costs a closure and a promise): the API key, then
-  // readiness — until the simulated model has loaded, and once shutdown begins, nothing is served.
-  const gate: MiddlewareHandler = async (c, next) => {
-    checkApiKey(c.req.header('authorization'), deps.apiKey);
-    if (deps.readiness.isDraining()) throw new ApiError(503, 'The server is shutting down.');
-    if (!deps.readiness.isReady())
-      throw new ApiError(503, 'Service is starting: the model is still loading.');
-    await next();
-  };
-  for (const route of INFERENCE_ROUTES) app.use(route, gate);
-  if (deps.faults) {
-    const faultMiddleware = injectFaults({
-      injector: deps.faults,
-      recordFault: (type) => deps.metrics.recordFault(type),
-      defaultModel: deps.info.servedModels[0] ?? deps.info.modelName,
-      maxModelLen: deps.info.maxModelLen,
-    });
-    for (const route of FAULT_ROUTES) app.use(route, faultMiddleware);
-  }
   app.use('/admin/*', requireAdminToken(deps.adminToken));
 
   registerHealthRoutes(app, deps.readiness, compat);
@@ -111,15 +127,6 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) =>
     toErrorResponse(new ApiError(404, `Route ${c.req.method} ${c.req.path} not found.`), compat),
   );
-  app.onError((err, c) => {
-    if (toErrorInfo(err).status >= 500 && !(err instanceof ApiError)) {
-      deps.logger.error('unhandled error', {
-        path: c.req.path,
-        error: String(err),
-        stack: (err as Error).stack,
-      });
-    }
-    return toErrorResponse(err, compat);
-  });
+  app.onError(handleError);
   return app;
 }

@@ -6,7 +6,7 @@
  * nimsim_injected_faults_total{type}.
  */
 import type { ServerResponse } from 'node:http';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import {
   FAULT_DELAY_HEADER,
   FAULT_HEADER,
@@ -14,6 +14,7 @@ import {
   faultError,
   isStatusFault,
   type FaultInjector,
+  type FaultType,
 } from './faults.js';
 import { sleep, withStreamFault, type DropConnection } from './fault-stream.js';
 import { bufferSse } from './sse.js';
@@ -63,43 +64,56 @@ async function modelOf(c: Context, fallback: string): Promise<string> {
 }
 
 export function injectFaults(deps: FaultMiddlewareDeps): MiddlewareHandler {
-  return async (c, next) => {
+  return (c, next) => {
     const type = deps.injector.choose(c.req.header(FAULT_HEADER));
-    if (type === undefined) return next();
-    const delayMs = deps.injector.delayMs(c.req.header(FAULT_DELAY_HEADER));
-    deps.recordFault(type);
-    if (isStatusFault(type)) {
-      const model = type === 'model_not_found' ? await modelOf(c, deps.defaultModel) : deps.defaultModel;
-      throw faultError(type, { model, maxModelLen: deps.maxModelLen });
-    }
-    const signal = c.req.raw.signal;
-    const drop = dropperFor(c);
-    if (type === 'timeout') {
-      await sleep(delayMs, signal);
+    return type === undefined ? next() : runFault(deps, c, next, type);
+  };
+}
+
+/**
+ * Serves one request with the fault `type` (what `injectFaults` does once it has drawn a fault);
+ * the app's admission middleware calls it directly so a request without a fault costs no extra
+ * middleware.
+ */
+export async function runFault(
+  deps: FaultMiddlewareDeps,
+  c: Context,
+  next: Next,
+  type: FaultType,
+): Promise<void> {
+  const delayMs = deps.injector.delayMs(c.req.header(FAULT_DELAY_HEADER));
+  deps.recordFault(type);
+  if (isStatusFault(type)) {
+    const model = type === 'model_not_found' ? await modelOf(c, deps.defaultModel) : deps.defaultModel;
+    throw faultError(type, { model, maxModelLen: deps.maxModelLen });
+  }
+  const signal = c.req.raw.signal;
+  const drop = dropperFor(c);
+  if (type === 'timeout') {
+    await sleep(delayMs, signal);
+    c.res = droppedResponse(c, drop);
+    return;
+  }
+  // The latency faults below wrap the response body, so the stream must be a web body here.
+  bufferSse(c);
+  await next();
+  const res = c.res;
+  if (res.status >= 400) return;
+  const isStream = (res.headers.get('content-type') ?? '').startsWith('text/event-stream');
+  if (!isStream || !res.body) {
+    // A JSON reply has one "token" moment: its arrival is delayed, or never comes.
+    if (type === 'disconnect') {
+      await res.body?.cancel();
       c.res = droppedResponse(c, drop);
       return;
     }
-    // The latency faults below wrap the response body, so the stream must be a web body here.
-    bufferSse(c);
-    await next();
-    const res = c.res;
-    if (res.status >= 400) return;
-    const isStream = (res.headers.get('content-type') ?? '').startsWith('text/event-stream');
-    if (!isStream || !res.body) {
-      // A JSON reply has one "token" moment: its arrival is delayed, or never comes.
-      if (type === 'disconnect') {
-        await res.body?.cancel();
-        c.res = droppedResponse(c, drop);
-        return;
-      }
-      await sleep(delayMs, signal);
-      return;
-    }
-    const headers = new Headers(res.headers);
-    headers.set(FAULT_INJECTED_HEADER, type);
-    c.res = new Response(withStreamFault(res.body, type, delayMs, drop, signal), {
-      status: res.status,
-      headers,
-    });
-  };
+    await sleep(delayMs, signal);
+    return;
+  }
+  const headers = new Headers(res.headers);
+  headers.set(FAULT_INJECTED_HEADER, type);
+  c.res = new Response(withStreamFault(res.body, type, delayMs, drop, signal), {
+    status: res.status,
+    headers,
+  });
 }
