@@ -105,7 +105,9 @@ export function createEngine(opts: EngineOptions): Engine {
   const finish = (seq: Sequence, reason: FinishReason, atMs: number) => {
     if (seq.status === 'finished') return;
     scheduler.remove(seq);
-    const done: FinishedRequest = {
+    // One object is both the listener's event and the observers' record (no copy per request).
+    const done: FinishedRequest & { readonly type: 'finished' } = {
+      type: 'finished',
       request: seq.request,
       reason,
       usage: {
@@ -121,7 +123,7 @@ export function createEngine(opts: EngineOptions): Engine {
       },
       preemptions: seq.preemptions,
     };
-    seq.listener({ type: 'finished', ...done });
+    seq.listener(done);
     observer?.onFinished?.(done);
   };
 
