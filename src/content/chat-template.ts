@@ -74,24 +74,21 @@ export function applyChatTemplate(
 ): number[] {
   const ids: number[] = [];
   let pending = '';
-  const flush = (): void => {
-    if (pending !== '') ids.push(...tokenizer.encode(pending));
-    pending = '';
-  };
   for (const segment of buildSegments(messages, opts)) {
     if (typeof segment !== 'string') {
-      flush();
-      ids.push(...tokenizer.encode(segment.special));
+      if (pending !== '') tokenizer.encodeInto(pending, ids);
+      pending = '';
+      tokenizer.encodeInto(segment.special, ids);
     } else if (pending !== '' && /[\r\n]$/.test(pending) && /^\S/.test(segment)) {
       // A newline run always closes a pre-token and a non-space character opens one, so encoding
       // the two sides separately gives the same ids as encoding them together.
-      flush();
+      tokenizer.encodeInto(pending, ids);
       pending = segment;
     } else {
       pending += segment;
     }
   }
-  flush();
+  if (pending !== '') tokenizer.encodeInto(pending, ids);
   return ids;
 }
 

@@ -98,40 +98,50 @@ export function planOutput(opts: PlanOutputOptions): OutputPlan {
  * stop string's length before it), and finally `maxTokens`.
  */
 function applyStopping(
-  ids: readonly number[],
+  /** Owned by the caller and handed over: returned as the plan's ids when nothing is cut. */
+  ids: number[],
   opts: PlanOutputOptions,
   minTokens: number,
   maxTokens: number,
   ignoreEos: boolean,
 ): OutputPlan {
   const { tokenizer } = opts;
-  const stops = (opts.stop ?? []).filter((stop) => stop.length > 0);
-  const stopTokenIds = new Set(opts.stopTokenIds ?? []);
-  const eosIds = new Set(tokenizer.eosTokenIds);
+  const stops =
+    opts.stop === undefined || opts.stop.length === 0
+      ? NO_STOPS
+      : opts.stop.filter((stop) => stop.length > 0);
+  // Arrays, not Sets: both lists are a handful of ids, and this runs on every request.
+  const stopTokenIds = opts.stopTokenIds ?? NO_IDS;
+  const eosIds = tokenizer.eosTokenIds;
   const include = opts.includeStopStrInOutput === true;
   const longestStop = stops.reduce((longest, stop) => Math.max(longest, stop.length), 0);
   const detokenizer = createDetokenizer(tokenizer);
 
   let text = '';
   let tail = '';
+  // Without stop strings nothing is held back, so each token's piece is its own text; with them,
+  // the pieces are cut from the final text by splitPieces.
+  const pieces: string[] = [];
   const textEnds: number[] = [];
   let finishReason: 'stop' | 'length' = 'length';
   let stopReason: string | number | undefined;
   let count = 0;
+  let before = 0;
   for (const id of ids) {
     count++;
     let piece = detokenizer.push(id);
     const last = count >= ids.length || count >= maxTokens;
     if (last) piece += detokenizer.flush();
-    const before = text.length;
+    before = text.length;
     text += piece;
-    textEnds.push(text.length);
+    if (longestStop > 0) textEnds.push(text.length);
+    else pieces.push(piece);
     if (count >= minTokens) {
-      if (!ignoreEos && eosIds.has(id)) {
+      if (!ignoreEos && eosIds.includes(id)) {
         finishReason = 'stop';
         break;
       }
-      if (stopTokenIds.has(id)) {
+      if (stopTokenIds.includes(id)) {
         finishReason = 'stop';
         stopReason = id;
         if (!include) text = text.slice(0, before);
@@ -153,15 +163,19 @@ function applyStopping(
     if (last) break;
     if (longestStop > 0) tail = (tail + piece).slice(-longestStop);
   }
-  const tokenIds = ids.slice(0, count);
+  // The last piece is whatever of the text its token left (nothing after a cut stop token).
+  if (longestStop === 0 && count > 0) pieces[count - 1] = text.slice(before);
   return {
-    tokenIds,
-    pieces: splitPieces(text, textEnds, longestStop, include),
+    tokenIds: count === ids.length ? ids : ids.slice(0, count),
+    pieces: longestStop > 0 ? splitPieces(text, textEnds, longestStop, include) : pieces,
     text,
     finishReason,
     stopReason,
   };
 }
+
+const NO_STOPS: readonly string[] = [];
+const NO_IDS: readonly number[] = [];
 
 function findStop(
   stops: readonly string[],

@@ -28,44 +28,56 @@ const TWO_POW_32 = 0x1_0000_0000;
  * seeds (0, 1, 2…) start from unrelated states.
  */
 export function createRandom(seed: number): Random {
-  let state = hashSeed(seed);
-  let spareNormal: number | undefined;
+  return new Mulberry32(hashSeed(seed));
+}
 
-  const nextUint32 = (): number => {
-    state = (state + 0x6d2b79f5) | 0;
+/**
+ * A class (several random streams are created per request): methods on the prototype rather than
+ * closures per stream. `nextUint32` stays an own function so it can be passed around unbound.
+ */
+class Mulberry32 implements Random {
+  private state: number;
+  private spareNormal: number | undefined;
+
+  constructor(state: number) {
+    this.state = state;
+  }
+
+  readonly nextUint32 = (): number => {
+    this.state = (this.state + 0x6d2b79f5) | 0;
+    const state = this.state;
     let t = Math.imul(state ^ (state >>> 15), 1 | state);
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return (t ^ (t >>> 14)) >>> 0;
   };
-  const nextFloat = (): number => nextUint32() / TWO_POW_32;
 
-  const normal = (): number => {
-    if (spareNormal !== undefined) {
-      const value = spareNormal;
-      spareNormal = undefined;
+  nextFloat(): number {
+    return this.nextUint32() / TWO_POW_32;
+  }
+
+  nextInt(n: number): number {
+    if (!Number.isInteger(n) || n <= 0 || n > TWO_POW_32) {
+      throw new RangeError(`nextInt needs a positive integer bound, got ${n}`);
+    }
+    return Math.floor(this.nextFloat() * n);
+  }
+
+  normal(): number {
+    if (this.spareNormal !== undefined) {
+      const value = this.spareNormal;
+      this.spareNormal = undefined;
       return value;
     }
     // Box–Muller; 1 - u keeps the logarithm's argument in (0, 1].
-    const radius = Math.sqrt(-2 * Math.log(1 - nextFloat()));
-    const angle = 2 * Math.PI * nextFloat();
-    spareNormal = radius * Math.sin(angle);
+    const radius = Math.sqrt(-2 * Math.log(1 - this.nextFloat()));
+    const angle = 2 * Math.PI * this.nextFloat();
+    this.spareNormal = radius * Math.sin(angle);
     return radius * Math.cos(angle);
-  };
+  }
 
-  return {
-    nextUint32,
-    nextFloat,
-    nextInt(n: number): number {
-      if (!Number.isInteger(n) || n <= 0 || n > TWO_POW_32) {
-        throw new RangeError(`nextInt needs a positive integer bound, got ${n}`);
-      }
-      return Math.floor(nextFloat() * n);
-    },
-    normal,
-    lognormal(mu: number, sigma: number): number {
-      return Math.exp(mu + sigma * normal());
-    },
-  };
+  lognormal(mu: number, sigma: number): number {
+    return Math.exp(mu + sigma * this.normal());
+  }
 }
 
 /**
@@ -74,15 +86,9 @@ export function createRandom(seed: number): Random {
  * order of parts matters.
  */
 export function hashSeed(...parts: readonly SeedPart[]): number {
-  let h = 0x9747b28c ^ parts.length;
-  const mix = (word: number): void => {
-    let k = Math.imul(word | 0, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  };
+  // The mixing state is module-level (hashing never re-enters itself): a closure per call was a
+  // visible allocation on every request.
+  h = 0x9747b28c ^ parts.length;
   for (const part of parts) {
     if (typeof part === 'string') {
       mix(1);
@@ -90,11 +96,11 @@ export function hashSeed(...parts: readonly SeedPart[]): number {
       for (let i = 0; i < part.length; i++) mix(part.charCodeAt(i));
     } else if (typeof part === 'number') {
       mix(2);
-      mixNumber(part, mix);
+      mixNumber(part);
     } else {
       mix(3);
       mix(part.length);
-      for (const value of part) mixNumber(value, mix);
+      for (const value of part) mixNumber(value);
     }
   }
   // fmix32: final avalanche so every input bit affects every output bit.
@@ -106,10 +112,22 @@ export function hashSeed(...parts: readonly SeedPart[]): number {
   return h >>> 0;
 }
 
+/** hashSeed's running state. */
+let h = 0;
+
+function mix(word: number): void {
+  let k = Math.imul(word | 0, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
 const float64View = new Float64Array(1);
 const float64Words = new Uint32Array(float64View.buffer);
 
-function mixNumber(value: number, mix: (word: number) => void): void {
+function mixNumber(value: number): void {
   if (Number.isSafeInteger(value)) {
     // Low and high 32 bits, so seeds above 2^32 (and negative ones) stay distinct.
     mix(value % TWO_POW_32);

@@ -23,6 +23,8 @@ export interface Tokenizer {
    * cached by string (bounded LRU): chat clients resend the same history every turn.
    */
   encode(text: string): number[];
+  /** `encode(text)` appended to `out` (no copy of the cached ids is made). */
+  encodeInto(text: string, out: number[]): void;
   /**
    * Text of `ids`. Special tokens are written out (`<|eot_id|>`) unless `skipSpecialTokens`.
    * Invalid UTF-8 (a multi-byte character split across the end) decodes to U+FFFD.
@@ -115,16 +117,24 @@ function createLlama3Tokenizer(family: TokenizerFamily, base: Llama3Base): Token
   };
   const isSpecialToken = (id: number): boolean => id >= LLAMA3_FIRST_SPECIAL_ID && id < vocabSize;
 
+  const cachedIds = (text: string): readonly number[] => {
+    let ids = encodeCache.get(text);
+    if (ids === undefined) {
+      ids = base.encode(text, { bos: false, eos: false });
+      encodeCache.set(text, ids);
+    }
+    return ids;
+  };
+
   return {
     family,
     encode(text: string): number[] {
-      let ids = encodeCache.get(text);
-      if (ids === undefined) {
-        ids = base.encode(text, { bos: false, eos: false });
-        encodeCache.set(text, ids);
-      }
       // A copy: callers own their arrays and must not be able to corrupt the cache.
-      return ids.slice();
+      return cachedIds(text).slice();
+    },
+    encodeInto(text: string, out: number[]): void {
+      const ids = cachedIds(text);
+      for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
     },
     decode(ids: readonly number[], opts?: { skipSpecialTokens?: boolean }): string {
       const skip = opts?.skipSpecialTokens === true;
