@@ -17,24 +17,38 @@ export interface ClientSignal {
 export function clientSignalOf(c: Context): ClientSignal {
   const out = (c.env as { outgoing?: unknown } | undefined)?.outgoing as ServerResponse | undefined;
   if (!out || typeof out.once !== 'function') return c.req.raw.signal;
-  let aborted = false;
-  const listeners = new Set<() => void>();
-  out.once('close', () => {
-    // A response that was fully written also closes; only an early close is a disconnect.
-    if (out.writableFinished) return;
-    aborted = true;
-    for (const l of listeners) l();
-    listeners.clear();
-  });
-  return {
-    get aborted() {
-      return aborted;
-    },
-    addEventListener(_type, listener) {
-      listeners.add(listener);
-    },
-    removeEventListener(_type, listener) {
-      listeners.delete(listener);
-    },
-  };
+  return new ResponseCloseSignal(out);
+}
+
+/**
+ * A class rather than closures and a Set: one small object per request. The response closes once,
+ * so a plain `on('close')` does (no `once` wrapper); listeners are kept in an array created on
+ * first use.
+ */
+class ResponseCloseSignal implements ClientSignal {
+  aborted = false;
+  private listeners: (() => void)[] | undefined;
+
+  constructor(out: ServerResponse) {
+    out.on('close', () => {
+      // A response that was fully written also closes; only an early close is a disconnect.
+      if (out.writableFinished || this.aborted) return;
+      this.aborted = true;
+      const listeners = this.listeners;
+      this.listeners = undefined;
+      if (listeners) for (const l of listeners) l();
+    });
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    if (this.aborted) return;
+    (this.listeners ??= []).push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    const listeners = this.listeners;
+    if (listeners === undefined) return;
+    const at = listeners.indexOf(listener);
+    if (at !== -1) listeners.splice(at, 1);
+  }
 }

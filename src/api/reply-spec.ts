@@ -34,9 +34,9 @@ export function resolveChatReply(
 ): ResolvedReply {
   const messages = req.messages;
   const text = (m: (typeof messages)[number] | undefined) => contentText(m?.content);
-  const lastUser = [...messages].reverse().find((m) => m.role === 'user');
+  const lastUser = messages.findLast((m) => m.role === 'user');
   const system = messages.find((m) => m.role === 'system' || m.role === 'developer');
-  const lastTool = [...messages].reverse().find((m) => m.role === 'tool');
+  const lastTool = messages.findLast((m) => m.role === 'tool');
   const lastRole = messages[messages.length - 1]?.role ?? 'user';
   const tools: ToolDef[] = (req.tools ?? []).map((t) => ({
     name: t.function.name,
@@ -140,6 +140,18 @@ type GuidedFields = Pick<
 
 /** The one guided-decoding constraint of the request, or undefined. */
 export function resolveGuided(req: GuidedFields): GuidedSpec | undefined {
+  // Most requests ask for no constraint: answer that before building the search below.
+  if (
+    req.structured_outputs == null &&
+    req.nvext == null &&
+    req.guided_json == null &&
+    req.guided_regex == null &&
+    req.guided_choice == null &&
+    req.guided_grammar == null &&
+    req.response_format == null
+  ) {
+    return undefined;
+  }
   const so = req.structured_outputs ?? undefined;
   const nvext = req.nvext ?? undefined;
   const found: { field: string; spec: () => GuidedSpec }[] = [];

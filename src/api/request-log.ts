@@ -19,27 +19,38 @@ interface Entry {
   flush?: (usage: LoggedUsage | undefined) => void;
 }
 
-const entries = new WeakMap<Context, Entry>();
+/**
+ * The entry lives on the request's Context under a private symbol: a WeakMap (an ephemeron table
+ * the collector must walk) cost more per request than the property.
+ */
+const ENTRY = Symbol('nimsim.request-log');
+type WithEntry = Context & { [ENTRY]?: Entry };
 
 /** Records a request's final usage (non-streaming: before the reply; streaming: when it ends). */
 export function noteUsage(c: Context, usage: LoggedUsage): void {
-  const entry = entries.get(c);
-  if (entry?.flush) {
+  const entry = (c as WithEntry)[ENTRY];
+  if (entry === undefined) {
+    (c as WithEntry)[ENTRY] = { usage };
+    return;
+  }
+  if (entry.flush) {
     const flush = entry.flush;
     entry.flush = undefined;
     flush(usage);
     return;
   }
-  entries.set(c, { ...entry, usage });
+  entry.usage = usage;
 }
 
 export function usageNoted(c: Context): LoggedUsage | undefined {
-  return entries.get(c)?.usage;
+  return (c as WithEntry)[ENTRY]?.usage;
 }
 
 /** Defers the log line of a stream until its usage is noted (or `ended` fires first). */
 export function deferUntilUsage(c: Context, flush: (usage: LoggedUsage | undefined) => void): void {
-  entries.set(c, { ...entries.get(c), flush });
+  const entry = (c as WithEntry)[ENTRY];
+  if (entry === undefined) (c as WithEntry)[ENTRY] = { flush };
+  else entry.flush = flush;
 }
 
 /** Log fields for a usage: prompt, completion and cached tokens. */

@@ -3,7 +3,7 @@
  * the context length, resolves max_tokens, plans each choice's output with the content layer and
  * builds one EngineRequest per choice.
  */
-import { randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { hashSeed } from '../content/random.js';
 import { JsonSchemaError } from '../content/json-schema.js';
 import { planReply, type ReplyPlan, type ReplySpec } from '../content/reply.js';
@@ -77,9 +77,20 @@ export function resolveMaxTokens(
   return requested;
 }
 
+/** Random bytes drawn a pool at a time: one draw per request was a visible cost. */
+const ID_BYTES = 16;
+const idPool = Buffer.alloc(ID_BYTES * 256);
+let idPoolOffset = idPool.length;
+
+/** `<prefix>-<32 random hex digits>`, shaped like vLLM's ids (`random_uuid()`, i.e. uuid4().hex). */
 export function newRequestId(prefix: 'chatcmpl' | 'cmpl'): string {
-  // randomUUID draws from a cached entropy pool; randomBytes per request was a visible cost.
-  return `${prefix}-${randomUUID().replace(/-/g, '')}`;
+  if (idPoolOffset === idPool.length) {
+    randomFillSync(idPool);
+    idPoolOffset = 0;
+  }
+  const hex = idPool.toString('hex', idPoolOffset, idPoolOffset + ID_BYTES);
+  idPoolOffset += ID_BYTES;
+  return `${prefix}-${hex}`;
 }
 
 /** Deterministic per request: the request's seed (or its prompt), the server seed and the choice. */

@@ -114,7 +114,12 @@ export function registerChatRoute(app: Hono, ctx: ServingContext): void {
           }
         : undefined;
     const usage = usageOf(gen.promptTokens, finished, ctx.cachingOn);
-    noteUsage(c, { ...usage, session: gen.choices[0]?.request.sessionKey });
+    noteUsage(c, {
+      prompt_tokens: usage.prompt_tokens,
+      completion_tokens: usage.completion_tokens,
+      prompt_tokens_details: usage.prompt_tokens_details,
+      session: gen.choices[0]?.request.sessionKey,
+    });
     return c.json(buildChatCompletion(gen, created, finished, usage, logprobs));
   });
 }
