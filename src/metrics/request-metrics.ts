@@ -36,11 +36,25 @@ interface Labels {
     readonly vItl: HistogramChild;
     readonly vTpotOld: HistogramChild;
   };
-  /** Label objects of request_success_total per finish reason, reused so children are found by identity. */
-  readonly byReason: Map<string, { readonly m: LabelSet; readonly vm: LabelSet }>;
+  /** This model's children of the per-request series, resolved once (not looked up per request). */
+  readonly perRequest: {
+    readonly nimPrompt: CounterChild;
+    readonly vPrompt: CounterChild;
+    readonly nimE2e: HistogramChild;
+    readonly vE2e: HistogramChild;
+    readonly vQueue: HistogramChild;
+    readonly vPrefill: HistogramChild;
+    readonly vDecode: HistogramChild;
+    readonly vInference: HistogramChild;
+    readonly nimPromptH: HistogramChild;
+    readonly vPromptH: HistogramChild;
+    readonly nimGenH: HistogramChild;
+    readonly vGenH: HistogramChild;
+    readonly vTpotReq: HistogramChild;
+  };
+  /** request_success_total's children per finish reason, created on first use. */
+  readonly byReason: Map<string, { readonly nim: CounterChild; readonly v: CounterChild }>;
 }
-
-type LabelSet = Readonly<Record<string, string>>;
 
 const ENGINE = '0';
 
@@ -184,6 +198,21 @@ export function registerRequestMetrics(registry: Registry, opts: RequestMetricsO
           vItl: v.itl.labels(vm),
           vTpotOld: v.tpotOld.labels(vm),
         },
+        perRequest: {
+          nimPrompt: nim.prompt.labels(m),
+          vPrompt: v.prompt.labels(vm),
+          nimE2e: nim.e2e.labels(m),
+          vE2e: v.e2e.labels(vm),
+          vQueue: v.queue.labels(vm),
+          vPrefill: v.prefill.labels(vm),
+          vDecode: v.decode.labels(vm),
+          vInference: v.inference.labels(vm),
+          nimPromptH: nim.promptH.labels(m),
+          vPromptH: v.promptH.labels(vm),
+          nimGenH: nim.genH.labels(m),
+          vGenH: v.genH.labels(vm),
+          vTpotReq: v.tpotReq.labels(vm),
+        },
         byReason: new Map(),
       };
       cache.set(modelName, l);
@@ -208,9 +237,9 @@ export function registerRequestMetrics(registry: Registry, opts: RequestMetricsO
   v.preempt.inc(primary, 0);
   v.iter.zero(primary);
 
-  const countPrompt = ({ m, vm }: Labels, tokens: number) => {
-    nim.prompt.inc(m, tokens);
-    v.prompt.inc(vm, tokens);
+  const countPrompt = ({ perRequest }: Labels, tokens: number) => {
+    perRequest.nimPrompt.inc(tokens);
+    perRequest.vPrompt.inc(tokens);
   };
 
   return {
@@ -242,27 +271,36 @@ export function registerRequestMetrics(registry: Registry, opts: RequestMetricsO
       const { usage, timings: t } = done;
       let reason = l.byReason.get(done.reason);
       if (!reason) {
-        reason = { m: { ...m, finished_reason: done.reason }, vm: { ...vm, finished_reason: done.reason } };
+        reason = {
+          nim: nim.success.labels({ ...m, finished_reason: done.reason }),
+          v: v.success.labels({ ...vm, finished_reason: done.reason }),
+        };
         l.byReason.set(done.reason, reason);
       }
-      nim.success.inc(reason.m);
-      v.success.inc(reason.vm);
+      reason.nim.inc();
+      reason.v.inc();
       if (done.reason === 'abort') return;
       // A plan with no output tokens never had a first token: its prompt still counts.
       if (usage.completionTokens === 0) countPrompt(l, usage.promptTokens);
-      const s = (ms: number) => Math.max(0, ms) / 1000;
-      nim.e2e.observe(m, s(t.finishedMs - t.arrivalMs));
-      v.e2e.observe(vm, s(t.finishedMs - t.arrivalMs));
-      v.queue.observe(vm, s(t.scheduledMs - t.arrivalMs));
-      v.prefill.observe(vm, s(t.firstTokenMs - t.scheduledMs));
-      v.decode.observe(vm, s(t.finishedMs - t.firstTokenMs));
-      v.inference.observe(vm, s(t.finishedMs - t.scheduledMs));
-      nim.promptH.observe(m, usage.promptTokens);
-      v.promptH.observe(vm, usage.promptTokens);
-      nim.genH.observe(m, usage.completionTokens);
-      v.genH.observe(vm, usage.completionTokens);
+      const r = l.perRequest;
+      const e2eS = seconds(t.finishedMs - t.arrivalMs);
+      r.nimE2e.observe(e2eS);
+      r.vE2e.observe(e2eS);
+      r.vQueue.observe(seconds(t.scheduledMs - t.arrivalMs));
+      r.vPrefill.observe(seconds(t.firstTokenMs - t.scheduledMs));
+      r.vDecode.observe(seconds(t.finishedMs - t.firstTokenMs));
+      r.vInference.observe(seconds(t.finishedMs - t.scheduledMs));
+      r.nimPromptH.observe(usage.promptTokens);
+      r.vPromptH.observe(usage.promptTokens);
+      r.nimGenH.observe(usage.completionTokens);
+      r.vGenH.observe(usage.completionTokens);
       if (usage.completionTokens > 1)
-        v.tpotReq.observe(vm, s(t.finishedMs - t.firstTokenMs) / (usage.completionTokens - 1));
+        r.vTpotReq.observe(seconds(t.finishedMs - t.firstTokenMs) / (usage.completionTokens - 1));
     },
   };
+}
+
+/** A simulated duration in ms as a histogram observation in seconds (never negative). */
+function seconds(ms: number): number {
+  return Math.max(0, ms) / 1000;
 }
