@@ -90,7 +90,9 @@ export function createApp(deps: AppDeps): Hono {
       c.error = err;
       c.res = handleError(err, c);
     }
-    const matched = c.req.routePath === '/*' || !c.req.routePath ? undefined : c.req.routePath;
+    // Read once: Hono's routePath getter maps the whole match list on every read.
+    const routePath = c.req.routePath;
+    const matched = routePath === '/*' || !routePath ? undefined : routePath;
     // A gated request refused (or dropped by a fault) before its route ran is still that route's.
     const route = matched ?? (admission.gates(c.req.path) ? c.req.path : 'unmatched');
     deps.metrics.recordHttp(route, c.req.method, c.res.status);

@@ -87,6 +87,7 @@ export function createService(
     current: () => rules.rules(),
   });
   const readyAt = Date.now() + config.readyDelayMs;
+  let ready = false;
   let draining = false;
   const serving: ServingContext = {
     engine: runtime.engine,
@@ -114,7 +115,8 @@ export function createService(
       metadata: runtime.metadata,
     },
     metrics,
-    readiness: { isReady: () => Date.now() >= readyAt, isDraining: () => draining },
+    // Ready stays ready: once the load delay has passed, no clock read per request.
+    readiness: { isReady: () => ready || (ready = Date.now() >= readyAt), isDraining: () => draining },
     admin: { describeConfig: () => describeConfig(config), kv: runtime.kv, live },
     faults,
     logger,

@@ -128,6 +128,12 @@ const float64View = new Float64Array(1);
 const float64Words = new Uint32Array(float64View.buffer);
 
 function mixNumber(value: number): void {
+  if (value >>> 0 === value) {
+    // The common case (token ids, seeds): the words the general branch below computes, directly.
+    mix(value);
+    mix(0);
+    return;
+  }
   if (Number.isSafeInteger(value)) {
     // Low and high 32 bits, so seeds above 2^32 (and negative ones) stay distinct.
     mix(value % TWO_POW_32);
