@@ -1,11 +1,10 @@
 /**
- * createApp(deps): the Hono application — middleware, routes and error mapping. It never listens
+ * createApp(deps): the Hono application — routes wrapped by the request pipeline (admission, error
+ * mapping, metrics, access log) and the error and not-found handlers. It never listens
  * (server.ts does), so tests drive it through `app.request()`.
  */
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type Handler } from 'hono';
 import { createAdmission } from './api/admission.js';
-import { requireAdminToken } from './api/auth.js';
 import { ApiError, toErrorInfo, toErrorResponse, type ApiCompat } from './api/errors.js';
 import type { FaultInjector } from './api/faults.js';
 import { registerAdminRoutes, type AdminDeps } from './api/routes/admin.js';
@@ -17,7 +16,7 @@ import { registerMetricsRoutes } from './api/routes/metrics.js';
 import { registerModelsRoute } from './api/routes/models.js';
 import { registerOpenApiRoutes } from './api/routes/openapi.js';
 import { registerTokenizeRoutes } from './api/routes/tokenize.js';
-import { deferUntilUsage, usageFields, usageNoted, type LoggedUsage } from './api/request-log.js';
+import { createRequestPipeline, type RequestPipeline } from './api/request-pipeline.js';
 import type { ServerInfo } from './api/server-info.js';
 import type { ServingContext } from './api/serving.js';
 import type { Logger } from './logging.js';
@@ -62,73 +61,80 @@ export function createApp(deps: AppDeps): Hono {
     }
     return toErrorResponse(err, compat);
   };
-  // The body limit, the gate (API key, then readiness: until the simulated model has loaded, and
-  // once shutdown begins, nothing is served) and the fault draw run inside this one middleware:
-  // a middleware level per check cost a closure and promises per request.
-  const admission = createAdmission({
-    maxBodyBytes: deps.maxBodyBytes,
-    apiKey: deps.apiKey,
-    readiness: deps.readiness,
-    gatedPaths: INFERENCE_ROUTES,
-    faultPaths: FAULT_ROUTES,
-    faults: deps.faults && {
-      injector: deps.faults,
-      recordFault: (type) => deps.metrics.recordFault(type),
-      defaultModel: deps.info.servedModels[0] ?? deps.info.modelName,
-      maxModelLen: deps.info.maxModelLen,
-    },
+  // Admission (body limit; admin token; API key, then readiness — until the simulated model has
+  // loaded, and once shutdown begins, nothing is served; the fault draw), error mapping, metrics
+  // and the access log wrap each route's handler: one handler per request, no middleware chain.
+  const pipeline = createRequestPipeline({
+    admission: createAdmission({
+      maxBodyBytes: deps.maxBodyBytes,
+      apiKey: deps.apiKey,
+      adminToken: deps.adminToken,
+      readiness: deps.readiness,
+      gatedPaths: INFERENCE_ROUTES,
+      faultPaths: FAULT_ROUTES,
+      faults: deps.faults && {
+        injector: deps.faults,
+        recordFault: (type) => deps.metrics.recordFault(type),
+        defaultModel: deps.info.servedModels[0] ?? deps.info.modelName,
+        maxModelLen: deps.info.maxModelLen,
+      },
+    }),
+    handleError,
+    recordHttp: (route, method, status) => deps.metrics.recordHttp(route, method, status),
+    logger: deps.logger,
   });
+  const routes = wrappingRoutes(app, pipeline);
 
-  app.use('*', async (c, next) => {
-    const start = performance.now();
-    try {
-      await admission.admit(c, next);
-    } catch (err) {
-      // A refusal (or a fault's error) thrown here is answered as Hono would answer it, and still
-      // counted and logged below. Errors of the route itself never reach here (Hono maps them).
-      if (!(err instanceof Error)) throw err;
-      c.error = err;
-      c.res = handleError(err, c);
-    }
-    // Read once: Hono's routePath getter maps the whole match list on every read.
-    const routePath = c.req.routePath;
-    const matched = routePath === '/*' || !routePath ? undefined : routePath;
-    // A gated request refused (or dropped by a fault) before its route ran is still that route's.
-    const route = matched ?? (admission.gates(c.req.path) ? c.req.path : 'unmatched');
-    deps.metrics.recordHttp(route, c.req.method, c.res.status);
-    if (!deps.logger.enabled('INFO')) return;
-    const line = (usage: LoggedUsage | undefined) =>
-      deps.logger.info(`${c.req.method} ${c.req.path} ${c.res.status}`, {
-        method: c.req.method,
-        route,
-        path: c.req.path,
-        status: c.res.status,
-        latency_ms: Math.round((performance.now() - start) * 100) / 100,
-        ...usageFields(usage),
-      });
-    const streaming =
-      c.res === RESPONSE_ALREADY_SENT ||
-      (c.res.headers.get('content-type') ?? '').startsWith('text/event-stream');
-    // A stream's tokens are known when it ends: its one line is written then (latency = whole stream).
-    if (streaming && usageNoted(c) === undefined) deferUntilUsage(c, line);
-    else line(usageNoted(c));
-  });
-
-  app.use('/admin/*', requireAdminToken(deps.adminToken));
-
-  registerHealthRoutes(app, deps.readiness, compat);
-  registerMetaRoutes(app, deps.info);
-  registerModelsRoute(app, deps.info);
-  registerChatRoute(app, deps.serving);
-  registerCompletionsRoute(app, deps.serving);
-  registerTokenizeRoutes(app, deps.serving);
-  registerMetricsRoutes(app, deps.metrics);
-  registerOpenApiRoutes(app, deps.info.release);
-  registerAdminRoutes(app, deps.admin);
+  registerHealthRoutes(routes, deps.readiness, compat);
+  registerMetaRoutes(routes, deps.info);
+  registerModelsRoute(routes, deps.info);
+  registerChatRoute(routes, deps.serving);
+  registerCompletionsRoute(routes, deps.serving);
+  registerTokenizeRoutes(routes, deps.serving);
+  registerMetricsRoutes(routes, deps.metrics);
+  registerOpenApiRoutes(routes, deps.info.release);
+  registerAdminRoutes(routes, deps.admin);
 
   app.notFound((c) =>
-    toErrorResponse(new ApiError(404, `Route ${c.req.method} ${c.req.path} not found.`), compat),
+    pipeline.notFound(c, () =>
+      toErrorResponse(new ApiError(404, `Route ${c.req.method} ${c.req.path} not found.`), compat),
+    ),
   );
   app.onError(handleError);
   return app;
+}
+
+const WRAPPED_METHODS = new Set(['get', 'post', 'patch']);
+
+/**
+ * The app as the route modules see it: `get`, `post` and `patch` register the handler wrapped by
+ * the request pipeline. Any other way of adding routes or middleware throws, so nothing can be
+ * registered around the pipeline (and its API-key gate) by mistake.
+ */
+function wrappingRoutes(app: Hono, pipeline: RequestPipeline): Hono {
+  return new Proxy(app, {
+    get(target, prop, receiver) {
+      if (typeof prop === 'string' && WRAPPED_METHODS.has(prop)) {
+        const register = Reflect.get(target, prop, receiver) as (path: string, handler: Handler) => Hono;
+        return (path: string, ...handlers: Handler[]) => {
+          const [handler] = handlers;
+          if (handlers.length !== 1 || handler === undefined) {
+            throw new Error(`${prop} ${path}: register exactly one handler (the pipeline admits requests)`);
+          }
+          return register.call(target, path, pipeline.route(path, handler));
+        };
+      }
+      if (
+        prop === 'use' ||
+        prop === 'on' ||
+        prop === 'all' ||
+        prop === 'route' ||
+        prop === 'put' ||
+        prop === 'delete'
+      ) {
+        throw new Error(`app.${prop} is not available to route modules: register with get, post or patch`);
+      }
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
+  });
 }

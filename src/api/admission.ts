@@ -1,22 +1,23 @@
 /**
- * What every request passes before its route: the body-size limit (413, any route), then on the
- * inference routes the API key (401) and readiness (503 while loading or draining), then on the
- * generation routes the fault draw. One function called by the app's one `*` middleware rather
- * than a middleware per check: each Hono middleware level costs an async dispatch, a closure and
- * promises per request, which showed in profiles of small requests.
+ * What every request passes before its route: the body-size limit (413, any route); under /admin/
+ * the admin token; on the inference routes the API key (401) and readiness (503 while loading or
+ * draining); on the generation routes the fault draw. Plain functions called by the request
+ * pipeline (request-pipeline.ts) rather than a middleware per check: each Hono middleware level
+ * costs an async dispatch, a closure and promises per request, which showed in profiles.
  */
 import type { Context, Next } from 'hono';
-import { checkApiKey } from './auth.js';
+import { checkAdminToken, checkApiKey } from './auth.js';
 import { createBodyCheck } from './body-limit.js';
 import { ApiError } from './errors.js';
 import { runFault, type FaultMiddlewareDeps } from './fault-middleware.js';
-import { FAULT_HEADER } from './faults.js';
+import { FAULT_HEADER, type FaultType } from './faults.js';
 
 export interface AdmissionDeps {
   readonly maxBodyBytes: number;
   readonly apiKey?: string | undefined;
+  readonly adminToken?: string | undefined;
   readonly readiness: { isReady(): boolean; isDraining(): boolean };
-  /** Paths behind the API key and readiness (exact match, as `app.use(path)` matches). */
+  /** Paths behind the API key and readiness (exact match). */
   readonly gatedPaths: readonly string[];
   /** Gated paths that also draw faults (CONTRACT.md: "inference requests"). */
   readonly faultPaths: readonly string[];
@@ -24,39 +25,51 @@ export interface AdmissionDeps {
 }
 
 export interface Admission {
-  /** Checks, then `next()` (or a fault around it); throws ApiError for a refused request. */
-  admit(c: Context, next: Next): Promise<void>;
-  /** Whether `path` is gated: its route label when the request ends before the route runs. */
+  /** The body limit: throws 413; returns a promise only when a chunked body must be read. */
+  checkBody(c: Context): Promise<void> | undefined;
+  /**
+   * The checks of `path` after the body limit, in order: admin token (under /admin/), API key and
+   * readiness (gated paths), then the fault draw (generation paths). Throws the refusal; returns
+   * the fault to inject, if any.
+   */
+  check(c: Context, path: string): FaultType | undefined;
+  /** Serves a request with the fault `type` around `next` (fault-middleware.ts). */
+  runFault(c: Context, next: Next, type: FaultType): Promise<void>;
+  /** Whether `path` is behind the API key (an inference route). */
   gates(path: string): boolean;
 }
 
 const GATED = 1;
 const GATED_WITH_FAULTS = 2;
+const ADMIN_PREFIX = '/admin/';
 
 export function createAdmission(deps: AdmissionDeps): Admission {
-  const checkBody = createBodyCheck(deps.maxBodyBytes);
   const kinds = new Map<string, number>();
   for (const path of deps.gatedPaths) kinds.set(path, GATED);
   if (deps.faults) for (const path of deps.faultPaths) kinds.set(path, GATED_WITH_FAULTS);
-
-  const gateThenNext = (c: Context, next: Next): Promise<void> => {
-    const kind = kinds.get(c.req.path);
-    if (kind === undefined) return next();
-    checkApiKey(c.req.header('authorization'), deps.apiKey);
-    if (deps.readiness.isDraining()) throw new ApiError(503, 'The server is shutting down.');
-    if (!deps.readiness.isReady())
-      throw new ApiError(503, 'Service is starting: the model is still loading.');
-    if (kind === GATED_WITH_FAULTS && deps.faults) {
-      const type = deps.faults.injector.choose(c.req.header(FAULT_HEADER));
-      if (type !== undefined) return runFault(deps.faults, c, next, type);
-    }
-    return next();
-  };
+  const faults = deps.faults;
 
   return {
-    admit(c, next) {
-      const reading = checkBody(c);
-      return reading === undefined ? gateThenNext(c, next) : reading.then(() => gateThenNext(c, next));
+    checkBody: createBodyCheck(deps.maxBodyBytes),
+    check(c, path) {
+      const kind = kinds.get(path);
+      if (kind === undefined) {
+        if (path.startsWith(ADMIN_PREFIX)) {
+          checkAdminToken(c.req.header('authorization'), c.req.path, deps.adminToken);
+        }
+        return undefined;
+      }
+      checkApiKey(c.req.header('authorization'), deps.apiKey);
+      if (deps.readiness.isDraining()) throw new ApiError(503, 'The server is shutting down.');
+      if (!deps.readiness.isReady()) {
+        throw new ApiError(503, 'Service is starting: the model is still loading.');
+      }
+      if (kind === GATED_WITH_FAULTS && faults) return faults.injector.choose(c.req.header(FAULT_HEADER));
+      return undefined;
+    },
+    runFault(c, next, type) {
+      if (!faults) throw new Error('runFault without fault injection configured');
+      return runFault(faults, c, next, type);
     },
     gates: (path) => kinds.has(path),
   };

@@ -24,12 +24,21 @@ export function checkApiKey(authorization: string | undefined, apiKey: string | 
   }
 }
 
+/** Throws unless the request carries the admin token: 404 when none is configured, else 401. */
+export function checkAdminToken(
+  authorization: string | undefined,
+  path: string,
+  token: string | undefined,
+): void {
+  if (token === undefined) throw new ApiError(404, `Route ${path} not found.`);
+  if (!bearerMatches(authorization, token)) {
+    throw new ApiError(401, 'Invalid or missing admin token.', null, { 'www-authenticate': 'Bearer' });
+  }
+}
+
 export function requireAdminToken(token: string | undefined): MiddlewareHandler {
   return async (c, next) => {
-    if (token === undefined) throw new ApiError(404, `Route ${c.req.path} not found.`);
-    if (!bearerMatches(c.req.header('authorization'), token)) {
-      throw new ApiError(401, 'Invalid or missing admin token.', null, { 'www-authenticate': 'Bearer' });
-    }
+    checkAdminToken(c.req.header('authorization'), c.req.path, token);
     await next();
   };
 }
