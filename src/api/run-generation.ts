@@ -81,9 +81,12 @@ export function runGeneration(
 
 /** A non-streaming reply is built from the plan and the finish events; per-token events would be dropped. */
 const NO_TOKEN_EVENTS: SubmitOptions = { tokenEvents: false };
-const ignoreToken = () => {};
 
-/** The non-streaming form: resolves with every choice's finish event once all are done. */
+/**
+ * The non-streaming form: resolves with every choice's finish event once all are done. The same
+ * protocol as runGeneration (abort all on disconnect or on a refused submit), written out without
+ * a sink: it runs for every non-streaming request.
+ */
 export function runToCompletion(
   engine: Engine,
   gen: PlannedGeneration,
@@ -91,26 +94,34 @@ export function runToCompletion(
 ): Promise<{ finished: FinishedEvent[]; error: Error | undefined }> {
   return new Promise((resolve, reject) => {
     const finished: FinishedEvent[] = [];
+    const aborts: (() => void)[] = [];
     let error: Error | undefined;
+    let open = gen.choices.length;
+    const abort = () => {
+      for (const a of aborts) a();
+    };
+    clientSignal.addEventListener('abort', abort, { once: true });
+    const listenerFor = (index: number) => (ev: EngineEvent) => {
+      if (ev.type === 'finished') {
+        finished[index] = ev;
+        if (--open === 0) {
+          clientSignal.removeEventListener('abort', abort);
+          resolve({ finished, error });
+        }
+      } else if (ev.type === 'failed') {
+        error ??= ev.error;
+      }
+    };
     try {
-      runGeneration(
-        engine,
-        gen,
-        {
-          onToken: ignoreToken,
-          onFinished: (i, ev) => {
-            finished[i] = ev;
-          },
-          onFailed: (_i, err) => {
-            error ??= err;
-          },
-          onDone: () => resolve({ finished, error }),
-        },
-        clientSignal,
-        NO_TOKEN_EVENTS,
-      );
+      for (const choice of gen.choices) {
+        aborts.push(engine.submit(choice.request, listenerFor(choice.index), undefined, NO_TOKEN_EVENTS));
+      }
     } catch (err) {
+      abort();
+      clientSignal.removeEventListener('abort', abort);
       reject(err instanceof Error ? err : new Error(String(err)));
+      return;
     }
+    if (clientSignal.aborted) abort();
   });
 }
