@@ -9,7 +9,7 @@
  * ids equal `encode(decode(ids))`, which is what lets the next turn's prompt hit the KV blocks of
  * this answer. The corpus therefore holds only lowercase ASCII words and `, . ? !`.
  */
-import { createRandom } from './random.js';
+import { createRandom, type Random } from './random.js';
 import type { Tokenizer } from './tokenizer.js';
 
 /** One step of the text: a whole pre-token, its ids, and whether it closes a sentence. */
@@ -130,87 +130,8 @@ interface Chain {
 export function createProseGenerator(tokenizer: Tokenizer): ProseGenerator {
   const chain = buildChain(CORPUS);
 
-  const stream = (seed: number, opts?: { readonly leadingSpace?: boolean }): ProseStream => {
-    const rng = createRandom(seed);
-    let prev2 = chain.start;
-    let prev1 = chain.start;
-    let wordsInSentence = 0;
-    let sentencesInParagraph = 0;
-    let spaceBefore = opts?.leadingSpace === true;
-
-    const render = (entry: Entry, endSoon: boolean): ProseUnit => {
-      let form = 0;
-      if (!entry.isWord) {
-        const breakParagraph =
-          entry.endsSentence &&
-          !endSoon &&
-          sentencesInParagraph + 1 >= MIN_SENTENCES_PER_PARAGRAPH &&
-          rng.nextFloat() < PARAGRAPH_CHANCE;
-        form = breakParagraph ? 1 : 0;
-      } else if (wordsInSentence === 0) {
-        form = spaceBefore ? 1 : 2;
-      }
-      let unit = entry.units[form];
-      if (unit === undefined) {
-        const text = entry.isWord
-          ? wordForm(entry.token, form)
-          : form === 1
-            ? `${entry.token}\n\n`
-            : entry.token;
-        unit = { text, ids: tokenizer.encode(text), endsSentence: entry.endsSentence };
-        entry.units[form] = unit;
-      }
-      return unit;
-    };
-    const advance = (entry: Entry, unit: ProseUnit): void => {
-      if (entry.endsSentence) {
-        prev2 = chain.start;
-        prev1 = chain.start;
-        wordsInSentence = 0;
-        const paragraphEnds = unit.text.endsWith('\n');
-        sentencesInParagraph = paragraphEnds ? 0 : sentencesInParagraph + 1;
-        spaceBefore = !paragraphEnds;
-      } else {
-        prev2 = prev1;
-        prev1 = entry;
-        if (entry.isWord) wordsInSentence++;
-        spaceBefore = true;
-      }
-    };
-
-    return {
-      next({ maxTokens, endSoon }) {
-        const useFirst = prev1 !== chain.start && rng.nextFloat() < ORDER_ONE_CHANCE;
-        const candidates = (useFirst ? undefined : prev1.nextAfter.get(prev2)) ?? prev1.next;
-        let entry =
-          candidates.length > 0 ? (candidates[rng.nextInt(candidates.length)] ?? chain.period) : chain.period;
-        const wantsEnd = wordsInSentence >= (endSoon ? MIN_CLOSING_WORDS : LONG_SENTENCE_WORDS);
-        if (wantsEnd || wordsInSentence >= MAX_SENTENCE_WORDS) {
-          const closing = prev1.next.find((next) => next.endsSentence);
-          if (closing !== undefined) entry = closing;
-          else if (wordsInSentence >= MAX_SENTENCE_WORDS) entry = chain.period;
-        }
-        let unit = render(entry, endSoon);
-        if (unit.text.endsWith('\n') && unit.ids.length >= maxTokens) {
-          // Never end an exact-length output on a paragraph break: the chat template trims it away
-          // when the answer comes back as history, and the ids would no longer match.
-          unit = render(entry, true);
-        }
-        if (unit.ids.length > maxTokens) {
-          for (const option of [...candidates, ...chain.fillers]) {
-            const smaller = render(option, endSoon);
-            if (smaller.ids.length <= maxTokens) {
-              entry = option;
-              unit = smaller;
-              break;
-            }
-          }
-        }
-        advance(entry, unit);
-        return unit;
-      },
-    };
-  };
+  const stream = (seed: number, opts?: { readonly leadingSpace?: boolean }): ProseStream =>
+    new ChainWalk(chain, tokenizer, createRandom(seed), opts?.leadingSpace === true);
 
   return {
     stream,
@@ -227,6 +148,101 @@ export function createProseGenerator(tokenizer: Tokenizer): ProseGenerator {
     },
     vocabulary: chain.vocabulary,
   };
+}
+
+/**
+ * One stream's walk over the chain. A class (one per planned output, so per request): its methods
+ * live on the prototype instead of four closures per stream.
+ */
+class ChainWalk implements ProseStream {
+  private prev2: Entry;
+  private prev1: Entry;
+  private wordsInSentence = 0;
+  private sentencesInParagraph = 0;
+
+  constructor(
+    private readonly chain: Chain,
+    private readonly tokenizer: Tokenizer,
+    private readonly rng: Random,
+    private spaceBefore: boolean,
+  ) {
+    this.prev2 = chain.start;
+    this.prev1 = chain.start;
+  }
+
+  next({ maxTokens, endSoon }: { readonly maxTokens: number; readonly endSoon: boolean }): ProseUnit {
+    const { chain, rng, prev1 } = this;
+    const useFirst = prev1 !== chain.start && rng.nextFloat() < ORDER_ONE_CHANCE;
+    const candidates = (useFirst ? undefined : prev1.nextAfter.get(this.prev2)) ?? prev1.next;
+    let entry =
+      candidates.length > 0 ? (candidates[rng.nextInt(candidates.length)] ?? chain.period) : chain.period;
+    const words = this.wordsInSentence;
+    const wantsEnd = words >= (endSoon ? MIN_CLOSING_WORDS : LONG_SENTENCE_WORDS);
+    if (wantsEnd || words >= MAX_SENTENCE_WORDS) {
+      const closing = prev1.next.find((next) => next.endsSentence);
+      if (closing !== undefined) entry = closing;
+      else if (words >= MAX_SENTENCE_WORDS) entry = chain.period;
+    }
+    let unit = this.render(entry, endSoon);
+    if (unit.ids.length >= maxTokens && unit.text.endsWith('\n')) {
+      // Never end an exact-length output on a paragraph break: the chat template trims it away
+      // when the answer comes back as history, and the ids would no longer match.
+      unit = this.render(entry, true);
+    }
+    if (unit.ids.length > maxTokens) {
+      for (const option of [...candidates, ...chain.fillers]) {
+        const smaller = this.render(option, endSoon);
+        if (smaller.ids.length <= maxTokens) {
+          entry = option;
+          unit = smaller;
+          break;
+        }
+      }
+    }
+    this.advance(entry, unit);
+    return unit;
+  }
+
+  private render(entry: Entry, endSoon: boolean): ProseUnit {
+    let form = 0;
+    if (!entry.isWord) {
+      const breakParagraph =
+        entry.endsSentence &&
+        !endSoon &&
+        this.sentencesInParagraph + 1 >= MIN_SENTENCES_PER_PARAGRAPH &&
+        this.rng.nextFloat() < PARAGRAPH_CHANCE;
+      form = breakParagraph ? 1 : 0;
+    } else if (this.wordsInSentence === 0) {
+      form = this.spaceBefore ? 1 : 2;
+    }
+    let unit = entry.units[form];
+    if (unit === undefined) {
+      const text = entry.isWord
+        ? wordForm(entry.token, form)
+        : form === 1
+          ? `${entry.token}\n\n`
+          : entry.token;
+      unit = { text, ids: this.tokenizer.encode(text), endsSentence: entry.endsSentence };
+      entry.units[form] = unit;
+    }
+    return unit;
+  }
+
+  private advance(entry: Entry, unit: ProseUnit): void {
+    if (entry.endsSentence) {
+      this.prev2 = this.chain.start;
+      this.prev1 = this.chain.start;
+      this.wordsInSentence = 0;
+      const paragraphEnds = unit.text.endsWith('\n');
+      this.sentencesInParagraph = paragraphEnds ? 0 : this.sentencesInParagraph + 1;
+      this.spaceBefore = !paragraphEnds;
+    } else {
+      this.prev2 = this.prev1;
+      this.prev1 = entry;
+      if (entry.isWord) this.wordsInSentence++;
+      this.spaceBefore = true;
+    }
+  }
 }
 
 function wordForm(word: string, form: number): string {
