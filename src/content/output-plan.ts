@@ -231,7 +231,9 @@ const lenientUtf8 = new TextDecoder('utf-8');
 export function createDetokenizer(tokenizer: Tokenizer): Detokenizer {
   let texts = wholeTokenTexts.get(tokenizer);
   if (texts === undefined) {
-    texts = [];
+    // Dense from the start (one slot per id, ~1 MB): a sparse array filled at random ids turns
+    // into a dictionary, and this lookup runs for every planned token.
+    texts = new Array<string | null | undefined>(tokenizer.vocabSize).fill(undefined) as (string | null)[];
     wholeTokenTexts.set(tokenizer, texts);
   }
   const memo = texts;
