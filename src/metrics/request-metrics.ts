@@ -181,7 +181,11 @@ export function registerRequestMetrics(registry: Registry, opts: RequestMetricsO
   };
 
   const cache = new Map<string, Labels>();
+  // Called for every token: the last model's labels answer without a map lookup.
+  let lastModel: string | undefined;
+  let lastLabels: Labels | undefined;
   const labelsOf = (modelName: string): Labels => {
+    if (modelName === lastModel && lastLabels !== undefined) return lastLabels;
     let l = cache.get(modelName);
     if (!l) {
       const m = { model_name: modelName };
@@ -217,6 +221,8 @@ export function registerRequestMetrics(registry: Registry, opts: RequestMetricsO
       };
       cache.set(modelName, l);
     }
+    lastModel = modelName;
+    lastLabels = l;
     return l;
   };
 
