@@ -2,6 +2,7 @@
  * Issue 2: the HTTP/engine overhead of nimsim compared with a bare Hono server.
  *
  *   npm run build && npx tsx load-tests/overhead.ts [--connections 32] [--duration 10] [--rounds 2]
+ *     [--unique-prompts]
  *
  * Both servers run as child processes (the load generator must not share their event loop):
  * nimsim as `node dist/cli.js serve --time-scale 0` (no simulated waiting, so only its own CPU
@@ -9,6 +10,10 @@
  * autocannon sends the same non-streaming chat request to each, alternating A/B `rounds` times so
  * that machine drift hits both alike, after a short warm-up of each. Prints requests/s, p50/p99
  * latency and the ratio nimsim / bare (target ≥ 0.5). Bounded: about 4 + 2 × rounds × duration s.
+ * `--unique-prompts` gives every request its own prompt (both servers), so caches keyed on the
+ * prompt (the tokenizer's encode cache, the prefix KV cache) cannot flatter nimsim. autocannon's
+ * ids are long random strings, which the BPE tokenizer splits into many rare tokens: that run
+ * measures mostly the tokenizer's cost on novel text.
  * The same measurement is the `overhead` scenario of `npm run load`.
  */
 import { runOverheadBench, type OverheadRun } from './lib/overhead-bench.js';
@@ -17,6 +22,7 @@ import { intArg } from './lib/int-arg.js';
 const connections = intArg('connections', 32);
 const durationS = intArg('duration', 10);
 const rounds = intArg('rounds', 2);
+const uniquePrompts = process.argv.includes('--unique-prompts');
 const WARMUP_S = 2;
 
 const fmt = (x: number, digits = 0) => x.toFixed(digits).padStart(9);
@@ -28,10 +34,11 @@ const result = await runOverheadBench({
   durationS,
   rounds,
   warmupS: WARMUP_S,
+  uniquePrompts,
   onStart: () => {
     process.stdout.write(
       `overhead: ${connections} connections, ${durationS} s per run, ${rounds} rounds of nimsim/bare ` +
-        `(+${WARMUP_S} s warm-up each)\n\n${header('run')}`,
+        `(+${WARMUP_S} s warm-up each)${uniquePrompts ? ', a unique prompt per request' : ''}\n\n${header('run')}`,
     );
   },
   onRun: (run: OverheadRun) => {

@@ -36,15 +36,34 @@ export const OVERHEAD_BODY = JSON.stringify({
   ignore_eos: true,
 });
 
-async function load(server: ChildServer, connections: number, seconds: number): Promise<OverheadRun> {
-  const r = await autocannon({
+/**
+ * The same request with a prompt unique to each request (autocannon replaces `[<id>]`), so no
+ * cache keyed on the prompt (the tokenizer's, the prefix KV cache) makes the repeated request cheap.
+ */
+export const OVERHEAD_BODY_UNIQUE = JSON.stringify({
+  model: 'meta/llama-3.1-8b-instruct',
+  messages: [{ role: 'user', content: 'Write a haiku about GPUs. [<id>]' }],
+  max_tokens: 16,
+  ignore_eos: true,
+});
+
+async function load(
+  server: ChildServer,
+  connections: number,
+  seconds: number,
+  uniquePrompts: boolean,
+): Promise<OverheadRun> {
+  // idReplacement is autocannon's; the local type declaration only covers the common options.
+  const options: Parameters<typeof autocannon>[0] & { idReplacement?: boolean } = {
     url: `http://${LOCALHOST}:${server.port}/v1/chat/completions`,
     connections,
     duration: seconds,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: OVERHEAD_BODY,
-  });
+    body: uniquePrompts ? OVERHEAD_BODY_UNIQUE : OVERHEAD_BODY,
+    idReplacement: uniquePrompts,
+  };
+  const r = await autocannon(options);
   return {
     target: server.name as 'nimsim' | 'bare',
     requestsPerS: r['2xx'] / r.duration,
@@ -63,6 +82,8 @@ export async function runOverheadBench(opts: {
   durationS: number;
   rounds: number;
   warmupS: number;
+  /** A unique prompt per request (OVERHEAD_BODY_UNIQUE) for both servers. */
+  uniquePrompts?: boolean;
   onStart?: () => void;
   onRun?: (run: OverheadRun) => void;
 }): Promise<OverheadResult> {
@@ -98,13 +119,14 @@ export async function runOverheadBench(opts: {
     );
     const [nimsim, bare] = servers as [ChildServer, ChildServer];
     opts.onStart?.();
-    await load(nimsim, opts.connections, opts.warmupS);
-    await load(bare, opts.connections, opts.warmupS);
+    const unique = opts.uniquePrompts ?? false;
+    await load(nimsim, opts.connections, opts.warmupS, unique);
+    await load(bare, opts.connections, opts.warmupS, unique);
     for (let round = 0; round < opts.rounds; round++) {
       // Alternate the order each round (ABBA…) so neither always runs first.
       const order = round % 2 === 0 ? [nimsim, bare] : [bare, nimsim];
       for (const server of order) {
-        const run = await load(server, opts.connections, opts.durationS);
+        const run = await load(server, opts.connections, opts.durationS, unique);
         runs.push(run);
         opts.onRun?.(run);
       }
