@@ -20,15 +20,13 @@ export interface GenerationSink {
 
 /**
  * Submits every choice; throws (after aborting the ones already queued) if the engine refuses one,
- * so the caller can answer with an error status before anything was sent. `options` go to the
- * engine's submit (`tokenEvents: false` when the sink ignores tokens).
+ * so the caller can answer with an error status before anything was sent.
  */
 export function runGeneration(
   engine: Engine,
   gen: PlannedGeneration,
   sink: GenerationSink,
   clientSignal: ClientSignal,
-  options?: SubmitOptions,
 ): { abort(): void } {
   const aborts: (() => void)[] = [];
   const abort = () => {
@@ -47,27 +45,22 @@ export function runGeneration(
     for (const choice of gen.choices) {
       let tokenIndex = 0;
       aborts.push(
-        engine.submit(
-          choice.request,
-          (ev) => {
-            switch (ev.type) {
-              case 'tokens':
-                for (const id of ev.ids) sink.onToken(choice.index, tokenIndex++, id, ev.atMs);
-                break;
-              case 'finished':
-                sink.onFinished(choice.index, ev);
-                closeOne();
-                break;
-              case 'failed':
-                sink.onFailed(choice.index, ev.error);
-                break;
-              case 'scheduled':
-                break;
-            }
-          },
-          undefined,
-          options,
-        ),
+        engine.submit(choice.request, (ev) => {
+          switch (ev.type) {
+            case 'tokens':
+              for (const id of ev.ids) sink.onToken(choice.index, tokenIndex++, id, ev.atMs);
+              break;
+            case 'finished':
+              sink.onFinished(choice.index, ev);
+              closeOne();
+              break;
+            case 'failed':
+              sink.onFailed(choice.index, ev.error);
+              break;
+            case 'scheduled':
+              break;
+          }
+        }),
       );
     }
   } catch (err) {
