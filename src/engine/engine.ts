@@ -11,7 +11,7 @@ import type { KvCacheManager } from './kv-cache/kv-cache-manager.js';
 import type { PerfModel, StepWork } from './perf-model.js';
 import { LazyDecoders } from './lazy-decode.js';
 import { Scheduler, type StepPlan } from './scheduler.js';
-import { Sequence, type EventListener } from './sequence.js';
+import { forEachInRunOrder, Sequence, type EventListener } from './sequence.js';
 import type { EngineRequest, EngineStats, FinishReason, RequestTimings, RequestUsage } from './types.js';
 
 export interface FinishedRequest {
@@ -167,53 +167,51 @@ export function createEngine(opts: EngineOptions): Engine {
     stepTimer = clock.schedule(endMs, () => completeStep(plan, startMs, endMs));
   };
 
+  /** A cruising sequence's event at the end of a step (lazy.advance() already counted its token). */
+  const completeCruising = (seq: Sequence, endMs: number) => {
+    lazy.sync(seq);
+    if (seq.numComputed % kv.blockSize === 0) kv.markComputed(seq.seqId, seq.tokenIds, seq.numComputed);
+    if (seq.planDone) finish(seq, seq.finishReason(), endMs);
+    else lazy.anchor(seq);
+  };
+
+  /** An eagerly updated sequence's share of a step: its prefill chunk, or its decode token. */
+  const completeEager = (seq: Sequence, endMs: number) => {
+    const before = seq.numComputed;
+    seq.numComputed += seq.stepTokens;
+    // Only a block that just filled changes the cache; skip the call inside a block.
+    const bs = kv.blockSize;
+    if (Math.floor(seq.numComputed / bs) > Math.floor(before / bs)) {
+      kv.markComputed(seq.seqId, seq.tokenIds, seq.numComputed);
+    }
+    if (seq.numUncomputed > 0) return; // more prefill chunks to go
+    if (seq.planDone) {
+      finish(seq, seq.finishReason(), endMs);
+      return;
+    }
+    const id = seq.sampleNext();
+    const first = seq.firstTokenMs === undefined;
+    observer?.onToken?.(seq.request, endMs - (first ? seq.arrivalMs : seq.lastTokenMs), first);
+    seq.firstTokenMs ??= endMs;
+    seq.lastTokenMs = endMs;
+    if (seq.tokenEvents) seq.listener({ type: 'tokens', ids: [id], atMs: endMs });
+    if (seq.planDone) finish(seq, seq.finishReason(), endMs);
+    else if (!seq.tokenEvents && !tokensObserved()) lazy.enter(seq);
+  };
+
   const completeStep = (plan: StepPlan, startMs: number, endMs: number) => {
     steps++;
     lastEndMs = endMs;
     lastLagMs = Math.max(0, clock.now() - endMs);
     lazy.advance(endMs);
-    const bs = kv.blockSize;
-    // The eager sequences of the step and the cruising ones with an event now, merged in running
-    // order (the order every event would happen in with every sequence updated eagerly).
-    const eager = plan.scheduled;
-    const events = lazy.dueEvents();
-    let i = 0;
-    let j = 0;
-    while (i < eager.length || j < events.length) {
-      const seq =
-        j >= events.length || (i < eager.length && eager[i]!.runOrder < events[j]!.runOrder)
-          ? eager[i++]!
-          : events[j++]!;
-      if (seq.status !== 'running') continue; // finished or aborted during the step
-      if (seq.cruising) {
-        // Advanced by lazy.advance(); here a block fills or the plan ends.
-        lazy.sync(seq);
-        if (seq.numComputed % bs === 0) kv.markComputed(seq.seqId, seq.tokenIds, seq.numComputed);
-        if (seq.planDone) finish(seq, seq.finishReason(), endMs);
-        else lazy.anchor(seq);
-        continue;
-      }
-      const numNewTokens = seq.stepTokens;
-      const before = seq.numComputed;
-      seq.numComputed += numNewTokens;
-      // Only a block that just filled changes the cache; skip the call inside a block.
-      if (Math.floor(seq.numComputed / bs) > Math.floor(before / bs)) {
-        kv.markComputed(seq.seqId, seq.tokenIds, seq.numComputed);
-      }
-      if (seq.numUncomputed > 0) continue; // more prefill chunks to go
-      if (seq.planDone) {
-        finish(seq, seq.finishReason(), endMs);
-        continue;
-      }
-      const id = seq.sampleNext();
-      const first = seq.firstTokenMs === undefined;
-      observer?.onToken?.(seq.request, endMs - (first ? seq.arrivalMs : seq.lastTokenMs), first);
-      seq.firstTokenMs ??= endMs;
-      seq.lastTokenMs = endMs;
-      if (seq.tokenEvents) seq.listener({ type: 'tokens', ids: [id], atMs: endMs });
-      if (seq.planDone) finish(seq, seq.finishReason(), endMs);
-      else if (!seq.tokenEvents && !tokensObserved()) lazy.enter(seq);
-    }
+    // The eager sequences of the step and the cruising ones with an event now, in running order
+    // (the order every event would happen in with every sequence updated eagerly).
+    forEachInRunOrder(plan.scheduled, lazy.dueEvents(), (seq) => {
+      if (seq.status !== 'running') return true; // finished or aborted during the step
+      if (seq.cruising) completeCruising(seq, endMs);
+      else completeEager(seq, endMs);
+      return true;
+    });
     observer?.onStep?.({
       startMs,
       durationMs: endMs - startMs,

@@ -105,27 +105,21 @@ export class LazyDecoders {
    * (or taken off the fast path) by the caller.
    */
   dueGrows(): readonly Sequence[] {
-    const out = this.dueGrowList;
-    out.length = 0;
-    const bucket = this.growRing[this.completed % this.growRing.length]!;
-    for (const seq of bucket) {
-      // Stale entries (left, re-anchored, or a duplicate) are dropped.
-      if (!seq.cruising || seq.growAtStep !== this.completed) continue;
-      seq.growAtStep = -1;
-      out.push(seq);
-    }
-    bucket.length = 0;
-    return sortByRunOrder(out);
+    return this.takeDue(this.growRing, this.dueGrowList, 'growAtStep');
   }
 
   /** Cruising sequences that fill a block or finish at the step just completed, in running order (as dueGrows). */
   dueEvents(): readonly Sequence[] {
-    const out = this.dueEventList;
+    return this.takeDue(this.eventRing, this.dueEventList, 'eventAtStep');
+  }
+
+  /** Empties the bucket of this step into `out`, dropping stale entries (left, re-anchored, or a duplicate). */
+  private takeDue(ring: Sequence[][], out: Sequence[], stepField: 'growAtStep' | 'eventAtStep'): Sequence[] {
     out.length = 0;
-    const bucket = this.eventRing[this.completed % this.eventRing.length]!;
+    const bucket = ring[this.completed % ring.length]!;
     for (const seq of bucket) {
-      if (!seq.cruising || seq.eventAtStep !== this.completed) continue;
-      seq.eventAtStep = -1;
+      if (!seq.cruising || seq[stepField] !== this.completed) continue;
+      seq[stepField] = -1;
       out.push(seq);
     }
     bucket.length = 0;

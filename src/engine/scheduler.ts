@@ -8,7 +8,7 @@
 import type { KvCacheManager } from './kv-cache/kv-cache-manager.js';
 import type { PrefillChunk, StepWork } from './perf-model.js';
 import type { LazyDecoders } from './lazy-decode.js';
-import type { Sequence } from './sequence.js';
+import { forEachInRunOrder, type Sequence } from './sequence.js';
 
 export interface SchedulerLimits {
   readonly maxNumSeqs: number;
@@ -124,19 +124,14 @@ export class Scheduler {
     preempted: Sequence[],
   ): number {
     let used = 0;
-    let i = 0;
-    let j = 0;
-    while (i < eager.length || j < grows.length) {
-      const seq =
-        j >= grows.length || (i < eager.length && eager[i]!.runOrder < grows[j]!.runOrder)
-          ? eager[i++]!
-          : grows[j++]!;
-      if (seq.status !== 'running') continue; // preempted earlier in this step
+    forEachInRunOrder(eager, grows, (seq) => {
+      if (seq.status !== 'running') return true; // preempted earlier in this step
       const wasCruising = seq.cruising;
       const taken = this.scheduleOne(seq, budget, scheduled, preempted);
-      if (taken < 0) break; // it preempted itself: it was the newest, nothing follows
+      if (taken < 0) return false; // it preempted itself: it was the newest, nothing follows
       if (!wasCruising) used += taken;
-    }
+      return true;
+    });
     return budget - used - this.lazy.count;
   }
 
