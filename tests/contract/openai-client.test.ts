@@ -219,7 +219,7 @@ describe('completions', () => {
     for (const chunk of chunks.slice(0, -1)) expect(chunk.usage).toBeNull();
   });
 
-  it('echoes the prompt and returns integer logprobs for each generated token', async () => {
+  it('echoes the prompt and returns integer logprobs for each prompt and generated token', async () => {
     const res = await client.completions.create({
       model: MODEL,
       prompt,
@@ -231,12 +231,17 @@ describe('completions', () => {
     });
     const choice = res.choices[0]!;
     expect(choice.text.startsWith(prompt)).toBe(true);
+    // As vLLM: the prompt's tokens first (BOS, with no logprob), then the 4 generated ones.
     const lp = choice.logprobs!;
-    expect(lp.tokens).toHaveLength(4);
-    expect(lp.token_logprobs).toHaveLength(4);
-    expect(lp.text_offset![0]).toBe(prompt.length);
-    expect(prompt + lp.tokens!.join('')).toBe(choice.text);
+    const promptTokens = res.usage!.prompt_tokens;
+    expect(lp.tokens).toHaveLength(promptTokens + 4);
+    expect(lp.tokens![0]).toBe('<|begin_of_text|>');
+    expect(lp.token_logprobs![0]).toBeNull();
+    expect(lp.top_logprobs![0]).toBeNull();
+    expect(lp.text_offset![0]).toBe(0);
+    expect(lp.tokens!.slice(1).join('')).toBe(choice.text);
     for (const [i, top] of lp.top_logprobs!.entries()) {
+      if (i === 0) continue;
       expect(Object.keys(top)).toHaveLength(2);
       expect(top[lp.tokens![i]!]).toBe(lp.token_logprobs![i]);
     }

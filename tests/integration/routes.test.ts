@@ -125,10 +125,66 @@ describe('POST /v1/completions', () => {
     ).json()) as Json;
     const choice = body.choices[0];
     expect(choice.text.startsWith('Once upon a time')).toBe(true);
-    expect(choice.logprobs.tokens).toHaveLength(4);
-    expect(choice.logprobs.token_logprobs).toHaveLength(4);
-    expect(Object.keys(choice.logprobs.top_logprobs[0])).toHaveLength(2);
-    expect(choice.logprobs.text_offset[0]).toBe('Once upon a time'.length);
+    // vLLM echoes the prompt's logprobs too (prompt_logprobs = logprobs): BOS first, with none.
+    const lp = choice.logprobs;
+    expect(lp.tokens.slice(0, 5)).toEqual(['<|begin_of_text|>', 'Once', ' upon', ' a', ' time']);
+    expect(lp.tokens).toHaveLength(5 + 4);
+    expect(lp.token_logprobs[0]).toBeNull();
+    expect(lp.top_logprobs[0]).toBeNull();
+    for (let i = 1; i < 9; i++) {
+      expect(lp.token_logprobs[i]).toBeLessThan(0);
+      expect(Object.keys(lp.top_logprobs[i])).toHaveLength(2);
+    }
+    // Offsets run over the token strings, BOS included, as vLLM's _create_completion_logprobs.
+    expect(lp.text_offset.slice(0, 6)).toEqual([0, 17, 21, 26, 28, 33]);
+  });
+
+  it('echoes the prompt alone with max_tokens 0, and refuses max_tokens 0 without echo', async () => {
+    const echoOnly = {
+      model: MODEL,
+      prompt: 'Once upon a time',
+      max_tokens: 0,
+      echo: true,
+      logprobs: 1,
+    };
+    const body = (await (await postJson(service, '/v1/completions', echoOnly)).json()) as Json;
+    const choice = body.choices[0];
+    expect(choice.text).toBe('Once upon a time');
+    expect(choice.logprobs.tokens).toEqual(['<|begin_of_text|>', 'Once', ' upon', ' a', ' time']);
+    expect(choice.finish_reason).toBe('length');
+    // vLLM runs one token for it and counts it.
+    expect(body.usage).toMatchObject({ prompt_tokens: 5, completion_tokens: 1 });
+
+    const frames = (await readSse(
+      await postJson(service, '/v1/completions', { ...echoOnly, stream: true }),
+    )) as Json[];
+    const chunks = frames.slice(0, -1);
+    expect(chunks.map((f) => f.choices[0].text).join('')).toBe('Once upon a time');
+    expect(chunks[0].choices[0].logprobs.tokens).toHaveLength(5);
+
+    const refused = await postJson(service, '/v1/completions', { ...echoOnly, echo: false });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as Json).error.message).toContain('max_tokens must be at least 1, got 0.');
+  });
+
+  it('streams the echoed prompt with its logprobs in the first chunk', async () => {
+    const frames = (await readSse(
+      await postJson(service, '/v1/completions', {
+        model: MODEL,
+        prompt: 'Once upon a time',
+        max_tokens: 3,
+        ignore_eos: true,
+        echo: true,
+        logprobs: 0,
+        stream: true,
+      }),
+    )) as Json[];
+    const first = frames[0].choices[0];
+    expect(first.text.startsWith('Once upon a time')).toBe(true);
+    expect(first.logprobs.tokens.slice(0, 5)).toEqual(['<|begin_of_text|>', 'Once', ' upon', ' a', ' time']);
+    expect(first.logprobs.tokens).toHaveLength(6);
+    expect(first.logprobs.top_logprobs[0]).toBeNull();
+    expect(frames[1].choices[0].logprobs.tokens).toHaveLength(1);
   });
 
   it('streams text chunks and a usage chunk', async () => {

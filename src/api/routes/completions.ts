@@ -1,6 +1,7 @@
 /** POST /v1/completions: the legacy text-completion route, single or batched prompts. */
 import type { Context, Hono } from 'hono';
 import { tokenLogprob } from '../../content/logprobs.js';
+import { hashSeed } from '../../content/random.js';
 import { CompletionRequestSchema, type CompletionRequest } from '../../protocol/completions.js';
 import { readJson } from '../body.js';
 import { choiceText, stopReasonOf } from '../chat-format.js';
@@ -59,7 +60,8 @@ function planCompletion(
     }
     const maxTokens = resolveMaxTokens(
       promptTokenIds.length,
-      req.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS,
+      // Echo without generation still runs one token, as vLLM does (and counts it in usage).
+      echoOnly(req) ? 1 : (req.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS),
       ctx.settings.maxModelLen,
       'prompt',
     );
@@ -89,6 +91,77 @@ function planCompletion(
   };
 }
 
+/** `echo` with `max_tokens: 0`: the prompt comes back and nothing generated is shown (vLLM `echo_without_generation`). */
+const echoOnly = (req: CompletionRequest) => req.echo === true && req.max_tokens === 0;
+
+interface CompletionLogprobs {
+  tokens: string[];
+  token_logprobs: (number | null)[];
+  top_logprobs: (Record<string, number> | null)[];
+  text_offset: number[];
+}
+
+/**
+ * The prompt's logprobs for `echo` (vLLM sets prompt_logprobs = logprobs when echoing): the first
+ * token has none (nothing precedes it), so its logprob and top entry are null. Offsets are the
+ * running length of the token strings, BOS included, as vLLM's _create_completion_logprobs counts
+ * them. Deterministic per prompt: they depend on the tokens, not on the request's seed.
+ */
+function promptLogprobs(
+  ctx: ServingContext,
+  promptTokenIds: readonly number[],
+  topN: number,
+): CompletionLogprobs {
+  const out: CompletionLogprobs = { tokens: [], token_logprobs: [], top_logprobs: [], text_offset: [] };
+  let offset = 0;
+  promptTokenIds.forEach((id, pos) => {
+    const token = ctx.tokenizer.decode([id]);
+    out.tokens.push(token);
+    out.text_offset.push(offset);
+    offset += token.length;
+    if (pos === 0) {
+      out.token_logprobs.push(null);
+      out.top_logprobs.push(null);
+      return;
+    }
+    const lp = tokenLogprob(
+      hashSeed('prompt-logprobs', promptTokenIds[pos - 1]!),
+      pos,
+      id,
+      Math.max(topN, 1),
+    );
+    out.token_logprobs.push(lp.logprob);
+    out.top_logprobs.push(
+      Object.fromEntries(lp.top.slice(0, topN).map((t) => [ctx.tokenizer.decode([t.id]), t.logprob])),
+    );
+  });
+  return out;
+}
+
+/** The text length vLLM's offsets reach after `logprobs` (its last offset plus its last token). */
+const offsetAfter = (logprobs: CompletionLogprobs) =>
+  logprobs.tokens.length === 0 ? 0 : logprobs.text_offset.at(-1)! + logprobs.tokens.at(-1)!.length;
+
+/** The choice's logprobs: the prompt's when echoing, then the generated tokens' (none when echo-only). */
+function choiceLogprobs(
+  ctx: ServingContext,
+  req: CompletionRequest,
+  choice: PlannedChoice,
+  n: number,
+  topN: number,
+): CompletionLogprobs {
+  if (!req.echo) return completionLogprobs(ctx, choice, n, topN);
+  const prompt = promptLogprobs(ctx, choice.request.promptTokenIds, topN);
+  if (echoOnly(req)) return prompt;
+  const generated = completionLogprobs(ctx, choice, n, topN, offsetAfter(prompt));
+  return {
+    tokens: [...prompt.tokens, ...generated.tokens],
+    token_logprobs: [...prompt.token_logprobs, ...generated.token_logprobs],
+    top_logprobs: [...prompt.top_logprobs, ...generated.top_logprobs],
+    text_offset: [...prompt.text_offset, ...generated.text_offset],
+  };
+}
+
 /** Completions logprobs: tokens, token_logprobs, top_logprobs (token → logprob) and text_offset. */
 function completionLogprobs(
   ctx: ServingContext,
@@ -96,7 +169,7 @@ function completionLogprobs(
   n: number,
   topN: number,
   startOffset = 0,
-) {
+): CompletionLogprobs {
   const tokens: string[] = [];
   const tokenLogprobs: number[] = [];
   const top: Record<string, number>[] = [];
@@ -139,11 +212,10 @@ export function registerCompletionsRoute(app: Hono, ctx: ServingContext): void {
       choices: gen.choices.map((choice) => {
         const done = finished[choice.index];
         const n = done?.usage.completionTokens ?? 0;
-        const prefix = echoText(choice);
         return {
           index: choice.index,
-          text: prefix + choiceText(gen, choice.index, n),
-          logprobs: topN >= 0 ? completionLogprobs(ctx, choice, n, topN, prefix.length) : null,
+          text: echoText(choice) + (echoOnly(req) ? '' : choiceText(gen, choice.index, n)),
+          logprobs: topN >= 0 ? choiceLogprobs(ctx, req, choice, n, topN) : null,
           finish_reason: done?.reason ?? 'abort',
           stop_reason: stopReasonOf(gen, choice.index, done),
           prompt_logprobs: null,
@@ -173,14 +245,33 @@ function streamCompletion(
   const finished: (FinishedEvent | undefined)[] = [];
   const echoed = new Set<number>();
   let sse: SseWriter | undefined;
-  const send = (index: number, text: string, extra: Record<string, unknown>) => {
+  const send = (
+    index: number,
+    text: string,
+    extra: { logprobs?: CompletionLogprobs | null } & Record<string, unknown>,
+  ) => {
     const choice = gen.choices[index]!;
-    const prefix = req.echo && !echoed.has(index) ? (echoed.add(index), echoText(choice)) : '';
+    let prefix = '';
+    let logprobs = extra.logprobs ?? null;
+    if (req.echo && !echoed.has(index)) {
+      // The first chunk carries the echoed prompt, and its logprobs ahead of the token's.
+      echoed.add(index);
+      prefix = echoText(choice);
+      if (topN >= 0) {
+        const prompt = promptLogprobs(ctx, choice.request.promptTokenIds, topN);
+        logprobs = logprobs
+          ? {
+              tokens: [...prompt.tokens, ...logprobs.tokens],
+              token_logprobs: [...prompt.token_logprobs, ...logprobs.token_logprobs],
+              top_logprobs: [...prompt.top_logprobs, ...logprobs.top_logprobs],
+              text_offset: [...prompt.text_offset, offsetAfter(prompt)],
+            }
+          : prompt;
+      }
+    }
     sse?.send({
       ...header,
-      choices: [
-        { index, text: prefix + text, logprobs: null, finish_reason: null, stop_reason: null, ...extra },
-      ],
+      choices: [{ index, text: prefix + text, finish_reason: null, stop_reason: null, ...extra, logprobs }],
       ...usageNull,
     });
   };
@@ -189,6 +280,8 @@ function streamCompletion(
     gen,
     {
       onToken(i, pos, id) {
+        // Echo-only: the generated token is not shown; the prompt goes out with the first chunk.
+        if (echoOnly(req)) return send(i, '', {});
         const text = gen.choices[i]!.plan.pieces[pos] ?? '';
         if (text === '' && topN < 0) return;
         const lp = topN >= 0 ? tokenLogprob(gen.choices[i]!.seed, pos, id, Math.max(topN, 1)) : undefined;
