@@ -160,7 +160,7 @@ describe('POST /v1/completions', () => {
     )) as Json[];
     const chunks = frames.slice(0, -1);
     expect(chunks.map((f) => f.choices[0].text).join('')).toBe('Once upon a time');
-    expect(chunks[0].choices[0].logprobs.tokens).toHaveLength(5);
+    expect(chunks[0]!.choices[0].logprobs.tokens).toHaveLength(5);
 
     const refused = await postJson(service, '/v1/completions', { ...echoOnly, echo: false });
     expect(refused.status).toBe(400);
@@ -179,12 +179,12 @@ describe('POST /v1/completions', () => {
         stream: true,
       }),
     )) as Json[];
-    const first = frames[0].choices[0];
+    const first = frames[0]!.choices[0];
     expect(first.text.startsWith('Once upon a time')).toBe(true);
     expect(first.logprobs.tokens.slice(0, 5)).toEqual(['<|begin_of_text|>', 'Once', ' upon', ' a', ' time']);
     expect(first.logprobs.tokens).toHaveLength(6);
     expect(first.logprobs.top_logprobs[0]).toBeNull();
-    expect(frames[1].choices[0].logprobs.tokens).toHaveLength(1);
+    expect(frames[1]!.choices[0].logprobs.tokens).toHaveLength(1);
   });
 
   it('streams text chunks and a usage chunk', async () => {
