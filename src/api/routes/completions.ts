@@ -153,12 +153,17 @@ function choiceLogprobs(
   if (!req.echo) return completionLogprobs(ctx, choice, n, topN);
   const prompt = promptLogprobs(ctx, choice.request.promptTokenIds, topN);
   if (echoOnly(req)) return prompt;
-  const generated = completionLogprobs(ctx, choice, n, topN, offsetAfter(prompt));
+  return afterPrompt(prompt, completionLogprobs(ctx, choice, n, topN));
+}
+
+/** The prompt's logprobs followed by the generated ones, whose offsets move past the prompt's text. */
+function afterPrompt(prompt: CompletionLogprobs, generated: CompletionLogprobs): CompletionLogprobs {
+  const shift = offsetAfter(prompt);
   return {
     tokens: [...prompt.tokens, ...generated.tokens],
     token_logprobs: [...prompt.token_logprobs, ...generated.token_logprobs],
     top_logprobs: [...prompt.top_logprobs, ...generated.top_logprobs],
-    text_offset: [...prompt.text_offset, ...generated.text_offset],
+    text_offset: [...prompt.text_offset, ...generated.text_offset.map((o) => o + shift)],
   };
 }
 
@@ -259,14 +264,7 @@ function streamCompletion(
       prefix = echoText(choice);
       if (topN >= 0) {
         const prompt = promptLogprobs(ctx, choice.request.promptTokenIds, topN);
-        logprobs = logprobs
-          ? {
-              tokens: [...prompt.tokens, ...logprobs.tokens],
-              token_logprobs: [...prompt.token_logprobs, ...logprobs.token_logprobs],
-              top_logprobs: [...prompt.top_logprobs, ...logprobs.top_logprobs],
-              text_offset: [...prompt.text_offset, offsetAfter(prompt)],
-            }
-          : prompt;
+        logprobs = logprobs ? afterPrompt(prompt, logprobs) : prompt;
       }
     }
     sse?.send({
