@@ -9,7 +9,6 @@ import { DeploymentError, formatProfileList, listModelProfiles } from './catalog
 import { ConfigError, loadConfig, type RawSettings } from './config/config.js';
 import { SETTINGS, flagOf, type SettingKey } from './config/settings.js';
 import { createLogger } from './logging.js';
-import { startServer } from './server.js';
 import { formatReport, runSimulation, SIMULATE_FLAGS, type WorkloadOptions } from './simulate/simulate.js';
 import { VERSION } from './version.js';
 
@@ -61,6 +60,9 @@ function buildProgram(): Command {
   ).action(async (_opts, cmd: Command) => {
     const config = loadConfig(process.env, rawSettings(cmd));
     const logger = createLogger(config.logLevel, config.jsonlLogging);
+    // Loaded on demand: the HTTP stack is most of the command's start-up time, and `simulate` and
+    // `list-model-profiles` never need it.
+    const { startServer } = await import('./server.js');
     const running = await startServer(config, logger);
     const stop = (signal: string) => {
       logger.info(`received ${signal}`);
