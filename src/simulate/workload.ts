@@ -31,25 +31,34 @@ export interface WorkloadOptions {
 const VOCAB = 128_000;
 
 /** Random vocabulary ids that every run of new tokens takes a random window of (see `tokens`). */
-const POOL_MASK = (1 << 16) - 1;
+const POOL_SIZE = 1 << 16;
 const POOL: readonly number[] = (() => {
   const rng = createRandom(hashSeed('simulate-token-pool'));
-  return Array.from({ length: POOL_MASK + 1 }, () => rng.nextInt(VOCAB));
+  return Array.from({ length: POOL_SIZE }, () => rng.nextInt(VOCAB));
 })();
+/** POOL twice over, so that any window shorter than the pool is one slice (a copy, not a loop). */
+const POOL_TWICE: readonly number[] = POOL.concat(POOL);
 
 /**
- * `n` new tokens: a fresh random id, then a window of POOL at a random offset. Block keys chain
- * (a block's key covers everything before it), so one fresh token where a conversation's new text
- * starts keeps all its later blocks apart from every other conversation's — drawing every token
- * afresh only cost time (it was a large part of `simulate`'s).
+ * `n` new tokens: a fresh random id, then a window of POOL at a random offset (wrapping around).
+ * Block keys chain (a block's key covers everything before it), so one fresh token where a
+ * conversation's new text starts keeps all its later blocks apart from every other
+ * conversation's — drawing every token afresh only cost time (it was a large part of
+ * `simulate`'s).
  */
 function tokens(rng: Random, n: number): number[] {
-  // Built by push so the array stays packed (a holey one makes every later copy slower).
-  const out: number[] = [];
-  if (n === 0) return out;
-  out.push(rng.nextInt(VOCAB));
-  const offset = rng.nextInt(POOL_MASK + 1);
-  for (let i = 1; i < n; i++) out.push(POOL[(offset + i) & POOL_MASK]!);
+  if (n === 0) return [];
+  const first = rng.nextInt(VOCAB);
+  const offset = rng.nextInt(POOL_SIZE);
+  let out: number[];
+  if (n <= POOL_SIZE) {
+    out = POOL_TWICE.slice(offset, offset + n);
+  } else {
+    // Built by push so the array stays packed (a holey one makes every later copy slower).
+    out = [];
+    for (let i = 0; i < n; i++) out.push(POOL[(offset + i) % POOL_SIZE]!);
+  }
+  out[0] = first;
   return out;
 }
 
