@@ -175,3 +175,62 @@ describe('eviction policies', () => {
     );
   });
 });
+
+describe('LRU list', () => {
+  it('evicts in the order a plain array of released blocks would, under adds, runs, hits and clears', () => {
+    type Op =
+      | { kind: 'add'; id: number }
+      | { kind: 'run'; ids: number[] }
+      | { kind: 'remove'; id: number }
+      | { kind: 'pop' }
+      | { kind: 'clear' };
+    const id = fc.integer({ min: 0, max: 15 });
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      { weight: 4, arbitrary: id.map((i) => ({ kind: 'add' as const, id: i })) },
+      {
+        weight: 2,
+        arbitrary: fc.uniqueArray(id, { maxLength: 5 }).map((ids) => ({ kind: 'run' as const, ids })),
+      },
+      { weight: 3, arbitrary: id.map((i) => ({ kind: 'remove' as const, id: i })) },
+      { weight: 3, arbitrary: fc.constant({ kind: 'pop' as const }) },
+      { weight: 1, arbitrary: fc.constant({ kind: 'clear' as const }) },
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
+        const policy = createEvictionPolicy('lru', 16);
+        let model: number[] = []; // least recent first
+        for (const o of ops) {
+          switch (o.kind) {
+            case 'add':
+              if (model.includes(o.id)) break; // a block is in the pool at most once
+              policy.add(o.id);
+              model.push(o.id);
+              break;
+            case 'run': {
+              const ids = o.ids.filter((i) => !model.includes(i));
+              policy.addRun(ids);
+              model.push(...ids);
+              break;
+            }
+            case 'remove':
+              policy.remove(o.id);
+              model = model.filter((i) => i !== o.id);
+              break;
+            case 'pop':
+              expect(policy.popVictim()).toBe(model.length > 0 ? model.shift() : -1);
+              break;
+            case 'clear':
+              policy.clear();
+              model = [];
+              break;
+          }
+          expect(policy.size).toBe(model.length);
+        }
+        const rest: number[] = [];
+        for (let v = policy.popVictim(); v >= 0; v = policy.popVictim()) rest.push(v);
+        expect(rest).toEqual(model);
+      }),
+      { numRuns: 400, seed: 11 },
+    );
+  });
+});

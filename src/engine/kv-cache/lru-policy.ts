@@ -1,54 +1,49 @@
 /**
- * LRU on the `lru-cache` package, as vLLM's free block queue behaves: a released block goes to
- * the most-recent end (a request's blocks are released last-first, so its last block is evicted
- * first), a hit takes it out, and eviction takes the least recently released block. "Use" is
- * release time because a block in use is never a candidate.
+ * LRU as vLLM's `FreeKVCacheBlockQueue` keeps it (vllm/v1/core/kv_cache_utils.py): a doubly linked
+ * list threaded through the blocks themselves. A released block is appended at the most-recent
+ * end (a request's blocks are released last-first, so its last block is evicted first), a hit
+ * unlinks it, and eviction takes the head: the least recently released block. "Use" is release
+ * time because a block in use is never a candidate.
  *
- * lru-cache orders *runs*, not single blocks: the blocks one sequence releases together are one
- * entry, in their eviction order, so a request costs one `set` and one `pop` rather than one of
- * each per block (lru-cache's per-call cost was the largest part of `simulate`'s cache work). The
- * order is exactly per-block LRU: runs are ordered by release time and so are the blocks inside a
- * run. A hit takes its block out of its run lazily (the run skips blocks that are no longer its
- * own); a run left empty is deleted, so lru-cache never holds more entries than the pool holds
- * blocks.
+ * The links are two Int32Arrays indexed by block id, so every operation is O(1) with no
+ * allocation. (This replaced a map of runs on `lru-cache`: block ids are dense and each block is
+ * in the pool at most once, which is what an intrusive list exploits and a key → value cache
+ * cannot; the list cost a fraction of the map's time in `simulate`.)
  */
-import { LRUCache } from 'lru-cache';
 import type { EvictionPolicy } from './eviction-policy.js';
 
-interface Run {
-  readonly id: number;
-  /** Blocks in eviction order; those whose `runOf` is no longer this run have left it. */
-  readonly blocks: number[];
-  /** Index of the next block to evict. */
-  next: number;
-  /** Blocks still in the run. */
-  live: number;
-}
+/** "No block": the end of the list, or a block not in the pool. */
+const NONE = -1;
+/** `prev` of a block that is not in the pool (NONE means "first in the list"). */
+const OUT = -2;
 
 /** An LRU pool for block ids 0 … numBlocks-1. */
 export function createLruPolicy(numBlocks: number): EvictionPolicy {
-  // `max` preallocates lru-cache's arrays and is never reached: every entry holds a live block.
-  const runs = new LRUCache<number, Run>({ max: Math.max(1, numBlocks) });
-  /** The run each pooled block is in; undefined when the block is not in the pool. */
-  const runOf: (Run | undefined)[] = new Array<Run | undefined>(numBlocks).fill(undefined);
-  /** The least recent run, taken out of lru-cache and being evicted block by block. */
-  let oldest: Run | undefined;
-  let nextRunId = 0;
+  const prev = new Int32Array(numBlocks).fill(OUT);
+  const next = new Int32Array(numBlocks).fill(NONE);
+  let head = NONE;
+  let tail = NONE;
   let size = 0;
 
-  const leave = (run: Run, blockId: number) => {
-    runOf[blockId] = undefined;
-    size--;
-    if (--run.live > 0) return;
-    if (run === oldest) oldest = undefined;
-    else runs.delete(run.id);
+  const append = (blockId: number) => {
+    prev[blockId] = tail;
+    next[blockId] = NONE;
+    if (tail === NONE) head = blockId;
+    else next[tail] = blockId;
+    tail = blockId;
+    size++;
   };
 
-  const addRun = (blockIds: readonly number[]) => {
-    const run: Run = { id: nextRunId++, blocks: blockIds.slice(), next: 0, live: blockIds.length };
-    for (const blockId of blockIds) runOf[blockId] = run;
-    size += blockIds.length;
-    runs.set(run.id, run);
+  const unlink = (blockId: number) => {
+    const p = prev[blockId]!;
+    const n = next[blockId]!;
+    if (p === NONE) head = n;
+    else next[p] = n;
+    if (n === NONE) tail = p;
+    else prev[n] = p;
+    prev[blockId] = OUT;
+    next[blockId] = NONE;
+    size--;
   };
 
   return {
@@ -58,34 +53,22 @@ export function createLruPolicy(numBlocks: number): EvictionPolicy {
     },
     recordCached() {},
     recordHit() {},
-    add(blockId) {
-      addRun([blockId]);
-    },
+    add: append,
     addRun(blockIds) {
-      if (blockIds.length > 0) addRun(blockIds);
+      for (let i = 0; i < blockIds.length; i++) append(blockIds[i]!);
     },
     remove(blockId) {
-      const run = runOf[blockId];
-      if (run) leave(run, blockId);
+      if (prev[blockId] !== OUT) unlink(blockId);
     },
     popVictim() {
-      for (;;) {
-        oldest ??= runs.pop();
-        const run = oldest;
-        if (!run) return -1;
-        while (run.next < run.blocks.length) {
-          const blockId: number = run.blocks[run.next++]!;
-          if (runOf[blockId] !== run) continue; // taken out by a hit
-          leave(run, blockId);
-          return blockId;
-        }
-        oldest = undefined; // unreachable while `live` counts right; never loop on an empty run
-      }
+      const victim = head;
+      if (victim !== NONE) unlink(victim);
+      return victim;
     },
     clear() {
-      runs.clear();
-      runOf.fill(undefined);
-      oldest = undefined;
+      prev.fill(OUT);
+      next.fill(NONE);
+      head = tail = NONE;
       size = 0;
     },
   };
