@@ -1,8 +1,9 @@
 /**
  * The cached-block index of the GPU tier: block key → block id, an open-addressing hash table
  * (linear probing, backward-shift deletion) over typed arrays. Keys are not stored: a slot holds a
- * block id and the key is the pool's own `keyOf(blockId)`, so an entry is 4 bytes and the table
- * never allocates after creation. It replaced a Map<number, number>, whose inserts and deletes
+ * block id and the key is the pool's own `keyOf(blockId)`, plus a 32-bit digest of the key, so
+ * an entry is 8 bytes and the table never allocates after creation. The digest picks the home
+ * slot and settles almost every probe and every deletion shift without looking the key up. It replaced a Map<number, number>, whose inserts and deletes
  * under the cache's churn (every cached block is inserted once and deleted at eviction) were the
  * largest part of `simulate`'s cache work, and whose 30-bit keys made ~1 false miss per 60k
  * cached blocks; this table compares whole keys.
@@ -33,17 +34,19 @@ export function createBlockIndex(capacity: number, keyOf: (blockId: number) => n
   const mask = tableSize - 1;
   /** blockId + 1 per slot; 0 = empty. */
   const slots = new Int32Array(tableSize);
+  /** The digest of each occupied slot's key. */
+  const digests = new Int32Array(tableSize);
   let size = 0;
 
   // Keys are outputs of a 32-bit finaliser in both halves (block-hash.ts): mixing the halves is enough.
-  const home = (key: number) => ((key >>> 0) ^ ((key / TWO_POW_32) | 0)) & mask;
+  const digestOf = (key: number) => (key >>> 0) ^ ((key / TWO_POW_32) | 0);
 
-  /** The slot holding `key`, or -1. */
-  const find = (key: number): number => {
-    for (let i = home(key); ; i = (i + 1) & mask) {
+  /** The slot holding `key` (whose digest is `digest`), or -1. */
+  const find = (key: number, digest: number): number => {
+    for (let i = digest & mask; ; i = (i + 1) & mask) {
       const entry = slots[i]!;
       if (entry === 0) return -1;
-      if (keyOf(entry - 1) === key) return i;
+      if (digests[i] === digest && keyOf(entry - 1) === key) return i;
     }
   };
 
@@ -52,28 +55,33 @@ export function createBlockIndex(capacity: number, keyOf: (blockId: number) => n
       return size;
     },
     get(key) {
-      const i = find(key);
+      const i = find(key, digestOf(key));
       return i < 0 ? -1 : slots[i]! - 1;
     },
     add(key, blockId) {
-      let i = home(key);
-      for (; slots[i] !== 0; i = (i + 1) & mask) if (keyOf(slots[i]! - 1) === key) return false;
+      const digest = digestOf(key);
+      let i = digest & mask;
+      for (; slots[i] !== 0; i = (i + 1) & mask) {
+        if (digests[i] === digest && keyOf(slots[i]! - 1) === key) return false;
+      }
       if (size >= capacity) throw new Error(`KV block index: more than ${capacity} entries`);
       slots[i] = blockId + 1;
+      digests[i] = digest;
       size++;
       return true;
     },
     delete(key) {
-      let hole = find(key);
+      let hole = find(key, digestOf(key));
       if (hole < 0) return;
       size--;
       // Backward-shift deletion: pull later entries of the probe run into the hole whenever their
       // home slot does not lie (cyclically) between the hole and where they sit.
       for (let j = (hole + 1) & mask; slots[j] !== 0; j = (j + 1) & mask) {
-        const h = home(keyOf(slots[j]! - 1));
+        const h = digests[j]! & mask;
         const stays = hole <= j ? hole < h && h <= j : hole < h || h <= j;
         if (stays) continue;
         slots[hole] = slots[j]!;
+        digests[hole] = digests[j]!;
         hole = j;
       }
       slots[hole] = 0;
