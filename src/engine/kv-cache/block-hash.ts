@@ -64,10 +64,17 @@ export function hashBlockTokens(
   let a = murmurRound(murmurRound(0x2f1a5c3d, parentLo), parentHi);
   let b = xxRound(xxRound(0x61c88647 ^ parentHi, parentLo), parentHi);
   const end = start + blockSize;
+  // murmurRound and xxRound written out: until the JIT has optimized this loop (a good part of a
+  // sub-second `simulate`), two calls per token cost more than the arithmetic.
   for (let i = start; i < end; i++) {
     const t = tokenIds[i]! | 0;
-    a = murmurRound(a, t);
-    b = xxRound(b, t);
+    let k = Math.imul(t, M1);
+    k = (k << 15) | (k >>> 17);
+    a ^= Math.imul(k, M2);
+    a = (a << 13) | (a >>> 19);
+    a = (Math.imul(a, 5) + 0xe6546b64) | 0;
+    b = (b + Math.imul(t, X2)) | 0;
+    b = Math.imul((b << 13) | (b >>> 19), X1);
   }
   return combine(fmix(a ^ blockSize), fmix(b + blockSize));
 }
