@@ -105,21 +105,29 @@ export class LazyDecoders {
    * (or taken off the fast path) by the caller.
    */
   dueGrows(): readonly Sequence[] {
-    return this.takeDue(this.growRing, this.dueGrowList, 'growAtStep');
+    const out = this.dueGrowList;
+    out.length = 0;
+    const bucket = this.growRing[this.completed % this.growRing.length]!;
+    // Entries whose sequence left, was re-anchored to another step or is listed twice are stale.
+    for (let i = 0; i < bucket.length; i++) {
+      const seq = bucket[i]!;
+      if (!seq.cruising || seq.growAtStep !== this.completed) continue;
+      seq.growAtStep = -1;
+      out.push(seq);
+    }
+    bucket.length = 0;
+    return sortByRunOrder(out);
   }
 
   /** Cruising sequences that fill a block or finish at the step just completed, in running order (as dueGrows). */
   dueEvents(): readonly Sequence[] {
-    return this.takeDue(this.eventRing, this.dueEventList, 'eventAtStep');
-  }
-
-  /** Empties the bucket of this step into `out`, dropping stale entries (left, re-anchored, or a duplicate). */
-  private takeDue(ring: Sequence[][], out: Sequence[], stepField: 'growAtStep' | 'eventAtStep'): Sequence[] {
+    const out = this.dueEventList;
     out.length = 0;
-    const bucket = ring[this.completed % ring.length]!;
-    for (const seq of bucket) {
-      if (!seq.cruising || seq[stepField] !== this.completed) continue;
-      seq[stepField] = -1;
+    const bucket = this.eventRing[this.completed % this.eventRing.length]!;
+    for (let i = 0; i < bucket.length; i++) {
+      const seq = bucket[i]!;
+      if (!seq.cruising || seq.eventAtStep !== this.completed) continue;
+      seq.eventAtStep = -1;
       out.push(seq);
     }
     bucket.length = 0;
