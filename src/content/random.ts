@@ -31,10 +31,7 @@ export function createRandom(seed: number): Random {
   return new Mulberry32(hashSeed(seed));
 }
 
-/**
- * A class (several random streams are created per request): methods on the prototype rather than
- * closures per stream. `nextUint32` stays an own function so it can be passed around unbound.
- */
+/** A class (several random streams are created per request): methods on the prototype, not closures per stream. */
 class Mulberry32 implements Random {
   private state: number;
   private spareNormal: number | undefined;
@@ -43,13 +40,13 @@ class Mulberry32 implements Random {
     this.state = state;
   }
 
-  readonly nextUint32 = (): number => {
+  nextUint32(): number {
     this.state = (this.state + 0x6d2b79f5) | 0;
     const state = this.state;
     let t = Math.imul(state ^ (state >>> 15), 1 | state);
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return (t ^ (t >>> 14)) >>> 0;
-  };
+  }
 
   nextFloat(): number {
     return this.nextUint32() / TWO_POW_32;

@@ -239,7 +239,10 @@ describe('tokenLogprob', () => {
 
 describe('createRandom', () => {
   it('repeats its sequence for the same seed and differs for another', () => {
-    const draw = (seed: number) => Array.from({ length: 5 }, createRandom(seed).nextUint32);
+    const draw = (seed: number) => {
+      const rng = createRandom(seed);
+      return Array.from({ length: 5 }, () => rng.nextUint32());
+    };
     expect(draw(1)).toEqual(draw(1));
     expect(draw(1)).not.toEqual(draw(2));
   });
