@@ -166,7 +166,9 @@ export const SETTINGS = {
     env: 'NIMSIM_KV_EVICTION',
     schema: oneOf(['lru', 'fifo', 'lfu']),
     default: 'lru',
-    help: 'eviction policy of the reusable-block pool: lru, fifo, lfu',
+    help:
+      "eviction policy of the GPU KV blocks: lru (vLLM's and TensorRT-LLM's single free-block queue: " +
+      'released blocks, cached or not, in release order), fifo, lfu (cached blocks only; empty blocks go first)',
   }),
   kvHostCacheBlocks: setting({
     env: 'NIMSIM_KV_HOST_CACHE_BLOCKS',

@@ -43,6 +43,27 @@ function pinFresh(kv: Cache, n: number): void {
 }
 
 describe('LRU eviction', () => {
+  it('keeps empty blocks in the same release-ordered queue, as vLLM and TensorRT-LLM do', () => {
+    // Each request holds a keyed full block and an empty partial one, released last-first:
+    // the queue is [A's partial, A's [1,1], B's partial, B's [2,2]].
+    for (const [eviction, evicted] of [
+      ['lru', 1], // the head is taken even though B's empty partial block waits further back
+      ['fifo', 0], // FIFO and LFU hand out empty blocks first
+    ] as const) {
+      const kv = makeCache(eviction, 4);
+      for (const t of [1, 2]) {
+        const seqId = nextSeqId++;
+        kv.admit(seqId, [t, t, 0], 3);
+        kv.markComputed(seqId, [t, t, 0], 2);
+        kv.free(seqId);
+      }
+      expect(kv.stats().gpu).toMatchObject({ free: 2, reusable: 2, inUse: 0 });
+      pinFresh(kv, 2);
+      expect(kv.stats().evictions).toBe(evicted);
+      expect(cachedOf(kv, [1, 2])).toEqual(evicted === 1 ? [2] : [1, 2]);
+    }
+  });
+
   it('evicts exactly the least recently released reusable block', () => {
     const kv = makeCache('lru', 4);
     const a = cacheBlock(kv, 1);

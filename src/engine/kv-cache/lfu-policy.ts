@@ -24,6 +24,7 @@ export function createLfuPolicy(numBlocks: number): EvictionPolicy {
   );
   return {
     name: 'lfu',
+    ordersEmptyBlocks: false,
     get size() {
       return heap.size;
     },

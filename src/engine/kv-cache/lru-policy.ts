@@ -5,6 +5,11 @@
  * unlinks it, and eviction takes the head: the least recently released block. "Use" is release
  * time because a block in use is never a candidate.
  *
+ * Like vLLM's queue (and TensorRT-LLM's free-block queue), it also holds the blocks that cache
+ * nothing — never used yet (all of them at start, in id order), or released without a key (a
+ * partial last block) — in the same release order: allocation always takes the head, evicting it
+ * when it holds a key, even if an empty block waits further back (`ordersEmptyBlocks`).
+ *
  * The links are two Int32Arrays indexed by block id, so every operation is O(1) with no
  * allocation. (This replaced a map of runs on `lru-cache`: block ids are dense and each block is
  * in the pool at most once, which is what an intrusive list exploits and a key → value cache
@@ -48,6 +53,7 @@ export function createLruPolicy(numBlocks: number): EvictionPolicy {
 
   return {
     name: 'lru',
+    ordersEmptyBlocks: true,
     get size() {
       return size;
     },
