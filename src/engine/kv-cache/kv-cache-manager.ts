@@ -164,7 +164,7 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
   let hostHitTokens = 0;
 
   const seedFor = (salt: string | undefined) => (salt ? prefixSeed(opts.modelKey, salt) : modelSeed);
-  const blocksFor = (numTokens: number) => Math.ceil(numTokens / blockSize);
+  const blocksFor = (numTokens: number) => ((numTokens + blockSize - 1) / blockSize) | 0;
 
   function match(tokenIds: readonly number[], salt: string | undefined): Match {
     const seed = seedFor(salt);
