@@ -208,6 +208,11 @@ describe('engine on the virtual clock', () => {
     expect(preempted.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     expect(kv.stats().gpu.inUse).toBe(0);
     expect(steps.length).toBeGreaterThan(48);
+    // The prompts share nothing: a re-admitted sequence finding its own blocks is no prefix hit,
+    // and its lookups are counted apart (vLLM's preempted_queries / preempted_hits).
+    const stats = kv.stats();
+    expect(stats).toMatchObject({ queryTokens: 4 * 16, hitTokens: 0 });
+    expect(stats.preemptedQueryTokens).toBeGreaterThan(0);
   });
 
   it('frees the slot and blocks at once when a request is aborted', () => {

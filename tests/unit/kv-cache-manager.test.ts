@@ -52,6 +52,23 @@ describe('KvCacheManager prefix matching', () => {
     expect(kv.stats().hitTokens).toBe(8);
   });
 
+  it("counts a preempted request's re-admission apart, as vLLM's PrefixCacheStats does", () => {
+    const kv = makeCache();
+    // A request computes 12 tokens, is preempted (freed), and comes back: it finds its own 8.
+    kv.admit(1, range(0, 14), 14);
+    kv.markComputed(1, range(0, 14), 12);
+    kv.free(1);
+    expect(kv.admit(1, range(0, 14), 14, undefined, true)).toEqual({ cachedTokens: 12, hostTokens: 0 });
+    expect(kv.stats()).toMatchObject({
+      queryTokens: 14,
+      hitTokens: 0,
+      preemptedQueryTokens: 14,
+      preemptedHitTokens: 12,
+    });
+    // Its own blocks are no shared prefix.
+    expect(kv.topPrefixes(10)).toEqual([]);
+  });
+
   it('leaves at least one token to compute when the whole prompt is cached', () => {
     const kv = makeCache();
     runToCompletion(kv, 1, range(0, 16));
@@ -210,6 +227,8 @@ describe('KvCacheManager block accounting', () => {
       queryTokens: 18,
       hitTokens: 0,
       hostHitTokens: 0,
+      preemptedQueryTokens: 0,
+      preemptedHitTokens: 0,
       evictions: 0,
       hostEvictions: 0,
     });

@@ -43,6 +43,9 @@ export function registerAdminRoutes(app: Hono, deps: AdminDeps): void {
       hit_tokens: s.hitTokens,
       host_hit_tokens: s.hostHitTokens,
       hit_rate: s.queryTokens > 0 ? s.hitTokens / s.queryTokens : 0,
+      // Re-admissions of preempted requests, counted apart as vLLM does (they find their own blocks).
+      preempted_query_tokens: s.preemptedQueryTokens,
+      preempted_hit_tokens: s.preemptedHitTokens,
       evictions: s.evictions,
       host_evictions: s.hostEvictions,
       top_prefixes: deps.kv.topPrefixes(10),

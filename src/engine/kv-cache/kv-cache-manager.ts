@@ -45,12 +45,20 @@ export interface KvCacheStats {
   gpu: { total: number; inUse: number; reusable: number; free: number; cached: number };
   /** In blocks. */
   host: { total: number; used: number };
-  /** Prompt tokens looked up by successful admissions (vLLM prefix_cache_queries). */
+  /**
+   * Prompt tokens looked up by successful admissions of new requests (vLLM prefix_cache_queries).
+   * A preempted request re-admitted finds its own blocks again: vLLM counts those lookups apart
+   * (PrefixCacheStats.preempted_*, vllm/v1/metrics/stats.py) so they do not inflate the hit rate.
+   */
   queryTokens: number;
   /** Of those, tokens found in the cache, GPU and host tiers (vLLM prefix_cache_hits). */
   hitTokens: number;
   /** Of the hits, tokens found in the host tier. */
   hostHitTokens: number;
+  /** Tokens looked up by re-admissions of preempted requests (vLLM preempted_queries). */
+  preemptedQueryTokens: number;
+  /** Of those, tokens found in the cache, both tiers (vLLM preempted_hits). */
+  preemptedHitTokens: number;
   /** GPU blocks evicted to make room (their keys go to the host tier when there is one). */
   evictions: number;
   hostEvictions: number;
@@ -78,14 +86,16 @@ export interface KvCacheManager {
    * Admits a sequence: pins its cached prefix blocks (host hits are copied into new GPU blocks)
    * and allocates GPU blocks so it holds max(numTokens, cached) tokens. Returns null and changes
    * nothing when free + evictable blocks are not enough. On success counts one query of
-   * tokenIds.length tokens and the hit tokens, and returns them: `cachedTokens` is GPU + host
-   * hits, `hostTokens` the host part. Throws if seqId is already admitted.
+   * tokenIds.length tokens and the hit tokens (as a preempted request's when `preempted`), and
+   * returns them: `cachedTokens` is GPU + host hits, `hostTokens` the host part. Throws if seqId
+   * is already admitted.
    */
   admit(
     seqId: number,
     tokenIds: readonly number[],
     numTokens: number,
     cacheSalt?: string,
+    preempted?: boolean,
   ): { cachedTokens: number; hostTokens: number } | null;
   /**
    * `admit` for a scheduler with a token budget: allocates for the cached prefix plus at most
@@ -97,6 +107,7 @@ export interface KvCacheManager {
     tokenIds: readonly number[],
     budgetTokens: number,
     cacheSalt?: string,
+    preempted?: boolean,
   ): { cachedTokens: number; hostTokens: number } | null;
   /** Grows an admitted sequence to hold numTokens tokens; false (nothing changed) when blocks are short. */
   grow(seqId: number, numTokens: number): boolean;
@@ -162,6 +173,8 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
   let queryTokens = 0;
   let hitTokens = 0;
   let hostHitTokens = 0;
+  let preemptedQueryTokens = 0;
+  let preemptedHitTokens = 0;
 
   const seedFor = (salt: string | undefined) => (salt ? prefixSeed(opts.modelKey, salt) : modelSeed);
   const blocksFor = (numTokens: number) => ((numTokens + blockSize - 1) / blockSize) | 0;
@@ -198,6 +211,7 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
     tokenIds: readonly number[],
     numTokens: number,
     m: Match,
+    preempted: boolean,
   ): { cachedTokens: number; hostTokens: number } | null {
     if (seqs.has(seqId)) throw new Error(`KV cache: sequence ${seqId} is already admitted`);
     const cachedBlocks = m.gpu.length + m.host.length;
@@ -220,6 +234,11 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
 
     const cachedTokens = cachedBlocks * blockSize;
     const hostTokens = m.host.length * blockSize;
+    if (preempted) {
+      preemptedQueryTokens += tokenIds.length;
+      preemptedHitTokens += cachedTokens;
+      return { cachedTokens, hostTokens };
+    }
     queryTokens += tokenIds.length;
     hitTokens += cachedTokens;
     hostHitTokens += hostTokens;
@@ -236,14 +255,15 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
       return { gpuTokens: m.gpu.length * blockSize, hostTokens: m.host.length * blockSize };
     },
 
-    admit(seqId, tokenIds, numTokens, cacheSalt) {
-      return admitMatched(seqId, tokenIds, numTokens, match(tokenIds, cacheSalt));
+    admit(seqId, tokenIds, numTokens, cacheSalt, preempted = false) {
+      return admitMatched(seqId, tokenIds, numTokens, match(tokenIds, cacheSalt), preempted);
     },
 
-    admitChunk(seqId, tokenIds, budgetTokens, cacheSalt) {
+    admitChunk(seqId, tokenIds, budgetTokens, cacheSalt, preempted = false) {
       const m = match(tokenIds, cacheSalt);
       const cached = (m.gpu.length + m.host.length) * blockSize;
-      return admitMatched(seqId, tokenIds, cached + Math.min(tokenIds.length - cached, budgetTokens), m);
+      const numTokens = cached + Math.min(tokenIds.length - cached, budgetTokens);
+      return admitMatched(seqId, tokenIds, numTokens, m, preempted);
     },
 
     grow(seqId, numTokens) {
@@ -302,6 +322,8 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
         queryTokens,
         hitTokens,
         hostHitTokens,
+        preemptedQueryTokens,
+        preemptedHitTokens,
         evictions: pool.evictions,
         hostEvictions: host.evictions,
       };
