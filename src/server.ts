@@ -94,6 +94,7 @@ export function createService(
     tokenizer: runtime.tokenizer,
     compat: config.apiCompat as 1 | 2,
     cachingOn: config.enableKvCacheReuse,
+    perRequestStats: config.perReqMetricsEnable,
     rules,
     settings: {
       servedModels: runtime.servedModels,

@@ -15,6 +15,8 @@ export interface ServingContext {
   readonly compat: ApiCompat;
   /** Prefix caching on: responses carry usage.prompt_tokens_details.cached_tokens. */
   readonly cachingOn: boolean;
+  /** NIM_PER_REQ_METRICS_ENABLE: chat and completion responses carry NIM's `stats` object. */
+  readonly perRequestStats?: boolean;
   /** Scripted replies (NIMSIM_RULES_FILE, PATCH /admin/config `rules`); absent = none. */
   readonly rules?: RuleStore | undefined;
 }

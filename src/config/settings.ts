@@ -280,6 +280,12 @@ export const SETTINGS = {
     default: '2',
     help: 'error body shape: 2 = {"error":{...}} (NIM 2.x), 1 = flat {"object":"error",...} (NIM 1.x)',
   }),
+  perReqMetricsEnable: setting({
+    env: 'NIM_PER_REQ_METRICS_ENABLE',
+    schema: bool(),
+    default: '0',
+    help: "NIM's per-request metrics: chat and completion responses carry a `stats` object (token counts, queue time, TTFT, inter-token time, tokens/s)",
+  }),
   maxBodyBytes: setting({
     env: 'NIMSIM_MAX_BODY_BYTES',
     schema: int(1024),

@@ -20,6 +20,7 @@ import {
   resolveMaxTokens,
   type PlannedGeneration,
 } from '../to-engine.js';
+import { nimStatsOf } from '../nim-stats.js';
 import { chatLogprob, usageOf } from '../usage.js';
 
 /** Wire messages → template messages: content parts pass through (the template joins text parts with \n, as vLLM). */
@@ -120,7 +121,8 @@ export function registerChatRoute(app: Hono, ctx: ServingContext): void {
       prompt_tokens_details: usage.prompt_tokens_details,
       session: gen.choices[0]?.request.sessionKey,
     });
-    return c.json(buildChatCompletion(gen, created, finished, usage, logprobs));
+    const body = buildChatCompletion(gen, created, finished, usage, logprobs);
+    return c.json(ctx.perRequestStats ? { ...body, stats: nimStatsOf(gen.promptTokens, finished) } : body);
   });
 }
 

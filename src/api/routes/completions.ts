@@ -22,6 +22,7 @@ import {
   type PlannedGeneration,
 } from '../to-engine.js';
 import { usageOf } from '../usage.js';
+import { nimStatsOf } from '../nim-stats.js';
 
 /** OpenAI's and vLLM's default for completions (chat defaults to the rest of the context). */
 const COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
@@ -230,6 +231,7 @@ export function registerCompletionsRoute(app: Hono, ctx: ServingContext): void {
       service_tier: null,
       system_fingerprint: null,
       kv_transfer_params: null,
+      ...(ctx.perRequestStats ? { stats: nimStatsOf(gen.promptTokens, finished) } : {}),
     });
   });
 }
