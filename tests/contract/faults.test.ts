@@ -120,7 +120,13 @@ describe('latency faults through the openai client', () => {
   });
 
   it('stall: the stream pauses mid-way and still completes', async () => {
-    const stream = await clientOf('stall').chat.completions.create({
+    // A longer pause than the suite's 100 ms: the client sees chunk arrival times, which a loaded
+    // machine can shift by tens of ms, while the server's pause is exact.
+    const STALL_MS = 400;
+    const start = performance.now();
+    const stream = await clientOf('stall', {
+      defaultHeaders: { 'x-nimsim-fault': 'stall', 'x-nimsim-fault-delay-ms': String(STALL_MS) },
+    }).chat.completions.create({
       model: MODEL,
       messages,
       max_tokens: 8,
@@ -133,8 +139,13 @@ describe('latency faults through the openai client', () => {
       times.push(performance.now());
       finish = chunk.choices[0]?.finish_reason ?? finish;
     }
-    const longest = Math.max(...times.slice(1).map((t, i) => t - times[i]!));
-    expect(longest).toBeGreaterThanOrEqual(95);
+    // The whole stream cannot end before the server's pause has elapsed.
+    expect(times.at(-1)! - start).toBeGreaterThanOrEqual(STALL_MS - 1);
+    // The pause falls between two chunks, after the stream has started.
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    const longest = Math.max(...gaps);
+    expect(longest).toBeGreaterThanOrEqual(STALL_MS - 100);
+    expect(gaps.indexOf(longest)).toBeGreaterThan(0);
     expect(finish).toBe('length');
   });
 
