@@ -167,10 +167,14 @@ export function createEngine(opts: EngineOptions): Engine {
     stepTimer = clock.schedule(endMs, () => completeStep(plan, startMs, endMs));
   };
 
+  /** Keys the sequence's newly computed full blocks (its tokens: the prompt, then the output). */
+  const markComputed = (seq: Sequence) =>
+    kv.markComputed(seq.seqId, seq.request.promptTokenIds, seq.numComputed, seq.request.outputTokenIds);
+
   /** A cruising sequence's event at the end of a step (lazy.advance() already counted its token). */
   const completeCruising = (seq: Sequence, endMs: number) => {
     lazy.sync(seq);
-    if (seq.numComputed % kv.blockSize === 0) kv.markComputed(seq.seqId, seq.tokenIds, seq.numComputed);
+    if (seq.numComputed % kv.blockSize === 0) markComputed(seq);
     if (seq.planDone) finish(seq, seq.finishReason(), endMs);
     else lazy.anchor(seq);
   };
@@ -182,7 +186,7 @@ export function createEngine(opts: EngineOptions): Engine {
     // Only a block that just filled changes the cache; skip the call inside a block.
     const bs = kv.blockSize;
     if (Math.floor(seq.numComputed / bs) > Math.floor(before / bs)) {
-      kv.markComputed(seq.seqId, seq.tokenIds, seq.numComputed);
+      markComputed(seq);
     }
     if (seq.numUncomputed > 0) return; // more prefill chunks to go
     if (seq.planDone) {

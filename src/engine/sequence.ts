@@ -10,11 +10,6 @@ export type EventListener = (event: EngineEvent) => void;
 
 export class Sequence {
   status: SequenceStatus = 'waiting';
-  /**
-   * The prompt followed by the whole planned output, allocated once: the first `numTokens` are
-   * the tokens known so far (the prompt and those generated).
-   */
-  readonly tokenIds: readonly number[];
   readonly numPromptTokens: number;
   numGenerated = 0;
   /** Tokens whose KV is in the cache: 0 until admitted, reset to 0 by preemption. */
@@ -54,9 +49,9 @@ export class Sequence {
     /** False when the listener only wants `scheduled`/`finished` (simulate): no event per token. */
     readonly tokenEvents = true,
   ) {
-    const { promptTokenIds, outputTokenIds } = request;
-    this.tokenIds = outputTokenIds.length > 0 ? promptTokenIds.concat(outputTokenIds) : promptTokenIds;
-    this.numPromptTokens = promptTokenIds.length;
+    // The tokens are the prompt, then the planned output's first numGenerated: never joined in
+    // one list (the KV cache reads both), which saved a copy of every request's tokens.
+    this.numPromptTokens = request.promptTokenIds.length;
   }
 
   /** Tokens known so far: the prompt and the tokens generated. */
@@ -66,7 +61,10 @@ export class Sequence {
 
   /** The known tokens as their own list (a copy once tokens were generated: after a preemption). */
   knownTokenIds(): readonly number[] {
-    return this.numGenerated === 0 ? this.request.promptTokenIds : this.tokenIds.slice(0, this.numTokens);
+    const { promptTokenIds, outputTokenIds } = this.request;
+    return this.numGenerated === 0
+      ? promptTokenIds
+      : promptTokenIds.concat(outputTokenIds.slice(0, this.numGenerated));
   }
 
   /** Tokens known but not yet computed: the prompt (or its rest) when prefilling, 1 when decoding. */

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { KvCacheOptions } from '../../src/engine/kv-cache/kv-cache-manager.js';
 import { createKvCacheManager } from '../../src/engine/kv-cache/kv-cache-manager.js';
@@ -119,6 +120,32 @@ describe('KvCacheManager prefix matching', () => {
     // Turn 2 resends 17 tokens plus 5 new ones: 16 computed tokens → 4 full blocks hit.
     const turn2 = [...tokens, 900, 901, 902, 903, 904];
     expect(kv.admit(2, turn2, turn2.length)).toEqual({ cachedTokens: 16, hostTokens: 0 });
+  });
+});
+
+describe('KvCacheManager markComputed over two lists', () => {
+  it('keys the blocks of tokenIds + moreTokenIds exactly as of the joined list, wherever they meet', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 1000 }), { maxLength: 40 }),
+        fc.array(fc.integer({ min: 0, max: 1000 }), { maxLength: 40 }),
+        fc.nat(),
+        (prompt, more, cut) => {
+          const joined = [...prompt, ...more];
+          const computed = joined.length === 0 ? 0 : cut % (joined.length + 1);
+          const keysOf = (mark: (kv: ReturnType<typeof makeCache>) => void) => {
+            const kv = makeCache();
+            kv.admit(1, joined, Math.max(1, joined.length));
+            mark(kv);
+            return kv.inspect().hashes;
+          };
+          expect(keysOf((kv) => kv.markComputed(1, prompt, computed, more))).toEqual(
+            keysOf((kv) => kv.markComputed(1, joined, computed)),
+          );
+        },
+      ),
+      { numRuns: 300, seed: 5 },
+    );
   });
 });
 

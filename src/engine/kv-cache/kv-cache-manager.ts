@@ -116,7 +116,12 @@ export interface KvCacheManager {
    * becomes shareable (and reusable after free). tokenIds is the full list, prompt + generated.
    * A block whose key another block already holds stays private (it is freed, not cached).
    */
-  markComputed(seqId: number, tokenIds: readonly number[], numComputed: number): void;
+  markComputed(
+    seqId: number,
+    tokenIds: readonly number[],
+    numComputed: number,
+    moreTokenIds?: readonly number[],
+  ): void;
   /**
    * Releases a sequence (finish, abort, preemption), last block first: keyed blocks left unused
    * become reusable, so a request's last block is evicted before its first; others become free.
@@ -152,6 +157,7 @@ interface Match {
 }
 
 const TOP_PREFIX_CAPACITY = 64;
+const NO_TOKENS: readonly number[] = [];
 
 /** A cache of `gpuBlocks` blocks, all free. Throws on a non-positive block size or capacity. */
 export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
@@ -177,6 +183,8 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
   let preemptedHitTokens = 0;
 
   const seedFor = (salt: string | undefined) => (salt ? prefixSeed(opts.modelKey, salt) : modelSeed);
+  /** The tokens of a block that spans markComputed's two lists (reused: no array per call). */
+  const straddle: number[] = new Array<number>(blockSize).fill(0);
   const blocksFor = (numTokens: number) => ((numTokens + blockSize - 1) / blockSize) | 0;
 
   function match(tokenIds: readonly number[], salt: string | undefined): Match {
@@ -275,15 +283,29 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
       return true;
     },
 
-    markComputed(seqId, tokenIds, numComputed) {
+    markComputed(seqId, tokenIds, numComputed, moreTokenIds = NO_TOKENS) {
       const seq = stateOf(seqId);
       if (!enableReuse) return;
+      const split = tokenIds.length;
       const fullBlocks = Math.min(
-        Math.floor(Math.min(numComputed, tokenIds.length) / blockSize),
+        Math.floor(Math.min(numComputed, split + moreTokenIds.length) / blockSize),
         seq.blocks.length,
       );
       for (let i = seq.numHashed; i < fullBlocks; i++) {
-        const hash = hashBlockTokens(seq.lastHash, tokenIds, i * blockSize, blockSize);
+        const start = i * blockSize;
+        let hash: number;
+        if (start + blockSize <= split) {
+          hash = hashBlockTokens(seq.lastHash, tokenIds, start, blockSize);
+        } else if (start >= split) {
+          hash = hashBlockTokens(seq.lastHash, moreTokenIds, start - split, blockSize);
+        } else {
+          // The block where the two lists meet (the prompt's last tokens, the first generated).
+          for (let j = 0; j < blockSize; j++) {
+            const k = start + j;
+            straddle[j] = k < split ? tokenIds[k]! : moreTokenIds[k - split]!;
+          }
+          hash = hashBlockTokens(seq.lastHash, straddle, 0, blockSize);
+        }
         pool.cache(seq.blocks[i]!, hash);
         seq.lastHash = hash;
       }
