@@ -100,12 +100,19 @@ export function buildReport(input: {
   };
 }
 
+/** The deployment in one line: profile name, GPUs, precision and TP (the JSON keeps every field). */
+function describe(d: Record<string, unknown>): string {
+  const { profileName, gpu, gpuCount, precision, tp } = d;
+  if (typeof profileName !== 'string') return JSON.stringify(d);
+  return `${profileName} on ${String(gpuCount)} × ${String(gpu)}, ${String(precision)}, TP ${String(tp)}`;
+}
+
 export function formatReport(r: SimulationReport): string {
   const row = (name: string, d: Distribution) =>
     `${name.padEnd(10)} ${[d.mean, d.p50, d.p90, d.p99].map((v) => v.toFixed(2).padStart(10)).join(' ')}`;
   return [
     `requests ${r.requests} in ${r.duration_s.toFixed(2)} s simulated (${r.wall_s.toFixed(2)} s wall, ${r.speedup}x)`,
-    `deployment ${JSON.stringify(r.deployment)}`,
+    `deployment ${describe(r.deployment)}`,
     '',
     `${'ms'.padEnd(10)} ${['mean', 'p50', 'p90', 'p99'].map((h) => h.padStart(10)).join(' ')}`,
     row('TTFT', r.ttft_ms),
