@@ -89,7 +89,10 @@ export class Scheduler {
       if (seq.arrivalMs > startMs) break;
       // The cached prefix plus as much of the rest as the budget allows (chunked prefill).
       const known = seq.knownTokenIds();
-      const res = this.kv.admitChunk(seq.seqId, known, left, seq.request.cacheSalt, seq.preemptions > 0);
+      const res = this.kv.admitChunk(seq.seqId, known, left, seq.request.cacheSalt, {
+        preempted: seq.preemptions > 0,
+        skipLookup: seq.request.skipPrefixCacheLookup === true,
+      });
       if (!res) break; // head-of-line: FCFS waits for blocks
       this.waiting.shift();
       const take = Math.min(known.length - res.cachedTokens, left);

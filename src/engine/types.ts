@@ -22,6 +22,12 @@ export interface EngineRequest {
   readonly finishReason: 'stop' | 'length';
   /** Mixed into the first KV block's hash (vLLM `cache_salt`): tenants do not share blocks. */
   readonly cacheSalt?: string | undefined;
+  /**
+   * Do not look the prompt up in the prefix cache (vLLM `skip_reading_prefix_cache`, set when
+   * prompt logprobs are requested: every prompt token must be computed). Its blocks are still
+   * cached as they fill.
+   */
+  readonly skipPrefixCacheLookup?: boolean | undefined;
   /** Routing/session identity (`prompt_cache_key` or `user`), recorded for multi-replica routing. */
   readonly sessionKey?: string | undefined;
   /** Served model name, carried to events for per-model metrics. */

@@ -167,6 +167,24 @@ describe('POST /v1/completions', () => {
     expect(((await refused.json()) as Json).error.message).toContain('max_tokens must be at least 1, got 0.');
   });
 
+  it('does not read the prefix cache for echo with logprobs (vLLM skips it for prompt logprobs)', async () => {
+    const fresh = testService();
+    // 80 words: several full KV blocks, so a repeat would find the first ones cached.
+    const prompt = Array.from({ length: 80 }, (_, i) => `word${i}`).join(' ');
+    const cachedOf = async (extra: Record<string, unknown>) => {
+      const body = (await (
+        await postJson(fresh, '/v1/completions', { model: MODEL, prompt, max_tokens: 2, ...extra })
+      ).json()) as Json;
+      return body.usage.prompt_tokens_details.cached_tokens as number;
+    };
+    expect(await cachedOf({})).toBe(0);
+    expect(await cachedOf({})).toBeGreaterThan(0);
+    expect(await cachedOf({ echo: true, logprobs: 0 })).toBe(0);
+    // Echo alone needs no prompt logprobs, and logprobs alone only the generated tokens'.
+    expect(await cachedOf({ echo: true })).toBeGreaterThan(0);
+    expect(await cachedOf({ logprobs: 1 })).toBeGreaterThan(0);
+  });
+
   it('streams the echoed prompt with its logprobs in the first chunk', async () => {
     const frames = (await readSse(
       await postJson(service, '/v1/completions', {

@@ -59,7 +59,10 @@ describe('KvCacheManager prefix matching', () => {
     kv.admit(1, range(0, 14), 14);
     kv.markComputed(1, range(0, 14), 12);
     kv.free(1);
-    expect(kv.admit(1, range(0, 14), 14, undefined, true)).toEqual({ cachedTokens: 12, hostTokens: 0 });
+    expect(kv.admit(1, range(0, 14), 14, undefined, { preempted: true })).toEqual({
+      cachedTokens: 12,
+      hostTokens: 0,
+    });
     expect(kv.stats()).toMatchObject({
       queryTokens: 14,
       hitTokens: 0,
@@ -68,6 +71,23 @@ describe('KvCacheManager prefix matching', () => {
     });
     // Its own blocks are no shared prefix.
     expect(kv.topPrefixes(10)).toEqual([]);
+  });
+
+  it('skips the lookup for a request that needs prompt logprobs, and still caches its blocks', () => {
+    const kv = makeCache();
+    runToCompletion(kv, 1, range(0, 14));
+    const before = kv.stats();
+    expect(kv.admit(2, range(0, 14), 14, undefined, { skipLookup: true })).toEqual({
+      cachedTokens: 0,
+      hostTokens: 0,
+    });
+    // Nothing counted, nothing pinned from the cache: a whole new allocation.
+    expect(kv.stats()).toMatchObject({ queryTokens: before.queryTokens, hitTokens: before.hitTokens });
+    expect(kv.inspect().sequences.get(2)).toHaveLength(4);
+    // Its blocks join the cache as they fill (computed over other tokens here: new keys).
+    kv.markComputed(2, range(200, 214), 14);
+    kv.free(2);
+    expect(kv.peekPrefix(range(200, 214))).toEqual({ gpuTokens: 12, hostTokens: 0 });
   });
 
   it('leaves at least one token to compute when the whole prompt is cached', () => {

@@ -43,6 +43,9 @@ function planCompletion(
   req: CompletionRequest,
   header: (name: string) => string | undefined,
 ): PlannedGeneration {
+  // vLLM turns echo + logprobs into prompt_logprobs, and a request that needs prompt logprobs
+  // skips the prefix-cache lookup (every prompt token's logits must be computed).
+  const promptLogprobsWanted = req.echo === true && req.logprobs != null;
   checkModel(req.model, ctx.settings);
   const reply = resolveCompletionReply(req, ctx.rules, header);
   const id = newRequestId('cmpl');
@@ -78,7 +81,11 @@ function planCompletion(
     const offset = choices.length;
     for (const c of gen.choices) {
       const index = offset + c.index;
-      choices.push({ ...c, index, request: { ...c.request, id: `${id}-${index}` } });
+      choices.push({
+        ...c,
+        index,
+        request: { ...c.request, id: `${id}-${index}`, skipPrefixCacheLookup: promptLogprobsWanted },
+      });
     }
     promptTokens += promptTokenIds.length;
   }

@@ -73,6 +73,18 @@ export interface KvCacheInspection {
   sequences: ReadonlyMap<number, readonly number[]>;
 }
 
+/** How an admission looks the prefix up and is counted (vLLM's KVCacheManager.get_computed_blocks). */
+export interface AdmitOptions {
+  /** A preempted request coming back: its lookup is counted apart (preempted_queries / hits). */
+  readonly preempted?: boolean;
+  /**
+   * Skip the lookup: nothing is found and nothing is counted, as vLLM does for a request that
+   * needs prompt logprobs (every prompt token's logits must be computed). Its blocks are still
+   * keyed as they fill, for later requests.
+   */
+  readonly skipLookup?: boolean;
+}
+
 export interface KvCacheManager {
   readonly blockSize: number;
   readonly gpuBlocksTotal: number;
@@ -86,16 +98,16 @@ export interface KvCacheManager {
    * Admits a sequence: pins its cached prefix blocks (host hits are copied into new GPU blocks)
    * and allocates GPU blocks so it holds max(numTokens, cached) tokens. Returns null and changes
    * nothing when free + evictable blocks are not enough. On success counts one query of
-   * tokenIds.length tokens and the hit tokens (as a preempted request's when `preempted`), and
-   * returns them: `cachedTokens` is GPU + host hits, `hostTokens` the host part. Throws if seqId
-   * is already admitted.
+   * tokenIds.length tokens and the hit tokens (see AdmitOptions), and returns them:
+   * `cachedTokens` is GPU + host hits, `hostTokens` the host part. Throws if seqId is already
+   * admitted.
    */
   admit(
     seqId: number,
     tokenIds: readonly number[],
     numTokens: number,
     cacheSalt?: string,
-    preempted?: boolean,
+    options?: AdmitOptions,
   ): { cachedTokens: number; hostTokens: number } | null;
   /**
    * `admit` for a scheduler with a token budget: allocates for the cached prefix plus at most
@@ -107,7 +119,7 @@ export interface KvCacheManager {
     tokenIds: readonly number[],
     budgetTokens: number,
     cacheSalt?: string,
-    preempted?: boolean,
+    options?: AdmitOptions,
   ): { cachedTokens: number; hostTokens: number } | null;
   /** Grows an admitted sequence to hold numTokens tokens; false (nothing changed) when blocks are short. */
   grow(seqId: number, numTokens: number): boolean;
@@ -187,10 +199,10 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
   const straddle: number[] = new Array<number>(blockSize).fill(0);
   const blocksFor = (numTokens: number) => ((numTokens + blockSize - 1) / blockSize) | 0;
 
-  function match(tokenIds: readonly number[], salt: string | undefined): Match {
+  function match(tokenIds: readonly number[], salt: string | undefined, skipLookup = false): Match {
     const seed = seedFor(salt);
     const found: Match = { gpu: [], host: [], rootHash: NO_HASH, lastHash: seed };
-    if (!enableReuse) return found;
+    if (!enableReuse || skipLookup) return found;
     const maxBlocks = Math.floor((tokenIds.length - 1) / blockSize);
     let parent = seed;
     for (let i = 0; i < maxBlocks; i++) {
@@ -219,7 +231,7 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
     tokenIds: readonly number[],
     numTokens: number,
     m: Match,
-    preempted: boolean,
+    options: AdmitOptions | undefined,
   ): { cachedTokens: number; hostTokens: number } | null {
     if (seqs.has(seqId)) throw new Error(`KV cache: sequence ${seqId} is already admitted`);
     const cachedBlocks = m.gpu.length + m.host.length;
@@ -242,7 +254,8 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
 
     const cachedTokens = cachedBlocks * blockSize;
     const hostTokens = m.host.length * blockSize;
-    if (preempted) {
+    if (options?.skipLookup) return { cachedTokens, hostTokens };
+    if (options?.preempted) {
       preemptedQueryTokens += tokenIds.length;
       preemptedHitTokens += cachedTokens;
       return { cachedTokens, hostTokens };
@@ -263,15 +276,16 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
       return { gpuTokens: m.gpu.length * blockSize, hostTokens: m.host.length * blockSize };
     },
 
-    admit(seqId, tokenIds, numTokens, cacheSalt, preempted = false) {
-      return admitMatched(seqId, tokenIds, numTokens, match(tokenIds, cacheSalt), preempted);
+    admit(seqId, tokenIds, numTokens, cacheSalt, options) {
+      const m = match(tokenIds, cacheSalt, options?.skipLookup);
+      return admitMatched(seqId, tokenIds, numTokens, m, options);
     },
 
-    admitChunk(seqId, tokenIds, budgetTokens, cacheSalt, preempted = false) {
-      const m = match(tokenIds, cacheSalt);
+    admitChunk(seqId, tokenIds, budgetTokens, cacheSalt, options) {
+      const m = match(tokenIds, cacheSalt, options?.skipLookup);
       const cached = (m.gpu.length + m.host.length) * blockSize;
       const numTokens = cached + Math.min(tokenIds.length - cached, budgetTokens);
-      return admitMatched(seqId, tokenIds, numTokens, m, preempted);
+      return admitMatched(seqId, tokenIds, numTokens, m, options);
     },
 
     grow(seqId, numTokens) {
