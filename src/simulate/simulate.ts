@@ -9,7 +9,7 @@ import { EngineError } from '../engine/errors.js';
 import { createRandom, hashSeed } from '../content/random.js';
 import { createRuntime } from '../runtime.js';
 import { buildReport, type FinishedOutcome, type SimulationReport } from './report.js';
-import { Session, sharedPrefixOf, type WorkloadOptions } from './workload.js';
+import { answerOf, Session, sharedPrefixOf, type WorkloadOptions } from './workload.js';
 
 export type { WorkloadOptions } from './workload.js';
 export { formatReport } from './report.js';
@@ -54,6 +54,7 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
   });
 
   const shared = sharedPrefixOf(workload, config.seed);
+  const answer = answerOf(workload, config.seed);
   // Users do not think for exactly the same time: exponential think times (seeded) also keep
   // sessions from marching in lockstep, which would make every turn's prefill land in one step.
   const thinkRng = createRandom(hashSeed(config.seed, 'think-time'));
@@ -106,7 +107,7 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
   };
   const startSession = () => {
     if (issued >= workload.requests) return;
-    issue(new Session(sessions++, workload, shared, config.seed));
+    issue(new Session(sessions++, workload, shared, answer, config.seed));
   };
   if (openLoop) {
     // Seeded exponential inter-arrival times: a Poisson process of sessions.

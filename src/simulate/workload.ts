@@ -72,6 +72,8 @@ export class Session {
     readonly index: number,
     private readonly opts: WorkloadOptions,
     sharedPrefix: readonly number[],
+    /** Every turn's planned answer (see `answerOf`). */
+    private readonly answer: readonly number[],
     seed: number,
   ) {
     this.rng = createRandom(hashSeed(seed, index));
@@ -85,8 +87,8 @@ export class Session {
     return this.history;
   }
 
-  nextOutput(): number[] {
-    return tokens(this.rng, this.opts.outputTokens);
+  nextOutput(): readonly number[] {
+    return this.answer;
   }
 
   /** Records the answer so the next turn resends it. */
@@ -98,6 +100,16 @@ export class Session {
   get done(): boolean {
     return this.turn >= this.opts.turns;
   }
+}
+
+/**
+ * The answer every request plans: one list of `outputTokens` ids for the whole run. Only lengths
+ * and cache keys matter to timing, and a block's key chains every token before it, so the
+ * generated blocks of two conversations never share a key (their prompts differ); one list saved
+ * drawing and holding a new answer per request.
+ */
+export function answerOf(opts: WorkloadOptions, seed: number): number[] {
+  return tokens(createRandom(hashSeed(seed, 'answer')), opts.outputTokens);
 }
 
 export function sharedPrefixOf(opts: WorkloadOptions, seed: number): number[] {
