@@ -105,29 +105,28 @@ export class LazyDecoders {
    * (or taken off the fast path) by the caller.
    */
   dueGrows(): readonly Sequence[] {
-    const out = this.dueGrowList;
-    out.length = 0;
-    const bucket = this.growRing[this.completed % this.growRing.length]!;
-    // Entries whose sequence left, was re-anchored to another step or is listed twice are stale.
-    for (let i = 0; i < bucket.length; i++) {
-      const seq = bucket[i]!;
-      if (!seq.cruising || seq.growAtStep !== this.completed) continue;
-      seq.growAtStep = -1;
-      out.push(seq);
-    }
-    bucket.length = 0;
-    return sortByRunOrder(out);
+    return this.takeDue(this.growRing, this.dueGrowList, true);
   }
 
   /** Cruising sequences that fill a block or finish at the step just completed, in running order (as dueGrows). */
   dueEvents(): readonly Sequence[] {
-    const out = this.dueEventList;
+    return this.takeDue(this.eventRing, this.dueEventList, false);
+  }
+
+  /**
+   * Empties this step's bucket into `out`, in running order, dropping stale entries (the sequence
+   * left, was re-anchored to another step, or is listed twice). The field is chosen by a flag, not
+   * by name: a keyed access per entry cost more than the whole loop.
+   */
+  private takeDue(ring: Sequence[][], out: Sequence[], grows: boolean): Sequence[] {
     out.length = 0;
-    const bucket = this.eventRing[this.completed % this.eventRing.length]!;
+    const step = this.completed;
+    const bucket = ring[step % ring.length]!;
     for (let i = 0; i < bucket.length; i++) {
       const seq = bucket[i]!;
-      if (!seq.cruising || seq.eventAtStep !== this.completed) continue;
-      seq.eventAtStep = -1;
+      if (!seq.cruising || (grows ? seq.growAtStep : seq.eventAtStep) !== step) continue;
+      if (grows) seq.growAtStep = -1;
+      else seq.eventAtStep = -1;
       out.push(seq);
     }
     bucket.length = 0;
