@@ -6,7 +6,19 @@
 import type { FinishedRequest } from '../engine/engine.js';
 import type { KvCacheStats } from '../engine/kv-cache/kv-cache-manager.js';
 
-export type FinishedOutcome = Pick<FinishedRequest, 'reason' | 'usage' | 'timings'>;
+export type FinishedOutcome = Pick<FinishedRequest, 'reason' | 'usage' | 'timings'> & {
+  /** Which turn of its session the request was, from 1. */
+  readonly turn: number;
+};
+
+/** One turn of the multi-turn sessions: how much of the conversation the cache served, and the TTFT. */
+export interface TurnReport {
+  turn: number;
+  requests: number;
+  prompt_tokens_mean: number;
+  cached_tokens_mean: number;
+  ttft_ms: Distribution;
+}
 
 export interface Distribution {
   mean: number;
@@ -33,6 +45,8 @@ export interface SimulationReport {
   wall_s: number;
   speedup: number;
   deployment: Record<string, unknown>;
+  /** With --turns > 1: each turn's figures, so the cache's effect on later turns shows. */
+  by_turn?: TurnReport[];
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -77,6 +91,7 @@ export function buildReport(input: {
   const inTokens = done.reduce((a, f) => a + f.usage.promptTokens, 0);
   const per = (x: number) => (durationS > 0 ? Math.round((x / durationS) * 100) / 100 : 0);
   const { queryTokens, hitTokens } = input.kvStats;
+  const byTurn = byTurnOf(done);
   return {
     requests: done.length,
     duration_s: Math.round(durationS * 1000) / 1000,
@@ -97,7 +112,32 @@ export function buildReport(input: {
     wall_s: Math.round(input.wallMs) / 1000,
     speedup: input.wallMs > 0 ? Math.round((durationS * 1000) / input.wallMs) : 0,
     deployment: input.deployment,
+    ...(byTurn.length > 1 ? { by_turn: byTurn } : {}),
   };
+}
+
+const mean1 = (xs: readonly number[]) =>
+  xs.length > 0 ? Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 10) / 10 : 0;
+
+function byTurnOf(done: readonly FinishedOutcome[]): TurnReport[] {
+  const turns = new Map<number, FinishedOutcome[]>();
+  for (const f of done) {
+    const list = turns.get(f.turn);
+    if (list) list.push(f);
+    else turns.set(f.turn, [f]);
+  }
+  return [...turns.keys()]
+    .sort((a, b) => a - b)
+    .map((turn) => {
+      const list = turns.get(turn)!;
+      return {
+        turn,
+        requests: list.length,
+        prompt_tokens_mean: mean1(list.map((f) => f.usage.promptTokens)),
+        cached_tokens_mean: mean1(list.map((f) => f.usage.cachedTokens)),
+        ttft_ms: distribution(list.map((f) => f.timings.firstTokenMs - f.timings.arrivalMs)),
+      };
+    });
 }
 
 /** The deployment in one line: profile name, GPUs, precision and TP (the JSON keeps every field). */
@@ -105,6 +145,23 @@ function describe(d: Record<string, unknown>): string {
   const { profileName, gpu, gpuCount, precision, tp } = d;
   if (typeof profileName !== 'string') return JSON.stringify(d);
   return `${profileName} on ${String(gpuCount)} × ${String(gpu)}, ${String(precision)}, TP ${String(tp)}`;
+}
+
+function turnTable(turns: readonly TurnReport[]): string {
+  const head = `${'turn'.padEnd(6)}${['requests', 'prompt', 'cached', 'TTFT mean', 'TTFT p90'].map((h) => h.padStart(11)).join('')}`;
+  const rows = turns.map(
+    (t) =>
+      `${String(t.turn).padEnd(6)}${[
+        String(t.requests),
+        t.prompt_tokens_mean.toFixed(1),
+        t.cached_tokens_mean.toFixed(1),
+        t.ttft_ms.mean.toFixed(2),
+        t.ttft_ms.p90.toFixed(2),
+      ]
+        .map((v) => v.padStart(11))
+        .join('')}`,
+  );
+  return [head, ...rows].join('\n');
 }
 
 export function formatReport(r: SimulationReport): string {
@@ -126,5 +183,6 @@ export function formatReport(r: SimulationReport): string {
     `KV peak usage     ${(r.kv_cache_peak_usage * 100).toFixed(1)} %`,
     `preemptions       ${r.preemptions}`,
     `429 rejections    ${r.rejected_429}`,
+    ...(r.by_turn ? ['', turnTable(r.by_turn)] : []),
   ].join('\n');
 }

@@ -85,7 +85,7 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
           (ev) => {
             if (ev.type !== 'finished') return;
             // Only the outcome: keeping the event would keep every request's tokens alive to the end.
-            finished.push({ reason: ev.reason, usage: ev.usage, timings: ev.timings });
+            finished.push({ reason: ev.reason, usage: ev.usage, timings: ev.timings, turn: s.turn + 1 });
             s.answered(output);
             // Closed loop: a finished session makes room for the next. Open loop: arrivals are fixed.
             if (s.done) {
