@@ -9,7 +9,13 @@ import { DeploymentError, formatProfileList, listModelProfiles } from './catalog
 import { ConfigError, loadConfig, type RawSettings } from './config/config.js';
 import { SETTINGS, flagOf, type SettingKey } from './config/settings.js';
 import { createLogger } from './logging.js';
-import { formatReport, runSimulation, SIMULATE_FLAGS, type WorkloadOptions } from './simulate/simulate.js';
+import {
+  formatReport,
+  runSimulation,
+  SIMULATE_FLAGS,
+  WorkloadError,
+  type WorkloadOptions,
+} from './simulate/simulate.js';
 import { VERSION } from './version.js';
 
 class UsageError extends Error {}
@@ -117,7 +123,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       // Help and version exit 0; commander already printed its one-line complaint otherwise.
       return err.exitCode === 0 ? 0 : 2;
     }
-    if (err instanceof ConfigError || err instanceof DeploymentError || err instanceof UsageError) {
+    if (
+      err instanceof ConfigError ||
+      err instanceof DeploymentError ||
+      err instanceof UsageError ||
+      err instanceof WorkloadError
+    ) {
       process.stderr.write(`nimsim: ${err.message}\n`);
       return 2;
     }

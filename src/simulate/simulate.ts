@@ -35,6 +35,9 @@ export const SIMULATE_FLAGS = [
   { flag: '--json', help: 'print the JSON report' },
 ] as const;
 
+/** A workload the simulated server would refuse outright (the CLI exits 2 with its message). */
+export class WorkloadError extends Error {}
+
 /** Retry delay after a 429 (queue full), in simulated ms, as a client honouring Retry-After would. */
 const RETRY_AFTER_MS = 1000;
 
@@ -43,6 +46,16 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
   const clock = createVirtualClock();
   const runtime = createRuntime(config, { clock, defaultJitter: 0 });
   const { engine, kv } = runtime;
+  // The last turn resends the whole conversation: a real server answers it with a context-length
+  // 400, which would leave a report of zero requests. Say so instead.
+  const longest =
+    workload.sharedPrefixTokens + workload.turns * (workload.inputTokens + workload.outputTokens);
+  if (longest > runtime.maxModelLen) {
+    throw new WorkloadError(
+      `a session's last turn needs ${longest} tokens (--shared-prefix-tokens + --turns × (--input-tokens + --output-tokens)), ` +
+        `more than the context length of ${runtime.maxModelLen} tokens (the smaller of the model's or --max-model-len and what the KV cache holds)`,
+    );
+  }
   let peakKvUsage = 0;
   let preemptions = 0;
   runtime.observers.add({

@@ -28,6 +28,14 @@ describe('nimsim CLI', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('exits 2 with one line when a simulate workload cannot fit the context', () => {
+    const r = run(['simulate', '--kv-cache-blocks', '20', '--input-tokens', '200', '--output-tokens', '200']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('needs 400 tokens');
+    expect(r.stderr).toContain('context length of 320 tokens');
+  });
+
   it('prints the JSON report of simulate with the contract fields', () => {
     const r = run([
       'simulate',
