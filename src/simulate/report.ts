@@ -79,7 +79,7 @@ export function buildReport(input: {
   deployment: Record<string, unknown>;
 }): SimulationReport {
   const done = input.finished.filter((f) => f.reason !== 'abort');
-  const ttft = done.map((f) => f.timings.firstTokenMs - f.timings.arrivalMs);
+  const ttft = done.map(ttftOf);
   const e2e = done.map((f) => f.timings.finishedMs - f.timings.arrivalMs);
   const itl = done
     .filter((f) => f.usage.completionTokens > 1)
@@ -104,10 +104,7 @@ export function buildReport(input: {
     kv_cache_peak_usage: Math.round(input.peakKvUsage * 10_000) / 10_000,
     preemptions: input.preemptions,
     input_tokens_per_s: per(inTokens),
-    cached_tokens_mean:
-      done.length > 0
-        ? Math.round((done.reduce((a, f) => a + f.usage.cachedTokens, 0) / done.length) * 10) / 10
-        : 0,
+    cached_tokens_mean: mean1(done.map((f) => f.usage.cachedTokens)),
     rejected_429: input.rejected,
     wall_s: Math.round(input.wallMs) / 1000,
     speedup: input.wallMs > 0 ? Math.round((durationS * 1000) / input.wallMs) : 0,
@@ -116,6 +113,10 @@ export function buildReport(input: {
   };
 }
 
+/** Time to first token as a client sees it: from arrival, queueing included. */
+const ttftOf = (f: FinishedOutcome) => f.timings.firstTokenMs - f.timings.arrivalMs;
+
+/** Mean rounded to one decimal; 0 for none. */
 const mean1 = (xs: readonly number[]) =>
   xs.length > 0 ? Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 10) / 10 : 0;
 
@@ -135,7 +136,7 @@ function byTurnOf(done: readonly FinishedOutcome[]): TurnReport[] {
         requests: list.length,
         prompt_tokens_mean: mean1(list.map((f) => f.usage.promptTokens)),
         cached_tokens_mean: mean1(list.map((f) => f.usage.cachedTokens)),
-        ttft_ms: distribution(list.map((f) => f.timings.firstTokenMs - f.timings.arrivalMs)),
+        ttft_ms: distribution(list.map(ttftOf)),
       };
     });
 }
