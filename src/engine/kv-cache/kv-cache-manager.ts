@@ -243,13 +243,15 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
 
     for (const blockId of m.gpu) pool.touch(blockId);
     for (const hash of m.host) host.touch(hash);
-    const blocks = m.gpu.slice();
+    // The match is this admission's own: its GPU run becomes the block table (no copy).
+    const gpuHits = m.gpu.length;
+    const blocks = m.gpu;
     for (const hash of m.host) {
       const blockId = pool.allocate();
       pool.cache(blockId, hash);
       blocks.push(blockId);
     }
-    while (blocks.length < m.gpu.length + newBlocks) blocks.push(pool.allocate());
+    while (blocks.length < gpuHits + newBlocks) blocks.push(pool.allocate());
     seqs.set(seqId, { blocks, numHashed: cachedBlocks, lastHash: m.lastHash });
 
     const cachedTokens = cachedBlocks * blockSize;
