@@ -79,7 +79,7 @@ function bench(eviction: EvictionPolicyName, hostBlocks: number): Row {
   const insertPerS = timed(numSeqs, (s) => {
     const id = seqId++;
     kv.admit(id, promptOf(s), SEQ_TOKENS);
-    kv.markComputed(id, tokens, SEQ_TOKENS);
+    kv.cacheBlocks(id, tokens, SEQ_TOKENS);
     kv.free(id);
   });
   const cached = kv.stats().gpu.cached;
@@ -100,7 +100,7 @@ function bench(eviction: EvictionPolicyName, hostBlocks: number): Row {
   const evictPerS = timed(numSeqs, (s) => {
     const id = seqId++;
     kv.admit(id, promptOf(numSeqs + s), SEQ_TOKENS);
-    kv.markComputed(id, tokens, SEQ_TOKENS);
+    kv.cacheBlocks(id, tokens, SEQ_TOKENS);
     kv.free(id);
   });
   const stats = kv.stats();

@@ -167,27 +167,18 @@ export function createEngine(opts: EngineOptions): Engine {
     stepTimer = clock.schedule(endMs, () => completeStep(plan, startMs, endMs));
   };
 
-  /** Keys the sequence's newly computed full blocks (its tokens: the prompt, then the output). */
-  const markComputed = (seq: Sequence) =>
-    kv.markComputed(seq.seqId, seq.request.promptTokenIds, seq.numComputed, seq.request.outputTokenIds);
-
-  /** A cruising sequence's event at the end of a step (lazy.advance() already counted its token). */
+  /** A cruising sequence whose plan ends at this step (lazy.advance() already counted its token). */
   const completeCruising = (seq: Sequence, endMs: number) => {
     lazy.sync(seq);
-    if (seq.numComputed % kv.blockSize === 0) markComputed(seq);
-    if (seq.planDone) finish(seq, seq.finishReason(), endMs);
-    else lazy.anchor(seq);
+    finish(seq, seq.finishReason(), endMs);
   };
 
-  /** An eagerly updated sequence's share of a step: its prefill chunk, or its decode token. */
+  /**
+   * An eagerly updated sequence's share of a step: its prefill chunk, or its decode token. (The
+   * blocks they fill were keyed when the step was planned, as vLLM does.)
+   */
   const completeEager = (seq: Sequence, endMs: number) => {
-    const before = seq.numComputed;
     seq.numComputed += seq.stepTokens;
-    // Only a block that just filled changes the cache; skip the call inside a block.
-    const bs = kv.blockSize;
-    if (Math.floor(seq.numComputed / bs) > Math.floor(before / bs)) {
-      markComputed(seq);
-    }
     if (seq.numUncomputed > 0) return; // more prefill chunks to go
     if (seq.planDone) {
       finish(seq, seq.finishReason(), endMs);
@@ -208,9 +199,9 @@ export function createEngine(opts: EngineOptions): Engine {
     lastEndMs = endMs;
     lastLagMs = Math.max(0, clock.now() - endMs);
     lazy.advance(endMs);
-    // The eager sequences of the step and the cruising ones with an event now, in running order
+    // The eager sequences of the step and the cruising ones that finish now, in running order
     // (the order every event would happen in with every sequence updated eagerly).
-    forEachInRunOrder(plan.scheduled, lazy.dueEvents(), (seq) => {
+    forEachInRunOrder(plan.scheduled, lazy.dueFinishes(), (seq) => {
       if (seq.status !== 'running') return true; // finished or aborted during the step
       if (seq.cruising) completeCruising(seq, endMs);
       else completeEager(seq, endMs);

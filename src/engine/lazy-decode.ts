@@ -2,11 +2,13 @@
  * Lazy decoding. A sequence that only decodes (one token per step) and whose tokens nobody watches
  * one at a time (`simulate`'s requests: no token events, no token observers) need not be updated
  * every step: its counters are a function of how many steps have completed since it was anchored.
- * The engine touches it only at the steps where something happens to it — a block fills (the cache
- * keys it), it needs a new block (the scheduler grows it, and may preempt), its plan ends (it
- * finishes), or it leaves the fast path (preemption, abort, a step whose token budget does not
- * reach it). At block size 16 that is about one step in sixteen instead of every step, and a step
- * costs O(events), not O(running sequences): what makes `simulate` fast at high concurrency.
+ * The engine touches it only at the steps where something happens to it — the planning of a step
+ * whose token needs a new block (the scheduler grows it, and may preempt) or fills a block (the
+ * scheduler keys it, as vLLM caches a block when it schedules the token that fills it), the
+ * completion of the step where its plan ends (it finishes), or when it leaves the fast path
+ * (preemption, abort, a step whose token budget does not reach it). At block size 16 that is about
+ * two steps in sixteen instead of every step, and a step costs O(events), not O(running
+ * sequences): what makes `simulate` fast at high concurrency.
  *
  * Events wait in two rings of buckets indexed by step count (no event is more than a block's worth
  * of steps away). A due bucket is handed out in running order (`runOrder`), and the scheduler and
@@ -25,18 +27,18 @@ export class LazyDecoders {
   completed = 0;
   /** When the last completed step ended: every cruising sequence got a token then. */
   private lastStepEndMs = 0;
-  /** growRing[s % size]: sequences that need a block at the planning after `s` completed steps. */
-  private readonly growRing: Sequence[][];
-  /** eventRing[s % size]: sequences that fill a block or finish at the completion of step `s`. */
-  private readonly eventRing: Sequence[][];
-  private readonly dueGrowList: Sequence[] = [];
-  private readonly dueEventList: Sequence[] = [];
+  /** planRing[s % size]: sequences the scheduler visits at the planning after `s` completed steps. */
+  private readonly planRing: Sequence[][];
+  /** finishRing[s % size]: sequences whose plan ends at the completion of step `s`. */
+  private readonly finishRing: Sequence[][];
+  private readonly duePlanList: Sequence[] = [];
+  private readonly dueFinishList: Sequence[] = [];
 
   constructor(private readonly blockSize: number) {
     // Events are at most blockSize steps ahead, so buckets are reused only once they are done.
     const size = blockSize + 1;
-    this.growRing = Array.from({ length: size }, () => []);
-    this.eventRing = Array.from({ length: size }, () => []);
+    this.planRing = Array.from({ length: size }, () => []);
+    this.finishRing = Array.from({ length: size }, () => []);
   }
 
   /**
@@ -47,7 +49,7 @@ export class LazyDecoders {
     seq.cruising = true;
     this.count++;
     this.contextTokens += seq.numComputed;
-    this.anchor(seq);
+    this.anchor(seq, false);
   }
 
   /** A step completed: every cruising sequence was in it (the scheduler ensures it) and computed one token. */
@@ -68,49 +70,55 @@ export class LazyDecoders {
   }
 
   /**
-   * Re-anchors a synced cruising sequence at its current counters (after an event changed its
-   * block allocation or passed an event step) and files its next events.
+   * Re-anchors a synced cruising sequence at its current counters and files its next events.
+   * `planned`: the step being planned already has this sequence's token (the scheduler just
+   * visited it), so its next planning event is at a later step.
    */
-  anchor(seq: Sequence): void {
+  anchor(seq: Sequence, planned: boolean): void {
     const computed = seq.numComputed;
     const bs = this.blockSize;
     seq.anchorStep = this.completed;
     seq.anchorComputed = computed;
     seq.anchorGenerated = seq.numGenerated;
-    // Planning of a step needs computed + 1 ≤ allocated; computed grows by one per completed step.
+    // The planning that computes token `position` (one per completed step from `computed` on)
+    // needs a block when position = allocated, and keys a block when position + 1 fills one.
+    const first = computed + (planned ? 1 : 0);
     const toGrow = seq.allocatedTokens - computed;
-    // After a step completes: a block fills when computed reaches a multiple of the block size; the
-    // plan ends when the generated count reaches its length (both at least one step away).
-    const toEvent = Math.min(bs - (computed % bs), seq.request.outputTokenIds.length - seq.numGenerated);
-    if (toGrow < 0 || toGrow > bs || toEvent < 1) {
+    const toKey = first + (bs - 1 - (first % bs)) - computed;
+    const toPlan = Math.min(toGrow, toKey);
+    // The plan ends at a completion; filed once it is within the rings' reach (a block's worth of
+    // steps). A planning event comes at least once per block and re-anchors, so it is filed in time.
+    const toFinish = seq.request.outputTokenIds.length - seq.numGenerated;
+    if (toPlan < (planned ? 1 : 0) || toPlan > bs || toFinish < 1) {
       throw new Error(
-        `lazy decode: sequence ${seq.seqId} has no event within a block (${toGrow}, ${toEvent})`,
+        `lazy decode: sequence ${seq.seqId} has no event within a block (${toPlan}, ${toFinish})`,
       );
     }
-    const growAt = this.completed + toGrow;
-    if (seq.growAtStep !== growAt) {
-      seq.growAtStep = growAt;
-      this.growRing[growAt % this.growRing.length]!.push(seq);
+    const planAt = this.completed + toPlan;
+    if (seq.planAtStep !== planAt) {
+      seq.planAtStep = planAt;
+      this.planRing[planAt % this.planRing.length]!.push(seq);
     }
-    const eventAt = this.completed + toEvent;
-    if (seq.eventAtStep !== eventAt) {
-      seq.eventAtStep = eventAt;
-      this.eventRing[eventAt % this.eventRing.length]!.push(seq);
+    if (toFinish > bs) return;
+    const finishAt = this.completed + toFinish;
+    if (seq.finishAtStep !== finishAt) {
+      seq.finishAtStep = finishAt;
+      this.finishRing[finishAt % this.finishRing.length]!.push(seq);
     }
   }
 
   /**
-   * Cruising sequences that need a new block at this planning, in running order. The list is
-   * valid until the next call; each sequence is in it once, and must be synced and re-anchored
-   * (or taken off the fast path) by the caller.
+   * Cruising sequences the scheduler visits at this planning (their token needs a block or fills
+   * one), in running order. The list is valid until the next call; each sequence is in it once,
+   * and must be synced and re-anchored (or taken off the fast path) by the caller.
    */
-  dueGrows(): readonly Sequence[] {
-    return this.takeDue(this.growRing, this.dueGrowList, true);
+  duePlanned(): readonly Sequence[] {
+    return this.takeDue(this.planRing, this.duePlanList, true);
   }
 
-  /** Cruising sequences that fill a block or finish at the step just completed, in running order (as dueGrows). */
-  dueEvents(): readonly Sequence[] {
-    return this.takeDue(this.eventRing, this.dueEventList, false);
+  /** Cruising sequences whose plan ends at the step just completed, in running order (as duePlanned). */
+  dueFinishes(): readonly Sequence[] {
+    return this.takeDue(this.finishRing, this.dueFinishList, false);
   }
 
   /**
@@ -118,15 +126,15 @@ export class LazyDecoders {
    * left, was re-anchored to another step, or is listed twice). The field is chosen by a flag, not
    * by name: a keyed access per entry cost more than the whole loop.
    */
-  private takeDue(ring: Sequence[][], out: Sequence[], grows: boolean): Sequence[] {
+  private takeDue(ring: Sequence[][], out: Sequence[], planning: boolean): Sequence[] {
     out.length = 0;
     const step = this.completed;
     const bucket = ring[step % ring.length]!;
     for (let i = 0; i < bucket.length; i++) {
       const seq = bucket[i]!;
-      if (!seq.cruising || (grows ? seq.growAtStep : seq.eventAtStep) !== step) continue;
-      if (grows) seq.growAtStep = -1;
-      else seq.eventAtStep = -1;
+      if (!seq.cruising || (planning ? seq.planAtStep : seq.finishAtStep) !== step) continue;
+      if (planning) seq.planAtStep = -1;
+      else seq.finishAtStep = -1;
       out.push(seq);
     }
     bucket.length = 0;
@@ -138,8 +146,8 @@ export class LazyDecoders {
     this.sync(seq);
     seq.cruising = false;
     seq.lastTokenMs = this.lastStepEndMs;
-    seq.growAtStep = -1;
-    seq.eventAtStep = -1;
+    seq.planAtStep = -1;
+    seq.finishAtStep = -1;
     this.count--;
     this.contextTokens -= seq.numComputed;
   }

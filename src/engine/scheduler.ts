@@ -62,20 +62,21 @@ export class Scheduler {
     const { lazy } = this;
     const budget = this.limits.maxNumBatchedTokens;
     const eager = this.liveEager();
-    const grows = lazy.dueGrows();
+    const planned = lazy.duePlanned();
     // Each sequence's share is kept on it (stepTokens): no object per sequence per step.
     const scheduled: Sequence[] = [];
     const preempted: Sequence[] = [];
     const admitted: Sequence[] = [];
 
     // 1. Running sequences, oldest first. When the budget covers all of them, only the eager ones
-    // and the cruising ones that need a block are visited, in running order; otherwise every one.
+    // and the cruising ones whose token needs or fills a block are visited, in running order;
+    // otherwise every one.
     let demand = lazy.count;
     for (const seq of eager) demand += seq.numUncomputed;
     let left =
       demand <= budget
-        ? this.scheduleEvents(eager, grows, budget, scheduled, preempted)
-        : this.scheduleInOrder(grows, budget, scheduled, preempted);
+        ? this.scheduleEvents(eager, planned, budget, scheduled, preempted)
+        : this.scheduleInOrder(planned, budget, scheduled, preempted);
 
     // 2. Waiting sequences, FCFS; none after a preemption (vLLM: the cache is under pressure).
     let hostLoadTokens = 0;
@@ -101,6 +102,7 @@ export class Scheduler {
       seq.numComputed = res.cachedTokens;
       seq.allocatedTokens = this.roundUpToBlock(res.cachedTokens + take);
       if (seq.preemptions === 0) seq.cachedTokens = res.cachedTokens;
+      this.cacheScheduled(seq, take);
       hostLoadTokens += res.hostTokens;
       this.running.push(seq);
       this.eager.push(seq);
@@ -115,19 +117,19 @@ export class Scheduler {
   }
 
   /**
-   * Every running sequence gets its whole share: visits the eager ones and the cruising ones that
-   * need a block (`grows`), merged in running order; the other cruising ones just decode. Returns
-   * the budget left.
+   * Every running sequence gets its whole share: visits the eager ones and the cruising ones with
+   * a planning event (`planned`), merged in running order; the other cruising ones just decode.
+   * Returns the budget left.
    */
   private scheduleEvents(
     eager: readonly Sequence[],
-    grows: readonly Sequence[],
+    planned: readonly Sequence[],
     budget: number,
     scheduled: Sequence[],
     preempted: Sequence[],
   ): number {
     let used = 0;
-    forEachInRunOrder(eager, grows, (seq) => {
+    forEachInRunOrder(eager, planned, (seq) => {
       if (seq.status !== 'running') return true; // preempted earlier in this step
       const wasCruising = seq.cruising;
       const taken = this.scheduleOne(seq, budget, scheduled, preempted);
@@ -143,7 +145,7 @@ export class Scheduler {
    * runs out (vLLM's loop). Returns the budget left.
    */
   private scheduleInOrder(
-    grows: readonly Sequence[],
+    planned: readonly Sequence[],
     budget: number,
     scheduled: Sequence[],
     preempted: Sequence[],
@@ -154,8 +156,8 @@ export class Scheduler {
     for (; i < running.length && budget > 0; i++) {
       const seq = running[i]!;
       if (seq.status !== 'running') continue;
-      while (j < grows.length && grows[j]!.runOrder < seq.runOrder) j++; // skip preempted ones
-      if (seq.cruising && grows[j] !== seq) {
+      while (j < planned.length && planned[j]!.runOrder < seq.runOrder) j++; // skip preempted ones
+      if (seq.cruising && planned[j] !== seq) {
         budget--; // decodes one token inside its allocation
         continue;
       }
@@ -178,8 +180,8 @@ export class Scheduler {
 
   /**
    * Gives one running sequence its share (`min(uncomputed, budget)` tokens), growing its blocks
-   * and preempting the newest sequences while blocks are short. Returns the tokens taken, or -1
-   * when it had to preempt itself.
+   * and preempting the newest sequences while blocks are short, then keys the blocks its share
+   * fills. Returns the tokens taken, or -1 when it had to preempt itself.
    */
   private scheduleOne(seq: Sequence, budget: number, scheduled: Sequence[], preempted: Sequence[]): number {
     if (seq.cruising) this.lazy.sync(seq);
@@ -195,10 +197,25 @@ export class Scheduler {
       ok = this.kv.grow(seq.seqId, needed);
     }
     if (needed > seq.allocatedTokens) seq.allocatedTokens = this.roundUpToBlock(needed);
+    this.cacheScheduled(seq, numNew);
     seq.stepTokens = numNew;
-    if (seq.cruising) this.lazy.anchor(seq);
+    if (seq.cruising) this.lazy.anchor(seq, true);
     else scheduled.push(seq);
     return numNew;
+  }
+
+  /**
+   * Keys the blocks that the sequence's `numNew` tokens of this step fill. vLLM caches a block
+   * when it schedules the tokens that fill it (`allocate_slots` → `cache_blocks`), not when the
+   * step ends, so a request admitted later in the same step already finds it.
+   */
+  private cacheScheduled(seq: Sequence, numNew: number): void {
+    const bs = this.kv.blockSize;
+    const from = seq.numComputed;
+    if ((((from + numNew) / bs) | 0) > ((from / bs) | 0)) {
+      const { promptTokenIds, outputTokenIds } = seq.request;
+      this.kv.cacheBlocks(seq.seqId, promptTokenIds, from + numNew, outputTokenIds);
+    }
   }
 
   private roundUpToBlock(tokens: number): number {

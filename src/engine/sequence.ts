@@ -32,10 +32,10 @@ export class Sequence {
   anchorStep = 0;
   anchorComputed = 0;
   anchorGenerated = 0;
-  /** Completed-step count at whose planning a cruising sequence needs a new block (-1: none). */
-  growAtStep = -1;
-  /** Completed-step count at whose completion a cruising sequence fills a block or finishes (-1: none). */
-  eventAtStep = -1;
+  /** Completed-step count at whose planning a cruising sequence needs a block or fills one (-1: none). */
+  planAtStep = -1;
+  /** Completed-step count at whose completion a cruising sequence's plan ends (-1: none filed yet). */
+  finishAtStep = -1;
   scheduledMs: number | undefined;
   firstTokenMs: number | undefined;
   lastTokenMs = 0;

@@ -184,6 +184,24 @@ describe('engine on the virtual clock', () => {
     expect(ttft2).toBeCloseTo(10 + 0.16, 6);
   });
 
+  it('lets a request admitted in the same step hit the blocks another one computes in it (vLLM)', () => {
+    // vLLM keys a block when it schedules the tokens that fill it, so the second of two identical
+    // prompts arriving together finds the first one's blocks in the same step.
+    const { clock, engine, steps } = setup();
+    const prompt = range(2000);
+    const first = collect(engine, request(prompt, 4));
+    const second = collect(engine, request(prompt, 4));
+    clock.runUntilIdle();
+    expect(first.done!.usage.cachedTokens).toBe(0);
+    expect(second.done!.usage.cachedTokens).toBe(1984);
+    // One prefill step for both: 2,000 tokens, then the 16 the second one recomputes over 1,984 cached.
+    expect(steps[0]!.prefillChunks).toEqual([
+      { tokens: 2000, contextTokens: 0 },
+      { tokens: 16, contextTokens: 1984 },
+    ]);
+    expect(second.done!.timings.firstTokenMs).toBe(first.done!.timings.firstTokenMs);
+  });
+
   it('reuses the previous answer on the next turn of a conversation', () => {
     const { clock, engine } = setup();
     const turn1 = request(range(100), 40);

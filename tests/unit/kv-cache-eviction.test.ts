@@ -24,7 +24,7 @@ let nextSeqId = 1;
 function cacheBlock(kv: Cache, t: number): number {
   const seqId = nextSeqId++;
   kv.admit(seqId, [t, t, 0], 2);
-  kv.markComputed(seqId, [t, t, 0], 2);
+  kv.cacheBlocks(seqId, [t, t, 0], 2);
   return seqId;
 }
 
@@ -54,7 +54,7 @@ describe('LRU eviction', () => {
       for (const t of [1, 2]) {
         const seqId = nextSeqId++;
         kv.admit(seqId, [t, t, 0], 3);
-        kv.markComputed(seqId, [t, t, 0], 2);
+        kv.cacheBlocks(seqId, [t, t, 0], 2);
         kv.free(seqId);
       }
       expect(kv.stats().gpu).toMatchObject({ free: 2, reusable: 2, inUse: 0 });
@@ -96,7 +96,7 @@ describe('LRU eviction', () => {
     const seqId = nextSeqId++;
     const tokens = [1, 1, 2, 2, 3, 3, 0];
     kv.admit(seqId, tokens, 6);
-    kv.markComputed(seqId, tokens, 6);
+    kv.cacheBlocks(seqId, tokens, 6);
     kv.free(seqId);
     pinFresh(kv, 1);
     expect(kv.peekPrefix(tokens)).toEqual({ gpuTokens: 4, hostTokens: 0 });

@@ -21,7 +21,7 @@ function makeCache(overrides: Partial<KvCacheOptions> = {}) {
 function runToCompletion(kv: ReturnType<typeof makeCache>, seqId: number, tokens: number[], salt?: string) {
   const res = kv.admit(seqId, tokens, tokens.length, salt);
   expect(res).not.toBeNull();
-  kv.markComputed(seqId, tokens, tokens.length);
+  kv.cacheBlocks(seqId, tokens, tokens.length);
   kv.free(seqId);
   return res!;
 }
@@ -57,7 +57,7 @@ describe('KvCacheManager prefix matching', () => {
     const kv = makeCache();
     // A request computes 12 tokens, is preempted (freed), and comes back: it finds its own 8.
     kv.admit(1, range(0, 14), 14);
-    kv.markComputed(1, range(0, 14), 12);
+    kv.cacheBlocks(1, range(0, 14), 12);
     kv.free(1);
     expect(kv.admit(1, range(0, 14), 14, undefined, { preempted: true })).toEqual({
       cachedTokens: 12,
@@ -85,7 +85,7 @@ describe('KvCacheManager prefix matching', () => {
     expect(kv.stats()).toMatchObject({ queryTokens: before.queryTokens, hitTokens: before.hitTokens });
     expect(kv.inspect().sequences.get(2)).toHaveLength(4);
     // Its blocks join the cache as they fill (computed over other tokens here: new keys).
-    kv.markComputed(2, range(200, 214), 14);
+    kv.cacheBlocks(2, range(200, 214), 14);
     kv.free(2);
     expect(kv.peekPrefix(range(200, 214))).toEqual({ gpuTokens: 12, hostTokens: 0 });
   });
@@ -128,13 +128,13 @@ describe('KvCacheManager prefix matching', () => {
     const kv = makeCache();
     const prompt = range(0, 10);
     expect(kv.admit(1, prompt, 10)).toEqual({ cachedTokens: 0, hostTokens: 0 });
-    kv.markComputed(1, prompt, 10);
+    kv.cacheBlocks(1, prompt, 10);
     // Decode 7 tokens one by one; the last generated token's KV is never computed.
     const tokens = [...prompt];
     for (let t = 0; t < 7; t++) {
       tokens.push(500 + t);
       expect(kv.grow(1, tokens.length)).toBe(true);
-      kv.markComputed(1, tokens, tokens.length - 1);
+      kv.cacheBlocks(1, tokens, tokens.length - 1);
     }
     kv.free(1);
     // Turn 2 resends 17 tokens plus 5 new ones: 16 computed tokens → 4 full blocks hit.
@@ -143,7 +143,7 @@ describe('KvCacheManager prefix matching', () => {
   });
 });
 
-describe('KvCacheManager markComputed over two lists', () => {
+describe('KvCacheManager cacheBlocks over two lists', () => {
   it('keys the blocks of tokenIds + moreTokenIds exactly as of the joined list, wherever they meet', () => {
     fc.assert(
       fc.property(
@@ -159,8 +159,8 @@ describe('KvCacheManager markComputed over two lists', () => {
             mark(kv);
             return kv.inspect().hashes;
           };
-          expect(keysOf((kv) => kv.markComputed(1, prompt, computed, more))).toEqual(
-            keysOf((kv) => kv.markComputed(1, joined, computed)),
+          expect(keysOf((kv) => kv.cacheBlocks(1, prompt, computed, more))).toEqual(
+            keysOf((kv) => kv.cacheBlocks(1, joined, computed)),
           );
         },
       ),
@@ -174,7 +174,7 @@ describe('KvCacheManager block accounting', () => {
     const kv = makeCache();
     const a = range(0, 10);
     kv.admit(1, a, 10);
-    kv.markComputed(1, a, 10);
+    kv.cacheBlocks(1, a, 10);
     const b = [...range(0, 8), 50, 51, 52];
     expect(kv.admit(2, b, 11)).toEqual({ cachedTokens: 8, hostTokens: 0 });
     const snap = kv.inspect();
@@ -196,8 +196,8 @@ describe('KvCacheManager block accounting', () => {
     const p = range(0, 9);
     kv.admit(1, p, 9);
     kv.admit(2, p, 9);
-    kv.markComputed(1, p, 9);
-    kv.markComputed(2, p, 9);
+    kv.cacheBlocks(1, p, 9);
+    kv.cacheBlocks(2, p, 9);
     expect(kv.stats().gpu.cached).toBe(2);
     kv.free(1);
     kv.free(2);
@@ -350,7 +350,7 @@ describe('KvCacheManager admin views', () => {
     runToCompletion(kv, 2, range(100, 116));
     runToCompletion(kv, 3, range(200, 205)); // evicts two of seq 2's blocks
     kv.admit(4, range(300, 309), 9); // pins 3 blocks, 2 of them cached below
-    kv.markComputed(4, range(300, 309), 9);
+    kv.cacheBlocks(4, range(300, 309), 9);
     kv.reset();
     const s = kv.stats();
     expect(s.gpu).toEqual({ total: 4, inUse: 3, reusable: 0, free: 1, cached: 2 });

@@ -217,7 +217,7 @@ function runScenario(opts: KvCacheOptions, ops: Op[], exact: boolean) {
       }
       if (!prefill) q.tokens.push(1 + ((q.generated++ + op.tokens) % 2));
       q.numComputed = prefill ? target : q.tokens.length - 1;
-      kv.markComputed(q.seqId, q.tokens, q.numComputed);
+      kv.cacheBlocks(q.seqId, q.tokens, q.numComputed);
       recordKeys();
     } else if (op.kind === 'free' || op.kind === 'finish') {
       const q = live.get(op.slot);
@@ -226,7 +226,7 @@ function runScenario(opts: KvCacheOptions, ops: Op[], exact: boolean) {
       if (op.kind === 'finish' && kv.grow(q.seqId, q.tokens.length + 2)) {
         q.tokens.push(2, 1);
         q.numComputed = q.tokens.length - 1;
-        kv.markComputed(q.seqId, q.tokens, q.numComputed);
+        kv.cacheBlocks(q.seqId, q.tokens, q.numComputed);
         recordKeys();
         checkInvariants(kv, live, contentOfHash, pinned);
       }

@@ -1,7 +1,8 @@
 /**
  * The block-level prefix KV cache, called by the scheduler the way vLLM v1's scheduler calls its
  * KVCacheManager: admission looks up the cached prefix and allocates slots, decoding grows the
- * allocation, computed tokens make full blocks shareable, and finish/abort/preemption frees.
+ * allocation, the tokens a planned step fills a block with make it shareable, and
+ * finish/abort/preemption frees.
  *
  * Blocks hold `blockSize` tokens. A full block's key chains its parent's key and its token ids
  * (the first block's parent mixes the model and `cache_salt`), so only a block whose whole
@@ -124,14 +125,19 @@ export interface KvCacheManager {
   /** Grows an admitted sequence to hold numTokens tokens; false (nothing changed) when blocks are short. */
   grow(seqId: number, numTokens: number): boolean;
   /**
-   * The sequence has KV for tokenIds[0, numComputed): each newly full block gets its key and
-   * becomes shareable (and reusable after free). tokenIds is the full list, prompt + generated.
-   * A block whose key another block already holds stays private (it is freed, not cached).
+   * Keys the sequence's full blocks among its first `numTokens` tokens: each newly full block gets
+   * its key and becomes shareable (and reusable after free). The scheduler calls it when it plans
+   * a step, with the tokens computed so far plus the ones this step computes, as vLLM's
+   * `allocate_slots` calls `cache_blocks` (vllm/v1/core/kv_cache_manager.py): a block is keyed
+   * before its KV is computed, so a request admitted later in the same step already hits it (the
+   * step writes every token's KV before any attention reads it). The tokens are `tokenIds` (the
+   * prompt) followed by `moreTokenIds` (the generated tokens). A block whose key another block
+   * already holds stays private (it is freed, not cached).
    */
-  markComputed(
+  cacheBlocks(
     seqId: number,
     tokenIds: readonly number[],
-    numComputed: number,
+    numTokens: number,
     moreTokenIds?: readonly number[],
   ): void;
   /**
@@ -195,7 +201,7 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
   let preemptedHitTokens = 0;
 
   const seedFor = (salt: string | undefined) => (salt ? prefixSeed(opts.modelKey, salt) : modelSeed);
-  /** The tokens of a block that spans markComputed's two lists (reused: no array per call). */
+  /** The tokens of a block that spans cacheBlocks's two lists (reused: no array per call). */
   const straddle: number[] = new Array<number>(blockSize).fill(0);
   const blocksFor = (numTokens: number) => ((numTokens + blockSize - 1) / blockSize) | 0;
 
@@ -299,12 +305,12 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
       return true;
     },
 
-    markComputed(seqId, tokenIds, numComputed, moreTokenIds = NO_TOKENS) {
+    cacheBlocks(seqId, tokenIds, numTokens, moreTokenIds = NO_TOKENS) {
       const seq = stateOf(seqId);
       if (!enableReuse) return;
       const split = tokenIds.length;
       const fullBlocks = Math.min(
-        Math.floor(Math.min(numComputed, split + moreTokenIds.length) / blockSize),
+        Math.floor(Math.min(numTokens, split + moreTokenIds.length) / blockSize),
         seq.blocks.length,
       );
       for (let i = seq.numHashed; i < fullBlocks; i++) {
