@@ -23,7 +23,9 @@ const model: PerfModel = {
 };
 
 interface Workload {
+  /** Token capacity in 16-token blocks, whatever the block size. */
   blocks: number;
+  blockSize: number;
   budget: number;
   maxNumSeqs: number;
   eviction: EvictionPolicyName;
@@ -38,6 +40,8 @@ interface Workload {
 
 const workloadArb: fc.Arbitrary<Workload> = fc.record({
   blocks: fc.integer({ min: 40, max: 400 }),
+  // Down to one token per block, where a decode step both fills a block and needs the next.
+  blockSize: fc.constantFrom(1, 2, 5, 16),
   // Budgets below the running set's size make sequences sit steps out.
   budget: fc.oneof(fc.integer({ min: 4, max: 20 }), fc.integer({ min: 21, max: 600 })),
   maxNumSeqs: fc.integer({ min: 1, max: 32 }),
@@ -67,8 +71,8 @@ const PREFIXES = [
 function run(w: Workload, tokenEvents: boolean, observer?: EngineObserver) {
   const clock = createVirtualClock();
   const kv = createKvCacheManager({
-    blockSize: 16,
-    gpuBlocks: w.blocks,
+    blockSize: w.blockSize,
+    gpuBlocks: Math.ceil((w.blocks * 16) / w.blockSize),
     hostBlocks: 0,
     eviction: w.eviction,
     enableReuse: true,
@@ -138,6 +142,7 @@ describe('lazy decoding', () => {
   it('is not used while a token observer listens: it sees every token', () => {
     const w: Workload = {
       blocks: 200,
+      blockSize: 16,
       budget: 512,
       maxNumSeqs: 8,
       eviction: 'lru',
