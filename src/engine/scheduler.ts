@@ -210,12 +210,11 @@ export class Scheduler {
    * step ends, so a request admitted later in the same step already finds it.
    */
   private cacheScheduled(seq: Sequence, numNew: number): void {
-    const bs = this.kv.blockSize;
     const from = seq.numComputed;
-    if ((((from + numNew) / bs) | 0) > ((from / bs) | 0)) {
-      const { promptTokenIds, outputTokenIds } = seq.request;
-      this.kv.cacheBlocks(seq.seqId, promptTokenIds, from + numNew, outputTokenIds);
-    }
+    // Most steps stay inside a block: only ask the cache when one fills.
+    if ((from % this.kv.blockSize) + numNew < this.kv.blockSize) return;
+    const { promptTokenIds, outputTokenIds } = seq.request;
+    this.kv.cacheBlocks(seq.seqId, promptTokenIds, from + numNew, outputTokenIds);
   }
 
   private roundUpToBlock(tokens: number): number {
