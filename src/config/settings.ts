@@ -167,8 +167,8 @@ export const SETTINGS = {
     schema: oneOf(['lru', 'fifo', 'lfu']),
     default: 'lru',
     help:
-      "eviction policy of the GPU KV blocks: lru (vLLM's and TensorRT-LLM's single free-block queue: " +
-      'released blocks, cached or not, in release order), fifo, lfu (cached blocks only; empty blocks go first)',
+      "eviction policy of the cached GPU KV blocks no request uses: lru (vLLM's: least recently released first), " +
+      'fifo, lfu; empty blocks are always used before a cached one is evicted',
   }),
   kvHostCacheBlocks: setting({
     env: 'NIMSIM_KV_HOST_CACHE_BLOCKS',

@@ -3,8 +3,8 @@
  * reusable, the key → block map of cached blocks, and the eviction pool of cached blocks no
  * sequence uses. Every block is in exactly one state:
  *
- * - free: ref count 0, no key, on the free list (or, when the policy `ordersEmptyBlocks`, in its
- *   pool: vLLM's and TensorRT-LLM's one free-block queue);
+ * - free: ref count 0, no key, on the free list, which allocation takes first (vLLM's
+ *   `free_blocks` puts such blocks at the front of its queue, cached ones at the back);
  * - reusable: ref count 0, has a key, in the eviction policy's pool;
  * - in use: ref count > 0 (with or without a key), never evicted.
  *
@@ -33,9 +33,8 @@ export interface BlockPool {
   /** Pins a cached block for one more sequence (a prefix hit); takes it out of the eviction pool. */
   touch(blockId: number): void;
   /**
-   * Takes a block for a sequence (ref count 1): the free list first, else the policy's victim
-   * (always the victim when the policy orders empty blocks too); a victim's key is forgotten and
-   * handed to `onEvict`. The caller checks availability first; throws when there is no block.
+   * Takes a block for a sequence (ref count 1): the free list first, else the policy's victim,
+   * whose key is forgotten and handed to `onEvict`. The caller checks availability first; throws when there is no block.
    */
   allocate(): number;
   /** Gives an in-use block the key `hash`; false (nothing changed) when another block has it. */
@@ -61,42 +60,27 @@ export interface BlockPoolOptions {
 /** A pool of `numBlocks` GPU blocks, all free. Free blocks are handed out lowest id first. */
 export function createBlockPool(opts: BlockPoolOptions): BlockPool {
   const { numBlocks, policy, onEvict } = opts;
-  /** Free blocks live in the policy's pool (LRU), not on a free list. */
-  const unified = policy.ordersEmptyBlocks;
   const refCounts = new Int32Array(numBlocks);
   const hashes = new Float64Array(numBlocks).fill(NO_HASH);
-  const freeStack = new Int32Array(unified ? 0 : numBlocks);
-  let freeTop = 0;
-  /** Blocks without a key in the policy's pool (unified only). */
-  let emptyInPool = 0;
-  if (unified) {
-    // vLLM's initial queue: every block, in id order.
-    for (let i = 0; i < numBlocks; i++) policy.add(i);
-    emptyInPool = numBlocks;
-  } else {
-    for (let i = 0; i < numBlocks; i++) freeStack[i] = numBlocks - 1 - i;
-    freeTop = numBlocks;
-  }
+  // A stack: the blocks released last come out first, after them the never-used ones in id order.
+  const freeStack = new Int32Array(numBlocks);
+  for (let i = 0; i < numBlocks; i++) freeStack[i] = numBlocks - 1 - i;
+  let freeTop = numBlocks;
   const byHash = createBlockIndex(numBlocks, (blockId) => hashes[blockId]!);
   let evictions = 0;
 
-  /** Scratch list of one `releaseLastFirst` call's blocks for the policy (the policy copies it). */
+  /** Scratch list of one `releaseLastFirst` call's reusable blocks (the policy copies it). */
   const reusableRun: number[] = [];
 
   /**
-   * Drops one reference; true when the block just went to ref count 0 and joins the policy's pool
-   * (the caller hands it over): a keyed block always, an empty one when the policy orders them
-   * (counted here); otherwise an empty block goes to the free list.
+   * Drops one reference; true when the block just became reusable (the caller hands it to the
+   * policy). A block left with no key goes to the free list.
    */
   function unpin(blockId: number): boolean {
     const left = --refCounts[blockId]!;
     if (left > 0) return false;
     if (left < 0) throw new Error(`KV cache: block ${blockId} released more often than taken`);
     if (hashes[blockId] !== NO_HASH) return true;
-    if (unified) {
-      emptyInPool++;
-      return true;
-    }
     freeStack[freeTop++] = blockId;
     return false;
   }
@@ -110,8 +94,8 @@ export function createBlockPool(opts: BlockPoolOptions): BlockPool {
 
   return {
     numBlocks,
-    numFree: () => (unified ? emptyInPool : freeTop),
-    numReusable: () => (unified ? policy.size - emptyInPool : policy.size),
+    numFree: () => freeTop,
+    numReusable: () => policy.size,
     numCached: () => byHash.size,
     get evictions() {
       return evictions;
@@ -120,7 +104,6 @@ export function createBlockPool(opts: BlockPoolOptions): BlockPool {
     refCount: (blockId) => refCounts[blockId]!,
     blockHash: (blockId) => hashes[blockId]!,
     touch(blockId) {
-      // Only keyed blocks are hit, so `emptyInPool` does not change.
       if (refCounts[blockId]!++ === 0) policy.remove(blockId);
       policy.recordHit(blockId);
     },
@@ -131,13 +114,9 @@ export function createBlockPool(opts: BlockPoolOptions): BlockPool {
       } else {
         blockId = policy.popVictim();
         if (blockId < 0) throw new Error('KV cache: no free or evictable block (check availability first)');
-        if (hashes[blockId] === NO_HASH) {
-          emptyInPool--; // an empty block from a unified queue: nothing to evict
-        } else {
-          evictions++;
-          const hash = uncache(blockId);
-          onEvict?.(hash);
-        }
+        evictions++;
+        const hash = uncache(blockId);
+        onEvict?.(hash);
       }
       refCounts[blockId] = 1;
       return blockId;
@@ -161,16 +140,6 @@ export function createBlockPool(opts: BlockPoolOptions): BlockPool {
     },
     dropReusable() {
       let dropped = 0;
-      if (unified) {
-        // vLLM's reset_prefix_cache: keys are forgotten, the queue keeps its order.
-        for (let blockId = 0; blockId < numBlocks; blockId++) {
-          if (refCounts[blockId] !== 0 || hashes[blockId] === NO_HASH) continue;
-          uncache(blockId);
-          emptyInPool++;
-          dropped++;
-        }
-        return dropped;
-      }
       for (let blockId = policy.popVictim(); blockId >= 0; blockId = policy.popVictim()) {
         uncache(blockId);
         freeStack[freeTop++] = blockId;

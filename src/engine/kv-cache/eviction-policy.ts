@@ -19,13 +19,6 @@ export const EVICTION_POLICY_NAMES: readonly EvictionPolicyName[] = ['lru', 'fif
 
 export interface EvictionPolicy {
   readonly name: EvictionPolicyName;
-  /**
-   * True: blocks that cache nothing (never used, or released without a key) join the pool too, in
-   * release order, and allocation always takes the policy's victim — vLLM's and TensorRT-LLM's
-   * single free-block queue (LRU). False: the block pool hands out empty blocks first from its own
-   * free list, and the pool holds only cached blocks (FIFO, LFU).
-   */
-  readonly ordersEmptyBlocks: boolean;
   /** Blocks currently in the pool. */
   readonly size: number;
   /** Block `blockId` got a hash (it joined the cache): FIFO stamps it, LFU starts its count. */

@@ -13,7 +13,6 @@ export function createFifoPolicy(numBlocks: number): EvictionPolicy {
   const heap = createIndexedHeap(numBlocks, (a, b) => cachedOrder[a]! < cachedOrder[b]!);
   return {
     name: 'fifo',
-    ordersEmptyBlocks: false,
     get size() {
       return heap.size;
     },

@@ -24,7 +24,6 @@ export function createLfuPolicy(numBlocks: number): EvictionPolicy {
   );
   return {
     name: 'lfu',
-    ordersEmptyBlocks: false,
     get size() {
       return heap.size;
     },

@@ -1,14 +1,13 @@
 /**
- * LRU as vLLM's `FreeKVCacheBlockQueue` keeps it (vllm/v1/core/kv_cache_utils.py): a doubly linked
- * list threaded through the blocks themselves. A released block is appended at the most-recent
- * end (a request's blocks are released last-first, so its last block is evicted first), a hit
- * unlinks it, and eviction takes the head: the least recently released block. "Use" is release
- * time because a block in use is never a candidate.
+ * LRU as vLLM's `FreeKVCacheBlockQueue` keeps its cached blocks (vllm/v1/core/kv_cache_utils.py):
+ * a doubly linked list threaded through the blocks themselves. A released cached block is
+ * appended at the most-recent end (a request's blocks are released last-first, so its last block
+ * is evicted first), a hit unlinks it, and eviction takes the head: the least recently released
+ * block. "Use" is release time because a block in use is never a candidate.
  *
- * Like vLLM's queue (and TensorRT-LLM's free-block queue), it also holds the blocks that cache
- * nothing — never used yet (all of them at start, in id order), or released without a key (a
- * partial last block) — in the same release order: allocation always takes the head, evicting it
- * when it holds a key, even if an empty block waits further back (`ordersEmptyBlocks`).
+ * Blocks that cache nothing are not in it: vLLM's `BlockPool.free_blocks` puts them at the front
+ * of its queue ("Fresh blocks go to front of queue (used first during allocation), cached blocks
+ * go to back"), which is the block pool's free list here, used before any cached block is evicted.
  *
  * The links are two Int32Arrays indexed by block id, so every operation is O(1) with no
  * allocation. (This replaced a map of runs on `lru-cache`: block ids are dense and each block is
@@ -53,7 +52,6 @@ export function createLruPolicy(numBlocks: number): EvictionPolicy {
 
   return {
     name: 'lru',
-    ordersEmptyBlocks: true,
     get size() {
       return size;
     },
