@@ -53,6 +53,19 @@ describe('KvCacheManager prefix matching', () => {
     expect(kv.stats().hitTokens).toBe(8);
   });
 
+  it('admitChunk admits only when the whole prompt fits, not just the chunk (vLLM scheduler_reserve_full_isl)', () => {
+    const kv = makeCache(); // 16 blocks of 4 tokens
+    expect(kv.admit(1, range(0, 40), 40)).not.toBeNull(); // 10 blocks pinned, 6 left
+    const long = range(500, 540); // 10 blocks
+    // Its first 8-token chunk needs 2 blocks, which are there; the whole prompt needs 10, which are not.
+    expect(kv.admitChunk(2, long, 8)).toBeNull();
+    expect(kv.stats().gpu.inUse).toBe(10);
+    expect(kv.stats().queryTokens).toBe(40); // a refused admission counts no query
+    kv.free(1);
+    expect(kv.admitChunk(2, long, 8)).toEqual({ cachedTokens: 0, hostTokens: 0 });
+    expect(kv.inspect().sequences.get(2)).toHaveLength(2); // still only the chunk is allocated
+  });
+
   it("counts a preempted request's re-admission apart, as vLLM's PrefixCacheStats does", () => {
     const kv = makeCache();
     // A request computes 12 tokens, is preempted (freed), and comes back: it finds its own 8.

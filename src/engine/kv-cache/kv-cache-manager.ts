@@ -113,7 +113,10 @@ export interface KvCacheManager {
   /**
    * `admit` for a scheduler with a token budget: allocates for the cached prefix plus at most
    * `budgetTokens` of the tokens after it, so the prefix is matched once (not peeked, then matched
-   * again by `admit`).
+   * again by `admit`). It admits only when blocks for all of `tokenIds` are available, not just for
+   * this chunk, as vLLM's scheduler does by default (`scheduler_reserve_full_isl`, passed to
+   * `allocate_slots` as `full_sequence_must_fit`): a long prompt is not admitted to be preempted
+   * halfway through its prefill.
    */
   admitChunk(
     seqId: number,
@@ -231,13 +234,17 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
     return seq;
   }
 
-  /** Pins the matched prefix and allocates for `numTokens` (see `admit`); null when blocks are short. */
+  /**
+   * Pins the matched prefix and allocates for `numTokens` (see `admit`); null when the blocks for
+   * `fitTokens` (≥ numTokens) are short.
+   */
   function admitMatched(
     seqId: number,
     tokenIds: readonly number[],
     numTokens: number,
     m: Match,
     options: AdmitOptions | undefined,
+    fitTokens = numTokens,
   ): { cachedTokens: number; hostTokens: number } | null {
     if (seqs.has(seqId)) throw new Error(`KV cache: sequence ${seqId} is already admitted`);
     const cachedBlocks = m.gpu.length + m.host.length;
@@ -245,7 +252,8 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
     // Pinning a reusable hit takes it out of the evictable pool.
     let reusableHits = 0;
     for (const blockId of m.gpu) if (pool.refCount(blockId) === 0) reusableHits++;
-    if (newBlocks > pool.numFree() + pool.numReusable() - reusableHits) return null;
+    const mustFit = Math.max(blocksFor(fitTokens), cachedBlocks) - m.gpu.length;
+    if (mustFit > pool.numFree() + pool.numReusable() - reusableHits) return null;
 
     for (const blockId of m.gpu) pool.touch(blockId);
     for (const hash of m.host) host.touch(hash);
@@ -293,7 +301,7 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
       const m = match(tokenIds, cacheSalt, options?.skipLookup);
       const cached = (m.gpu.length + m.host.length) * blockSize;
       const numTokens = cached + Math.min(tokenIds.length - cached, budgetTokens);
-      return admitMatched(seqId, tokenIds, numTokens, m, options);
+      return admitMatched(seqId, tokenIds, numTokens, m, options, tokenIds.length);
     },
 
     grow(seqId, numTokens) {
