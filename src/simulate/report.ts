@@ -3,13 +3,8 @@
  * included) to the first token, ITL per request as (e2e − TTFT) / (output tokens − 1), throughput
  * over the whole run — plus the cache's hit rate and peak usage.
  */
-import type { FinishedRequest } from '../engine/engine.js';
 import type { KvCacheStats } from '../engine/kv-cache/kv-cache-manager.js';
-
-export type FinishedOutcome = Pick<FinishedRequest, 'reason' | 'usage' | 'timings'> & {
-  /** Which turn of its session the request was, from 1. */
-  readonly turn: number;
-};
+import type { Outcomes } from './outcomes.js';
 
 /** One turn of the multi-turn sessions: how much of the conversation the cache served, and the TTFT. */
 export interface TurnReport {
@@ -70,8 +65,8 @@ export function distribution(values: ArrayLike<number>): Distribution {
 }
 
 export function buildReport(input: {
-  /** What the report needs of each finished request (not the request, whose tokens it would keep alive). */
-  finished: readonly FinishedOutcome[];
+  /** The completed requests' times and counts (not the requests, whose tokens it would keep alive). */
+  outcomes: Outcomes;
   kvStats: KvCacheStats;
   peakKvUsage: number;
   preemptions: number;
@@ -79,46 +74,44 @@ export function buildReport(input: {
   wallMs: number;
   deployment: Record<string, unknown>;
 }): SimulationReport {
-  const done = input.finished.filter((f) => f.reason !== 'abort');
-  // One pass over 10⁴–10⁵ outcomes: a callback per value per figure cost more than the figures.
-  const ttft = new Float64Array(done.length);
-  const e2e = new Float64Array(done.length);
+  const o = input.outcomes;
+  const n = o.length;
+  const ttft = new Float64Array(n);
+  const e2e = new Float64Array(n);
   const itl: number[] = [];
   let start = Infinity;
   let end = -Infinity;
   let outTokens = 0;
   let inTokens = 0;
   let cachedTokens = 0;
-  for (let i = 0; i < done.length; i++) {
-    const f = done[i]!;
-    const { timings, usage } = f;
-    ttft[i] = ttftOf(f);
-    e2e[i] = timings.finishedMs - timings.arrivalMs;
-    if (usage.completionTokens > 1)
-      itl.push((timings.finishedMs - timings.firstTokenMs) / (usage.completionTokens - 1));
-    if (timings.arrivalMs < start) start = timings.arrivalMs;
-    if (timings.finishedMs > end) end = timings.finishedMs;
-    outTokens += usage.completionTokens;
-    inTokens += usage.promptTokens;
-    cachedTokens += usage.cachedTokens;
+  for (let i = 0; i < n; i++) {
+    ttft[i] = ttftOf(o, i);
+    e2e[i] = o.finishedMs[i]! - o.arrivalMs[i]!;
+    const completion = o.completionTokens[i]!;
+    if (completion > 1) itl.push((o.finishedMs[i]! - o.firstTokenMs[i]!) / (completion - 1));
+    if (o.arrivalMs[i]! < start) start = o.arrivalMs[i]!;
+    if (o.finishedMs[i]! > end) end = o.finishedMs[i]!;
+    outTokens += completion;
+    inTokens += o.promptTokens[i]!;
+    cachedTokens += o.cachedTokens[i]!;
   }
-  const durationS = done.length > 0 ? (end - start) / 1000 : 0;
+  const durationS = n > 0 ? (end - start) / 1000 : 0;
   const per = (x: number) => (durationS > 0 ? Math.round((x / durationS) * 100) / 100 : 0);
   const { queryTokens, hitTokens } = input.kvStats;
-  const byTurn = byTurnOf(done);
+  const byTurn = byTurnOf(o);
   return {
-    requests: done.length,
+    requests: n,
     duration_s: Math.round(durationS * 1000) / 1000,
     ttft_ms: distribution(ttft),
     itl_ms: distribution(itl),
     e2e_ms: distribution(e2e),
     output_tokens_per_s: per(outTokens),
-    requests_per_s: per(done.length),
+    requests_per_s: per(n),
     prefix_cache_hit_rate: queryTokens > 0 ? Math.round((hitTokens / queryTokens) * 10_000) / 10_000 : 0,
     kv_cache_peak_usage: Math.round(input.peakKvUsage * 10_000) / 10_000,
     preemptions: input.preemptions,
     input_tokens_per_s: per(inTokens),
-    cached_tokens_mean: mean1(cachedTokens, done.length),
+    cached_tokens_mean: mean1(cachedTokens, n),
     rejected_429: input.rejected,
     wall_s: Math.round(input.wallMs) / 1000,
     speedup: input.wallMs > 0 ? Math.round((durationS * 1000) / input.wallMs) : 0,
@@ -127,36 +120,38 @@ export function buildReport(input: {
   };
 }
 
-/** Time to first token as a client sees it: from arrival, queueing included. */
-const ttftOf = (f: FinishedOutcome) => f.timings.firstTokenMs - f.timings.arrivalMs;
+/** Time to first token of outcome `i` as a client sees it: from arrival, queueing included. */
+const ttftOf = (o: Outcomes, i: number) => o.firstTokenMs[i]! - o.arrivalMs[i]!;
 
 /** sum / count rounded to one decimal; 0 for none. */
 const mean1 = (sum: number, count: number) => (count > 0 ? Math.round((sum / count) * 10) / 10 : 0);
 
-const sumOf = (list: readonly FinishedOutcome[], field: 'promptTokens' | 'cachedTokens') =>
-  list.reduce((a, f) => a + f.usage[field], 0);
-
 /** Each turn's figures; none when every request was a first turn (the summary says it all). */
-function byTurnOf(done: readonly FinishedOutcome[]): TurnReport[] {
-  if (done.every((f) => f.turn === 1)) return [];
-  const turns = new Map<number, FinishedOutcome[]>();
-  for (const f of done) {
-    const list = turns.get(f.turn);
-    if (list) list.push(f);
-    else turns.set(f.turn, [f]);
-  }
-  return [...turns.keys()]
-    .sort((a, b) => a - b)
-    .map((turn) => {
-      const list = turns.get(turn)!;
-      return {
-        turn,
-        requests: list.length,
-        prompt_tokens_mean: mean1(sumOf(list, 'promptTokens'), list.length),
-        cached_tokens_mean: mean1(sumOf(list, 'cachedTokens'), list.length),
-        ttft_ms: distribution(list.map(ttftOf)),
-      };
+function byTurnOf(o: Outcomes): TurnReport[] {
+  let lastTurn = 0;
+  for (let i = 0; i < o.length; i++) lastTurn = Math.max(lastTurn, o.turn[i]!);
+  if (lastTurn < 2) return [];
+  const turns: TurnReport[] = [];
+  for (let turn = 1; turn <= lastTurn; turn++) {
+    const ttft: number[] = [];
+    let promptTokens = 0;
+    let cachedTokens = 0;
+    for (let i = 0; i < o.length; i++) {
+      if (o.turn[i] !== turn) continue;
+      ttft.push(ttftOf(o, i));
+      promptTokens += o.promptTokens[i]!;
+      cachedTokens += o.cachedTokens[i]!;
+    }
+    if (ttft.length === 0) continue;
+    turns.push({
+      turn,
+      requests: ttft.length,
+      prompt_tokens_mean: mean1(promptTokens, ttft.length),
+      cached_tokens_mean: mean1(cachedTokens, ttft.length),
+      ttft_ms: distribution(ttft),
     });
+  }
+  return turns;
 }
 
 /** The deployment in one line: profile name, GPUs, precision and TP (the JSON keeps every field). */

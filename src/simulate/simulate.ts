@@ -8,7 +8,8 @@ import { createVirtualClock } from '../engine/clock.js';
 import { EngineError } from '../engine/errors.js';
 import { createRandom, hashSeed } from '../content/random.js';
 import { createRuntime } from '../runtime.js';
-import { buildReport, type FinishedOutcome, type SimulationReport } from './report.js';
+import { Outcomes } from './outcomes.js';
+import { buildReport, type SimulationReport } from './report.js';
 import { answerOf, Session, sharedPrefixOf, type WorkloadOptions } from './workload.js';
 
 export type { WorkloadOptions } from './workload.js';
@@ -73,7 +74,7 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
   const thinkRng = createRandom(hashSeed(config.seed, 'think-time'));
   const thinkMs = () =>
     workload.thinkTimeMs > 0 ? -workload.thinkTimeMs * Math.log(1 - thinkRng.nextFloat()) : 0;
-  const finished: FinishedOutcome[] = [];
+  const outcomes = new Outcomes();
   let issued = 0;
   let rejected = 0;
   let sessions = 0;
@@ -98,7 +99,7 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
           (ev) => {
             if (ev.type !== 'finished') return;
             // Only the outcome: keeping the event would keep every request's tokens alive to the end.
-            finished.push({ reason: ev.reason, usage: ev.usage, timings: ev.timings, turn: s.turn + 1 });
+            outcomes.add(ev, s.turn + 1);
             s.answered(output);
             // Closed loop: a finished session makes room for the next. Open loop: arrivals are fixed.
             if (s.done) {
@@ -137,7 +138,7 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
   clock.runUntilIdle();
 
   return buildReport({
-    finished,
+    outcomes,
     kvStats: kv.stats(),
     peakKvUsage,
     preemptions,
