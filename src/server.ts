@@ -59,11 +59,13 @@ export function createService(
       block_size: String(config.kvBlockSize),
       num_gpu_blocks: String(runtime.kv.gpuBlocksTotal),
       num_cpu_blocks: String(config.kvHostCacheBlocks),
-      enable_prefix_caching: String(config.enableKvCacheReuse),
+      // vLLM renders every CacheConfig field with Python's str(): True / False.
+      enable_prefix_caching: config.enableKvCacheReuse ? 'True' : 'False',
       gpu_memory_utilization: String(config.gpuMemoryUtilization),
       // vLLM's kv_cache_dtype: 'auto' keeps the model dtype; FP8/FP4 profiles store KV in fp8.
       cache_dtype: runtime.deployment.precision.kvBytesPerElement === 1 ? 'fp8' : 'auto',
       eviction_policy: config.kvEviction,
+      engine: '0',
     },
     processMetrics: opts.processMetrics ?? true,
   });

@@ -300,8 +300,13 @@ export function registerRequestMetrics(registry: Registry, opts: RequestMetricsO
       r.vPromptH.observe(usage.promptTokens);
       r.nimGenH.observe(usage.completionTokens);
       r.vGenH.observe(usage.completionTokens);
-      if (usage.completionTokens > 1)
-        r.vTpotReq.observe(seconds(t.finishedMs - t.firstTokenMs) / (usage.completionTokens - 1));
+      // vLLM observes every finished request, 0 when there is no token after the first
+      // (mean_time_per_output_token, vllm/v1/metrics/stats.py).
+      r.vTpotReq.observe(
+        usage.completionTokens > 1
+          ? seconds(t.finishedMs - t.firstTokenMs) / (usage.completionTokens - 1)
+          : 0,
+      );
     },
   };
 }

@@ -127,6 +127,18 @@ describe('metrics after mixed traffic', () => {
         body.choices.map((c: Json) => c.finish_reason),
       );
     }
+    // One token: vLLM still observes its time per output token, as 0.
+    const single = await postJson(service, '/v1/chat/completions', {
+      model: MODEL,
+      messages: [{ role: 'user', content: 'One word.' }],
+      max_tokens: 1,
+    });
+    expect(single.status).toBe(200);
+    const sbody = (await single.json()) as Json;
+    account(
+      sbody.usage,
+      sbody.choices.map((c: Json) => c.finish_reason),
+    );
     const streamed = await postJson(service, '/v1/chat/completions', {
       model: MODEL,
       messages: [{ role: 'user', content: 'Say something short.' }],
@@ -191,7 +203,11 @@ describe('metrics after mixed traffic', () => {
       else expect.soft(s.labels['engine'], s.name).toBeUndefined();
     }
     expect(
-      sampleValue(v1, 'vllm:cache_config_info', { block_size: '16', enable_prefix_caching: 'true' }),
+      sampleValue(v1, 'vllm:cache_config_info', {
+        block_size: '16',
+        enable_prefix_caching: 'True',
+        engine: '0',
+      }),
     ).toBe(1);
   });
 
@@ -205,9 +221,9 @@ describe('metrics after mixed traffic', () => {
   });
 
   it('counts exactly the tokens and requests the clients received', () => {
-    expect(sent.choices).toBe(5);
+    expect(sent.choices).toBe(6);
     expect(sent.stop).toBe(1); // the streamed reply ends naturally; the rest hit max_tokens
-    expect(sent.length).toBe(4);
+    expect(sent.length).toBe(5);
     expect(sent.cached).toBeGreaterThan(0);
     const m = { model_name: MODEL };
     const vm = { model_name: MODEL, engine: '0' };
@@ -228,6 +244,8 @@ describe('metrics after mixed traffic', () => {
     }
     expect(sampleValue(v1, 'time_to_first_token_seconds_count', m)).toBe(sent.choices);
     expect(sampleValue(v1, 'vllm:e2e_request_latency_seconds_count', vm)).toBe(sent.choices);
+    // Every finished request, a one-token one too (its value is 0: vLLM mean_time_per_output_token).
+    expect(sampleValue(v1, 'vllm:request_time_per_output_token_seconds_count', vm)).toBe(sent.choices);
     expect(sampleValue(v1, 'time_per_output_token_seconds_count', m)).toBe(sent.completion - sent.choices);
     expect(sampleValue(v1, 'vllm:prefix_cache_hits_total', vm)).toBe(sent.cached);
     expect(sampleValue(v1, 'vllm:gpu_prefix_cache_hits_total', vm)).toBe(sent.cached);
@@ -239,7 +257,7 @@ describe('metrics after mixed traffic', () => {
   it('counts HTTP requests by route pattern, method and status', () => {
     const http = (route: string, status: string) =>
       sampleValue(v1, 'nimsim_http_requests_total', { route, method: 'POST', status });
-    expect(http('/v1/chat/completions', '200')).toBe(3);
+    expect(http('/v1/chat/completions', '200')).toBe(4);
     expect(http('/v1/chat/completions', '400')).toBe(1);
     expect(http('/v1/chat/completions', '404')).toBe(1);
     expect(http('/v1/completions', '200')).toBe(1);

@@ -284,7 +284,7 @@ describe('KvCacheManager block accounting', () => {
     expect(kv.stats()).toEqual({
       gpu: { total: 4, inUse: 3, reusable: 0, free: 1, cached: 0 },
       host: { total: 0, used: 0 },
-      queryTokens: 18,
+      queryTokens: 0, // nothing is looked up, so nothing is counted (vLLM: no prefix-cache stats)
       hitTokens: 0,
       hostHitTokens: 0,
       preemptedQueryTokens: 0,

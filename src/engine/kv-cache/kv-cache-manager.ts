@@ -270,7 +270,9 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
 
     const cachedTokens = cachedBlocks * blockSize;
     const hostTokens = m.host.length * blockSize;
-    if (options?.skipLookup) return { cachedTokens, hostTokens };
+    // No lookup, nothing counted: vLLM's get_computed_blocks returns before recording the stats
+    // when caching is off or the request skips reading the cache.
+    if (!enableReuse || options?.skipLookup) return { cachedTokens, hostTokens };
     if (options?.preempted) {
       preemptedQueryTokens += tokenIds.length;
       preemptedHitTokens += cachedTokens;
