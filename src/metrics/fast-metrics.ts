@@ -128,6 +128,8 @@ class HistogramData implements HistogramChild {
 export class FastHistogram extends FastMetric<HistogramData> {
   readonly type = 'histogram';
   private readonly bounds: readonly number[];
+  /** Each bound's `le` text, as vLLM's Python client writes it. */
+  private readonly leText: readonly string[];
   constructor(
     name: string,
     help: string,
@@ -137,6 +139,7 @@ export class FastHistogram extends FastMetric<HistogramData> {
   ) {
     super(name, help, labelNames, registers);
     this.bounds = [...buckets].sort((a, b) => a - b);
+    this.leText = this.bounds.map(goFloat);
   }
   /** prom-client's call shape; hot paths should keep `labels(...)`'s child instead. */
   observe(labels: LabelValues, value: number): void {
@@ -156,7 +159,12 @@ export class FastHistogram extends FastMetric<HistogramData> {
       let acc = 0;
       this.bounds.forEach((le, i) => {
         acc += child.counts[i]!;
-        values.push({ labels: { le }, sharedLabels: labels, value: acc, metricName: bucket });
+        values.push({
+          labels: { le: this.leText[i]! },
+          sharedLabels: labels,
+          value: acc,
+          metricName: bucket,
+        });
       });
       values.push({ labels: { le: '+Inf' }, sharedLabels: labels, value: child.count, metricName: bucket });
       values.push({ labels: {}, sharedLabels: labels, value: child.sum, metricName: `${this.name}_sum` });
@@ -164,4 +172,19 @@ export class FastHistogram extends FastMetric<HistogramData> {
     }
     return { name: this.name, help: this.help, type: 'histogram', values, aggregator: 'sum' };
   }
+}
+
+/**
+ * A bucket bound as Python's prometheus_client writes it (`floatToGoString`), which vLLM and NIM
+ * use: Python's repr, so 1 is "1.0" and 0.25 is "0.25", with Go's exponent form from seven integer
+ * digits on (1e6 is "1e+06"). Prometheus 3 normalises `le` on scrape, but on 2.x a selector like
+ * `{le="1.0"}` written against vLLM matches only this text.
+ */
+export function goFloat(d: number): string {
+  if (d === Infinity) return '+Inf';
+  const s = Number.isInteger(d) ? d.toFixed(1) : String(d);
+  const dot = s.indexOf('.');
+  if (d <= 0 || dot <= 6) return s;
+  const mantissa = `${s[0]}.${s.slice(1, dot)}${s.slice(dot + 1)}`.replace(/[0.]+$/, '');
+  return `${mantissa}e+0${dot - 1}`;
 }

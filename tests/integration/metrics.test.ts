@@ -216,7 +216,9 @@ describe('metrics after mixed traffic', () => {
       const le = v1.samples
         .filter((s) => s.name === `${name}_bucket` && s.labels['model_name'] === MODEL)
         .map((s) => s.labels['le']);
-      expect.soft(le, name).toEqual([...bounds.map(String), '+Inf']);
+      // Written as vLLM's Python client writes them: 1 as "1.0", 0.25 as "0.25".
+      const python = (x: number) => (Number.isInteger(x) ? `${x}.0` : String(x));
+      expect.soft(le, name).toEqual([...bounds.map(python), '+Inf']);
     }
   });
 
