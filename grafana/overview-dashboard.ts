@@ -142,7 +142,7 @@ const throughput: PanelSpec[] = [
   {
     title: 'Tokens per engine step',
     description:
-      'Mean tokens scheduled per engine step (vllm:iteration_tokens_total): decode batch size plus prefill chunk tokens.',
+      'Mean tokens per engine step as vLLM counts them (vllm:iteration_tokens_total): tokens generated plus the whole prompt of each request that got its first token.',
     kind: 'timeseries',
     unit: 'short',
     queries: [

@@ -243,6 +243,12 @@ export function registerRequestMetrics(registry: Registry, opts: RequestMetricsO
   v.preempt.inc(primary, 0);
   v.iter.zero(primary);
 
+  // vllm:iteration_tokens_total observes, per engine step, the tokens generated plus the whole
+  // prompt of each request that produced its first token (IterationStats in
+  // vllm/v1/metrics/stats.py), not the tokens the step computed: a prefill chunk that yields no
+  // token adds nothing, and cached prompt tokens count. Tokens are delivered before onStep.
+  let iterationTokens = 0;
+
   const countPrompt = ({ perRequest }: Labels, tokens: number) => {
     perRequest.nimPrompt.inc(tokens);
     perRequest.vPrompt.inc(tokens);
@@ -250,9 +256,8 @@ export function registerRequestMetrics(registry: Registry, opts: RequestMetricsO
 
   return {
     onStep(step: StepRecord) {
-      let tokens = step.work.decodeSeqs;
-      for (const c of step.work.prefillChunks) tokens += c.tokens;
-      v.iter.observe(primary, tokens);
+      v.iter.observe(primary, iterationTokens);
+      iterationTokens = 0;
       if (step.preemptions > 0) v.preempt.inc(primary, step.preemptions);
     },
     onToken(req: EngineRequest, sinceLastMs: number, first: boolean) {
@@ -261,6 +266,7 @@ export function registerRequestMetrics(registry: Registry, opts: RequestMetricsO
       const s = sinceLastMs / 1000;
       t.nimGen.inc(1);
       t.vGen.inc(1);
+      iterationTokens += first ? 1 + req.promptTokenIds.length : 1;
       if (first) {
         countPrompt(l, req.promptTokenIds.length);
         t.nimTtft.observe(s);

@@ -236,6 +236,11 @@ describe('metrics after mixed traffic', () => {
     expect(completionsPrompt).toBeGreaterThan(0);
     expect(sampleValue(v1, 'prompt_tokens_total', m)).toBe(sent.prompt + completionsPrompt);
     expect(sampleValue(v1, 'vllm:prompt_tokens_total', vm)).toBe(sent.prompt + completionsPrompt);
+    // Per step, vLLM counts the tokens generated plus the prompts of requests that got their first
+    // token, so over a run the steps add up to every prompt and every generated token.
+    expect(sampleValue(v1, 'vllm:iteration_tokens_total_sum', vm)).toBe(
+      sent.prompt + completionsPrompt + sent.completion,
+    );
     for (const [name, labels] of [
       ['request_success_total', m],
       ['vllm:request_success_total', vm],
