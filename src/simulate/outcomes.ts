@@ -19,6 +19,8 @@ export class Outcomes {
   cachedTokens = new Int32Array(INITIAL_CAPACITY);
   /** Which turn of its session the request was, from 1. */
   turn = new Int32Array(INITIAL_CAPACITY);
+  /** The highest turn recorded (0 before any). */
+  lastTurn = 0;
 
   /** Records a finished request of turn `turn` (an aborted one is left out). */
   add(done: Pick<FinishedRequest, 'reason' | 'usage' | 'timings'>, turn: number): void {
@@ -33,6 +35,7 @@ export class Outcomes {
     this.completionTokens[i] = usage.completionTokens;
     this.cachedTokens[i] = usage.cachedTokens;
     this.turn[i] = turn;
+    if (turn > this.lastTurn) this.lastTurn = turn;
   }
 
   private grow(): void {

@@ -128,11 +128,9 @@ const mean1 = (sum: number, count: number) => (count > 0 ? Math.round((sum / cou
 
 /** Each turn's figures; none when every request was a first turn (the summary says it all). */
 function byTurnOf(o: Outcomes): TurnReport[] {
-  let lastTurn = 0;
-  for (let i = 0; i < o.length; i++) lastTurn = Math.max(lastTurn, o.turn[i]!);
-  if (lastTurn < 2) return [];
+  if (o.lastTurn < 2) return [];
   const turns: TurnReport[] = [];
-  for (let turn = 1; turn <= lastTurn; turn++) {
+  for (let turn = 1; turn <= o.lastTurn; turn++) {
     const ttft: number[] = [];
     let promptTokens = 0;
     let cachedTokens = 0;
