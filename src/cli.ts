@@ -90,6 +90,8 @@ function buildProgram(): Command {
       requests: positiveInt('requests', str('requests'), 100),
       inputTokens: positiveInt('input-tokens', str('inputTokens'), 200),
       outputTokens: positiveInt('output-tokens', str('outputTokens'), 200),
+      inputTokensStddev: positiveInt('input-tokens-stddev', str('inputTokensStddev'), 0, 0),
+      outputTokensStddev: positiveInt('output-tokens-stddev', str('outputTokensStddev'), 0, 0),
       sharedPrefixTokens: positiveInt('shared-prefix-tokens', str('sharedPrefixTokens'), 0, 0),
       turns: positiveInt('turns', str('turns'), 1),
       thinkTimeMs: positiveInt('think-time-ms', str('thinkTimeMs'), 0, 0),

@@ -10,7 +10,7 @@ import { createRandom, hashSeed } from '../content/random.js';
 import { createRuntime } from '../runtime.js';
 import { Outcomes } from './outcomes.js';
 import { buildReport, type SimulationReport } from './report.js';
-import { answerOf, Session, sharedPrefixOf, type WorkloadOptions } from './workload.js';
+import { answerOf, maxLength, Session, sharedPrefixOf, type WorkloadOptions } from './workload.js';
 
 export type { WorkloadOptions } from './workload.js';
 export { formatReport } from './report.js';
@@ -20,6 +20,14 @@ export const SIMULATE_FLAGS = [
   { flag: '--requests <n>', help: 'requests in total, turns included (default 100)' },
   { flag: '--input-tokens <n>', help: 'new prompt tokens per request (default 200)' },
   { flag: '--output-tokens <n>', help: 'exact output tokens per request, EOS ignored (default 200)' },
+  {
+    flag: '--input-tokens-stddev <n>',
+    help: 'standard deviation of the new prompt tokens across requests (seeded normal, within [1, mean + 3σ]; default 0)',
+  },
+  {
+    flag: '--output-tokens-stddev <n>',
+    help: 'standard deviation of the output tokens across requests (seeded normal, within [1, mean + 3σ]; default 0)',
+  },
   { flag: '--shared-prefix-tokens <n>', help: 'tokens every prompt starts with (default 0)' },
   {
     flag: '--turns <n>',
@@ -50,10 +58,13 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
   // The last turn resends the whole conversation: a real server answers it with a context-length
   // 400, which would leave a report of zero requests. Say so instead.
   const longest =
-    workload.sharedPrefixTokens + workload.turns * (workload.inputTokens + workload.outputTokens);
+    workload.sharedPrefixTokens +
+    workload.turns *
+      (maxLength(workload.inputTokens, workload.inputTokensStddev) +
+        maxLength(workload.outputTokens, workload.outputTokensStddev));
   if (longest > runtime.maxModelLen) {
     throw new WorkloadError(
-      `a session's last turn needs ${longest} tokens (--shared-prefix-tokens + --turns × (--input-tokens + --output-tokens)), ` +
+      `a session's last turn needs up to ${longest} tokens (--shared-prefix-tokens + --turns × (--input-tokens + --output-tokens), each at most mean + 3 × stddev), ` +
         `more than the context length of ${runtime.maxModelLen} tokens (the smaller of the model's or --max-model-len and what the KV cache holds)`,
     );
   }

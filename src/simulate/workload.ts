@@ -1,7 +1,8 @@
 /**
  * Synthetic workloads for `nimsim simulate`, in token ids (no tokenizer or text needed): prompts of
- * exact lengths, an optional prefix shared by every prompt, and multi-turn sessions in which each
- * turn resends the whole conversation (previous prompt + previous answer) plus new tokens.
+ * exact lengths (or lengths drawn around a mean, as AIPerf's synthetic prompts are), an optional
+ * prefix shared by every prompt, and multi-turn sessions in which each turn resends the whole
+ * conversation (previous prompt + previous answer) plus new tokens.
  */
 import { createRandom, hashSeed, type Random } from '../content/random.js';
 
@@ -14,6 +15,13 @@ export interface WorkloadOptions {
   readonly inputTokens: number;
   /** Exact output tokens per request (EOS ignored). */
   readonly outputTokens: number;
+  /**
+   * Standard deviations of the two lengths across requests (0 or absent: every request has exactly
+   * the mean). Lengths are drawn from a seeded normal, rounded and kept within [1, mean + 3σ], so
+   * the longest possible request is known in advance.
+   */
+  readonly inputTokensStddev?: number | undefined;
+  readonly outputTokensStddev?: number | undefined;
   /** Tokens every first-turn prompt starts with. */
   readonly sharedPrefixTokens: number;
   /** Turns per session; 1 = independent requests. */
@@ -62,11 +70,22 @@ function tokens(rng: Random, n: number): number[] {
   return out;
 }
 
+/** The longest length a draw around `mean` can give (see WorkloadOptions): mean + 3σ. */
+export function maxLength(mean: number, stddev = 0): number {
+  return stddev > 0 ? Math.ceil(mean + 3 * stddev) : mean;
+}
+
+function drawLength(rng: Random, mean: number, stddev: number): number {
+  return Math.min(maxLength(mean, stddev), Math.max(1, Math.round(mean + stddev * rng.normal())));
+}
+
 /** One conversation: hands out each turn's prompt and output plan, and remembers the history. */
 export class Session {
   private history: number[];
   turn = 0;
   private readonly rng: Random;
+  /** Draws the lengths when they vary (its own stream: the tokens stay those of exact lengths). */
+  private readonly lengths: Random | undefined;
 
   constructor(
     readonly index: number,
@@ -78,17 +97,26 @@ export class Session {
   ) {
     this.rng = createRandom(hashSeed(seed, index));
     this.history = sharedPrefix.slice();
+    if (opts.inputTokensStddev || opts.outputTokensStddev)
+      this.lengths = createRandom(hashSeed(seed, index, 'lengths'));
   }
 
   /** The next turn's prompt: the whole conversation so far plus `inputTokens` new tokens. */
   nextPrompt(): number[] {
-    const fresh = tokens(this.rng, this.opts.inputTokens);
+    const { inputTokens, inputTokensStddev = 0 } = this.opts;
+    const n =
+      this.lengths && inputTokensStddev > 0
+        ? drawLength(this.lengths, inputTokens, inputTokensStddev)
+        : inputTokens;
+    const fresh = tokens(this.rng, n);
     this.history = this.history.length === 0 ? fresh : this.history.concat(fresh);
     return this.history;
   }
 
   nextOutput(): readonly number[] {
-    return this.answer;
+    const { outputTokens, outputTokensStddev = 0 } = this.opts;
+    if (!this.lengths || outputTokensStddev === 0) return this.answer;
+    return this.answer.slice(0, drawLength(this.lengths, outputTokens, outputTokensStddev));
   }
 
   /** Records the answer so the next turn resends it. */
@@ -109,7 +137,11 @@ export class Session {
  * drawing and holding a new answer per request.
  */
 export function answerOf(opts: WorkloadOptions, seed: number): number[] {
-  return tokens(createRandom(hashSeed(seed, 'answer')), opts.outputTokens);
+  // As long as the longest drawn answer: each request's plan is the start of it.
+  return tokens(
+    createRandom(hashSeed(seed, 'answer')),
+    maxLength(opts.outputTokens, opts.outputTokensStddev),
+  );
 }
 
 export function sharedPrefixOf(opts: WorkloadOptions, seed: number): number[] {

@@ -32,8 +32,17 @@ describe('nimsim CLI', () => {
     const r = run(['simulate', '--kv-cache-blocks', '20', '--input-tokens', '200', '--output-tokens', '200']);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toContain('needs 400 tokens');
+    expect(r.stderr).toContain('needs up to 400 tokens');
     expect(r.stderr).toContain('context length of 320 tokens');
+  });
+
+  it('exits 2 with one line for a negative or fractional length spread', () => {
+    for (const value of ['-5', '2.5', 'wide']) {
+      const r = run(['simulate', '--input-tokens-stddev', value]);
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain('--input-tokens-stddev');
+    }
   });
 
   it('prints the JSON report of simulate with the contract fields', () => {
