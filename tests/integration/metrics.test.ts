@@ -105,6 +105,17 @@ describe('metrics after mixed traffic', () => {
       else if (r === 'length') sent.length++;
     }
   };
+  /** Sends a non-streaming request, expects a 200 and accounts its usage; returns the body. */
+  const sendCounted = async (path: string, body: Json): Promise<Json> => {
+    const res = await postJson(service, path, body);
+    expect(res.status).toBe(200);
+    const json = (await res.json()) as Json;
+    account(
+      json.usage,
+      json.choices.map((c: Json) => c.finish_reason),
+    );
+    return json;
+  };
   let v1: Exposition;
   let plain: Exposition;
   let v1Text: string;
@@ -114,31 +125,19 @@ describe('metrics after mixed traffic', () => {
     const long = 'Tell me everything about the history of graphics processors. '.repeat(40);
     // Two identical long prompts: the second is served from the prefix cache.
     for (let i = 0; i < 2; i++) {
-      const res = await postJson(service, '/v1/chat/completions', {
+      await sendCounted('/v1/chat/completions', {
         model: MODEL,
         messages: [{ role: 'user', content: long }],
         max_tokens: 7,
         ignore_eos: true,
       });
-      expect(res.status).toBe(200);
-      const body = (await res.json()) as Json;
-      account(
-        body.usage,
-        body.choices.map((c: Json) => c.finish_reason),
-      );
     }
     // One token: vLLM still observes its time per output token, as 0.
-    const single = await postJson(service, '/v1/chat/completions', {
+    await sendCounted('/v1/chat/completions', {
       model: MODEL,
       messages: [{ role: 'user', content: 'One word.' }],
       max_tokens: 1,
     });
-    expect(single.status).toBe(200);
-    const sbody = (await single.json()) as Json;
-    account(
-      sbody.usage,
-      sbody.choices.map((c: Json) => c.finish_reason),
-    );
     const streamed = await postJson(service, '/v1/chat/completions', {
       model: MODEL,
       messages: [{ role: 'user', content: 'Say something short.' }],
@@ -150,18 +149,12 @@ describe('metrics after mixed traffic', () => {
     const frames = (await readSse(streamed)) as Json[];
     const finish = frames.flatMap((f) => (f.choices ?? []).map((c: Json) => c.finish_reason)).filter(Boolean);
     account(frames.find((f) => f.usage)!.usage, finish);
-    const completions = await postJson(service, '/v1/completions', {
+    const cbody = await sendCounted('/v1/completions', {
       model: MODEL,
       prompt: 'Once upon a time',
       max_tokens: 5,
       n: 2,
     });
-    expect(completions.status).toBe(200);
-    const cbody = (await completions.json()) as Json;
-    account(
-      cbody.usage,
-      cbody.choices.map((c: Json) => c.finish_reason),
-    );
     sent.nPrompt = cbody.usage.prompt_tokens;
     expect((await postJson(service, '/v1/chat/completions', { model: MODEL })).status).toBe(400);
     const unknown = await postJson(service, '/v1/chat/completions', {
