@@ -34,7 +34,8 @@ export interface BlockPool {
   touch(blockId: number): void;
   /**
    * Takes a block for a sequence (ref count 1): the free list first, else the policy's victim,
-   * whose key is forgotten and handed to `onEvict`. The caller checks availability first; throws when there is no block.
+   * whose key is forgotten and handed to `onEvict`. The caller checks availability first; throws
+   * when there is no block.
    */
   allocate(): number;
   /** Gives an in-use block the key `hash`; false (nothing changed) when another block has it. */
