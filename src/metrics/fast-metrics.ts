@@ -157,10 +157,10 @@ export class FastHistogram extends FastMetric<HistogramData> {
     const bucket = `${this.name}_bucket`;
     for (const { labels, child } of this.children.values()) {
       let acc = 0;
-      this.bounds.forEach((le, i) => {
+      this.leText.forEach((le, i) => {
         acc += child.counts[i]!;
         values.push({
-          labels: { le: this.leText[i]! },
+          labels: { le },
           sharedLabels: labels,
           value: acc,
           metricName: bucket,
