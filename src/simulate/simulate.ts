@@ -4,12 +4,9 @@
  * Same engine, timing model and cache as `serve`: only the clock differs.
  */
 import type { Config } from '../config/config.js';
-import { createVirtualClock } from '../engine/clock.js';
-import { EngineError } from '../engine/errors.js';
 import { createRandom, hashSeed } from '../content/random.js';
-import { createRuntime } from '../runtime.js';
-import { Outcomes } from './outcomes.js';
-import { buildReport, type SimulationReport } from './report.js';
+import { createHarness } from './harness.js';
+import type { SimulationReport } from './report.js';
 import { answerOf, maxLength, Session, sharedPrefixOf, type WorkloadOptions } from './workload.js';
 
 export type { WorkloadOptions } from './workload.js';
@@ -51,10 +48,8 @@ export class WorkloadError extends Error {}
 const RETRY_AFTER_MS = 1000;
 
 export function runSimulation(config: Config, workload: WorkloadOptions): SimulationReport {
-  const wallStart = performance.now();
-  const clock = createVirtualClock();
-  const runtime = createRuntime(config, { clock, defaultJitter: 0 });
-  const { engine, kv } = runtime;
+  const harness = createHarness(config);
+  const { clock, runtime } = harness;
   // The last turn resends the whole conversation: a real server answers it with a context-length
   // 400, which would leave a report of zero requests. Say so instead.
   const longest =
@@ -68,15 +63,6 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
         `more than the context length of ${runtime.maxModelLen} tokens (the smaller of the model's or --max-model-len and what the KV cache holds)`,
     );
   }
-  let peakKvUsage = 0;
-  let preemptions = 0;
-  runtime.observers.add({
-    onStep(step) {
-      preemptions += step.preemptions;
-      const u = kv.usage();
-      if (u > peakKvUsage) peakKvUsage = u;
-    },
-  });
 
   const shared = sharedPrefixOf(workload, config.seed);
   const answer = answerOf(workload, config.seed);
@@ -85,11 +71,8 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
   const thinkRng = createRandom(hashSeed(config.seed, 'think-time'));
   const thinkMs = () =>
     workload.thinkTimeMs > 0 ? -workload.thinkTimeMs * Math.log(1 - thinkRng.nextFloat()) : 0;
-  const outcomes = new Outcomes();
   let issued = 0;
-  let rejected = 0;
   let sessions = 0;
-  const model = runtime.servedModels[0]!;
   const openLoop = workload.requestRate !== undefined;
 
   const issue = (s: Session) => {
@@ -97,36 +80,18 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
     issued++;
     const prompt = s.nextPrompt();
     const output = s.nextOutput();
+    const onDone = () => {
+      s.answered(output);
+      // Closed loop: a finished session makes room for the next. Open loop: arrivals are fixed.
+      if (s.done) {
+        if (!openLoop) startSession();
+      } else clock.schedule(clock.now() + thinkMs(), () => issue(s));
+    };
     const submit = () => {
-      try {
-        engine.submit(
-          {
-            id: `sim-${s.index}-${s.turn}`,
-            promptTokenIds: prompt,
-            outputTokenIds: output,
-            finishReason: 'length',
-            modelName: model,
-          },
-          (ev) => {
-            if (ev.type !== 'finished') return;
-            // Only the outcome: keeping the event would keep every request's tokens alive to the end.
-            outcomes.add(ev, s.turn + 1);
-            s.answered(output);
-            // Closed loop: a finished session makes room for the next. Open loop: arrivals are fixed.
-            if (s.done) {
-              if (!openLoop) startSession();
-            } else clock.schedule(clock.now() + thinkMs(), () => issue(s));
-          },
-          undefined,
-          { tokenEvents: false },
-        );
-      } catch (err) {
-        if (!(err instanceof EngineError && err.kind === 'queue_full')) throw err;
-        rejected++;
-        // A closed-loop user retries after Retry-After; an open-loop arrival is simply lost, as a
-        // rate-based load tool counts it (the session ends).
-        if (!openLoop) clock.schedule(clock.now() + RETRY_AFTER_MS, submit);
-      }
+      if (harness.submit(`sim-${s.index}-${s.turn}`, prompt, output, s.turn + 1, onDone)) return;
+      // Queue full. A closed-loop user retries after Retry-After; an open-loop arrival is simply
+      // lost, as a rate-based load tool counts it (the session ends).
+      if (!openLoop) clock.schedule(clock.now() + RETRY_AFTER_MS, submit);
     };
     submit();
   };
@@ -146,15 +111,5 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
   } else {
     for (let i = 0; i < workload.concurrency; i++) startSession();
   }
-  clock.runUntilIdle();
-
-  return buildReport({
-    outcomes,
-    kvStats: kv.stats(),
-    peakKvUsage,
-    preemptions,
-    rejected,
-    wallMs: performance.now() - wallStart,
-    deployment: runtime.metadata,
-  });
+  return harness.run();
 }

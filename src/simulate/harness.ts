@@ -1,0 +1,86 @@
+/**
+ * What every `simulate` driver shares: the serving runtime on a virtual clock, the figures the
+ * report needs (completed requests, preemptions, peak KV usage, 429s) and the report itself. The
+ * drivers — the synthetic workload (simulate.ts) and trace replay (trace-replay.ts) — only decide
+ * what to send and when.
+ */
+import type { Config } from '../config/config.js';
+import { createVirtualClock, type VirtualClock } from '../engine/clock.js';
+import { EngineError } from '../engine/errors.js';
+import { createRuntime, type Runtime } from '../runtime.js';
+import { Outcomes } from './outcomes.js';
+import { buildReport, type SimulationReport } from './report.js';
+
+export interface Harness {
+  readonly clock: VirtualClock;
+  readonly runtime: Runtime;
+  /**
+   * Submits one request; its outcome is recorded as turn `turn` of its session, and `onDone` runs
+   * when it finishes. Returns false, counting a 429, when the waiting queue is full.
+   */
+  submit(
+    id: string,
+    prompt: readonly number[],
+    output: readonly number[],
+    turn: number,
+    onDone: () => void,
+  ): boolean;
+  /** Runs the clock until nothing is left to do and reports. */
+  run(): SimulationReport;
+}
+
+export function createHarness(config: Config): Harness {
+  const wallStart = performance.now();
+  const clock = createVirtualClock();
+  const runtime = createRuntime(config, { clock, defaultJitter: 0 });
+  const { engine, kv } = runtime;
+  const model = runtime.servedModels[0]!;
+  const outcomes = new Outcomes();
+  let peakKvUsage = 0;
+  let preemptions = 0;
+  let rejected = 0;
+  runtime.observers.add({
+    onStep(step) {
+      preemptions += step.preemptions;
+      const u = kv.usage();
+      if (u > peakKvUsage) peakKvUsage = u;
+    },
+  });
+
+  return {
+    clock,
+    runtime,
+    submit(id, prompt, output, turn, onDone) {
+      try {
+        engine.submit(
+          { id, promptTokenIds: prompt, outputTokenIds: output, finishReason: 'length', modelName: model },
+          (ev) => {
+            if (ev.type !== 'finished') return;
+            // Only the outcome: keeping the event would keep every request's tokens alive to the end.
+            outcomes.add(ev, turn);
+            onDone();
+          },
+          undefined,
+          { tokenEvents: false },
+        );
+        return true;
+      } catch (err) {
+        if (!(err instanceof EngineError && err.kind === 'queue_full')) throw err;
+        rejected++;
+        return false;
+      }
+    },
+    run() {
+      clock.runUntilIdle();
+      return buildReport({
+        outcomes,
+        kvStats: kv.stats(),
+        peakKvUsage,
+        preemptions,
+        rejected,
+        wallMs: performance.now() - wallStart,
+        deployment: runtime.metadata,
+      });
+    },
+  };
+}
