@@ -4,6 +4,7 @@
  * env name without NIMSIM_/NIM_, kebab-case; CONTRACT.md). A bad value or an unknown flag prints
  * one line and exits 2.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { DeploymentError, formatProfileList, listModelProfiles } from './catalog/deployment.js';
 import { ConfigError, loadConfig, type RawSettings } from './config/config.js';
@@ -16,6 +17,8 @@ import {
   WorkloadError,
   type WorkloadOptions,
 } from './simulate/simulate.js';
+import { parseTrace } from './simulate/trace.js';
+import { runTraceSimulation, TRACE_BLOCK_SIZE } from './simulate/trace-replay.js';
 import { VERSION } from './version.js';
 
 class UsageError extends Error {}
@@ -54,6 +57,21 @@ function positiveNumber(name: string, value: string | undefined): number | undef
   return n;
 }
 
+/** The entries of a trace file; a file that cannot be read or parsed is a usage error (exit 2). */
+function readTrace(file: string) {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--trace ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  try {
+    return parseTrace(text);
+  } catch (err) {
+    throw new UsageError(`--trace ${file}: ${(err as Error).message}`);
+  }
+}
+
 function buildProgram(): Command {
   const program = new Command('nimsim')
     .description('A simulator of an NVIDIA NIM for LLMs inference microservice.')
@@ -85,6 +103,20 @@ function buildProgram(): Command {
   addSettingOptions(sim).action((opts: Record<string, string | boolean | undefined>, cmd: Command) => {
     const config = loadConfig(process.env, rawSettings(cmd));
     const str = (k: string) => (typeof opts[k] === 'string' ? (opts[k] as string) : undefined);
+    const print = (report: ReturnType<typeof runSimulation>) =>
+      process.stdout.write(
+        opts['json'] ? JSON.stringify(report, null, 2) + '\n' : formatReport(report) + '\n',
+      );
+    const traceFile = str('trace');
+    if (traceFile !== undefined) {
+      print(
+        runTraceSimulation(config, readTrace(traceFile), {
+          blockSize: positiveInt('trace-block-size', str('traceBlockSize'), TRACE_BLOCK_SIZE),
+          requests: str('requests') === undefined ? undefined : positiveInt('requests', str('requests'), 1),
+        }),
+      );
+      return;
+    }
     const workload: WorkloadOptions = {
       concurrency: positiveInt('concurrency', str('concurrency'), 1),
       requests: positiveInt('requests', str('requests'), 100),
@@ -97,8 +129,7 @@ function buildProgram(): Command {
       thinkTimeMs: positiveInt('think-time-ms', str('thinkTimeMs'), 0, 0),
       requestRate: positiveNumber('request-rate', str('requestRate')),
     };
-    const report = runSimulation(config, workload);
-    process.stdout.write(opts['json'] ? JSON.stringify(report, null, 2) + '\n' : formatReport(report) + '\n');
+    print(runSimulation(config, workload));
   });
 
   program

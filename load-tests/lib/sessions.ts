@@ -12,7 +12,7 @@ import type { RequestRecord } from './metrics.js';
 import type { Progress } from './progress.js';
 import { promptText } from './prompts.js';
 import { sleep } from './runner.js';
-import type { TraceEntry } from './trace.js';
+import type { TraceEntry } from '../../src/simulate/trace.js';
 
 export interface SessionWorkload {
   readonly users: number;

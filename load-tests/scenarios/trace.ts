@@ -1,5 +1,5 @@
 /**
- * `trace`: replays a JSONL trace (lib/trace.ts; default traces/sample.jsonl, or `--trace FILE`) in
+ * `trace`: replays a JSONL trace (src/simulate/trace.ts; default traces/sample.jsonl, or `--trace FILE`) in
  * open loop: each line at its timestamp, a session's turns resending its history.
  */
 import { readFile } from 'node:fs/promises';
@@ -15,7 +15,7 @@ import { createProgress } from '../lib/progress.js';
 import { num } from '../lib/report.js';
 import { openTarget, type Scenario } from '../lib/scenario.js';
 import { runTrace } from '../lib/sessions.js';
-import { parseTrace } from '../lib/trace.js';
+import { parseTrace } from '../../src/simulate/trace.js';
 
 const SAMPLE = join(dirname(fileURLToPath(import.meta.url)), '..', 'traces', 'sample.jsonl');
 

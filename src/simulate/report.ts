@@ -37,6 +37,8 @@ export interface SimulationReport {
   input_tokens_per_s: number;
   cached_tokens_mean: number;
   rejected_429: number;
+  /** Trace replays only: lines whose prompt plus output exceed the context (a real server's 400). */
+  rejected_400?: number;
   wall_s: number;
   speedup: number;
   deployment: Record<string, unknown>;
@@ -195,6 +197,9 @@ export function formatReport(r: SimulationReport): string {
     `KV peak usage     ${(r.kv_cache_peak_usage * 100).toFixed(1)} %`,
     `preemptions       ${r.preemptions}`,
     `429 rejections    ${r.rejected_429}`,
+    ...(r.rejected_400 !== undefined
+      ? [`400 rejections    ${r.rejected_400}  (longer than the context)`]
+      : []),
     ...(r.by_turn ? ['', turnTable(r.by_turn)] : []),
   ].join('\n');
 }

@@ -38,6 +38,14 @@ export const SIMULATE_FLAGS = [
     flag: '--request-rate <r>',
     help: 'open loop: sessions arrive as a seeded Poisson process at r per second (instead of --concurrency)',
   },
+  {
+    flag: '--trace <file>',
+    help: 'replay a JSONL trace (Mooncake / AIPerf mooncake_trace lines) at its timestamps instead of a synthetic workload',
+  },
+  {
+    flag: '--trace-block-size <n>',
+    help: 'tokens per hash_ids block of the trace (default 512, as in Mooncake traces)',
+  },
   { flag: '--json', help: 'print the JSON report' },
 ] as const;
 

@@ -54,7 +54,7 @@ const POOL_TWICE: readonly number[] = POOL.concat(POOL);
  * conversation's — drawing every token afresh only cost time (it was a large part of
  * `simulate`'s).
  */
-function tokens(rng: Random, n: number): number[] {
+export function tokens(rng: Random, n: number): number[] {
   if (n === 0) return [];
   const first = rng.nextInt(VOCAB);
   const offset = rng.nextInt(POOL_SIZE);
@@ -146,4 +146,16 @@ export function answerOf(opts: WorkloadOptions, seed: number): number[] {
 
 export function sharedPrefixOf(opts: WorkloadOptions, seed: number): number[] {
   return tokens(createRandom(hashSeed(seed, 'shared-prefix')), opts.sharedPrefixTokens);
+}
+
+/**
+ * Appends the first `n` tokens of trace block `id` (a Mooncake `hash_ids` entry) to `out`: the
+ * same tokens wherever a request names the block, a seeded id-specific first token and then a
+ * window of the pool, so prompts agree exactly as far as their ids do.
+ */
+export function appendTraceBlock(out: number[], id: number, n: number, seed: number): void {
+  if (n <= 0) return;
+  out.push(hashSeed(seed, 'trace-block', id) % VOCAB);
+  const offset = hashSeed(seed, 'trace-offset', id) % POOL_SIZE;
+  for (let i = 1; i < n; i++) out.push(POOL_TWICE[offset + (i % POOL_SIZE)]!);
 }

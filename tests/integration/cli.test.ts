@@ -45,6 +45,22 @@ describe('nimsim CLI', () => {
     }
   });
 
+  it('replays a trace file, and exits 2 with one line for a missing or malformed one', () => {
+    const sample = fileURLToPath(new URL('../../load-tests/traces/sample.jsonl', import.meta.url));
+    const ok = run(['simulate', '--trace', sample, '--json']);
+    expect(ok.status).toBe(0);
+    const report = JSON.parse(ok.stdout) as Record<string, unknown>;
+    expect(report['requests']).toBe(32);
+    expect(report['rejected_400']).toBe(0);
+    const missing = run(['simulate', '--trace', '/no/such/trace.jsonl']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missing.stderr).toContain('--trace');
+    const bad = run(['simulate', '--trace', fileURLToPath(import.meta.url)]); // not JSONL
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('trace line 1');
+  });
+
   it('prints the JSON report of simulate with the contract fields', () => {
     const r = run([
       'simulate',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { poissonArrivalsMs } from '../../load-tests/lib/arrivals.js';
 import { promptText } from '../../load-tests/lib/prompts.js';
 import { isLoopbackHost, parseTarget } from '../../load-tests/lib/target.js';
-import { parseTrace } from '../../load-tests/lib/trace.js';
+import { parseTrace } from '../../src/simulate/trace.js';
 import { createTokenizer } from '../../src/content/tokenizer.js';
 
 describe('Poisson arrivals', () => {

@@ -1,12 +1,16 @@
 /**
- * JSONL traces for replay, one request per line in the Mooncake / AIPerf `mooncake_trace` shape:
+ * JSONL traces for replay (`nimsim simulate --trace`, the `trace` load scenario), one request per
+ * line in the Mooncake / AIPerf `mooncake_trace` shape:
  *
  *   {"timestamp": 0, "session_id": "a", "input_length": 512, "output_length": 64}
+ *   {"timestamp": 27482, "input_length": 6955, "output_length": 52, "hash_ids": [46, 47, 48]}
  *
  * `timestamp` is ms from the start of the trace (when the request is due), `session_id` groups the
  * turns of one conversation (optional: a line without it is a conversation of its own),
  * `input_length` is the new user tokens of that turn (earlier turns and answers of the session are
- * resent before them) and `output_length` the tokens to generate.
+ * resent before them) and `output_length` the tokens to generate. `hash_ids` (Mooncake's published
+ * traces) describe the whole prompt instead, one id per block of 512 tokens: two prompts share a
+ * prefix exactly as far as their ids agree, which is what prefix caching sees.
  */
 
 export interface TraceEntry {
@@ -14,6 +18,8 @@ export interface TraceEntry {
   readonly sessionId: string;
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** Mooncake's block ids of the whole prompt, when the line has them. */
+  readonly hashIds?: readonly number[];
 }
 
 function nonNegInt(v: unknown, field: string, line: number, min: number): number {
@@ -52,11 +58,19 @@ export function parseTrace(text: string): TraceEntry[] {
     if (sid !== undefined && typeof sid !== 'string' && typeof sid !== 'number') {
       throw new Error(`trace line ${n}: session_id must be a string or number`);
     }
+    const ids = o.hash_ids;
+    if (
+      ids !== undefined &&
+      (!Array.isArray(ids) || !ids.every((id) => typeof id === 'number' && Number.isInteger(id) && id >= 0))
+    ) {
+      throw new Error(`trace line ${n}: hash_ids must be an array of integers ≥ 0`);
+    }
     entries.push({
       timestampMs: ts,
       sessionId: sid === undefined ? `line-${n}` : String(sid),
       inputTokens: nonNegInt(o.input_length, 'input_length', n, 1),
       outputTokens: nonNegInt(o.output_length, 'output_length', n, 1),
+      ...(ids === undefined ? {} : { hashIds: ids as number[] }),
     });
   }
   return entries
