@@ -149,13 +149,13 @@ export function sharedPrefixOf(opts: WorkloadOptions, seed: number): number[] {
 }
 
 /**
- * Appends the first `n` tokens of trace block `id` (a Mooncake `hash_ids` entry) to `out`: the
- * same tokens wherever a request names the block, a seeded id-specific first token and then a
- * window of the pool, so prompts agree exactly as far as their ids do.
+ * The first `n` (≤ 65,536) tokens of trace block `id` (a Mooncake `hash_ids` entry): the same
+ * tokens wherever a request names the block — a seeded id-specific first token, then a window of
+ * the pool at an id-specific offset — so prompts agree exactly as far as their ids do.
  */
-export function appendTraceBlock(out: number[], id: number, n: number, seed: number): void {
-  if (n <= 0) return;
-  out.push(hashSeed(seed, 'trace-block', id) % VOCAB);
+export function traceBlock(id: number, n: number, seed: number): number[] {
   const offset = hashSeed(seed, 'trace-offset', id) % POOL_SIZE;
-  for (let i = 1; i < n; i++) out.push(POOL_TWICE[offset + (i % POOL_SIZE)]!);
+  const out = POOL_TWICE.slice(offset, offset + n);
+  out[0] = hashSeed(seed, 'trace-block', id) % VOCAB;
+  return out;
 }
