@@ -98,7 +98,9 @@ function buildProgram(): Command {
 
   const sim = program
     .command('simulate')
-    .description('run a synthetic workload through the engine on a virtual clock and print a report');
+    .description(
+      'run a synthetic workload or a trace through the engine on a virtual clock and print a report',
+    );
   for (const f of SIMULATE_FLAGS) sim.addOption(new Option(f.flag, f.help));
   addSettingOptions(sim).action((opts: Record<string, string | boolean | undefined>, cmd: Command) => {
     const config = loadConfig(process.env, rawSettings(cmd));

@@ -14,7 +14,10 @@ export { formatReport } from './report.js';
 
 export const SIMULATE_FLAGS = [
   { flag: '--concurrency <n>', help: 'closed-loop concurrency: sessions in flight at once (default 1)' },
-  { flag: '--requests <n>', help: 'requests in total, turns included (default 100)' },
+  {
+    flag: '--requests <n>',
+    help: 'requests in total, turns included (default 100; with --trace, its first n lines)',
+  },
   { flag: '--input-tokens <n>', help: 'new prompt tokens per request (default 200)' },
   { flag: '--output-tokens <n>', help: 'exact output tokens per request, EOS ignored (default 200)' },
   {
