@@ -109,12 +109,17 @@ function buildProgram(): Command {
       process.stdout.write(
         opts['json'] ? JSON.stringify(report, null, 2) + '\n' : formatReport(report) + '\n',
       );
+    const sloTtft = positiveNumber('slo-ttft-ms', str('sloTtftMs'));
+    const sloItl = positiveNumber('slo-itl-ms', str('sloItlMs'));
+    const slo =
+      sloTtft === undefined && sloItl === undefined ? undefined : { ttftMs: sloTtft, itlMs: sloItl };
     const traceFile = str('trace');
     if (traceFile !== undefined) {
       print(
         runTraceSimulation(config, readTrace(traceFile), {
           blockSize: positiveInt('trace-block-size', str('traceBlockSize'), TRACE_BLOCK_SIZE),
           requests: str('requests') === undefined ? undefined : positiveInt('requests', str('requests'), 1),
+          slo,
         }),
       );
       return;
@@ -130,6 +135,7 @@ function buildProgram(): Command {
       turns: positiveInt('turns', str('turns'), 1),
       thinkTimeMs: positiveInt('think-time-ms', str('thinkTimeMs'), 0, 0),
       requestRate: positiveNumber('request-rate', str('requestRate')),
+      slo,
     };
     print(runSimulation(config, workload));
   });

@@ -9,7 +9,7 @@ import { createVirtualClock, type VirtualClock } from '../engine/clock.js';
 import { EngineError } from '../engine/errors.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { Outcomes } from './outcomes.js';
-import { buildReport, type SimulationReport } from './report.js';
+import { buildReport, type SimulationReport, type Slo } from './report.js';
 
 export interface Harness {
   readonly clock: VirtualClock;
@@ -29,7 +29,8 @@ export interface Harness {
   run(): SimulationReport;
 }
 
-export function createHarness(config: Config): Harness {
+/** `slo`: report the goodput against these objectives. */
+export function createHarness(config: Config, slo?: Slo): Harness {
   const wallStart = performance.now();
   const clock = createVirtualClock();
   const runtime = createRuntime(config, { clock, defaultJitter: 0 });
@@ -80,6 +81,7 @@ export function createHarness(config: Config): Harness {
         rejected,
         wallMs: performance.now() - wallStart,
         deployment: runtime.metadata,
+        slo,
       });
     },
   };

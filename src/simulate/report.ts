@@ -22,6 +22,23 @@ export interface Distribution {
   p99: number;
 }
 
+/** Service-level objectives a request must meet to count towards goodput (ms; absent: no limit). */
+export interface Slo {
+  readonly ttftMs?: number | undefined;
+  /** Its mean inter-token latency, (e2e − TTFT) / (output tokens − 1). */
+  readonly itlMs?: number | undefined;
+}
+
+/** The completed requests that met every SLO (AIPerf's and DistServe's goodput). */
+export interface Goodput {
+  slo_ttft_ms?: number;
+  slo_itl_ms?: number;
+  /** Requests within the SLOs per simulated second. */
+  requests_per_s: number;
+  /** Fraction 0–1 of completed requests within the SLOs. */
+  fraction: number;
+}
+
 export interface SimulationReport {
   requests: number;
   duration_s: number;
@@ -44,6 +61,8 @@ export interface SimulationReport {
   deployment: Record<string, unknown>;
   /** With --turns > 1: each turn's figures, so the cache's effect on later turns shows. */
   by_turn?: TurnReport[];
+  /** With --slo-ttft-ms / --slo-itl-ms: the requests that met them. */
+  goodput?: Goodput;
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -75,6 +94,7 @@ export function buildReport(input: {
   rejected: number;
   wallMs: number;
   deployment: Record<string, unknown>;
+  slo?: Slo | undefined;
 }): SimulationReport {
   const o = input.outcomes;
   const n = o.length;
@@ -86,11 +106,16 @@ export function buildReport(input: {
   let outTokens = 0;
   let inTokens = 0;
   let cachedTokens = 0;
+  const { ttftMs: maxTtft = Infinity, itlMs: maxItl = Infinity } = input.slo ?? {};
+  let good = 0;
   for (let i = 0; i < n; i++) {
     ttft[i] = ttftOf(o, i);
     e2e[i] = o.finishedMs[i]! - o.arrivalMs[i]!;
     const completion = o.completionTokens[i]!;
-    if (completion > 1) itl.push((o.finishedMs[i]! - o.firstTokenMs[i]!) / (completion - 1));
+    // A request of one token has no inter-token latency: it meets any ITL objective.
+    const meanItl = completion > 1 ? (o.finishedMs[i]! - o.firstTokenMs[i]!) / (completion - 1) : 0;
+    if (completion > 1) itl.push(meanItl);
+    if (ttft[i]! <= maxTtft && meanItl <= maxItl) good++;
     if (o.arrivalMs[i]! < start) start = o.arrivalMs[i]!;
     if (o.finishedMs[i]! > end) end = o.finishedMs[i]!;
     outTokens += completion;
@@ -119,6 +144,16 @@ export function buildReport(input: {
     speedup: input.wallMs > 0 ? Math.round((durationS * 1000) / input.wallMs) : 0,
     deployment: input.deployment,
     ...(byTurn.length > 0 ? { by_turn: byTurn } : {}),
+    ...(input.slo ? { goodput: goodputOf(input.slo, per(good), n > 0 ? good / n : 0) } : {}),
+  };
+}
+
+function goodputOf(slo: Slo, requestsPerS: number, fraction: number): Goodput {
+  return {
+    ...(slo.ttftMs !== undefined ? { slo_ttft_ms: slo.ttftMs } : {}),
+    ...(slo.itlMs !== undefined ? { slo_itl_ms: slo.itlMs } : {}),
+    requests_per_s: requestsPerS,
+    fraction: Math.round(fraction * 10_000) / 10_000,
   };
 }
 
@@ -152,6 +187,14 @@ function byTurnOf(o: Outcomes): TurnReport[] {
     });
   }
   return turns;
+}
+
+function goodputLine(g: Goodput): string {
+  const limits = [
+    ...(g.slo_ttft_ms !== undefined ? [`TTFT ≤ ${g.slo_ttft_ms} ms`] : []),
+    ...(g.slo_itl_ms !== undefined ? [`ITL ≤ ${g.slo_itl_ms} ms`] : []),
+  ].join(', ');
+  return `goodput           ${g.requests_per_s} req/s  (${(g.fraction * 100).toFixed(1)} % of requests within ${limits})`;
 }
 
 /** The deployment in one line: profile name, GPUs, precision and TP (the JSON keeps every field). */
@@ -200,6 +243,7 @@ export function formatReport(r: SimulationReport): string {
     ...(r.rejected_400 !== undefined
       ? [`400 rejections    ${r.rejected_400}  (longer than the context)`]
       : []),
+    ...(r.goodput ? [goodputLine(r.goodput)] : []),
     ...(r.by_turn ? ['', turnTable(r.by_turn)] : []),
   ].join('\n');
 }

@@ -42,6 +42,14 @@ export const SIMULATE_FLAGS = [
     help: 'open loop: sessions arrive as a seeded Poisson process at r per second (instead of --concurrency)',
   },
   {
+    flag: '--slo-ttft-ms <ms>',
+    help: 'report the goodput: requests with a TTFT at most this, and within --slo-itl-ms if given',
+  },
+  {
+    flag: '--slo-itl-ms <ms>',
+    help: 'report the goodput: requests whose mean inter-token latency is at most this (and within --slo-ttft-ms if given)',
+  },
+  {
     flag: '--trace <file>',
     help: 'replay a JSONL trace (Mooncake / AIPerf mooncake_trace lines) at its timestamps instead of a synthetic workload',
   },
@@ -59,7 +67,7 @@ export class WorkloadError extends Error {}
 const RETRY_AFTER_MS = 1000;
 
 export function runSimulation(config: Config, workload: WorkloadOptions): SimulationReport {
-  const harness = createHarness(config);
+  const harness = createHarness(config, workload.slo);
   const { clock, runtime } = harness;
   // The last turn resends the whole conversation: a real server answers it with a context-length
   // 400, which would leave a report of zero requests. Say so instead.

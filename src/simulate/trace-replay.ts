@@ -17,7 +17,7 @@
 import type { Config } from '../config/config.js';
 import { createRandom, hashSeed } from '../content/random.js';
 import { createHarness } from './harness.js';
-import type { SimulationReport } from './report.js';
+import type { SimulationReport, Slo } from './report.js';
 import type { TraceEntry } from './trace.js';
 import { tokens, traceBlock } from './workload.js';
 
@@ -26,6 +26,8 @@ export interface TraceReplayOptions {
   readonly blockSize: number;
   /** Replay at most this many lines (the earliest); all when undefined. */
   readonly requests?: number | undefined;
+  /** Objectives whose goodput the report gives (absent: none). */
+  readonly slo?: Slo | undefined;
 }
 
 /** Mooncake's block size: each `hash_ids` entry stands for this many prompt tokens. */
@@ -47,7 +49,7 @@ export function runTraceSimulation(
   entries: readonly TraceEntry[],
   opts: TraceReplayOptions,
 ): SimulationReport {
-  const harness = createHarness(config);
+  const harness = createHarness(config, opts.slo);
   const { clock, runtime } = harness;
   const lines = opts.requests === undefined ? entries : entries.slice(0, opts.requests);
   let longestOutput = 0;

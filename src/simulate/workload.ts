@@ -5,6 +5,7 @@
  * conversation (previous prompt + previous answer) plus new tokens.
  */
 import { createRandom, hashSeed, type Random } from '../content/random.js';
+import type { Slo } from './report.js';
 
 export interface WorkloadOptions {
   /** Closed-loop concurrency: sessions in flight at once. */
@@ -26,6 +27,8 @@ export interface WorkloadOptions {
   readonly sharedPrefixTokens: number;
   /** Turns per session; 1 = independent requests. */
   readonly turns: number;
+  /** Objectives whose goodput the report gives (absent: none). */
+  readonly slo?: Slo | undefined;
   /** Pause between a reply and the session's next turn, in simulated ms. */
   readonly thinkTimeMs: number;
   /**

@@ -45,6 +45,18 @@ describe('nimsim CLI', () => {
     }
   });
 
+  it('exits 2 with one line for an objective that is not a positive number', () => {
+    for (const [flag, value] of [
+      ['--slo-ttft-ms', '0'],
+      ['--slo-itl-ms', 'fast'],
+    ]) {
+      const r = run(['simulate', flag!, value!]);
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(flag!);
+    }
+  });
+
   it('replays a trace file, and exits 2 with one line for a missing or malformed one', () => {
     const sample = fileURLToPath(new URL('../../load-tests/traces/sample.jsonl', import.meta.url));
     const ok = run(['simulate', '--trace', sample, '--json']);
