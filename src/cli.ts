@@ -5,6 +5,7 @@
  * one line and exits 2.
  */
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { Command, CommanderError, Option } from 'commander';
 import { DeploymentError, formatProfileList, listModelProfiles } from './catalog/deployment.js';
 import { ConfigError, loadConfig, type RawSettings } from './config/config.js';
@@ -57,11 +58,15 @@ function positiveNumber(name: string, value: string | undefined): number | undef
   return n;
 }
 
-/** The entries of a trace file; a file that cannot be read or parsed is a usage error (exit 2). */
+/**
+ * The entries of a trace file, gzipped (`.gz`, as AIPerf also reads them) or not; a file that
+ * cannot be read or parsed is a usage error (exit 2).
+ */
 function readTrace(file: string) {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    const bytes = readFileSync(file);
+    text = (file.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
   } catch (err) {
     throw new UsageError(`--trace ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }

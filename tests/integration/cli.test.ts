@@ -1,4 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -64,6 +68,13 @@ describe('nimsim CLI', () => {
     const report = JSON.parse(ok.stdout) as Record<string, unknown>;
     expect(report['requests']).toBe(32);
     expect(report['rejected_400']).toBe(0);
+    // Gzipped, as published traces often are: the same replay.
+    const gz = join(mkdtempSync(join(tmpdir(), 'nimsim-trace-')), 'sample.jsonl.gz');
+    writeFileSync(gz, gzipSync(readFileSync(sample)));
+    const zipped = run(['simulate', '--trace', gz, '--json']);
+    expect(zipped.status).toBe(0);
+    expect((JSON.parse(zipped.stdout) as Record<string, unknown>)['ttft_ms']).toEqual(report['ttft_ms']);
+    rmSync(dirname(gz), { recursive: true, force: true });
     const missing = run(['simulate', '--trace', '/no/such/trace.jsonl']);
     expect(missing.status).toBe(2);
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
