@@ -54,3 +54,27 @@ export function promptText(tokens: number, ...seedParts: SeedPart[]): string {
   for (let i = 0; i < tokens; i++) out += ` ${pool[rng.nextInt(pool.length)]!}`;
   return out;
 }
+
+/**
+ * The text of a Mooncake `hash_ids` prompt: block `id` is the same `blockTokens` tokens of text
+ * wherever a prompt names it (a shorter last block is its start), so two prompts share exactly the
+ * tokens their ids share, as `simulate --trace` builds them in token ids. A prompt longer than its
+ * ids is finished with text of its own (`ownSeed`).
+ */
+export function hashIdText(
+  ids: readonly number[],
+  inputTokens: number,
+  blockTokens: number,
+  seed: number,
+  ...ownSeed: SeedPart[]
+): string {
+  let out = '';
+  let length = 0;
+  for (const id of ids) {
+    if (length >= inputTokens) break;
+    const n = Math.min(blockTokens, inputTokens - length);
+    out += promptText(n, seed, 'hash-block', id);
+    length += n;
+  }
+  return out + promptText(inputTokens - length, seed, ...ownSeed);
+}

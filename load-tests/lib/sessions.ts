@@ -10,7 +10,8 @@ import { exponential } from './arrivals.js';
 import type { ChatClient, ChatMessage } from './chat-client.js';
 import type { RequestRecord } from './metrics.js';
 import type { Progress } from './progress.js';
-import { promptText } from './prompts.js';
+import { hashIdText, promptText } from './prompts.js';
+import { TRACE_BLOCK_SIZE } from '../../src/simulate/trace-replay.js';
 import { sleep } from './runner.js';
 import type { TraceEntry } from '../../src/simulate/trace.js';
 
@@ -117,9 +118,13 @@ export async function runTrace(opts: {
       const dueMs = startMs + e.timestampMs / opts.timeScale;
       if (dueMs >= opts.deadlineMs) return;
       await sleep(dueMs - performance.now());
-      const content = promptText(e.inputTokens, opts.seed, 'trace', s, t);
+      // A hash_ids line is a whole prompt of its own; other lines add a turn to the session's history.
+      const content = e.hashIds
+        ? hashIdText(e.hashIds, e.inputTokens, TRACE_BLOCK_SIZE, opts.seed, 'trace', s, t)
+        : promptText(e.inputTokens, opts.seed, 'trace', s, t);
       const turn = { content, maxTokens: e.outputTokens, session: s, index: t };
-      if (!(await takeTurn(opts.client, messages, turn, records, opts.progress))) return;
+      const history = e.hashIds ? [] : messages;
+      if (!(await takeTurn(opts.client, history, turn, records, opts.progress))) return;
     }
   };
   await Promise.all([...bySession.values()].map((entries, s) => session(entries, s)));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { poissonArrivalsMs } from '../../load-tests/lib/arrivals.js';
-import { promptText } from '../../load-tests/lib/prompts.js';
+import { hashIdText, promptText } from '../../load-tests/lib/prompts.js';
 import { isLoopbackHost, parseTarget } from '../../load-tests/lib/target.js';
 import { parseTrace } from '../../src/simulate/trace.js';
 import { createTokenizer } from '../../src/content/tokenizer.js';
@@ -35,6 +35,20 @@ describe('synthetic prompts', () => {
 
   it.each([0, 1, 17, 128, 2000])('have exactly %i Llama 3 tokens', (n) => {
     expect(tokenizer.encode(promptText(n, 3, 'x')).length).toBe(n);
+  });
+
+  it('built from hash_ids share exactly the tokens their ids share', () => {
+    const a = tokenizer.encode(hashIdText([1, 2, 3], 1400, 512, 7, 'own', 0));
+    const b = tokenizer.encode(hashIdText([1, 2, 4], 1400, 512, 7, 'own', 1));
+    const c = tokenizer.encode(hashIdText([1, 2], 1400, 512, 7, 'own', 2)); // 376 tokens of its own
+    expect([a.length, b.length, c.length]).toEqual([1400, 1400, 1400]);
+    const shared = (x: number[], y: number[]) => x.findIndex((t, i) => t !== y[i]);
+    expect(shared(a, b)).toBe(1024);
+    expect(shared(a, c)).toBe(1024);
+    // The last, partial block is the start of the whole one.
+    expect(tokenizer.encode(hashIdText([5], 100, 512, 7))).toEqual(
+      tokenizer.encode(hashIdText([5], 512, 512, 7)).slice(0, 100),
+    );
   });
 
   it('are deterministic per seed and differ from the first word across seeds', () => {
