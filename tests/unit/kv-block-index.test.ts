@@ -20,7 +20,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 );
 
 describe('block index', () => {
-  it('behaves as a Map from key to block under any sequence of adds, deletes and lookups', () => {
+  it('behaves as a map from key to its blocks in insertion order, under any adds, deletes and lookups', () => {
     fc.assert(
       fc.property(
         fc.oneof(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 5, max: 24 })),
@@ -28,44 +28,54 @@ describe('block index', () => {
         (capacity, ops) => {
           const keys = new Float64Array(capacity).fill(-1);
           const index = createBlockIndex(capacity, (blockId) => keys[blockId]!);
-          const model = new Map<number, number>();
+          /** key → its blocks, oldest first (vLLM's dict of block id → block keeps that order). */
+          const model = new Map<number, number[]>();
           const freeBlocks = Array.from({ length: capacity }, (_, i) => capacity - 1 - i);
+          let size = 0;
           for (const op of ops) {
+            const blocks = model.get(op.key) ?? [];
             if (op.kind === 'add') {
               if (freeBlocks.length === 0) continue; // the pool never indexes more blocks than it has
-              const blockId = freeBlocks[freeBlocks.length - 1]!;
-              const added = index.add(op.key, blockId);
-              expect(added).toBe(!model.has(op.key));
-              if (added) {
-                freeBlocks.pop();
-                keys[blockId] = op.key;
-                model.set(op.key, blockId);
-              }
+              const blockId = freeBlocks.pop()!;
+              index.add(op.key, blockId);
+              keys[blockId] = op.key;
+              model.set(op.key, [...blocks, blockId]);
+              size++;
             } else if (op.kind === 'delete') {
-              index.delete(op.key);
-              const blockId = model.get(op.key);
-              if (blockId !== undefined) {
+              // Evict one of the key's blocks: the middle one, so order inside a key is exercised.
+              const blockId = blocks[Math.floor(blocks.length / 2)];
+              if (blockId === undefined) {
+                index.delete(op.key, capacity + 1); // a block that is not there: nothing happens
+              } else {
+                index.delete(op.key, blockId);
                 keys[blockId] = -1;
                 freeBlocks.push(blockId);
-                model.delete(op.key);
+                model.set(
+                  op.key,
+                  blocks.filter((b) => b !== blockId),
+                );
+                size--;
               }
             }
-            expect(index.get(op.key)).toBe(model.get(op.key) ?? -1);
-            expect(index.size).toBe(model.size);
+            expect(index.get(op.key)).toBe(model.get(op.key)?.[0] ?? -1);
+            expect(index.size).toBe(size);
           }
-          for (const [key, blockId] of model) expect(index.get(key)).toBe(blockId);
+          for (const [key, blocks] of model) expect(index.get(key)).toBe(blocks[0] ?? -1);
         },
       ),
       { numRuns: 400 },
     );
   });
 
-  it('refuses a key that is already indexed and keeps the first block', () => {
+  it('keeps a second block under a taken key, and finds the first until it is deleted', () => {
     const keys = [5, 5];
     const index = createBlockIndex(2, (b) => keys[b]!);
-    expect(index.add(5, 0)).toBe(true);
-    expect(index.add(5, 1)).toBe(false);
+    index.add(5, 0);
+    index.add(5, 1);
+    expect(index.size).toBe(2);
     expect(index.get(5)).toBe(0);
+    index.delete(5, 0);
+    expect(index.get(5)).toBe(1);
     index.clear();
     expect(index.get(5)).toBe(-1);
     expect(index.size).toBe(0);

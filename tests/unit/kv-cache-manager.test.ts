@@ -204,17 +204,21 @@ describe('KvCacheManager block accounting', () => {
     expect(kv.stats().gpu).toEqual({ total: 16, inUse: 0, reusable: 2, free: 14, cached: 2 });
   });
 
-  it('keeps a duplicate block private when another block already holds its key', () => {
+  it('keeps both copies of a block two requests computed, and a hit finds the older one (vLLM)', () => {
+    // vLLM does not de-duplicate cached blocks (BlockHashToBlockMap); get_one_block returns the first.
     const kv = makeCache();
     const p = range(0, 9);
     kv.admit(1, p, 9);
     kv.admit(2, p, 9);
     kv.cacheBlocks(1, p, 9);
     kv.cacheBlocks(2, p, 9);
-    expect(kv.stats().gpu.cached).toBe(2);
+    expect(kv.stats().gpu.cached).toBe(4);
+    const firstCopy = kv.inspect().sequences.get(1)!.slice(0, 2);
     kv.free(1);
     kv.free(2);
-    expect(kv.stats().gpu).toEqual({ total: 16, inUse: 0, reusable: 2, free: 14, cached: 2 });
+    expect(kv.stats().gpu).toEqual({ total: 16, inUse: 0, reusable: 4, free: 12, cached: 4 });
+    expect(kv.admit(3, p, 9)).toEqual({ cachedTokens: 8, hostTokens: 0 });
+    expect(kv.inspect().sequences.get(3)!.slice(0, 2)).toEqual(firstCopy);
   });
 
   it('refuses an admission it cannot hold and changes nothing', () => {

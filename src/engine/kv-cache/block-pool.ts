@@ -38,8 +38,11 @@ export interface BlockPool {
    * when there is no block.
    */
   allocate(): number;
-  /** Gives an in-use block the key `hash`; false (nothing changed) when another block has it. */
-  cache(blockId: number, hash: number): boolean;
+  /**
+   * Gives an in-use block the key `hash`. Another block may hold the same key (two requests
+   * computed the same block): both stay cached, as in vLLM, and lookups find the older one.
+   */
+  cache(blockId: number, hash: number): void;
   /** One sequence stops using the block; at ref count 0 it becomes reusable (keyed) or free. */
   release(blockId: number): void;
   /**
@@ -88,7 +91,7 @@ export function createBlockPool(opts: BlockPoolOptions): BlockPool {
 
   function uncache(blockId: number): number {
     const hash = hashes[blockId]!;
-    byHash.delete(hash);
+    byHash.delete(hash, blockId);
     hashes[blockId] = NO_HASH;
     return hash;
   }
@@ -123,10 +126,9 @@ export function createBlockPool(opts: BlockPoolOptions): BlockPool {
       return blockId;
     },
     cache(blockId, hash) {
-      if (!byHash.add(hash, blockId)) return false;
+      byHash.add(hash, blockId);
       hashes[blockId] = hash;
       policy.recordCached(blockId);
-      return true;
     },
     release(blockId) {
       if (unpin(blockId)) policy.add(blockId);

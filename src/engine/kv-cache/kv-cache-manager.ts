@@ -135,7 +135,7 @@ export interface KvCacheManager {
    * before its KV is computed, so a request admitted later in the same step already hits it (the
    * step writes every token's KV before any attention reads it). The tokens are `tokenIds` (the
    * prompt) followed by `moreTokenIds` (the generated tokens). A block whose key another block
-   * already holds stays private (it is freed, not cached).
+   * already holds is cached too (vLLM does not de-duplicate); a lookup finds the older one.
    */
   cacheBlocks(
     seqId: number,
@@ -164,7 +164,7 @@ export interface KvCacheManager {
 
 interface SeqState {
   readonly blocks: number[];
-  /** Blocks at the start of `blocks` whose keys are known (cached or private duplicates). */
+  /** Blocks at the start of `blocks` whose keys are known (all cached). */
   numHashed: number;
   /** Key of block numHashed-1, or the seed. */
   lastHash: number;
