@@ -19,7 +19,7 @@ import { createRandom, hashSeed } from '../content/random.js';
 import { createHarness } from './harness.js';
 import type { SimulationReport, Slo } from './report.js';
 import type { TraceEntry } from './trace.js';
-import { tokens, traceBlock } from './workload.js';
+import { plannedAnswer, tokens, traceBlock } from './workload.js';
 
 export interface TraceReplayOptions {
   /** Tokens per `hash_ids` block (Mooncake's traces use 512). */
@@ -54,8 +54,7 @@ export function runTraceSimulation(
   const lines = opts.requests === undefined ? entries : entries.slice(0, opts.requests);
   let longestOutput = 0;
   for (const e of lines) longestOutput = Math.max(longestOutput, e.outputTokens);
-  // Every request plans the start of one answer: only lengths and block keys matter to timing.
-  const answer = tokens(createRandom(hashSeed(config.seed, 'trace-answer')), longestOutput);
+  const answer = plannedAnswer(longestOutput, config.seed);
   const rng = createRandom(hashSeed(config.seed, 'trace-tokens'));
   const linesOf = new Map<string, number>();
   for (const e of lines) linesOf.set(e.sessionId, (linesOf.get(e.sessionId) ?? 0) + 1);

@@ -134,17 +134,18 @@ export class Session {
 }
 
 /**
- * The answer every request plans: one list of `outputTokens` ids for the whole run. Only lengths
- * and cache keys matter to timing, and a block's key chains every token before it, so the
+ * The answer every request plans the start of: one list of `length` ids for the whole run. Only
+ * lengths and cache keys matter to timing, and a block's key chains every token before it, so the
  * generated blocks of two conversations never share a key (their prompts differ); one list saved
  * drawing and holding a new answer per request.
  */
+export function plannedAnswer(length: number, seed: number): number[] {
+  return tokens(createRandom(hashSeed(seed, 'answer')), length);
+}
+
+/** The synthetic workload's planned answer: as long as its longest drawn output. */
 export function answerOf(opts: WorkloadOptions, seed: number): number[] {
-  // As long as the longest drawn answer: each request's plan is the start of it.
-  return tokens(
-    createRandom(hashSeed(seed, 'answer')),
-    maxLength(opts.outputTokens, opts.outputTokensStddev),
-  );
+  return plannedAnswer(maxLength(opts.outputTokens, opts.outputTokensStddev), seed);
 }
 
 export function sharedPrefixOf(opts: WorkloadOptions, seed: number): number[] {
