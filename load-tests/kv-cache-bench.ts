@@ -8,7 +8,12 @@
  * - insert: admit a new prompt, mark it computed, free it (every block hashed and cached);
  * - lookup: peekPrefix on a cached prompt (64 chained hash lookups each);
  * - hit: admit a cached prompt and free it (pin + unpin every block through the eviction pool);
- * - evict: admit new prompts into the full cache (every allocation evicts a cached block).
+ * - evict: admit new prompts into the full cache (every allocation evicts a cached block);
+ * - copies: admit one prompt of exactly 4 blocks N/4 times, compute it and free it: 3 blocks hit
+ *   and the last is computed again (a lookup leaves at least one token to compute), so every
+ *   request caches one more copy of the same key, as a server answering one prompt over and over
+ *   does: N/4 copies of one key by the end, each evicting an older block. Its rate should stay
+ *   in line with the others however many copies pile up.
  * Memory is (heap + array buffers after GC with the cache full) − (before the cache existed),
  * divided by the cached blocks; the `lru+host` row also reports the host tier's bytes per block
  * after the evict phase filled it. Rates are per block. Each phase stops early after 10 s.
@@ -20,6 +25,7 @@ const BLOCK_SIZE = 16;
 const BLOCKS_PER_SEQ = 64;
 const SEQ_TOKENS = BLOCK_SIZE * BLOCKS_PER_SEQ;
 const PHASE_LIMIT_MS = 10_000;
+const COPIES_PROMPT_BLOCKS = 4;
 
 const blocksArg = process.argv.indexOf('--blocks');
 const numBlocks = blocksArg > 0 ? Number(process.argv[blocksArg + 1]) : 1_000_000;
@@ -44,7 +50,7 @@ function memoryBytes(): number {
 }
 
 /** Runs `body(i)` for i = 0 … n-1 until done or the time limit; returns blocks per second. */
-function timed(n: number, body: (i: number) => void): number {
+function timed(n: number, body: (i: number) => void, blocksPerCall = BLOCKS_PER_SEQ): number {
   const start = performance.now();
   let i = 0;
   for (; i < n; i++) {
@@ -52,7 +58,7 @@ function timed(n: number, body: (i: number) => void): number {
     if ((i & 63) === 0 && performance.now() - start > PHASE_LIMIT_MS) break;
   }
   const seconds = (performance.now() - start) / 1000;
-  return ((i === n ? n : i + 1) * BLOCKS_PER_SEQ) / seconds;
+  return ((i === n ? n : i + 1) * blocksPerCall) / seconds;
 }
 
 interface Row {
@@ -61,6 +67,7 @@ interface Row {
   lookupPerS: number;
   hitPerS: number;
   evictPerS: number;
+  copiesPerS: number;
   bytesPerBlock: number;
   hostBytesPerBlock: number;
 }
@@ -105,12 +112,27 @@ function bench(eviction: EvictionPolicyName, hostBlocks: number): Row {
   });
   const stats = kv.stats();
   const hostBytesPerBlock = hostBlocks > 0 ? (memoryBytes() - afterFill) / stats.host.used : NaN;
+
+  const repeated = promptOf(3 * numSeqs).slice(0, COPIES_PROMPT_BLOCKS * BLOCK_SIZE);
+  const copiesPerS = timed(
+    Math.floor(numBlocks / COPIES_PROMPT_BLOCKS),
+    () => {
+      const id = seqId++;
+      kv.admit(id, repeated, repeated.length);
+      kv.cacheBlocks(id, repeated, repeated.length);
+      kv.free(id);
+    },
+    COPIES_PROMPT_BLOCKS,
+  );
+  if (kv.peekPrefix(repeated).gpuTokens !== repeated.length - BLOCK_SIZE)
+    throw new Error('the repeated prompt is not cached');
   return {
     config: hostBlocks > 0 ? `${eviction}+host` : eviction,
     insertPerS,
     lookupPerS,
     hitPerS,
     evictPerS,
+    copiesPerS,
     bytesPerBlock,
     hostBytesPerBlock,
   };
@@ -124,13 +146,14 @@ console.log(
     (gc ? '' : ' (memory: run with node --expose-gc --import tsx)'),
 );
 const rows = [bench('lru', 0), bench('fifo', 0), bench('lfu', 0), bench('lru', numSeqs * BLOCKS_PER_SEQ)];
-const header = ['policy', 'insert', 'lookup', 'hit', 'evict', 'bytes/block', 'host bytes/block'];
+const header = ['policy', 'insert', 'lookup', 'hit', 'evict', 'copies', 'bytes/block', 'host bytes/block'];
 const table = rows.map((r) => [
   r.config,
   fmtRate(r.insertPerS),
   fmtRate(r.lookupPerS),
   fmtRate(r.hitPerS),
   fmtRate(r.evictPerS),
+  fmtRate(r.copiesPerS),
   fmtBytes(r.bytesPerBlock),
   fmtBytes(r.hostBytesPerBlock),
 ]);

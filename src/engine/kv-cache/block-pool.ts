@@ -8,8 +8,8 @@
  * - reusable: ref count 0, has a key, in the eviction policy's pool;
  * - in use: ref count > 0 (with or without a key), never evicted.
  *
- * Per-block state is typed arrays: 12 bytes per block, plus 16 for the key → block index.
- * Every operation is O(1) (O(log n) for heap-based policies).
+ * Per-block state is typed arrays: 12 bytes per block, plus 24 for the key → block index.
+ * Every operation is O(1) (O(log n) for heap-based policies), however many blocks share a key.
  */
 import { NO_HASH } from './block-hash.js';
 import { createBlockIndex } from './block-index.js';
