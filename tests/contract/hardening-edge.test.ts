@@ -256,7 +256,10 @@ describe('shutdown', () => {
       post('/v1/chat/completions', { ...chat, messages: [{ role: 'user', content: 'answer slowly' }] }),
       post('/v1/completions', { model: MODEL, prompt: 'answer slowly', max_tokens: 2 }),
     ];
-    await new Promise((r) => setTimeout(r, 200));
+    // All three on their own connections (none finishes), then a moment to reach their waits.
+    const connections = () => new Promise<number>((r) => running.server.getConnections((_, n) => r(n)));
+    while ((await connections()) < held.length) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 500));
     const start = performance.now();
     await running.shutdown(300);
     const tookMs = performance.now() - start;
