@@ -309,7 +309,9 @@ export const SETTINGS = {
   }),
   maxBodyBytes: setting({
     env: 'NIMSIM_MAX_BODY_BYTES',
-    schema: int(1024),
+    // A body is held whole and decoded to one string: 256 MiB stays far below V8's longest
+    // string (~512 MiB, beyond which decoding fails) and within a small pod's memory.
+    schema: int(1024, 256 * 1024 * 1024),
     default: String(16 * 1024 * 1024),
     help: 'largest request body accepted; larger gets 413 and the connection closes, the rest unread',
   }),

@@ -97,6 +97,11 @@ describe('request bodies', () => {
     expect(state.pulled).toBe(0);
   });
 
+  it('bounds the limit itself below the longest string a body can be decoded to', () => {
+    expect(loadConfig({}, { maxBodyBytes: String(256 * 1024 * 1024) }).maxBodyBytes).toBe(268_435_456);
+    expect(() => loadConfig({}, { maxBodyBytes: String(700 * 1024 * 1024) })).toThrow(/--max-body-bytes/);
+  });
+
   it('refuses a PATCH /admin/config body that is not UTF-8 with 400', async () => {
     const service = testService({ adminToken: 'adm' });
     const res = await service.app.request('/admin/config', {
