@@ -17,6 +17,7 @@ import { registerModelsRoute } from './api/routes/models.js';
 import { registerOpenApiRoutes } from './api/routes/openapi.js';
 import { registerTokenizeRoutes } from './api/routes/tokenize.js';
 import { createRequestPipeline, type RequestPipeline } from './api/request-pipeline.js';
+import { loggedPath } from './api/request-log.js';
 import type { ServerInfo } from './api/server-info.js';
 import type { ServingContext } from './api/serving.js';
 import type { Logger } from './logging.js';
@@ -32,6 +33,8 @@ export interface AppDeps {
   readonly apiKey?: string | undefined;
   readonly adminToken?: string | undefined;
   readonly maxBodyBytes: number;
+  /** Bytes of one event stream a client may leave unread before it is aborted (sse.ts). */
+  readonly streamBufferBytes: number;
   /** Faults on demand (x-nimsim-fault, NIMSIM_FAULT_RATE) on the generation routes. */
   readonly faults?: FaultInjector;
 }
@@ -54,19 +57,19 @@ export function createApp(deps: AppDeps): Hono {
   const handleError = (err: Error, c: Context): Response => {
     if (toErrorInfo(err).status >= 500 && !(err instanceof ApiError)) {
       deps.logger.error('unhandled error', {
-        path: c.req.path,
+        path: loggedPath(c.req.url),
         error: String(err),
         stack: (err as Error).stack,
       });
     }
     return toErrorResponse(err, compat);
   };
-  // Admission (body limit; admin token; API key, then readiness — until the simulated model has
+  // Admission (a declared body over the limit; admin token; API key, then readiness — until the simulated model has
   // loaded, and once shutdown begins, nothing is served; the fault draw), error mapping, metrics
   // and the access log wrap each route's handler: one handler per request, no middleware chain.
   const pipeline = createRequestPipeline({
     admission: createAdmission({
-      maxBodyBytes: deps.maxBodyBytes,
+      limits: { maxBodyBytes: deps.maxBodyBytes, streamBufferBytes: deps.streamBufferBytes },
       apiKey: deps.apiKey,
       adminToken: deps.adminToken,
       readiness: deps.readiness,

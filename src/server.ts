@@ -2,7 +2,7 @@
  * `nimsim serve`: builds the runtime on the real clock (or the immediate clock at time scale 0),
  * the metrics and the app, listens, and shuts down gracefully: on SIGTERM/SIGINT readiness turns
  * 503 at once, new requests are refused, running streams finish (up to the drain timeout, then end
- * aborted) and the process exits 0.
+ * aborted), every connection still open just after the timeout is closed, and the process exits 0.
  */
 import { serve as listen, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
@@ -71,7 +71,12 @@ export function createService(
   });
   runtime.observers.add(metrics.observer);
   const faults = createFaultInjector(
-    { rate: config.faultRate, types: config.faultTypes, delayMs: config.faultDelayMs },
+    {
+      rate: config.faultRate,
+      types: config.faultTypes,
+      delayMs: config.faultDelayMs,
+      headers: config.faultHeaders,
+    },
     config.seed,
   );
   const live = createServeLiveConfig({ faults, clock, jitter: runtime.jitter });
@@ -126,6 +131,7 @@ export function createService(
     apiKey: config.apiKey,
     adminToken: config.adminToken,
     maxBodyBytes: config.maxBodyBytes,
+    streamBufferBytes: config.streamBufferBytes,
   });
   return {
     app,
@@ -166,6 +172,12 @@ export interface RunningServer {
 
 export const DRAIN_TIMEOUT_MS = 30_000;
 
+/**
+ * After the drain deadline, the time the frames just written (the in-band error of streams cut at
+ * the deadline) get to reach their sockets before every connection still open is closed.
+ */
+export const FLUSH_AFTER_DRAIN_MS = 250;
+
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const service = createService(config, logger, { watchRules: true });
   const server = await new Promise<ServerType>((resolve, reject) => {
@@ -204,19 +216,31 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   let closing: Promise<void> | undefined;
   const shutdown = (drainTimeoutMs = DRAIN_TIMEOUT_MS) =>
     (closing ??= (async () => {
+      const deadline = performance.now() + drainTimeoutMs;
       logger.info('shutting down: draining running requests', { drain_timeout_ms: drainTimeoutMs });
       await service.drain(drainTimeoutMs);
       await new Promise<void>((resolve) => {
+        const closeIdle = () => {
+          if ('closeIdleConnections' in server) server.closeIdleConnections();
+        };
         // Streams just ended leave keep-alive sockets that turn idle a moment later; close them as
         // they do rather than waiting out the keep-alive timeout.
-        const sweep = setInterval(() => {
-          if ('closeIdleConnections' in server) server.closeIdleConnections();
-        }, 50);
+        const sweep = setInterval(closeIdle, 50);
+        // The deadline holds for every connection, not only the engine's requests: one held by a
+        // fault's delay or a rule's latency, a slow upload, a client that stopped reading is
+        // closed once it has passed, so no client can keep the process alive.
+        const cut = setTimeout(
+          () => {
+            if ('closeAllConnections' in server) server.closeAllConnections();
+          },
+          Math.max(0, deadline - performance.now()) + FLUSH_AFTER_DRAIN_MS,
+        );
         server.close(() => {
           clearInterval(sweep);
+          clearTimeout(cut);
           resolve();
         });
-        if ('closeIdleConnections' in server) server.closeIdleConnections();
+        closeIdle();
       });
       service.rules.close();
       logger.info('shutdown complete');

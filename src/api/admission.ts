@@ -1,19 +1,23 @@
 /**
- * What every request passes before its route: the body-size limit (413, any route); under /admin/
- * the admin token; on the inference routes the API key (401) and readiness (503 while loading or
- * draining); on the generation routes the fault draw. Plain functions called by the request
+ * What every request passes before its route: a declared body size over the limit (413, any
+ * route, nothing read); under /admin/ the admin token; on the inference routes the API key (401)
+ * and readiness (503 while loading or draining); on the generation routes the fault draw. No body
+ * is read here: a route reads its own (request-body.ts), so an unauthenticated or unrouted
+ * request never has its body read at all. Plain functions called by the request
  * pipeline (request-pipeline.ts) rather than a middleware per check: each Hono middleware level
  * costs an async dispatch, a closure and promises per request, which showed in profiles.
  */
 import type { Context, Next } from 'hono';
 import { checkAdminToken, checkApiKey } from './auth.js';
-import { createBodyCheck } from './body-limit.js';
+import { checkDeclaredLength } from './body-limit.js';
+import { attachEdgeLimits, type EdgeLimits } from './edge-limits.js';
 import { ApiError } from './errors.js';
 import { runFault, type FaultMiddlewareDeps } from './fault-middleware.js';
 import { FAULT_HEADER, type FaultType } from './faults.js';
 
 export interface AdmissionDeps {
-  readonly maxBodyBytes: number;
+  /** The body limit and the stream buffer bound, attached to every request admitted. */
+  readonly limits: EdgeLimits;
   readonly apiKey?: string | undefined;
   readonly adminToken?: string | undefined;
   readonly readiness: { isReady(): boolean; isDraining(): boolean };
@@ -25,8 +29,8 @@ export interface AdmissionDeps {
 }
 
 export interface Admission {
-  /** The body limit: throws 413; returns a promise only when a chunked body must be read. */
-  checkBody(c: Context): Promise<void> | undefined;
+  /** Attaches the request's limits; throws 413 for a declared Content-Length over the limit. */
+  checkBody(c: Context): void;
   /**
    * The checks of `path` after the body limit, in order: admin token (under /admin/), API key and
    * readiness (gated paths), then the fault draw (generation paths). Throws the refusal; returns
@@ -50,7 +54,10 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   const faults = deps.faults;
 
   return {
-    checkBody: createBodyCheck(deps.maxBodyBytes),
+    checkBody(c) {
+      attachEdgeLimits(c, deps.limits);
+      checkDeclaredLength(c, deps.limits.maxBodyBytes);
+    },
     check(c, path) {
       const kind = kinds.get(path);
       if (kind === undefined) {

@@ -1,41 +1,16 @@
 /**
- * The request-body size limit (413), without touching `c.req.raw.body`: on @hono/node-server that
- * getter materialises a full web Request (and a stream) for every request, which hono's
- * bodyLimit middleware does and which cost most of a small request's time. A declared
- * Content-Length is checked before reading; a chunked body is read once (Hono caches it for the
- * route) and measured.
+ * The request-body size limit (413) as far as it can be known before reading: a declared
+ * Content-Length over the limit is refused at once, on any route, without reading a byte. A
+ * chunked body (or one that arrives longer than declared) is counted as it is read
+ * (request-body.ts), which only a route that wants the body does, after admission.
  */
-import type { Context, MiddlewareHandler } from 'hono';
-import { ApiError } from './errors.js';
+import type { Context } from 'hono';
+import { bodyTooLarge } from './request-body.js';
 
-/**
- * The check alone, for the app's one admission middleware: throws a 413 at once for a declared
- * length over `maxBytes`, returns a promise only when a chunked body must be read to be measured.
- */
-export function createBodyCheck(maxBytes: number): (c: Context) => Promise<void> | undefined {
-  const tooLarge = () =>
-    new ApiError(413, `Request body is larger than the limit of ${maxBytes} bytes.`, 'body');
-  const measure = async (c: Context): Promise<void> => {
-    const text = await c.req.text();
-    if (Buffer.byteLength(text) > maxBytes) throw tooLarge();
-  };
-  return (c) => {
-    const method = c.req.method;
-    if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return undefined;
-    const declared = c.req.header('content-length');
-    if (declared !== undefined && c.req.header('transfer-encoding') === undefined) {
-      if (Number(declared) > maxBytes) throw tooLarge();
-      return undefined;
-    }
-    return measure(c);
-  };
-}
-
-/** The same check as a middleware of its own. */
-export function limitBodySize(maxBytes: number): MiddlewareHandler {
-  const check = createBodyCheck(maxBytes);
-  return async (c, next) => {
-    await check(c);
-    return next();
-  };
+/** Throws a 413 for a declared Content-Length over `maxBytes`; never reads the body. */
+export function checkDeclaredLength(c: Context, maxBytes: number): void {
+  const method = c.req.method;
+  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return;
+  const declared = c.req.header('content-length');
+  if (declared !== undefined && Number(declared) > maxBytes) throw bodyTooLarge(maxBytes);
 }

@@ -7,6 +7,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Context, MiddlewareHandler, Next } from 'hono';
+import { readJsonValue } from './body.js';
+import { ApiError } from './errors.js';
 import {
   FAULT_DELAY_HEADER,
   FAULT_HEADER,
@@ -16,7 +18,9 @@ import {
   type FaultInjector,
   type FaultType,
 } from './faults.js';
-import { sleep, withStreamFault, type DropConnection } from './fault-stream.js';
+import { clientSignalOf } from './client-signal.js';
+import { withStreamFault, type DropConnection } from './fault-stream.js';
+import { sleepUnlessGone as sleep } from './wall-sleep.js';
 import { bufferSse } from './sse.js';
 
 export interface FaultMiddlewareDeps {
@@ -41,8 +45,24 @@ function dropperFor(c: Context): DropConnection {
   };
 }
 
+/**
+ * The status label and access-log status of a request whose connection a fault dropped without
+ * an answer (`timeout`, and `disconnect` on a JSON reply): no status ever reached the client, so
+ * it is counted apart from every real one — not as the 204 the adapter is handed internally.
+ */
+export const DROPPED_STATUS = 'dropped';
+
+const DROPPED = Symbol('nimsim.connection-dropped');
+type WithDropped = Context & { [DROPPED]?: true };
+
+/** Whether a fault dropped this request's connection without answering it. */
+export function connectionDropped(c: Context): boolean {
+  return (c as WithDropped)[DROPPED] === true;
+}
+
 /** A response that never delivers: its body fails at once (the socket is gone when there is one). */
 function droppedResponse(c: Context, drop: DropConnection): Response {
+  (c as WithDropped)[DROPPED] = true;
   if (outgoingOf(c)) {
     drop();
     // The adapter finds the socket destroyed and writes nothing.
@@ -56,9 +76,12 @@ function droppedResponse(c: Context, drop: DropConnection): Response {
 
 async function modelOf(c: Context, fallback: string): Promise<string> {
   try {
-    const body = (await c.req.json()) as { model?: unknown };
-    return typeof body.model === 'string' ? body.model : fallback;
-  } catch {
+    const body = (await readJsonValue(c)) as { model?: unknown } | null;
+    return typeof body?.model === 'string' ? body.model : fallback;
+  } catch (err) {
+    // A body over the limit is answered as such (its connection must close); any other
+    // unreadable body just leaves the model unnamed.
+    if (err instanceof ApiError && err.status === 413) throw err;
     return fallback;
   }
 }
@@ -87,7 +110,7 @@ export async function runFault(
     const model = type === 'model_not_found' ? await modelOf(c, deps.defaultModel) : deps.defaultModel;
     throw faultError(type, { model, maxModelLen: deps.maxModelLen });
   }
-  const signal = c.req.raw.signal;
+  const signal = clientSignalOf(c);
   const drop = dropperFor(c);
   if (type === 'timeout') {
     await sleep(delayMs, signal);

@@ -4,7 +4,9 @@
  * connection drops (`disconnect`) mid-way. The wrapper works frame by frame on any SSE body (the
  * SSE writer enqueues one frame per chunk), so the chat and completions routes need no hook.
  */
+import type { ClientSignal } from './client-signal.js';
 import type { FaultType } from './faults.js';
+import { sleepUnlessGone as sleep } from './wall-sleep.js';
 
 /** Frames passed through before a mid-stream fault: chat's role frame and two tokens. */
 export const MID_STREAM_FRAMES = 3;
@@ -14,20 +16,6 @@ const DONE_FRAME = 'data: [DONE]\n\n';
 /** Wall time given to frames already written before a disconnect fault drops the socket. */
 const FLUSH_BEFORE_DROP_MS = 50;
 const decoder = new TextDecoder();
-
-/** Resolves after `ms` of wall time, or at once when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 /**
  * Drops the client's connection. On a real socket it is destroyed (the client sees a reset); in
@@ -47,7 +35,7 @@ export function withStreamFault(
   type: LatencyFault,
   delayMs: number,
   drop: DropConnection,
-  signal: AbortSignal,
+  signal: ClientSignal,
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   let frames = 0;

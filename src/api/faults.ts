@@ -6,7 +6,7 @@
  * mechanics (holding, stalling, dropping) live in fault-middleware.ts and fault-stream.ts.
  */
 import { createRandom } from '../content/random.js';
-import { FAULT_TYPE_NAMES, type FaultType } from '../config/settings.js';
+import { FAULT_TYPE_NAMES, MAX_INJECTED_DELAY_MS, type FaultType } from '../config/settings.js';
 import { ApiError } from './errors.js';
 
 export { FAULT_TYPE_NAMES, type FaultType };
@@ -21,8 +21,6 @@ export const FAULT_INJECTED_HEADER = 'x-nimsim-fault-injected';
 /** Seconds a client is told to wait after an injected 429 or 503 (RFC 9110 Retry-After). */
 export const FAULT_RETRY_AFTER_S = 1;
 
-const MAX_DELAY_MS = 3_600_000;
-
 export interface FaultSettings {
   /** Fraction 0–1 of inference requests that get a random fault. */
   readonly rate: number;
@@ -30,6 +28,11 @@ export interface FaultSettings {
   readonly types: readonly FaultType[];
   /** Wall time of latency faults (slow first token, stall, the hold before a timeout drops). */
   readonly delayMs: number;
+  /**
+   * Whether FAULT_HEADER and FAULT_DELAY_HEADER are honoured (NIMSIM_FAULT_HEADERS). Off, they are
+   * ignored like any unknown header: a shared deployment's clients cannot stall or drop requests.
+   */
+  readonly headers?: boolean;
 }
 
 export interface FaultInjector {
@@ -57,7 +60,7 @@ export function createFaultInjector(initial: FaultSettings, seed: number): Fault
       settings = { ...settings, ...patch, types: [...(patch.types ?? settings.types)] };
     },
     choose(headerValue) {
-      const forced = headerValue?.trim().toLowerCase();
+      const forced = settings.headers === false ? undefined : headerValue?.trim().toLowerCase();
       if (forced !== undefined && forced !== '') {
         if (forced === 'none') return undefined;
         if (!(FAULT_TYPE_NAMES as readonly string[]).includes(forced)) {
@@ -74,12 +77,14 @@ export function createFaultInjector(initial: FaultSettings, seed: number): Fault
       return settings.types[rng.nextInt(settings.types.length)];
     },
     delayMs(headerValue) {
-      if (headerValue === undefined || headerValue.trim() === '') return settings.delayMs;
+      if (settings.headers === false || headerValue === undefined || headerValue.trim() === '') {
+        return settings.delayMs;
+      }
       const v = headerValue.trim();
-      if (!/^\d+$/.test(v) || Number(v) > MAX_DELAY_MS) {
+      if (!/^\d+$/.test(v) || Number(v) > MAX_INJECTED_DELAY_MS) {
         throw new ApiError(
           400,
-          `Invalid ${FAULT_DELAY_HEADER} value ${JSON.stringify(headerValue)}: an integer from 0 to ${MAX_DELAY_MS}.`,
+          `Invalid ${FAULT_DELAY_HEADER} value ${JSON.stringify(headerValue)}: an integer from 0 to ${MAX_INJECTED_DELAY_MS}.`,
           FAULT_DELAY_HEADER,
         );
       }

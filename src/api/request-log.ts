@@ -60,6 +60,39 @@ export function usageFields(usage: LoggedUsage | undefined): Record<string, numb
     prompt_tokens: usage.prompt_tokens,
     completion_tokens: usage.completion_tokens,
     ...(usage.prompt_tokens_details ? { cached_tokens: usage.prompt_tokens_details.cached_tokens } : {}),
-    ...(usage.session !== undefined ? { session: usage.session } : {}),
+    // The client chose it: escaped like the path.
+    ...(usage.session !== undefined ? { session: escapeForLog(usage.session) } : {}),
   };
+}
+
+/**
+ * What could end a log line, fake one or hide in one: C0 controls (CR, LF, ESC…), DEL, C1 controls
+ * (NEL), the Unicode line and paragraph separators — and the backslash, so an escape in the log
+ * always means an escaped character.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE = /[\u0000-\u001f\\\u007f-\u009f\u2028\u2029]/;
+const UNSAFE_ALL = new RegExp(UNSAFE.source, 'g');
+
+const hex = (code: number, width: number) => code.toString(16).padStart(width, '0');
+
+/** `text` with every unsafe character written as an escape (`\x0a`, `\u2028`, `\\`). */
+export function escapeForLog(text: string): string {
+  if (!UNSAFE.test(text)) return text;
+  return text.replace(UNSAFE_ALL, (ch) => {
+    if (ch === '\\') return '\\\\';
+    const code = ch.charCodeAt(0);
+    return code <= 0xff ? `\\x${hex(code, 2)}` : `\\u${hex(code, 4)}`;
+  });
+}
+
+/**
+ * The request's path for the log: as the client sent it, still percent-encoded (Hono's `c.req.path`
+ * is decoded, so `%0a` would become a line break), with anything unsafe left escaped.
+ */
+export function loggedPath(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start === -1) return '/';
+  const query = url.indexOf('?', start);
+  return escapeForLog(query === -1 ? url.slice(start) : url.slice(start, query));
 }

@@ -9,20 +9,22 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context, Handler } from 'hono';
 import type { Logger } from '../logging.js';
 import type { Admission } from './admission.js';
-import { deferUntilUsage, usageFields, usageNoted, type LoggedUsage } from './request-log.js';
+import { connectionDropped, DROPPED_STATUS } from './fault-middleware.js';
+import { deferUntilUsage, loggedPath, usageFields, usageNoted, type LoggedUsage } from './request-log.js';
 
 export interface RequestPipelineDeps {
   readonly admission: Admission;
   /** The app's error mapping (the same function as its onError). */
   readonly handleError: (err: Error, c: Context) => Response;
-  readonly recordHttp: (route: string, method: string, status: number) => void;
+  /** `status` is the response's, or DROPPED_STATUS for a connection a fault dropped unanswered. */
+  readonly recordHttp: (route: string, method: string, status: number | typeof DROPPED_STATUS) => void;
   readonly logger: Logger;
 }
 
 export interface RequestPipeline {
   /** `handler` of the route `path`, wrapped: admitted, errors mapped, counted and logged. */
   route(path: string, handler: Handler): Handler;
-  /** The not-found handler: body limit and admin checks still apply first, as for any route. */
+  /** The not-found handler: the declared-length and admin checks apply first, as for any route. */
   notFound(c: Context, respond: () => Response): Promise<Response>;
 }
 
@@ -33,14 +35,16 @@ export function createRequestPipeline(deps: RequestPipelineDeps): RequestPipelin
   const { admission, handleError, logger } = deps;
 
   const observe = (c: Context, route: string, res: Response, start: number): void => {
-    deps.recordHttp(route, c.req.method, res.status);
+    const status = connectionDropped(c) ? DROPPED_STATUS : res.status;
+    deps.recordHttp(route, c.req.method, status);
     if (!logger.enabled('INFO')) return;
+    const path = loggedPath(c.req.url);
     const line = (usage: LoggedUsage | undefined) =>
-      logger.info(`${c.req.method} ${c.req.path} ${res.status}`, {
+      logger.info(`${c.req.method} ${path} ${status}`, {
         method: c.req.method,
         route,
-        path: c.req.path,
-        status: res.status,
+        path,
+        status,
         latency_ms: Math.round((performance.now() - start) * 100) / 100,
         ...usageFields(usage),
       });
@@ -70,8 +74,7 @@ export function createRequestPipeline(deps: RequestPipelineDeps): RequestPipelin
   /** Admission, then the route; a refusal is answered as an error response. */
   const serve = async (c: Context, path: string, handler: Handler): Promise<Response> => {
     try {
-      const reading = admission.checkBody(c);
-      if (reading !== undefined) await reading;
+      admission.checkBody(c);
       const fault = admission.check(c, path);
       if (fault === undefined) return await (handler(c, noNext) as Response | Promise<Response>);
       // A fault wraps the route as a middleware would: the route's result (or its mapped error)

@@ -8,10 +8,22 @@
  * ReadableStream costs a promise round trip and a copy per frame, and with thousands of streams
  * each taking a frame per engine step that was a large share of the server's CPU. Tests that use
  * `app.request()` (no Node response), and requests whose body a fault wraps, get the web stream.
+ *
+ * A client that stops reading: frames wait in the response's buffers, and the engine keeps
+ * producing them. vLLM keeps generating for a slow consumer too, merging the deltas in its output
+ * collector (vllm/v1/engine/output_processor.py, RequestOutputCollector), so its memory is bounded
+ * by the request's own output; frames here are whole JSON chunks that cannot be merged once
+ * formed. So each stream may leave at most NIMSIM_STREAM_BUFFER_BYTES unread (bytes handed to
+ * the response that the socket has not taken, or queued in the web body); one frame more and the
+ * stream is aborted as a client disconnect is: `onCancel` stops the generation (its slot and KV
+ * blocks go back at once) and the connection is closed. Both paths count the same bytes: the
+ * Node response's unsent bytes, or the web body's queue (the adapter only pulls from it when
+ * the socket drains).
  */
 import type { ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
+import { edgeLimitsOf } from './edge-limits.js';
 
 const encoder = new TextEncoder();
 const DONE_TEXT = 'data: [DONE]\n\n';
@@ -37,10 +49,14 @@ const SSE_HEADERS = {
   'cache-control': 'no-cache',
 };
 
-function nodeResponseOf(c: Context): ServerResponse | undefined {
-  if (bufferedStreams.has(c)) return undefined;
+function outgoingOf(c: Context): ServerResponse | undefined {
   const out = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
   return out && typeof (out as ServerResponse).writeHead === 'function' ? (out as ServerResponse) : undefined;
+}
+
+/** The Node response to write frames to directly, unless a middleware needs the web body. */
+function nodeResponseOf(c: Context): ServerResponse | undefined {
+  return bufferedStreams.has(c) ? undefined : outgoingOf(c);
 }
 
 /**
@@ -54,7 +70,20 @@ export function createSseResponse(
   extraHeaders: Record<string, string> = {},
 ): Response {
   const out = nodeResponseOf(c);
-  return out ? writeToNode(out, start, onCancel, extraHeaders) : webStream(start, onCancel, extraHeaders);
+  const bound = edgeLimitsOf(c).streamBufferBytes;
+  return out
+    ? writeToNode(out, start, onCancel, extraHeaders, bound)
+    : webStream(start, onCancel, extraHeaders, bound, outgoingOf(c));
+}
+
+/** Why a stream was cut: its client left more than the bound unread. */
+export class SlowConsumerError extends Error {
+  override readonly name = 'SlowConsumerError';
+  constructor(bound: number) {
+    super(
+      `nimsim: the client left more than ${bound} bytes of the stream unread (NIMSIM_STREAM_BUFFER_BYTES)`,
+    );
+  }
 }
 
 function writeToNode(
@@ -62,6 +91,7 @@ function writeToNode(
   start: (writer: SseWriter) => void,
   onCancel: () => void,
   extraHeaders: Record<string, string>,
+  bound: number,
 ): Response {
   let closed = false;
   out.writeHead(200, { ...SSE_HEADERS, ...extraHeaders });
@@ -73,7 +103,15 @@ function writeToNode(
   });
   start({
     send(payload) {
-      if (!closed) out.write(`data: ${JSON.stringify(payload)}\n\n`);
+      if (closed) return;
+      out.write(`data: ${JSON.stringify(payload)}\n\n`);
+      // writableLength: what the response and its socket hold that the kernel has not taken.
+      if (out.writableLength > bound) {
+        closed = true;
+        out.destroy();
+        // After the engine's current event: send() runs inside it.
+        queueMicrotask(onCancel);
+      }
     },
     close() {
       if (closed) return;
@@ -91,30 +129,48 @@ function webStream(
   start: (writer: SseWriter) => void,
   onCancel: () => void,
   extraHeaders: Record<string, string>,
+  bound: number,
+  /** The Node response under the adapter, closed directly when the bound is passed. */
+  out: ServerResponse | undefined,
 ): Response {
   let closed = false;
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      start({
-        send(payload) {
-          if (closed) return;
-          controller.enqueue(encoder.encode(`data: ${JSON.stringify(payload)}\n\n`));
-        },
-        close() {
-          if (closed) return;
-          closed = true;
-          controller.enqueue(DONE);
-          controller.close();
-        },
-        get closed() {
-          return closed;
-        },
-      });
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        start({
+          send(payload) {
+            if (closed) return;
+            controller.enqueue(encoder.encode(`data: ${JSON.stringify(payload)}\n\n`));
+            // desiredSize = bound - bytes queued: below 0, more than the bound waits unread.
+            if (controller.desiredSize !== null && controller.desiredSize < 0) {
+              closed = true;
+              // Under the adapter the socket is closed as the direct path does (an errored body
+              // would make the adapter log it and append an error text); in app.request() tests
+              // the body errors.
+              if (out) out.destroy();
+              else controller.error(new SlowConsumerError(bound));
+              queueMicrotask(onCancel);
+            }
+          },
+          close() {
+            if (closed) return;
+            closed = true;
+            controller.enqueue(DONE);
+            controller.close();
+          },
+          get closed() {
+            return closed;
+          },
+        });
+      },
+      cancel() {
+        if (closed) return;
+        closed = true;
+        onCancel();
+      },
     },
-    cancel() {
-      closed = true;
-      onCancel();
-    },
-  });
+    // Counts bytes, so desiredSize is the bound less the bytes the client has not taken yet.
+    new ByteLengthQueuingStrategy({ highWaterMark: bound }),
+  );
   return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...extraHeaders } });
 }

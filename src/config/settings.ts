@@ -62,6 +62,19 @@ export const FAULT_TYPE_NAMES = [
 
 export type FaultType = (typeof FAULT_TYPE_NAMES)[number];
 
+/**
+ * Longest wall delay a fault or a scripted reply may inject (ms): NIMSIM_FAULT_DELAY_MS, the
+ * x-nimsim-fault-delay-ms header and a rule's latency_ms. Ten minutes is the openai client's
+ * default timeout; a longer hold tests nothing a client can see.
+ */
+export const MAX_INJECTED_DELAY_MS = 600_000;
+
+/**
+ * Slowest time scale other than 0: a simulated second then takes 1,000 wall seconds. Below it a
+ * step's wall delay (simulated ms / scale) leaves what a timer can hold and every request hangs.
+ */
+export const MIN_TIME_SCALE = 0.001;
+
 /** Bound of the KV capacity settings (blocks); see kvCacheBlocks. */
 const MAX_KV_BLOCKS = 10_000_000;
 
@@ -196,9 +209,11 @@ export const SETTINGS = {
   }),
   timeScale: setting({
     env: 'NIMSIM_TIME_SCALE',
-    schema: num(0, 1e6),
+    schema: num(0, 1e6).refine((v) => v === 0 || v >= MIN_TIME_SCALE, {
+      message: `must be 0 or a number from ${MIN_TIME_SCALE} to 1000000`,
+    }),
     default: '1',
-    help: '1 = real time; 10 = ten times faster; 0 = no waiting at all',
+    help: `1 = real time; 10 = ten times faster; 0 = no waiting at all; otherwise at least ${MIN_TIME_SCALE}`,
   }),
   jitter: setting({
     env: 'NIMSIM_JITTER',
@@ -265,9 +280,15 @@ export const SETTINGS = {
   }),
   faultDelayMs: setting({
     env: 'NIMSIM_FAULT_DELAY_MS',
-    schema: int(0, 3_600_000),
+    schema: int(0, MAX_INJECTED_DELAY_MS),
     default: '10000',
-    help: 'wall time of latency faults: the slow first token, the mid-stream stall, the hold before a timeout drops',
+    help: `wall time of latency faults: the slow first token, the mid-stream stall, the hold before a timeout drops (at most ${MAX_INJECTED_DELAY_MS})`,
+  }),
+  faultHeaders: setting({
+    env: 'NIMSIM_FAULT_HEADERS',
+    schema: bool(),
+    default: '1',
+    help: 'honour the per-request x-nimsim-fault and x-nimsim-fault-delay-ms headers (1); 0 ignores them, so on a shared deployment no client can stall or drop requests on demand (NIMSIM_FAULT_RATE still applies)',
   }),
   rulesFile: setting({
     env: 'NIMSIM_RULES_FILE',
@@ -288,9 +309,17 @@ export const SETTINGS = {
   }),
   maxBodyBytes: setting({
     env: 'NIMSIM_MAX_BODY_BYTES',
-    schema: int(1024),
+    // A body is held whole and decoded to one string: 256 MiB stays far below V8's longest
+    // string (~512 MiB, beyond which decoding fails) and within a small pod's memory.
+    schema: int(1024, 256 * 1024 * 1024),
     default: String(16 * 1024 * 1024),
-    help: 'largest request body accepted; larger gets 413',
+    help: 'largest request body accepted; larger gets 413 and the connection closes, the rest unread',
+  }),
+  streamBufferBytes: setting({
+    env: 'NIMSIM_STREAM_BUFFER_BYTES',
+    schema: int(16 * 1024, 1024 * 1024 * 1024),
+    default: String(1024 * 1024),
+    help: 'most bytes of one event stream held for a client that does not read; beyond it the stream is aborted (its slot and KV blocks freed) and the connection closed',
   }),
   maxHeaderBytes: setting({
     env: 'NIMSIM_MAX_HEADER_BYTES',

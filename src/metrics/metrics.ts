@@ -32,7 +32,8 @@ export interface MetricsOptions {
 export interface Metrics {
   readonly registry: Registry;
   readonly observer: EngineObserver;
-  recordHttp(route: string, method: string, status: number): void;
+  /** `status`: the HTTP status, or `dropped` for a connection dropped unanswered (a fault). */
+  recordHttp(route: string, method: string, status: number | 'dropped'): void;
   recordFault(type: string): void;
   render(): Promise<string>;
   readonly contentType: string;
@@ -70,7 +71,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     registers,
   );
   const httpChildren = new Map<string, CounterChild>();
-  const recordHttp = (route: string, method: string, status: number) => {
+  const recordHttp = (route: string, method: string, status: number | 'dropped') => {
     const key = `${route} ${method} ${status}`;
     let child = httpChildren.get(key);
     if (!child) {

@@ -1,6 +1,6 @@
 /**
- * The admission checks every request passes before its route (src/api/admission.ts): body limit,
- * then API key and readiness, then the fault draw — in that order, each answered with its status
+ * The admission checks every request passes before its route (src/api/admission.ts): a declared
+ * body size, then API key and readiness, then the fault draw — in that order, each answered with its status
  * and counted under the route it was meant for.
  */
 import { describe, expect, it } from 'vitest';
@@ -11,10 +11,16 @@ const MODEL = 'meta/llama-3.1-8b-instruct';
 const CHAT = { model: MODEL, messages: [{ role: 'user', content: 'Hi' }], max_tokens: 2 };
 
 describe('admission', () => {
-  it('checks the body size before the API key, and the API key before faults', async () => {
+  it('checks a declared body size before the API key, and the API key before faults', async () => {
     const service = testService({ apiKey: 'k', maxBodyBytes: '1024' });
-    const big = { ...CHAT, messages: [{ role: 'user', content: 'x'.repeat(2000) }] };
-    expect((await postJson(service, '/v1/chat/completions', big)).status).toBe(413);
+    const big = JSON.stringify({ ...CHAT, messages: [{ role: 'user', content: 'x'.repeat(2000) }] });
+    // A declared Content-Length is refused before anything else; a body that does not declare
+    // its length is only read (and measured) by a route, after the API key (request-body.ts).
+    const declared = { 'content-length': String(Buffer.byteLength(big)) };
+    expect((await postJson(service, '/v1/chat/completions', big, declared)).status).toBe(413);
+    expect((await postJson(service, '/v1/chat/completions', big)).status).toBe(401);
+    const streamed = await postJson(service, '/v1/chat/completions', big, { authorization: 'Bearer k' });
+    expect(streamed.status).toBe(413);
     const forced = { 'x-nimsim-fault': 'rate_limit' };
     expect((await postJson(service, '/v1/chat/completions', CHAT, forced)).status).toBe(401);
     const authed = { ...forced, authorization: 'Bearer k' };

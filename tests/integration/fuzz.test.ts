@@ -2,7 +2,8 @@
  * Fuzzing the HTTP surface through app.request() (no socket): arbitrary JSON, mutated valid
  * bodies, random content types and random paths must never produce a 5xx; every 4xx is a JSON
  * `{"error":{…}}` body whose code is the status; streams stay well-formed; and nothing a client
- * sends can reach Object.prototype.
+ * sends can reach Object.prototype. Bodies that are not UTF-8 are 400 (not decoded with U+FFFD),
+ * and a body sent in arbitrary chunks (no Content-Length) is read exactly as the whole.
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -37,6 +38,58 @@ function send(method: string, path: string, body: string | undefined, contentTyp
   if (contentType !== undefined) headers['content-type'] = contentType;
   return service.app.request(path, { method, headers, ...(body === undefined ? {} : { body }) });
 }
+
+/** A body sent as a stream of `chunks` (no Content-Length, as a chunked upload). */
+function sendChunks(path: string, chunks: readonly Uint8Array[], contentType = 'application/json') {
+  let at = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (at < chunks.length) controller.enqueue(chunks[at++]!);
+      else controller.close();
+    },
+  });
+  return service.app.request(path, {
+    method: 'POST',
+    headers: { 'content-type': contentType },
+    body,
+    duplex: 'half',
+  } as RequestInit);
+}
+
+/** `bytes` cut at the sorted offsets `cuts` (duplicates give empty chunks). */
+function splitAt(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let from = 0;
+  for (const cut of [...cuts].sort((a, b) => a - b)) {
+    out.push(bytes.slice(from, cut));
+    from = cut;
+  }
+  out.push(bytes.slice(from));
+  return out;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    strictUtf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Byte sequences no UTF-8 decoder may accept: stray continuation bytes, bytes that never occur
+ * (C0, C1, F5–FF), overlong forms, encoded surrogates, code points past U+10FFFF and sequences cut
+ * short.
+ */
+const invalidUtf8 = fc.oneof(
+  fc.integer({ min: 0x80, max: 0xbf }).map((b) => [b]),
+  fc.constantFrom([0xc0, 0xaf], [0xc1, 0xbf], [0xf5, 0x80, 0x80, 0x80], [0xff], [0xfe, 0xff]),
+  fc.constantFrom([0xe0, 0x80, 0xaf], [0xf0, 0x80, 0x80, 0xaf], [0xed, 0xa0, 0x80], [0xed, 0xbf, 0xbf]),
+  fc.constantFrom([0xf4, 0x90, 0x80, 0x80], [0xe2, 0x82], [0xf0, 0x9f, 0xa6], [0xc3]),
+  fc.uint8Array({ minLength: 1, maxLength: 6 }).map((a) => [...a]),
+);
 
 function parses(text: string): boolean {
   try {
@@ -259,6 +312,95 @@ describe('fuzzing the HTTP surface', () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+
+  it('answers a body that is not UTF-8 with 400 naming the body, on every body route', async () => {
+    const encoder = new TextEncoder();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...BODY_ROUTES),
+        invalidUtf8,
+        fc.nat(),
+        fc.boolean(),
+        async (path, bad, where, chunked) => {
+          const body = path === '/v1/completions' ? validCompletion() : validChat();
+          const text =
+            path === '/detokenize' ? JSON.stringify({ model: MODEL, tokens: [1, 2] }) : JSON.stringify(body);
+          // Inside a string value, where a decoder that replaces bad bytes would let it through.
+          const quote = text.indexOf(
+            '"',
+            text.indexOf(path === '/v1/completions' ? '"prompt"' : '"model"') + 8,
+          );
+          const at = quote + 1 + (where % 4);
+          const bytes = new Uint8Array([
+            ...encoder.encode(text.slice(0, at)),
+            ...bad,
+            ...encoder.encode(text.slice(at)),
+          ]);
+          fc.pre(!isUtf8(bytes));
+          const res = chunked
+            ? await sendChunks(path, splitAt(bytes, [at, at + 1]))
+            : await service.app.request(path, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                body: bytes,
+              });
+          expect(res.status).toBe(400);
+          const error = ((await res.json()) as { error: Json }).error;
+          expect(error).toMatchObject({ param: 'body', message: 'The request body is not valid UTF-8.' });
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('reads a body sent in arbitrary chunks exactly as the whole body', async () => {
+    const encoder = new TextEncoder();
+    // Multi-byte characters, so some cuts fall inside one.
+    const chat = {
+      ...validChat(),
+      messages: [{ role: 'user', content: 'Héllo 🦙 — ünïcödé 日本語' }],
+      seed: 7,
+    };
+    const bytes = encoder.encode(JSON.stringify(chat));
+    const whole = (await (
+      await send('POST', '/v1/chat/completions', JSON.stringify(chat), 'application/json')
+    ).json()) as { choices: unknown; usage: Json };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: bytes.length }), { maxLength: 12 }),
+        async (cuts) => {
+          const res = await sendChunks('/v1/chat/completions', splitAt(bytes, cuts));
+          expect(res.status).toBe(200);
+          // The same prompt gives the same reply (cached tokens grow as the prefix cache warms).
+          const body = (await res.json()) as { choices: unknown; usage: Json };
+          expect(body.choices).toEqual(whole.choices);
+          expect(body.usage['prompt_tokens']).toBe(whole.usage['prompt_tokens']);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('answers random bytes sent in chunks with 400, never a 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...BODY_ROUTES),
+        fc.uint8Array({ maxLength: 300 }),
+        fc.array(fc.nat({ max: 300 }), { maxLength: 6 }),
+        async (path, bytes, cuts) => {
+          const res = await sendChunks(
+            path,
+            splitAt(
+              bytes,
+              cuts.map((c) => Math.min(c, bytes.length)),
+            ),
+          );
+          await expectWellFormed(res);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 

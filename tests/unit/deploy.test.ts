@@ -84,5 +84,7 @@ describe('Kubernetes example', () => {
       if (e.value !== undefined) literal[e.name] = e.value;
     }
     expect(loadConfig(literal).readyDelayMs).toBe(20_000);
+    // Shared by many clients: none may force faults on the others' server.
+    expect(loadConfig(literal).faultHeaders).toBe(false);
   });
 });

@@ -4,6 +4,7 @@
  */
 import type { Hono } from 'hono';
 import type { KvCacheManager } from '../../engine/kv-cache/kv-cache-manager.js';
+import { readJsonValue } from '../body.js';
 import { ApiError } from '../errors.js';
 import type { LiveConfig } from '../live-config.js';
 
@@ -23,13 +24,7 @@ export function registerAdminRoutes(app: Hono, deps: AdminDeps): void {
   app.get('/admin/config', (c) => c.json(effective()));
   app.patch('/admin/config', async (c) => {
     if (!deps.live) throw new ApiError(404, 'Nothing can be changed at run time here.');
-    let body: unknown;
-    try {
-      body = JSON.parse(await c.req.text());
-    } catch {
-      throw new ApiError(400, 'The request body is not valid JSON.', 'body');
-    }
-    const changed = deps.live.patch(body);
+    const changed = deps.live.patch(await readJsonValue(c));
     return c.json({ changed, config: effective() });
   });
   app.get('/admin/kv-cache', (c) => {

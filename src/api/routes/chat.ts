@@ -9,6 +9,7 @@ import { ApiError } from '../errors.js';
 import { resolveChatReply } from '../reply-spec.js';
 import { runGeneration, runToCompletion, type FinishedEvent } from '../run-generation.js';
 import { clientSignalOf, type ClientSignal } from '../client-signal.js';
+import { sleepUnlessGone } from '../wall-sleep.js';
 import { noteUsage } from '../request-log.js';
 import type { ServingContext } from '../serving.js';
 import { streamEnding } from '../stream-ending.js';
@@ -97,7 +98,7 @@ export function registerChatRoute(app: Hono, ctx: ServingContext): void {
     const req = await readJson(c, ChatCompletionRequestSchema);
     const gen = planChat(ctx, req, (name) => c.req.header(name));
     const clientSignal = clientSignalOf(c);
-    if (gen.latencyMs) await sleep(gen.latencyMs, clientSignal);
+    if (gen.latencyMs) await sleepUnlessGone(gen.latencyMs, clientSignal);
     const created = Math.floor(Date.now() / 1000);
     const topN = req.logprobs ? (req.top_logprobs ?? 0) : -1;
     const seedOf = (i: number) => gen.choices[i]!.seed;
@@ -256,17 +257,4 @@ function streamChat(
     },
     () => controller.abort(),
   );
-}
-
-/** Waits `ms` of wall time (a rule's added latency); resolves early if the client goes away. */
-function sleep(ms: number, signal: ClientSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

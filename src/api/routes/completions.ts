@@ -9,6 +9,7 @@ import { ApiError } from '../errors.js';
 import { resolveCompletionReply } from '../reply-spec.js';
 import { runGeneration, runToCompletion, type FinishedEvent } from '../run-generation.js';
 import { clientSignalOf } from '../client-signal.js';
+import { sleepUnlessGone } from '../wall-sleep.js';
 import { noteUsage } from '../request-log.js';
 import type { ServingContext } from '../serving.js';
 import { streamEnding } from '../stream-ending.js';
@@ -204,7 +205,7 @@ export function registerCompletionsRoute(app: Hono, ctx: ServingContext): void {
   app.post('/v1/completions', async (c) => {
     const req = await readJson(c, CompletionRequestSchema);
     const gen = planCompletion(ctx, req, (name) => c.req.header(name));
-    if (gen.latencyMs) await new Promise((resolve) => setTimeout(resolve, gen.latencyMs));
+    if (gen.latencyMs) await sleepUnlessGone(gen.latencyMs, clientSignalOf(c));
     const created = Math.floor(Date.now() / 1000);
     const topN = req.logprobs ?? -1;
     const echoText = (choice: PlannedChoice) =>
