@@ -58,8 +58,12 @@ export interface OverheadBenchOptions {
   readonly windowS: number;
   /** Measured windows per server. */
   readonly windows: number;
-  /** Seconds of load on each server before the first window. */
-  readonly warmupS: number;
+  /**
+   * Requests each server answers before its first window. A count, not a time: the JIT warms up
+   * over a number of requests, however slowly a busy machine runs them, and nimsim's cost depends on
+   * how many it has answered, so its first window starts at the same point everywhere.
+   */
+  readonly warmupRequests: number;
   /** A unique prompt per request (OVERHEAD_BODY_UNIQUE) for both servers. */
   readonly uniquePrompts?: boolean;
   /**
@@ -72,17 +76,18 @@ export interface OverheadBenchOptions {
   onWindow?(pair: WindowPair): void;
 }
 
+/** Load for `length.seconds`, or until `length.requests` were sent. */
 async function load(
   server: ChildServer,
   connections: number,
-  seconds: number,
+  length: { seconds: number } | { requests: number },
   uniquePrompts: boolean,
 ): Promise<WindowRun> {
   // idReplacement is autocannon's; the local type declaration only covers the common options.
   const options: Parameters<typeof autocannon>[0] & { idReplacement?: boolean } = {
     url: `http://${LOCALHOST}:${server.port}/v1/chat/completions`,
     connections,
-    duration: seconds,
+    ...('seconds' in length ? { duration: length.seconds } : { amount: length.requests }),
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: uniquePrompts ? OVERHEAD_BODY_UNIQUE : OVERHEAD_BODY,
@@ -106,9 +111,9 @@ async function load(
 }
 
 /**
- * Starts both servers, warms each up for `warmupS`, runs `windows` × (nimsim, bare) of `windowS`
- * each, calls `onWindow` after each, stops the servers. About 2 × (warmupS + windows × windowS) s
- * plus start-up.
+ * Starts both servers, warms each up with `warmupRequests`, runs `windows` × (nimsim, bare) of
+ * `windowS` each, calls `onWindow` after each pair, stops the servers. About 2 × windows × windowS
+ * s plus the warm-up (a second or two) and start-up.
  */
 export async function runOverheadBench(opts: OverheadBenchOptions): Promise<OverheadResult> {
   requireBuild();
@@ -152,10 +157,10 @@ export async function runOverheadBench(opts: OverheadBenchOptions): Promise<Over
     const [nimsim, bare] = servers as [ChildServer, ChildServer];
     opts.onStart?.();
     const unique = opts.uniquePrompts ?? false;
-    await load(nimsim, opts.connections, opts.warmupS, unique);
-    await load(bare, opts.connections, opts.warmupS, unique);
+    await load(nimsim, opts.connections, { requests: opts.warmupRequests }, unique);
+    await load(bare, opts.connections, { requests: opts.warmupRequests }, unique);
     const window = async (server: ChildServer) => {
-      const run = await load(server, opts.connections, opts.windowS, unique);
+      const run = await load(server, opts.connections, { seconds: opts.windowS }, unique);
       if (server.process.exitCode !== null || server.process.signalCode !== null)
         throw new Error(`${server.name} exited during the run${server === nimsim ? `:\n${stderrTail}` : ''}`);
       runs.push(run);

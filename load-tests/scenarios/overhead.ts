@@ -15,11 +15,12 @@ import type { Scenario } from '../lib/scenario.js';
 /**
  * The quick run's windows: long and many enough that a nimsim whose requests get dearer as its
  * cache fills (the fall shows after some tens of thousands of requests) is past it by its last
- * window, short enough for CI — 2 × (1 + 4 × 5) s plus start-up, about 45 s.
+ * window, short enough for CI — 2 × 4 × 5 s plus the warm-up and start-up, about 45 s. The
+ * warm-up is a request count (enough for the JIT) that leaves the first window before the fall.
  */
-const QUICK = { windows: 4, windowS: 5, warmupS: 1 };
+const QUICK = { windows: 4, windowS: 5, warmupRequests: 5000 };
 /** The full run: 60 s of load per server after the warm-up. */
-const FULL = { windows: 6, windowS: 10, warmupS: 2 };
+const FULL = { windows: 6, windowS: 10, warmupRequests: 10_000 };
 
 export const overhead: Scenario = {
   name: 'overhead',
@@ -28,14 +29,14 @@ export const overhead: Scenario = {
   async run(ctx) {
     if (ctx.url !== undefined) throw new Error('overhead starts its own servers; drop --url');
     const connections = 32;
-    const { windows, windowS, warmupS } = ctx.quick ? QUICK : FULL;
+    const { windows, windowS, warmupRequests } = ctx.quick ? QUICK : FULL;
     const lag = startLoopLagMonitor();
     ctx.log(`overhead: ${windows} windows of ${windowS} s per server\n${WINDOW_HEADER}`);
     const result = await runOverheadBench({
       connections,
       windowS,
       windows,
-      warmupS,
+      warmupRequests,
       onWindow: (pair) => ctx.log(windowLine(pair)),
     });
     const clientLoopLag = lag.stop();
@@ -48,7 +49,7 @@ export const overhead: Scenario = {
       target: 'nimsim serve --time-scale 0 and load-tests/lib/bare-hono.ts, child processes on loopback',
       notes: [
         `autocannon, ${connections} connections; ${windows} windows of ${windowS} s per server, alternating ` +
-          `nimsim, bare, nimsim, bare… after a ${warmupS} s warm-up of each; both servers stay up for the ` +
+          `nimsim, bare, nimsim, bare… after ${warmupRequests} warm-up requests to each; both servers stay up for the ` +
           'whole run, so nimsim keeps its cache state from one window to the next. Body: one short user ' +
           'message, max_tokens 16, ignore_eos. nimsim logs at INFO (an access-log line per request) to a ' +
           'pipe. autocannon runs in this process, on the same 2 cores as both servers.',
