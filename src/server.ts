@@ -15,6 +15,7 @@ import { ApiError } from './api/errors.js';
 import { createRuleStore, type RuleStore } from './content/rules/rule-store.js';
 import { RulesFileError, validateRules } from './content/rules/rules-file.js';
 import { createAdjustableClock } from './engine/clock.js';
+import { createStepLagWarning } from './engine/step-lag-warning.js';
 import { createFaultInjector, type FaultInjector } from './api/faults.js';
 import { createServeLiveConfig, type LiveConfig } from './api/live-config.js';
 import type { Logger } from './logging.js';
@@ -70,6 +71,13 @@ export function createService(
     processMetrics: opts.processMetrics ?? true,
   });
   runtime.observers.add(metrics.observer);
+  // The step-lag gauge says when the host cannot keep up; the log says it too, at most every 30 s.
+  runtime.observers.add(
+    createStepLagWarning({
+      warn: (message, fields) => logger.warn(message, fields),
+      now: () => performance.now(),
+    }),
+  );
   const faults = createFaultInjector(
     { rate: config.faultRate, types: config.faultTypes, delayMs: config.faultDelayMs },
     config.seed,
