@@ -1,41 +1,124 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { createBatchedWriter, MAX_PENDING_CHARS } from '../../src/log-writer.js';
+import {
+  createBatchedWriter,
+  MAX_BACKLOG_BYTES,
+  MAX_PENDING_CHARS,
+  RETRY_MS,
+  type ByteSink,
+} from '../../src/log-writer.js';
 
-function recorded() {
-  const chunks: string[] = [];
-  return { chunks, write: createBatchedWriter((c) => chunks.push(c)) };
+/**
+ * A sink that takes at most `room` bytes per tryWrite (Infinity: all), recording what it was
+ * given: `tries` the text of each tryWrite call (none when it takes nothing), `written` everything it accepted, `waits` the text
+ * of each writeAll call.
+ */
+function fakeSink(room = Infinity) {
+  const tries: string[] = [];
+  const waits: string[] = [];
+  let written = '';
+  const sink: ByteSink = {
+    tryWrite(chunks) {
+      // A sink that takes nothing records no text (the backlog test hands it megabytes a turn).
+      if (room === 0) return 0;
+      const text = Buffer.concat(chunks).toString();
+      tries.push(text);
+      const n = Math.min(room, Buffer.byteLength(text));
+      written += Buffer.from(text).subarray(0, n).toString();
+      return n;
+    },
+    writeAll(chunks) {
+      const text = Buffer.concat(chunks).toString();
+      waits.push(text);
+      written += text;
+    },
+  };
+  return {
+    sink,
+    tries,
+    waits,
+    get written() {
+      return written;
+    },
+  };
 }
 
 describe('batched log writer', () => {
-  it('writes the lines of one event-loop turn as one chunk, in order, at the end of the turn', async () => {
-    const { chunks, write } = recorded();
+  it('writes the lines of one event-loop turn in one write, in order, at the end of the turn', async () => {
+    const s = fakeSink();
+    const write = createBatchedWriter(s.sink);
     write('a');
     write('b');
     write('c');
-    expect(chunks).toEqual([]);
+    expect(s.tries).toEqual([]);
     await nextTurn();
-    expect(chunks).toEqual(['a\nb\nc\n']);
+    expect(s.tries).toEqual(['a\nb\nc\n']);
     write('d');
     await nextTurn();
-    expect(chunks).toEqual(['a\nb\nc\n', 'd\n']);
+    expect(s.tries).toEqual(['a\nb\nc\n', 'd\n']);
+    expect(s.waits).toEqual([]);
   });
 
-  it('flush() writes what is pending at once, and nothing when nothing is', async () => {
-    const { chunks, write } = recorded();
+  it('flush() writes what is pending at once, waiting if it must, and nothing when nothing is', async () => {
+    const s = fakeSink();
+    const write = createBatchedWriter(s.sink);
     write('x');
     write.flush();
-    expect(chunks).toEqual(['x\n']);
+    expect(s.waits).toEqual(['x\n']);
     write.flush();
     await nextTurn();
-    expect(chunks).toEqual(['x\n']);
+    expect(s.waits).toEqual(['x\n']);
+    expect(s.tries).toEqual([]);
   });
 
   it('writes at once when a turn piles up more than its bound', () => {
-    const { chunks, write } = recorded();
+    const s = fakeSink();
+    const write = createBatchedWriter(s.sink);
     const line = 'y'.repeat(999);
     const lines = Math.ceil(MAX_PENDING_CHARS / 1000);
     for (let i = 0; i < lines; i++) write(line);
-    expect(chunks).toEqual([`${line}\n`.repeat(lines)]);
+    expect(s.tries).toEqual([`${line}\n`.repeat(lines)]);
+  });
+
+  it('keeps what a slow reader does not take and retries it, in order, without waiting', async () => {
+    const s = fakeSink(7);
+    const write = createBatchedWriter(s.sink);
+    write('first line');
+    write('second');
+    await nextTurn();
+    expect(s.written).toBe('first l');
+    write('third');
+    for (let i = 0; i < 50 && s.written.length < 25; i++) await sleep(RETRY_MS * 2);
+    expect(s.written).toBe('first line\nsecond\nthird\n');
+    // 25 bytes at 7 a write: at least 4 writes, the later ones retries of what was left.
+    expect(s.tries.length).toBeGreaterThanOrEqual(4);
+    expect(s.waits).toEqual([]);
+  });
+
+  it('flush() writes the backlog before this turn’s lines', async () => {
+    const s = fakeSink(0);
+    const write = createBatchedWriter(s.sink);
+    write('old');
+    await nextTurn();
+    write('new');
+    write.flush();
+    expect(s.waits).toEqual(['old\nnew\n']);
+    expect(s.written).toBe('old\nnew\n');
+  });
+
+  it('waits for the reader once the backlog passes its bound, so no line is dropped', async () => {
+    const s = fakeSink(0);
+    const write = createBatchedWriter(s.sink);
+    const line = 'z'.repeat(1023);
+    const perTurn = 60;
+    let sent = 0;
+    while (s.waits.length === 0 && sent < 2 * (MAX_BACKLOG_BYTES / 1024)) {
+      for (let i = 0; i < perTurn; i++) write(line);
+      sent += perTurn;
+      await nextTurn();
+    }
+    expect(sent * 1024).toBeGreaterThan(MAX_BACKLOG_BYTES);
+    expect(s.waits).toHaveLength(1);
+    expect(s.waits[0]).toBe(`${line}\n`.repeat(sent));
   });
 });
