@@ -1,7 +1,11 @@
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import {
   createBatchedWriter,
+  fdSink,
   MAX_BACKLOG_BYTES,
   MAX_PENDING_CHARS,
   RETRY_MS,
@@ -120,5 +124,28 @@ describe('batched log writer', () => {
     expect(sent * 1024).toBeGreaterThan(MAX_BACKLOG_BYTES);
     expect(s.waits).toHaveLength(1);
     expect(s.waits[0]).toBe(`${line}\n`.repeat(sent));
+  });
+
+  it('writes a file descriptor, and drops what a failing one refuses instead of throwing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nimsim-log-'));
+    const file = join(dir, 'log');
+    writeFileSync(file, '');
+    const rw = openSync(file, 'a');
+    const ro = openSync(file, 'r');
+    try {
+      const ok = fdSink(rw, undefined);
+      expect(ok.tryWrite([Buffer.from('a\n'), Buffer.from('b\n')])).toBe(4);
+      ok.writeAll([Buffer.from('c\n')]);
+      expect(readFileSync(file, 'utf8')).toBe('a\nb\nc\n');
+      // Not open for writing: EBADF, the log carries on without these lines.
+      const failing = fdSink(ro, undefined);
+      expect(failing.tryWrite([Buffer.from('lost\n')])).toBe(5);
+      expect(() => failing.writeAll([Buffer.from('lost\n')])).not.toThrow();
+      expect(readFileSync(file, 'utf8')).toBe('a\nb\nc\n');
+    } finally {
+      closeSync(rw);
+      closeSync(ro);
+      rmSync(dir, { recursive: true });
+    }
   });
 });
