@@ -1,36 +1,65 @@
 /**
- * Issue 3: does `serve` at time scale 1 deliver the timing that `simulate` predicts?
+ * Does `serve` at time scale 1 deliver the timing that `simulate` predicts, up to thousands of
+ * concurrent streams from one load-generator process?
  *
  *   npm run build && npx tsx load-tests/realtime-accuracy.ts [--streams 500] [--max-tokens 200]
- *     [--max-num-seqs 512]
+ *     [--max-num-seqs N] [--cpu-prof DIR]
  *
- * Starts nimsim as a child process (`--time-scale 1 --jitter 0`), opens all streams at once with a
- * node:http client that timestamps every SSE chunk, and computes per request
+ * Starts nimsim as a child process (`--time-scale 1 --jitter 0`, max-num-seqs and max-waiting at
+ * least the stream count so every stream runs in one batch and none is refused), opens all streams
+ * at once with a node:http client that timestamps every SSE chunk, and computes per request
  *   TTFT = first content chunk − request start,
  *   ITL  = (last content chunk − first content chunk) / (completion tokens − 1)
  * (AIPerf's definitions, the same as the `simulate` report). Then it stops the server and runs
- * `runSimulation` in-process with the very same settings (concurrency = requests = streams, input
- * tokens = the prompt's exact count from POST /tokenize, output tokens = max_tokens) and prints
- * predicted vs measured means with the relative error (target ≤ 5 % for ITL), the server's peak
- * RSS, its own reported lag, and the client's event-loop delay p99.
+ * `simulate` in-process with the very same settings twice: every stream arriving at 0
+ * (`runSimulation`, concurrency = requests = streams, input tokens = the prompt's exact count from
+ * POST /tokenize, output tokens = max_tokens), and each request arriving when the server queued it
+ * (its response headers; a trace replay) — the same load as the server saw, since thousands of
+ * connections take seconds to reach it. It prints, for TTFT, ITL and the output tokens/s
+ * delivered, both predictions, the server's own figure (its `vllm:*` metrics over the burst) and
+ * the client's, with the client's error against the replay and the server (target ≤ 5 % for ITL
+ * against the replay); then what each process cost — CPU share of a core of
+ * the server and of this client over the burst (near 100 % = that Node process is the limit), the
+ * server's peak RSS, its step lag and lag warnings, the client's event-loop delay.
+ * `--cpu-prof DIR` writes a V8 CPU profile of each side over the run to DIR (server: `node
+ * --cpu-prof`, written at its exit; client: the inspector, over the burst only), to open in Chrome
+ * DevTools or speedscope.
  *
  * Prefix caching is off on both sides: every real request sends the same prompt (so later ones
  * would hit the cache), while `simulate` draws distinct random prompts.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { Session } from 'node:inspector/promises';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { loadConfig, type RawSettings } from '../src/config/config.js';
 import { flagOf, type SettingKey } from '../src/config/settings.js';
 import { runSimulation } from '../src/simulate/simulate.js';
-import { freePort, LOCALHOST, NIMSIM_CLI, peakRssKb, requireBuild, spawnServer } from './lib/child-server.js';
+import type { TraceEntry } from '../src/simulate/trace.js';
+import { runTraceSimulation, TRACE_BLOCK_SIZE } from '../src/simulate/trace-replay.js';
+import {
+  cpuTimeMs,
+  freePort,
+  LOCALHOST,
+  NIMSIM_CLI,
+  peakRssKb,
+  requireBuild,
+  spawnServer,
+} from './lib/child-server.js';
 import { intArg } from './lib/int-arg.js';
+import { startLoopLagMonitor, type LoopLag } from './lib/loop-lag.js';
 import { relativeError, summarize } from './lib/percentiles.js';
 import { streamRequest, type StreamResult } from './lib/sse-client.js';
 
 const streams = intArg('streams', 500);
 const maxTokens = intArg('max-tokens', 200);
-const maxNumSeqs = intArg('max-num-seqs', 512);
-const STREAM_TIMEOUT_MS = 90_000;
+const maxNumSeqs = intArg('max-num-seqs', Math.max(512, streams));
+const profArg = process.argv.indexOf('--cpu-prof');
+const profDir = profArg > 0 ? resolve(process.argv[profArg + 1] ?? 'cpu-profiles') : undefined;
+const STREAM_TIMEOUT_MS = 180_000;
+/** The server's step-lag warning (src/engine/step-lag-warning.ts), counted as it passes through. */
+const LAG_WARNING = 'engine steps are running late';
 const MODEL = 'meta/llama-3.1-8b-instruct';
 const MESSAGES = [
   {
@@ -47,6 +76,8 @@ const SETTINGS: RawSettings = {
   jitter: '0',
   seed: '0',
   maxNumSeqs: String(maxNumSeqs),
+  // Every stream is queued rather than refused, on both sides (simulate also applies the bound).
+  maxWaiting: String(Math.max(1024, streams)),
   enableKvCacheReuse: '0',
 };
 
@@ -85,13 +116,32 @@ function gaugeValue(metricsText: string, name: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)} %`;
+const pct = (x: number) => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)} %` : 'n/a');
 const ms = (x: number | undefined) => (x === undefined ? 'n/a' : `${x.toFixed(2)} ms`);
+
+/** Starts a V8 CPU profile of this process; `stop()` writes it to `file`. */
+async function profileClient(file: string): Promise<{ stop(): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
 
 async function main(): Promise<void> {
   requireBuild();
   const port = await freePort();
+  if (profDir !== undefined) mkdirSync(profDir, { recursive: true });
   const args = [
+    ...(profDir === undefined
+      ? []
+      : ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', 'server.cpuprofile']),
     NIMSIM_CLI,
     'serve',
     '--port',
@@ -100,14 +150,27 @@ async function main(): Promise<void> {
     'WARNING',
     ...settingFlags(SETTINGS),
   ];
-  const server = await spawnServer({ name: 'nimsim', port, nodeArgs: args, readyPath: '/v1/health/ready' });
+  let lagWarnings = 0;
+  const server = await spawnServer({
+    name: 'nimsim',
+    port,
+    nodeArgs: args,
+    readyPath: '/v1/health/ready',
+    onStderr: (chunk) => {
+      const text = chunk.toString('utf8');
+      lagWarnings += text.split(LAG_WARNING).length - 1;
+      process.stderr.write(text);
+    },
+  });
   let results: StreamResult[];
   let wallS: number;
   let metricsBefore: string;
   let metricsText: string;
   let rssKb: number | undefined;
   let promptTokens: number;
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  let serverCpuMs: number | undefined;
+  let clientCpuMs: number;
+  let loopLag: LoopLag;
   try {
     ({ count: promptTokens } = await postJson<{ count: number }>(port, '/tokenize', {
       model: MODEL,
@@ -137,16 +200,25 @@ async function main(): Promise<void> {
         `max-num-seqs ${maxNumSeqs}, server pid ${server.pid}\n`,
     );
     metricsBefore = await (await fetch(`http://${LOCALHOST}:${port}/metrics`)).text();
-    loopDelay.enable();
+    const profiler =
+      profDir === undefined ? undefined : await profileClient(join(profDir, 'client.cpuprofile'));
+    const lag = startLoopLagMonitor();
+    const serverCpu0 = cpuTimeMs(server.pid);
+    const clientCpu0 = process.cpuUsage();
     const t0 = performance.now();
     results = await Promise.all(Array.from({ length: streams }, () => request(maxTokens)));
     wallS = (performance.now() - t0) / 1000;
-    loopDelay.disable();
+    const serverCpu1 = cpuTimeMs(server.pid);
+    const clientCpu = process.cpuUsage(clientCpu0);
+    clientCpuMs = (clientCpu.user + clientCpu.system) / 1000;
+    serverCpuMs = serverCpu0 === undefined || serverCpu1 === undefined ? undefined : serverCpu1 - serverCpu0;
+    loopLag = lag.stop();
+    await profiler?.stop();
     agent.destroy();
     metricsText = await (await fetch(`http://${LOCALHOST}:${port}/metrics`)).text();
     rssKb = peakRssKb(server.pid);
   } finally {
-    await server.stop();
+    await server.stop(30_000);
   }
 
   const failed = results.filter((r) => r.error !== undefined || !r.done);
@@ -163,9 +235,14 @@ async function main(): Promise<void> {
   const chunks = summarize(ok.map((r) => r.contentChunkMs.length));
   const measuredTtft = summarize(ttft);
   const measuredItl = summarize(itl);
+  // AIPerf's benchmark duration: the first request's start to the last response's end.
+  const benchS =
+    (Math.max(...results.map((r) => r.endAtMs)) - Math.min(...results.map((r) => r.sentAtMs))) / 1000;
+  const clientTokens = ok.reduce((a, r) => a + (r.completionTokens ?? r.contentChunkMs.length), 0);
 
   const config = loadConfig(process.env, SETTINGS);
-  const predicted = runSimulation(config, {
+  // simulate's own model of the load: every stream arrives at 0.
+  const atOnce = runSimulation(config, {
     concurrency: streams,
     requests: streams,
     inputTokens: promptTokens,
@@ -174,40 +251,112 @@ async function main(): Promise<void> {
     turns: 1,
     thinkTimeMs: 0,
   });
+  // The same load as the server saw it: each request arriving when the server queued it (nimsim
+  // sends the response headers then), replayed as a trace. Thousands of connections take seconds
+  // to reach one process, and prefill of late arrivals lengthens everyone's steps meanwhile.
+  const firstHeadersMs = Math.min(...ok.map((r) => r.headersAtMs ?? r.sentAtMs));
+  const arrivals: TraceEntry[] = ok
+    .map((r, i) => ({
+      timestampMs: (r.headersAtMs ?? r.sentAtMs) - firstHeadersMs,
+      sessionId: `s${i}`,
+      inputTokens: promptTokens,
+      outputTokens: maxTokens,
+    }))
+    .sort((a, b) => a.timestampMs - b.timestampMs);
+  const replayed = runTraceSimulation(config, arrivals, { blockSize: TRACE_BLOCK_SIZE });
 
-  // Server-side means over the measured burst only (the warm-up requests are subtracted).
+  // Server-side figures over the measured burst only (the warm-up requests are subtracted).
   const serverItlS = histogramMeanBetween(metricsBefore, metricsText, 'vllm:inter_token_latency_seconds');
   const serverTtftS = histogramMeanBetween(metricsBefore, metricsText, 'vllm:time_to_first_token_seconds');
+  const serverTokens =
+    (gaugeValue(metricsText, 'vllm:generation_tokens_total') ?? NaN) -
+    (gaugeValue(metricsBefore, 'vllm:generation_tokens_total') ?? NaN);
   const stepLagS = gaugeValue(metricsText, 'nimsim_engine_step_lag_seconds');
-  const row = (name: string, p: number, m: number, server: number | undefined) =>
-    `${name.padEnd(10)}${p.toFixed(2).padStart(12)}${m.toFixed(2).padStart(12)}${pct(relativeError(m, p)).padStart(11)}` +
-    `${(server === undefined ? 'n/a' : (server * 1000).toFixed(2)).padStart(14)}\n`;
-  const itlError = relativeError(measuredItl.mean, predicted.itl_ms.mean);
+
+  const cell = (x: number | undefined, digits = 2) =>
+    (x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits)).padStart(12);
+  const vs = (client: number, other: number | undefined) =>
+    (other === undefined ? 'n/a' : pct(relativeError(client, other))).padStart(13);
+  const COLUMNS = ['sim at 0', 'sim replay', 'server', 'client', 'vs replay', 'vs server'];
+  const row = (
+    name: string,
+    values: { atOnce: number; replayed: number; server: number | undefined; client: number },
+    digits = 2,
+  ) =>
+    `${name.padEnd(14)}${cell(values.atOnce, digits)}${cell(values.replayed, digits)}${cell(values.server, digits)}` +
+    `${cell(values.client, digits)}${vs(values.client, values.replayed)}${vs(values.client, values.server)}\n`;
+  const itlError = relativeError(measuredItl.mean, replayed.itl_ms.mean);
+  const share = (cpuMs: number | undefined) =>
+    cpuMs === undefined ? 'n/a' : `${((cpuMs / (wallS * 1000)) * 100).toFixed(0)} % of a core`;
+  const dist = (d: { p50: number; p90: number; p99: number }) => `${ms(d.p50)} / ${ms(d.p90)} / ${ms(d.p99)}`;
   process.stdout.write(
     [
       `\ncompleted ${ok.length}/${streams} streams in ${wallS.toFixed(2)} s wall` +
         (failed.length > 0 ? ` (${failed.length} failed, first: ${failed[0]!.error ?? 'no [DONE]'})` : '') +
-        `; simulated duration ${predicted.duration_s.toFixed(2)} s`,
+        `; simulated duration ${atOnce.duration_s.toFixed(2)} s all at 0, ${replayed.duration_s.toFixed(2)} s replayed` +
+        (atOnce.rejected_429 + replayed.rejected_429 > 0
+          ? `; simulate refused ${atOnce.rejected_429} / ${replayed.rejected_429}`
+          : ''),
       `content chunks per stream: mean ${chunks.mean.toFixed(1)}, min…max ${Math.min(...ok.map((r) => r.contentChunkMs.length))}…${chunks.max}`,
+      `requests reached the server (response headers) after their start p50/p90/p99/max ${dist(accepted)} / ` +
+        `${ms(accepted.max)}; the last ${ms(Math.max(...arrivals.map((a) => a.timestampMs)))} after the first`,
       '',
-      `${'mean'.padEnd(10)}${'predicted'.padStart(12)}${'measured'.padStart(12)}${'error'.padStart(11)}${'server-side'.padStart(14)}`,
+      `sim at 0: simulate with every stream arriving at 0; sim replay: simulate with each arriving when the server ` +
+        `got it; server: its own vllm:* metrics over the burst; client: measured here (TTFT from the request's start)`,
+      `${''.padEnd(14)}${COLUMNS.map((c) => c.padStart(c.startsWith('vs') ? 13 : 12)).join('')}`,
     ].join('\n') + '\n',
   );
-  process.stdout.write(row('TTFT ms', predicted.ttft_ms.mean, measuredTtft.mean, serverTtftS));
-  process.stdout.write(row('ITL ms', predicted.itl_ms.mean, measuredItl.mean, serverItlS));
+  process.stdout.write(
+    row('TTFT mean ms', {
+      atOnce: atOnce.ttft_ms.mean,
+      replayed: replayed.ttft_ms.mean,
+      server: serverTtftS && serverTtftS * 1000,
+      client: measuredTtft.mean,
+    }),
+  );
+  process.stdout.write(
+    row('ITL mean ms', {
+      atOnce: atOnce.itl_ms.mean,
+      replayed: replayed.itl_ms.mean,
+      server: serverItlS && serverItlS * 1000,
+      client: measuredItl.mean,
+    }),
+  );
+  process.stdout.write(
+    row('ITL p99 ms', {
+      atOnce: atOnce.itl_ms.p99,
+      replayed: replayed.itl_ms.p99,
+      server: undefined,
+      client: measuredItl.p99,
+    }),
+  );
+  process.stdout.write(
+    row(
+      'output tok/s',
+      {
+        atOnce: atOnce.output_tokens_per_s,
+        replayed: replayed.output_tokens_per_s,
+        server: serverTokens / benchS,
+        client: clientTokens / benchS,
+      },
+      0,
+    ),
+  );
   process.stdout.write(
     [
       '',
-      `measured TTFT p50/p90/p99 ${ms(measuredTtft.p50)} / ${ms(measuredTtft.p90)} / ${ms(measuredTtft.p99)}` +
-        ` (predicted ${ms(predicted.ttft_ms.p50)} / ${ms(predicted.ttft_ms.p90)} / ${ms(predicted.ttft_ms.p99)})`,
-      `measured ITL  p50/p90/p99 ${ms(measuredItl.p50)} / ${ms(measuredItl.p90)} / ${ms(measuredItl.p99)}` +
-        ` (predicted ${ms(predicted.itl_ms.p50)} / ${ms(predicted.itl_ms.p90)} / ${ms(predicted.itl_ms.p99)})`,
-      `response headers (request accepted) after start p50/p90/p99/max ${ms(accepted.p50)} / ${ms(accepted.p90)} / ` +
-        `${ms(accepted.p99)} / ${ms(accepted.max)} (simulate: all arrive at 0 ms)`,
-      `ITL error ${pct(itlError)} (target ≤ 5 %: ${Math.abs(itlError) <= 0.05 ? 'met' : 'MISSED'})`,
+      `measured TTFT p50/p90/p99 ${dist(measuredTtft)} (replay ${dist(replayed.ttft_ms)}, at 0 ${dist(atOnce.ttft_ms)})`,
+      `measured ITL  p50/p90/p99 ${dist(measuredItl)} (replay ${dist(replayed.itl_ms)}, at 0 ${dist(atOnce.itl_ms)})`,
+      `tokens/s: client and server over the ${benchS.toFixed(2)} s from the first request to the last response ` +
+        `(client counted ${clientTokens}, server ${serverTokens}); simulate over its simulated duration`,
+      `ITL error against the replay ${pct(itlError)} (target ≤ 5 %: ${Math.abs(itlError) <= 0.05 ? 'met' : 'MISSED'})`,
+      `CPU over the burst: server ${share(serverCpuMs)}, client ${share(clientCpuMs)} (near 100 %: that process is the limit)`,
       `server peak RSS ${rssKb === undefined ? 'n/a' : `${(rssKb / 1024).toFixed(1)} MiB`}` +
-        `; server step lag at the end ${ms(stepLagS === undefined ? undefined : stepLagS * 1000)}`,
-      `client event-loop delay p99 ${ms(loopDelay.percentile(99) / 1e6)} (max ${ms(loopDelay.max / 1e6)})`,
+        `; step lag at the end ${ms(stepLagS === undefined ? undefined : stepLagS * 1000)}; ${lagWarnings} step-lag warning(s)`,
+      `client event-loop delay p50/p99/max ${ms(loopLag.p50Ms)} / ${ms(loopLag.p99Ms)} / ${ms(loopLag.maxMs)}`,
+      ...(profDir === undefined
+        ? []
+        : [`CPU profiles: ${join(profDir, 'server.cpuprofile')}, ${join(profDir, 'client.cpuprofile')}`]),
     ].join('\n') + '\n',
   );
 }

@@ -1,7 +1,10 @@
 /**
  * Logging in NIM's two styles: text lines, or JSON lines with NIM_JSONL_LOGGING=1. Levels are
- * NIM_LOG_LEVEL's (DEBUG, INFO, WARNING, ERROR, CRITICAL).
+ * NIM_LOG_LEVEL's (DEBUG, INFO, WARNING, ERROR, CRITICAL). Lines go to stderr through the batched
+ * writer of log-writer.ts: one write per event-loop turn, not per line.
  */
+import { stderrLines } from './log-writer.js';
+
 export type LogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR' | 'CRITICAL';
 
 const RANK: Record<LogLevel, number> = {
@@ -24,7 +27,7 @@ export interface Logger {
 export function createLogger(
   level: LogLevel,
   jsonl: boolean,
-  write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+  write: (line: string) => void = stderrLines(),
 ): Logger {
   const min = RANK[level];
   const enabled = (l: LogLevel) => RANK[l] >= min;

@@ -4,7 +4,7 @@
  * 503 at once, new requests are refused, running streams finish (up to the drain timeout, then end
  * aborted), every connection still open just after the timeout is closed, and the process exits 0.
  */
-import { serve as listen, type ServerType } from '@hono/node-server';
+import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { installClientErrorHandler } from './api/client-errors.js';
@@ -15,6 +15,7 @@ import { ApiError } from './api/errors.js';
 import { createRuleStore, type RuleStore } from './content/rules/rule-store.js';
 import { RulesFileError, validateRules } from './content/rules/rules-file.js';
 import { createAdjustableClock } from './engine/clock.js';
+import { createStepLagWarning } from './engine/step-lag-warning.js';
 import { createFaultInjector, type FaultInjector } from './api/faults.js';
 import { createServeLiveConfig, type LiveConfig } from './api/live-config.js';
 import type { Logger } from './logging.js';
@@ -70,6 +71,13 @@ export function createService(
     processMetrics: opts.processMetrics ?? true,
   });
   runtime.observers.add(metrics.observer);
+  // The step-lag gauge says when the host cannot keep up; the log says it too, at most every 30 s.
+  runtime.observers.add(
+    createStepLagWarning({
+      warn: (message, fields) => logger.warn(message, fields),
+      now: () => performance.now(),
+    }),
+  );
   const faults = createFaultInjector(
     {
       rate: config.faultRate,
@@ -178,27 +186,32 @@ export const DRAIN_TIMEOUT_MS = 30_000;
  */
 export const FLUSH_AFTER_DRAIN_MS = 250;
 
+/**
+ * Connections the kernel holds for `accept` (capped by net.core.somaxconn): uvicorn's default,
+ * which NIM's and vLLM's API servers run with (uvicorn/config.py, `backlog: int = 2048`). Node's
+ * own default, 511, overflowed when 2,000 streaming clients connected at once: the dropped
+ * handshakes were retried by the clients' kernels 1, 3, 7, 15 s later, so requests reached the
+ * server up to ~18 s late, some reset.
+ */
+export const LISTEN_BACKLOG = 2048;
+
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const service = createService(config, logger, { watchRules: true });
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = listen(
-      {
-        fetch: service.app.fetch,
-        port: config.port,
-        hostname: config.host,
-        serverOptions: {
-          maxHeaderSize: config.maxHeaderBytes,
-          requestTimeout: config.requestTimeoutMs,
-          // Node requires headersTimeout <= requestTimeout; 60 s is its default.
-          headersTimeout: Math.min(config.requestTimeoutMs, 60_000),
-          // Node checks these timeouts every 30 s by default; check often enough to honour them.
-          connectionsCheckingInterval: Math.min(30_000, Math.max(250, config.requestTimeoutMs / 4)),
-        },
+    const s = createAdaptorServer({
+      fetch: service.app.fetch,
+      serverOptions: {
+        maxHeaderSize: config.maxHeaderBytes,
+        requestTimeout: config.requestTimeoutMs,
+        // Node requires headersTimeout <= requestTimeout; 60 s is its default.
+        headersTimeout: Math.min(config.requestTimeoutMs, 60_000),
+        // Node checks these timeouts every 30 s by default; check often enough to honour them.
+        connectionsCheckingInterval: Math.min(30_000, Math.max(250, config.requestTimeoutMs / 4)),
       },
-      () => resolve(s),
-    );
+    });
     s.once('error', reject);
     installClientErrorHandler(s as Server, config.apiCompat as 1 | 2);
+    s.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => resolve(s));
   });
   const port = (server.address() as AddressInfo).port;
   const d = service.runtime.deployment;

@@ -57,11 +57,17 @@ export async function spawnServer(opts: {
   nodeArgs: readonly string[];
   readyPath: string;
   timeoutMs?: number;
+  /**
+   * Receives the child's stderr instead of this process's stderr: a pipe, as a container runtime
+   * gives a server, for runs whose log volume is part of what is measured.
+   */
+  onStderr?: (chunk: Buffer) => void;
 }): Promise<ChildServer> {
   const child = spawn(process.execPath, opts.nodeArgs, {
     cwd: REPO_ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'ignore', opts.onStderr ? 'pipe' : 'inherit'],
   });
+  if (opts.onStderr) child.stderr?.on('data', opts.onStderr);
   if (child.pid === undefined) throw new Error(`${opts.name}: spawn failed`);
   const pid = child.pid;
   let exited = false;
@@ -99,6 +105,25 @@ export async function spawnServer(opts: {
   await server.stop();
   throw new Error(`${opts.name} was not ready within ${opts.timeoutMs ?? 20_000} ms`);
 }
+
+/**
+ * CPU time (user + system) a live process has used so far, in ms, from /proc/<pid>/stat (Linux
+ * only; clock ticks of 10 ms); undefined where /proc is unavailable.
+ */
+export function cpuTimeMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at state, field 3; utime and stime
+    // are fields 14 and 15 (proc(5)).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ, which Linux fixes at 100 for what /proc reports. */
+const CLOCK_TICKS_PER_S = 100;
 
 /**
  * Peak resident set of a live process in KiB, from /proc/<pid>/status (VmHWM; Linux only);
