@@ -117,6 +117,9 @@ export function createService(
       seed: config.seed,
       content: config.content,
       meanOutputTokens: config.meanOutputTokens,
+      maxTokensPerRequest: config.maxTokensPerRequest,
+      maxLogprobsPerRequest: config.maxLogprobsPerRequest,
+      maxWaiting: config.maxWaiting,
     },
   };
   const app = createApp({

@@ -4,7 +4,8 @@
  */
 import type { PlannedGeneration } from './to-engine.js';
 import type { FinishedEvent } from './run-generation.js';
-import type { ChatLogprob, WireUsage } from './usage.js';
+import type { StreamedArray } from './json-body.js';
+import type { WireUsage } from './usage.js';
 
 export interface ChunkHeader {
   readonly id: string;
@@ -57,7 +58,8 @@ export function buildChatCompletion(
   created: number,
   finished: readonly FinishedEvent[],
   usage: WireUsage,
-  logprobs: ((index: number) => ChatLogprob[]) | undefined,
+  /** Each choice's `logprobs.content`, made as the body is written. */
+  logprobs: ((index: number) => StreamedArray) | undefined,
 ) {
   return {
     id: gen.id,

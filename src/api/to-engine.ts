@@ -1,19 +1,22 @@
 /**
  * Wire request → engine requests (the role of vLLM's `to_sampling_params`): checks the model and
  * the context length, resolves max_tokens, plans each choice's output with the content layer and
- * builds one EngineRequest per choice.
+ * builds one EngineRequest per choice. Planning runs in slices paced on the event loop
+ * (pacer.ts) and is counted against the request's bounds (request-bounds.ts) as it goes.
  */
 import { randomFillSync } from 'node:crypto';
 import { hashSeed } from '../content/random.js';
 import { JsonSchemaError } from '../content/json-schema.js';
-import { planReply, type ReplyPlan, type ReplySpec } from '../content/reply.js';
+import { planReplySteps, type ReplyPlan, type ReplySpec } from '../content/reply.js';
 import type { Tokenizer } from '../content/tokenizer.js';
 import type { EngineRequest } from '../engine/types.js';
 import type { ChatCompletionRequest } from '../protocol/chat.js';
 import type { CompletionRequest } from '../protocol/completions.js';
 import { ApiError } from './errors.js';
+import type { Pacer } from './pacer.js';
+import type { RequestBudget, RequestLimits } from './request-bounds.js';
 
-export interface GenerationSettings {
+export interface GenerationSettings extends RequestLimits {
   readonly servedModels: readonly string[];
   readonly maxModelLen: number;
   readonly seed: number;
@@ -105,7 +108,12 @@ function choiceSeed(
   return hashSeed(serverSeed, base, req.temperature === 0 ? 0 : index);
 }
 
-export function planGeneration(
+/** `ignore_eos`, top-level (NIM 2.x) or in `nvext` (NIM 1.x). */
+export function ignoreEosOf(req: WireRequest): boolean {
+  return req.ignore_eos ?? req.nvext?.ignore_eos ?? false;
+}
+
+export async function planGeneration(
   req: WireRequest,
   opts: {
     readonly id: string;
@@ -118,16 +126,19 @@ export function planGeneration(
     /** Rules, tools and guided decoding (api/reply-spec.ts); absent = generated text. */
     readonly reply?: ReplySpec | undefined;
     readonly latencyMs?: number | undefined;
+    /** Counts the planned tokens against the request's bounds. */
+    readonly budget: RequestBudget;
+    /** Pauses planning between slices (one pacer for the whole wire request). */
+    readonly pacer: Pacer;
   },
-): PlannedGeneration {
+): Promise<PlannedGeneration> {
   const n = req.n ?? 1;
-  const nvext = req.nvext ?? undefined;
-  const ignoreEos = req.ignore_eos ?? nvext?.ignore_eos ?? false;
+  const ignoreEos = ignoreEosOf(req);
   const stop = req.stop == null ? [] : typeof req.stop === 'string' ? [req.stop] : req.stop;
   const choices: PlannedChoice[] = [];
   for (let index = 0; index < n; index++) {
     const seed = choiceSeed(req, opts.promptTokenIds, opts.settings.seed, index);
-    const plan = planChoice(opts.reply ?? {}, {
+    const plan = await planChoice(opts.reply ?? {}, opts.budget, opts.pacer, {
       tokenizer: opts.tokenizer,
       seed,
       maxTokens: opts.maxTokens,
@@ -165,10 +176,38 @@ export function planGeneration(
   };
 }
 
-/** A schema that some seed cannot satisfy (rare: e.g. too few unique items) is the client's 400. */
-function planChoice(spec: ReplySpec, base: Parameters<typeof planReply>[1]): ReplyPlan {
+/**
+ * Plans one choice slice by slice, counting its tokens into the budget as they are planned and
+ * pausing when the pacer says so. A schema that some seed cannot satisfy (rare: e.g. too few
+ * unique items) is the client's 400.
+ */
+async function planChoice(
+  spec: ReplySpec,
+  budget: RequestBudget,
+  pacer: Pacer,
+  base: Parameters<typeof planReplySteps>[1],
+): Promise<ReplyPlan> {
+  const steps = planReplySteps(spec, base);
+  let counted = 0;
+  for (;;) {
+    const step = nextStep(steps);
+    if (step.done === true) {
+      budget.add(step.value.tokenIds.length - counted);
+      // Many short choices add up too: pause between them as well.
+      if (pacer.due()) await pacer.pause();
+      return step.value;
+    }
+    if (step.value > counted) {
+      budget.add(step.value - counted);
+      counted = step.value;
+    }
+    if (pacer.due()) await pacer.pause();
+  }
+}
+
+function nextStep(steps: ReturnType<typeof planReplySteps>) {
   try {
-    return planReply(spec, base);
+    return steps.next();
   } catch (err) {
     if (err instanceof JsonSchemaError) throw new ApiError(400, err.message, 'response_format');
     throw err;

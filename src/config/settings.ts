@@ -207,6 +207,18 @@ export const SETTINGS = {
     default: '1024',
     help: 'bound of the waiting queue; beyond it 429',
   }),
+  maxTokensPerRequest: setting({
+    env: 'NIMSIM_MAX_TOKENS_PER_REQUEST',
+    schema: int(1),
+    default: String(2 ** 20),
+    help: 'most tokens one request may take over all its choices (n, times each prompt of a batch), prompt plus output; beyond it 400 (never less than the context length; the default takes 8 full 131k contexts)',
+  }),
+  maxLogprobsPerRequest: setting({
+    env: 'NIMSIM_MAX_LOGPROBS_PER_REQUEST',
+    schema: int(0),
+    default: String(2 ** 20),
+    help: 'most logprob entries one response may carry (tokens × (1 + top_logprobs), over its choices); beyond it 400',
+  }),
   timeScale: setting({
     env: 'NIMSIM_TIME_SCALE',
     schema: num(0, 1e6).refine((v) => v === 0 || v >= MIN_TIME_SCALE, {

@@ -1,7 +1,8 @@
 /**
  * Decides which tokens a request will generate, before it enters the engine: the whole output
- * token list, its text and the finish reason, following vLLM's stopping rules. Also the incremental
- * detokenizer that turns ids into streamable text.
+ * token list, its text and the finish reason, following vLLM's stopping rules — in one call, or in
+ * slices a server can pause between. Also the incremental detokenizer that turns ids into
+ * streamable text.
  */
 import { createProseGenerator, type ProseGenerator } from './prose.js';
 import { createRandom, hashSeed } from './random.js';
@@ -53,6 +54,21 @@ const proseGenerators = new WeakMap<Tokenizer, ProseGenerator>();
 
 /** Plans one output. Pure: a function of its options only. */
 export function planOutput(opts: PlanOutputOptions): OutputPlan {
+  return runToEnd(planOutputSteps(opts));
+}
+
+/**
+ * Tokens walked between two pauses of `planOutputSteps`: a few milliseconds of work (measured
+ * 0.5-1 µs a token), so a caller that pauses between slices keeps the event loop answering; a
+ * 131k-token plan takes 0.1-0.3 s in one go.
+ */
+export const PLAN_SLICE_TOKENS = 4096;
+
+/**
+ * `planOutput` in slices: yields the number of tokens generated so far after every
+ * PLAN_SLICE_TOKENS tokens of work, and returns the same plan `planOutput` does.
+ */
+export function* planOutputSteps(opts: PlanOutputOptions): Generator<number, OutputPlan, void> {
   const { tokenizer } = opts;
   const maxTokens = Math.max(0, Math.floor(opts.maxTokens));
   const minTokens = Math.min(maxTokens, Math.max(0, Math.floor(opts.minTokens ?? 0)));
@@ -77,7 +93,12 @@ export function planOutput(opts: PlanOutputOptions): OutputPlan {
       proseGenerators.set(tokenizer, prose);
     }
     const stream = prose.stream(hashSeed(opts.seed, 'prose'), { leadingSpace: ids.length > 0 });
+    let pauseAt = ids.length + PLAN_SLICE_TOKENS;
     while (ids.length < maxTokens) {
+      if (ids.length >= pauseAt) {
+        yield ids.length;
+        pauseAt = ids.length + PLAN_SLICE_TOKENS;
+      }
       const endSoon = !ignoreEos && ids.length >= naturalTokens;
       const unit = stream.next({ maxTokens: maxTokens - ids.length, endSoon });
       for (const id of unit.ids) ids.push(id);
@@ -89,7 +110,15 @@ export function planOutput(opts: PlanOutputOptions): OutputPlan {
   }
   const eos = tokenizer.eosTokenIds[0];
   if (natural && ids.length < maxTokens && eos !== undefined) ids.push(eos);
-  return applyStopping(ids, opts, minTokens, maxTokens, ignoreEos);
+  return yield* applyStopping(ids, opts, minTokens, maxTokens, ignoreEos);
+}
+
+/** Runs a slice-wise planner to its end without pausing. */
+export function runToEnd<T>(steps: Generator<number, T, void>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
 }
 
 /**
@@ -97,14 +126,14 @@ export function planOutput(opts: PlanOutputOptions): OutputPlan {
  * then EOS, stop token ids, stop strings (first in list order, searched in the new text plus the
  * stop string's length before it), and finally `maxTokens`.
  */
-function applyStopping(
+function* applyStopping(
   /** Owned by the caller and handed over: returned as the plan's ids when nothing is cut. */
   ids: number[],
   opts: PlanOutputOptions,
   minTokens: number,
   maxTokens: number,
   ignoreEos: boolean,
-): OutputPlan {
+): Generator<number, OutputPlan, void> {
   const { tokenizer } = opts;
   const stops =
     opts.stop === undefined || opts.stop.length === 0
@@ -128,6 +157,7 @@ function applyStopping(
   let count = 0;
   let before = 0;
   for (const id of ids) {
+    if (count > 0 && count % PLAN_SLICE_TOKENS === 0) yield ids.length;
     count++;
     let piece = detokenizer.push(id);
     const last = count >= ids.length || count >= maxTokens;
@@ -167,7 +197,7 @@ function applyStopping(
   if (longestStop === 0 && count > 0) pieces[count - 1] = text.slice(before);
   return {
     tokenIds: count === ids.length ? ids : ids.slice(0, count),
-    pieces: longestStop > 0 ? splitPieces(text, textEnds, longestStop, include) : pieces,
+    pieces: longestStop > 0 ? yield* splitPieces(text, textEnds, longestStop, include, ids.length) : pieces,
     text,
     finishReason,
     stopReason,
@@ -194,16 +224,20 @@ function findStop(
  * `longest stop - 1` characters are held back so a half-matched stop string is never sent; the
  * final token releases what remains.
  */
-function splitPieces(
+function* splitPieces(
   text: string,
   textEnds: readonly number[],
   longestStop: number,
   include: boolean,
-): string[] {
+  /** What to yield between slices: the tokens generated (planOutputSteps' progress). */
+  generated: number,
+): Generator<number, string[], void> {
   const holdBack = longestStop > 0 && !include ? longestStop - 1 : 0;
   const pieces: string[] = [];
   let emitted = 0;
-  textEnds.forEach((end, index) => {
+  for (let index = 0; index < textEnds.length; index++) {
+    if (index > 0 && index % PLAN_SLICE_TOKENS === 0) yield generated;
+    const end = textEnds[index]!;
     const upTo = index === textEnds.length - 1 ? text.length : Math.min(text.length, end - holdBack);
     if (upTo > emitted) {
       pieces.push(text.slice(emitted, upTo));
@@ -211,7 +245,7 @@ function splitPieces(
     } else {
       pieces.push('');
     }
-  });
+  }
   return pieces;
 }
 

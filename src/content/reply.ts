@@ -5,7 +5,7 @@
  * so the API can stream argument deltas and parse `tool_calls` as vLLM does.
  */
 import { guidedText, type GuidedSpec } from './guided.js';
-import { planOutput, type OutputPlan, type PlanOutputOptions } from './output-plan.js';
+import { planOutputSteps, runToEnd, type OutputPlan, type PlanOutputOptions } from './output-plan.js';
 import {
   chooseTool,
   generateArguments,
@@ -49,12 +49,20 @@ export interface ReplyPlan extends OutputPlan {
 
 /** Plans one choice's reply; `base` carries the seed, limits and stop rules. */
 export function planReply(spec: ReplySpec, base: PlanOutputOptions): ReplyPlan {
+  return runToEnd(planReplySteps(spec, base));
+}
+
+/** `planReply` in slices (output-plan.ts `planOutputSteps`): long outputs pause between them. */
+export function* planReplySteps(
+  spec: ReplySpec,
+  base: PlanOutputOptions,
+): Generator<number, ReplyPlan, void> {
   const scripted = spec.scripted;
-  if (scripted?.kind === 'text') return planText(base, scripted.text, scripted.chunks);
+  if (scripted?.kind === 'text') return yield* planTextSteps(base, scripted.text, scripted.chunks);
   if (scripted?.kind === 'tool_call') {
     const tool = spec.tools?.find((t) => t.name === scripted.name);
     const args = scripted.arguments ?? generateArguments(tool, base.seed);
-    return planToolCall(base, scripted.name, args, 'auto');
+    return yield* planToolCall(base, scripted.name, args, 'auto');
   }
   const tools = spec.tools ?? [];
   const choice = spec.toolChoice ?? (tools.length > 0 ? 'auto' : 'none');
@@ -66,10 +74,10 @@ export function planReply(spec: ReplySpec, base: PlanOutputOptions): ReplyPlan {
   if (tool !== undefined) {
     const style: ToolCallStyle =
       typeof choice === 'object' ? 'named' : choice === 'required' ? 'required' : 'auto';
-    return planToolCall(base, tool.name, generateArguments(tool, base.seed), style);
+    return yield* planToolCall(base, tool.name, generateArguments(tool, base.seed), style);
   }
-  if (spec.guided !== undefined) return planText(base, guidedText(spec.guided, base.seed));
-  return planOutput(base);
+  if (spec.guided !== undefined) return yield* planTextSteps(base, guidedText(spec.guided, base.seed));
+  return yield* planOutputSteps(base);
 }
 
 /**
@@ -78,16 +86,29 @@ export function planReply(spec: ReplySpec, base: PlanOutputOptions): ReplyPlan {
  * the streamed pieces are regrouped so a client receives exactly those chunks.
  */
 export function planText(base: PlanOutputOptions, text: string, chunks?: readonly string[]): OutputPlan {
+  return runToEnd(planTextSteps(base, text, chunks));
+}
+
+function* planTextSteps(
+  base: PlanOutputOptions,
+  text: string,
+  chunks?: readonly string[],
+): Generator<number, OutputPlan, void> {
   const { tokenizer } = base;
   const ids = chunks ? chunks.flatMap((chunk) => tokenizer.encode(chunk)) : tokenizer.encode(text);
-  const plan = planOutput({ ...base, mode: 'echo', echoTokenIds: ids });
+  const plan = yield* planOutputSteps({ ...base, mode: 'echo', echoTokenIds: ids });
   if (!chunks) return plan;
   return { ...plan, pieces: regroup(plan.pieces, chunkEnds(chunks)) };
 }
 
-function planToolCall(base: PlanOutputOptions, name: string, args: unknown, style: ToolCallStyle): ReplyPlan {
+function* planToolCall(
+  base: PlanOutputOptions,
+  name: string,
+  args: unknown,
+  style: ToolCallStyle,
+): Generator<number, ReplyPlan, void> {
   const { text, call } = planToolCallText(name, args, style, base.seed);
-  const plan = planText(base, text);
+  const plan = yield* planTextSteps(base, text);
   const complete = plan.finishReason === 'stop' && plan.stopReason === undefined && plan.text === text;
   return complete ? { ...plan, toolCall: call } : plan;
 }

@@ -79,6 +79,11 @@ export interface Engine {
     options?: SubmitOptions,
   ): () => void;
   stats(): EngineStats;
+  /**
+   * How many more requests `submit` would queue now before refusing with `queue_full` (the bound
+   * minus the requests waiting), so a caller can refuse a many-choice request before planning it.
+   */
+  waitingRoom(): number;
   /** Stops admitting; resolves when running and waiting requests are done, aborting the rest after `timeoutMs` (wall). */
   drain(timeoutMs: number): Promise<void>;
   readonly kv: KvCacheManager;
@@ -262,6 +267,9 @@ export function createEngine(opts: EngineOptions): Engine {
       wake();
       if (signal?.aborted) abort();
       return abort;
+    },
+    waitingRoom() {
+      return Math.max(0, opts.maxWaiting - scheduler.waiting.length);
     },
     stats() {
       const kvStats = kv.stats();

@@ -6,6 +6,7 @@ import { readJson } from '../body.js';
 import { toolCallDeltas, type ToolCallDelta } from '../../content/tool-calls.js';
 import { buildChatCompletion, chunkHeader, finishReasonOf, stopReasonOf } from '../chat-format.js';
 import { ApiError } from '../errors.js';
+import { StreamedArray, streamedJsonResponse } from '../json-body.js';
 import { resolveChatReply } from '../reply-spec.js';
 import { runGeneration, runToCompletion, type FinishedEvent } from '../run-generation.js';
 import { clientSignalOf, type ClientSignal } from '../client-signal.js';
@@ -14,15 +15,18 @@ import { noteUsage } from '../request-log.js';
 import type { ServingContext } from '../serving.js';
 import { streamEnding } from '../stream-ending.js';
 import { createSseResponse, type SseWriter } from '../sse.js';
+import { Pacer } from '../pacer.js';
+import { checkBounds } from '../request-bounds.js';
 import {
   checkModel,
+  ignoreEosOf,
   newRequestId,
   planGeneration,
   resolveMaxTokens,
   type PlannedGeneration,
 } from '../to-engine.js';
 import { nimStatsOf } from '../nim-stats.js';
-import { chatLogprob, usageOf } from '../usage.js';
+import { chatLogprob, chatLogprobJson, usageOf } from '../usage.js';
 
 /** Wire messages → template messages: content parts pass through (the template joins text parts with \n, as vLLM). */
 export function toTemplateMessages(req: Pick<ChatCompletionRequest, 'messages'>): ChatMessage[] {
@@ -61,7 +65,8 @@ export function planChat(
   ctx: ServingContext,
   req: ChatCompletionRequest,
   header: (name: string) => string | undefined = () => undefined,
-): PlannedGeneration {
+  signal?: ClientSignal,
+): Promise<PlannedGeneration> {
   checkModel(req.model, ctx.settings);
   // Rules, tools and guided decoding are resolved first: a scripted error or a bad constraint is
   // answered before the prompt is rendered.
@@ -79,6 +84,17 @@ export function planChat(
     ctx.settings.maxModelLen,
     'messages',
   );
+  const topLogprobs = req.top_logprobs ?? 0;
+  const budget = checkBounds(ctx, {
+    n: req.n ?? 1,
+    prompts: [{ promptTokens: promptTokenIds.length, maxTokens }],
+    ignoreEos: ignoreEosOf(req),
+    minTokens: req.min_tokens ?? 0,
+    logprobsPerToken: req.logprobs === true ? 1 + topLogprobs : 0,
+    promptLogprobsPerToken: 0,
+    maxTokensField: req.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens',
+    logprobsField: topLogprobs > 0 ? 'top_logprobs' : 'logprobs',
+  });
   // Only echo mode replays the last user message; do not tokenize it for every request.
   const lastUser = ctx.settings.content === 'echo' ? messages.findLast((m) => m.role === 'user') : undefined;
   return planGeneration(req, {
@@ -90,14 +106,16 @@ export function planChat(
     echoTokenIds: lastUser ? ctx.tokenizer.encode(contentText(lastUser.content)) : [],
     reply: reply.spec,
     latencyMs: reply.latencyMs,
+    budget,
+    pacer: new Pacer(signal),
   });
 }
 
 export function registerChatRoute(app: Hono, ctx: ServingContext): void {
   app.post('/v1/chat/completions', async (c) => {
     const req = await readJson(c, ChatCompletionRequestSchema);
-    const gen = planChat(ctx, req, (name) => c.req.header(name));
     const clientSignal = clientSignalOf(c);
+    const gen = await planChat(ctx, req, (name) => c.req.header(name), clientSignal);
     if (gen.latencyMs) await sleepUnlessGone(gen.latencyMs, clientSignal);
     const created = Math.floor(Date.now() / 1000);
     const topN = req.logprobs ? (req.top_logprobs ?? 0) : -1;
@@ -106,14 +124,17 @@ export function registerChatRoute(app: Hono, ctx: ServingContext): void {
 
     const { finished, error } = await runToCompletion(ctx.engine, gen, clientSignal);
     if (error) throw error;
+    // Logprobs are made per token as the body is written (json-body.ts), never all at once.
     const logprobs =
       topN >= 0
-        ? (i: number) => {
-            const n = finished[i]?.usage.completionTokens ?? 0;
-            return gen.choices[i]!.plan.tokenIds.slice(0, n).map((id, pos) =>
-              chatLogprob(ctx.tokenizer, seedOf(i), pos, id, topN),
-            );
-          }
+        ? (i: number) =>
+            new StreamedArray(function* () {
+              const n = finished[i]?.usage.completionTokens ?? 0;
+              const ids = gen.choices[i]!.plan.tokenIds;
+              for (let pos = 0; pos < n && pos < ids.length; pos++) {
+                yield chatLogprobJson(ctx.tokenizer, seedOf(i), pos, ids[pos]!, topN);
+              }
+            }, true)
         : undefined;
     const usage = usageOf(gen.promptTokens, finished, ctx.cachingOn);
     noteUsage(c, {
@@ -123,7 +144,8 @@ export function registerChatRoute(app: Hono, ctx: ServingContext): void {
       session: gen.choices[0]?.request.sessionKey,
     });
     const body = buildChatCompletion(gen, created, finished, usage, logprobs);
-    return c.json(ctx.perRequestStats ? { ...body, stats: nimStatsOf(gen.promptTokens, finished) } : body);
+    const reply = ctx.perRequestStats ? { ...body, stats: nimStatsOf(gen.promptTokens, finished) } : body;
+    return logprobs ? streamedJsonResponse(reply) : c.json(reply);
   });
 }
 

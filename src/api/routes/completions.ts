@@ -1,14 +1,22 @@
 /** POST /v1/completions: the legacy text-completion route, single or batched prompts. */
 import type { Context, Hono } from 'hono';
-import { tokenLogprob } from '../../content/logprobs.js';
-import { hashSeed } from '../../content/random.js';
 import { CompletionRequestSchema, type CompletionRequest } from '../../protocol/completions.js';
 import { readJson } from '../body.js';
 import { choiceText, stopReasonOf } from '../chat-format.js';
+import {
+  afterPrompt,
+  generatedLogprobs,
+  promptLogprobs,
+  streamedChoiceLogprobs,
+  type CompletionLogprobs,
+} from '../completion-logprobs.js';
 import { ApiError } from '../errors.js';
+import { streamedJsonResponse } from '../json-body.js';
 import { resolveCompletionReply } from '../reply-spec.js';
 import { runGeneration, runToCompletion, type FinishedEvent } from '../run-generation.js';
-import { clientSignalOf } from '../client-signal.js';
+import { clientSignalOf, type ClientSignal } from '../client-signal.js';
+import { Pacer } from '../pacer.js';
+import { checkBounds } from '../request-bounds.js';
 import { sleepUnlessGone } from '../wall-sleep.js';
 import { noteUsage } from '../request-log.js';
 import type { ServingContext } from '../serving.js';
@@ -16,6 +24,7 @@ import { streamEnding } from '../stream-ending.js';
 import { createSseResponse, type SseWriter } from '../sse.js';
 import {
   checkModel,
+  ignoreEosOf,
   newRequestId,
   planGeneration,
   resolveMaxTokens,
@@ -39,21 +48,20 @@ function promptsOf(ctx: ServingContext, req: CompletionRequest): number[][] {
   return p as number[][];
 }
 
-function planCompletion(
+async function planCompletion(
   ctx: ServingContext,
   req: CompletionRequest,
   header: (name: string) => string | undefined,
-): PlannedGeneration {
+  signal: ClientSignal,
+): Promise<PlannedGeneration> {
   // vLLM turns echo + logprobs into prompt_logprobs, and a request that needs prompt logprobs
   // skips the prefix-cache lookup (every prompt token's logits must be computed).
   const promptLogprobsWanted = req.echo === true && req.logprobs != null;
   checkModel(req.model, ctx.settings);
   const reply = resolveCompletionReply(req, ctx.rules, header);
   const id = newRequestId('cmpl');
-  const prompts = promptsOf(ctx, req);
-  const choices: PlannedChoice[] = [];
-  let promptTokens = 0;
-  for (const promptTokenIds of prompts) {
+  // Every prompt is checked and its max_tokens resolved before anything is planned.
+  const prompts = promptsOf(ctx, req).map((promptTokenIds) => {
     for (const t of promptTokenIds) {
       if (t >= ctx.tokenizer.vocabSize) {
         throw new ApiError(
@@ -70,7 +78,24 @@ function planCompletion(
       ctx.settings.maxModelLen,
       'prompt',
     );
-    const gen = planGeneration(req, {
+    return { promptTokenIds, promptTokens: promptTokenIds.length, maxTokens };
+  });
+  const budget = checkBounds(ctx, {
+    n: req.n ?? 1,
+    prompts,
+    ignoreEos: ignoreEosOf(req),
+    minTokens: req.min_tokens ?? 0,
+    // Echo-only runs one token that the answer does not show.
+    logprobsPerToken: req.logprobs == null || echoOnly(req) ? 0 : 1 + req.logprobs,
+    promptLogprobsPerToken: promptLogprobsWanted ? 1 + req.logprobs! : 0,
+    maxTokensField: 'max_tokens',
+    logprobsField: 'logprobs',
+  });
+  const pacer = new Pacer(signal);
+  const choices: PlannedChoice[] = [];
+  let promptTokens = 0;
+  for (const { promptTokenIds, maxTokens } of prompts) {
+    const gen = await planGeneration(req, {
       id,
       promptTokenIds,
       maxTokens,
@@ -78,6 +103,8 @@ function planCompletion(
       settings: ctx.settings,
       echoTokenIds: promptTokenIds,
       reply: reply.spec,
+      budget,
+      pacer,
     });
     const offset = choices.length;
     for (const c of gen.choices) {
@@ -93,7 +120,7 @@ function planCompletion(
   return {
     id,
     model: req.model,
-    promptTokenIds: prompts[0]!,
+    promptTokenIds: prompts[0]!.promptTokenIds,
     promptTokens,
     choices,
     latencyMs: reply.latencyMs,
@@ -103,122 +130,25 @@ function planCompletion(
 /** `echo` with `max_tokens: 0`: the prompt comes back and nothing generated is shown (vLLM `echo_without_generation`). */
 const echoOnly = (req: CompletionRequest) => req.echo === true && req.max_tokens === 0;
 
-interface CompletionLogprobs {
-  tokens: string[];
-  token_logprobs: (number | null)[];
-  top_logprobs: (Record<string, number> | null)[];
-  text_offset: number[];
-}
-
-/**
- * The prompt's logprobs for `echo` (vLLM sets prompt_logprobs = logprobs when echoing): the first
- * token has none (nothing precedes it), so its logprob and top entry are null. Offsets are the
- * running length of the token strings, BOS included, as vLLM's _create_completion_logprobs counts
- * them. Deterministic per prompt: they depend on the tokens, not on the request's seed.
- */
-function promptLogprobs(
-  ctx: ServingContext,
-  promptTokenIds: readonly number[],
-  topN: number,
-): CompletionLogprobs {
-  const out: CompletionLogprobs = { tokens: [], token_logprobs: [], top_logprobs: [], text_offset: [] };
-  let offset = 0;
-  promptTokenIds.forEach((id, pos) => {
-    const token = ctx.tokenizer.decode([id]);
-    out.tokens.push(token);
-    out.text_offset.push(offset);
-    offset += token.length;
-    if (pos === 0) {
-      out.token_logprobs.push(null);
-      out.top_logprobs.push(null);
-      return;
-    }
-    const lp = tokenLogprob(
-      hashSeed('prompt-logprobs', promptTokenIds[pos - 1]!),
-      pos,
-      id,
-      Math.max(topN, 1),
-    );
-    out.token_logprobs.push(lp.logprob);
-    out.top_logprobs.push(
-      Object.fromEntries(lp.top.slice(0, topN).map((t) => [ctx.tokenizer.decode([t.id]), t.logprob])),
-    );
-  });
-  return out;
-}
-
-/** The text length vLLM's offsets reach after `logprobs` (its last offset plus its last token). */
-const offsetAfter = (logprobs: CompletionLogprobs) =>
-  logprobs.tokens.length === 0 ? 0 : logprobs.text_offset.at(-1)! + logprobs.tokens.at(-1)!.length;
-
-/** The choice's logprobs: the prompt's when echoing, then the generated tokens' (none when echo-only). */
-function choiceLogprobs(
-  ctx: ServingContext,
-  req: CompletionRequest,
-  choice: PlannedChoice,
-  n: number,
-  topN: number,
-): CompletionLogprobs {
-  if (!req.echo) return completionLogprobs(ctx, choice, n, topN);
-  const prompt = promptLogprobs(ctx, choice.request.promptTokenIds, topN);
-  if (echoOnly(req)) return prompt;
-  return afterPrompt(prompt, completionLogprobs(ctx, choice, n, topN));
-}
-
-/** The prompt's logprobs followed by the generated ones, whose offsets move past the prompt's text. */
-function afterPrompt(prompt: CompletionLogprobs, generated: CompletionLogprobs): CompletionLogprobs {
-  const shift = offsetAfter(prompt);
-  return {
-    tokens: [...prompt.tokens, ...generated.tokens],
-    token_logprobs: [...prompt.token_logprobs, ...generated.token_logprobs],
-    top_logprobs: [...prompt.top_logprobs, ...generated.top_logprobs],
-    text_offset: [...prompt.text_offset, ...generated.text_offset.map((o) => o + shift)],
-  };
-}
-
-/** Completions logprobs: tokens, token_logprobs, top_logprobs (token → logprob) and text_offset. */
-function completionLogprobs(
-  ctx: ServingContext,
-  choice: PlannedChoice,
-  n: number,
-  topN: number,
-  startOffset = 0,
-): CompletionLogprobs {
-  const tokens: string[] = [];
-  const tokenLogprobs: number[] = [];
-  const top: Record<string, number>[] = [];
-  const offsets: number[] = [];
-  let offset = startOffset;
-  choice.plan.tokenIds.slice(0, n).forEach((id, pos) => {
-    const lp = tokenLogprob(choice.seed, pos, id, Math.max(topN, 1));
-    const text = ctx.tokenizer.decode([id]);
-    tokens.push(text);
-    tokenLogprobs.push(lp.logprob);
-    top.push(Object.fromEntries(lp.top.slice(0, topN).map((t) => [ctx.tokenizer.decode([t.id]), t.logprob])));
-    offsets.push(offset);
-    offset += (choice.plan.pieces[pos] ?? '').length;
-  });
-  return { tokens, token_logprobs: tokenLogprobs, top_logprobs: top, text_offset: offsets };
-}
-
 export function registerCompletionsRoute(app: Hono, ctx: ServingContext): void {
   app.post('/v1/completions', async (c) => {
     const req = await readJson(c, CompletionRequestSchema);
-    const gen = planCompletion(ctx, req, (name) => c.req.header(name));
-    if (gen.latencyMs) await sleepUnlessGone(gen.latencyMs, clientSignalOf(c));
+    const clientSignal = clientSignalOf(c);
+    const gen = await planCompletion(ctx, req, (name) => c.req.header(name), clientSignal);
+    if (gen.latencyMs) await sleepUnlessGone(gen.latencyMs, clientSignal);
     const created = Math.floor(Date.now() / 1000);
     const topN = req.logprobs ?? -1;
     const echoText = (choice: PlannedChoice) =>
       req.echo
         ? ctx.tokenizer.decode(choice.request.promptTokenIds.filter((t) => t !== ctx.tokenizer.bosTokenId))
         : '';
-    if (req.stream) return streamCompletion(ctx, req, gen, created, topN, echoText, c);
+    if (req.stream) return streamCompletion(ctx, req, gen, created, topN, echoText, c, clientSignal);
 
-    const { finished, error } = await runToCompletion(ctx.engine, gen, clientSignalOf(c));
+    const { finished, error } = await runToCompletion(ctx.engine, gen, clientSignal);
     if (error) throw error;
     const usage = usageOf(gen.promptTokens, finished, ctx.cachingOn);
     noteUsage(c, { ...usage, session: gen.choices[0]?.request.sessionKey });
-    return c.json({
+    const body = {
       id: gen.id,
       object: 'text_completion',
       created,
@@ -229,7 +159,21 @@ export function registerCompletionsRoute(app: Hono, ctx: ServingContext): void {
         return {
           index: choice.index,
           text: echoText(choice) + (echoOnly(req) ? '' : choiceText(gen, choice.index, n)),
-          logprobs: topN >= 0 ? choiceLogprobs(ctx, req, choice, n, topN) : null,
+          // Made per position as the body is written (json-body.ts), never all at once.
+          logprobs:
+            topN >= 0
+              ? streamedChoiceLogprobs(
+                  ctx.tokenizer,
+                  {
+                    promptIds: req.echo ? choice.request.promptTokenIds : [],
+                    outputIds: choice.plan.tokenIds,
+                    pieces: choice.plan.pieces,
+                    generated: echoOnly(req) ? 0 : n,
+                    seed: choice.seed,
+                  },
+                  topN,
+                )
+              : null,
           finish_reason: done?.reason ?? 'abort',
           stop_reason: stopReasonOf(gen, choice.index, done),
           prompt_logprobs: null,
@@ -240,7 +184,8 @@ export function registerCompletionsRoute(app: Hono, ctx: ServingContext): void {
       system_fingerprint: null,
       kv_transfer_params: null,
       ...(ctx.perRequestStats ? { stats: nimStatsOf(gen.promptTokens, finished) } : {}),
-    });
+    };
+    return topN >= 0 ? streamedJsonResponse(body) : c.json(body);
   });
 }
 
@@ -252,8 +197,8 @@ function streamCompletion(
   topN: number,
   echoText: (choice: PlannedChoice) => string,
   c: Context,
+  clientSignal: ClientSignal,
 ): Response {
-  const clientSignal = clientSignalOf(c);
   const header = { id: gen.id, object: 'text_completion' as const, created, model: gen.model };
   const includeUsage = req.stream_options?.include_usage ?? false;
   const usageNull = includeUsage ? { usage: null } : {};
@@ -273,7 +218,7 @@ function streamCompletion(
       echoed.add(index);
       prefix = echoText(choice);
       if (topN >= 0) {
-        const prompt = promptLogprobs(ctx, choice.request.promptTokenIds, topN);
+        const prompt = promptLogprobs(ctx.tokenizer, choice.request.promptTokenIds, topN);
         logprobs = logprobs ? afterPrompt(prompt, logprobs) : prompt;
       }
     }
@@ -292,20 +237,8 @@ function streamCompletion(
         if (echoOnly(req)) return send(i, '', {});
         const text = gen.choices[i]!.plan.pieces[pos] ?? '';
         if (text === '' && topN < 0) return;
-        const lp = topN >= 0 ? tokenLogprob(gen.choices[i]!.seed, pos, id, Math.max(topN, 1)) : undefined;
         send(i, text, {
-          logprobs: lp
-            ? {
-                tokens: [ctx.tokenizer.decode([id])],
-                token_logprobs: [lp.logprob],
-                top_logprobs: [
-                  Object.fromEntries(
-                    lp.top.slice(0, topN).map((t) => [ctx.tokenizer.decode([t.id]), t.logprob]),
-                  ),
-                ],
-                text_offset: [0],
-              }
-            : null,
+          logprobs: topN >= 0 ? generatedLogprobs(ctx.tokenizer, gen.choices[i]!.seed, pos, id, topN) : null,
         });
       },
       onFinished(i, ev) {
