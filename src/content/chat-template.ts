@@ -15,7 +15,7 @@
  *   strings as iterable, so a plain string result arrives quoted).
  * Other model families use this template too: their own templates are not implemented.
  */
-import type { Tokenizer } from './tokenizer.js';
+import { TokenLimitError, type Tokenizer } from './tokenizer.js';
 
 export interface ChatTextPart {
   readonly type: 'text';
@@ -48,6 +48,11 @@ export interface ChatTemplateOptions {
   readonly tools?: readonly unknown[] | undefined;
   /** The template's `date_string`; default `26 Jul 2024` as in the model's template. */
   readonly date?: string | undefined;
+  /**
+   * Stop tokenizing once the prompt has this many tokens and more remains, with TokenLimitError
+   * (pass max_model_len: such a prompt is refused anyway). Absent: no limit.
+   */
+  readonly limit?: number | undefined;
 }
 
 /** The template refused the conversation (the API answers 400 with this message, as vLLM does). */
@@ -65,30 +70,37 @@ export function renderChatTemplate(messages: readonly ChatMessage[], opts: ChatT
 /**
  * The prompt token ids. Equal to `tokenizer.encode(renderChatTemplate(…))`, but each message's
  * content is encoded on its own (through the tokenizer's cache) where the split cannot change the
- * tokens, so resending a long history costs little.
+ * tokens, so resending a long history costs little. With `opts.limit`, throws TokenLimitError as
+ * soon as the prompt is known to reach the limit before its end.
  */
 export function applyChatTemplate(
   tokenizer: Tokenizer,
   messages: readonly ChatMessage[],
   opts: ChatTemplateOptions,
 ): number[] {
+  const limit = opts.limit ?? Infinity;
   const ids: number[] = [];
+  const encode = (text: string): void => {
+    if (ids.length >= limit || !tokenizer.encodeInto(text, ids, limit)) {
+      throw new TokenLimitError(limit, ids.length);
+    }
+  };
   let pending = '';
   for (const segment of buildSegments(messages, opts)) {
     if (typeof segment !== 'string') {
-      if (pending !== '') tokenizer.encodeInto(pending, ids);
+      if (pending !== '') encode(pending);
       pending = '';
-      tokenizer.encodeInto(segment.special, ids);
+      encode(segment.special);
     } else if (endsWithNewline(pending) && /\S/.test(segment.charAt(0))) {
       // A newline run always closes a pre-token and a non-space character opens one, so encoding
       // the two sides separately gives the same ids as encoding them together.
-      tokenizer.encodeInto(pending, ids);
+      encode(pending);
       pending = segment;
     } else {
       pending += segment;
     }
   }
-  if (pending !== '') tokenizer.encodeInto(pending, ids);
+  if (pending !== '') encode(pending);
   return ids;
 }
 
@@ -98,10 +110,14 @@ function endsWithNewline(text: string): boolean {
   return last === 0x0a || last === 0x0d;
 }
 
-/** A completions (non-chat) prompt: BOS then the text, as vLLM tokenizes it for Llama 3. */
-export function encodeCompletionPrompt(tokenizer: Tokenizer, prompt: string): number[] {
-  const ids = tokenizer.encode(prompt);
-  return tokenizer.bosTokenId === undefined ? ids : [tokenizer.bosTokenId, ...ids];
+/**
+ * A completions (non-chat) prompt: BOS then the text, as vLLM tokenizes it for Llama 3. With
+ * `limit`, throws TokenLimitError once the prompt reaches that many tokens before its end.
+ */
+export function encodeCompletionPrompt(tokenizer: Tokenizer, prompt: string, limit = Infinity): number[] {
+  const ids = tokenizer.bosTokenId === undefined ? [] : [tokenizer.bosTokenId];
+  if (!tokenizer.encodeInto(prompt, ids, limit)) throw new TokenLimitError(limit, ids.length);
+  return ids;
 }
 
 type Segment = string | { readonly special: string };
