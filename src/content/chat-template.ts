@@ -309,7 +309,7 @@ export function pythonJson(value: unknown, indent?: number, level = 0): string {
 }
 
 /** Python `repr` of a JSON number: integers plainly, floats with `.0` or a two-digit exponent. */
-function pythonNumber(value: number): string {
+export function pythonNumber(value: number): string {
   if (Number.isNaN(value)) return 'NaN';
   if (!Number.isFinite(value)) return value > 0 ? 'Infinity' : '-Infinity';
   if (Number.isInteger(value) && Math.abs(value) < 1e16) return String(value);

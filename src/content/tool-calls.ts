@@ -12,9 +12,8 @@
  * finish_reason is `tool_calls` for `auto` and `required`, `stop` for a named call (vLLM follows
  * OpenAI there).
  */
-import { generateFromSchema } from './json-schema.js';
+import { generateJson, type SchemaJson } from './json-schema.js';
 import { createRandom, hashSeed } from './random.js';
-import { pythonJson } from './chat-template.js';
 
 /** A tool offered in the request (`tools[].function`). */
 export interface ToolDef {
@@ -100,21 +99,24 @@ export function chooseTool(
   return top[rng.nextInt(top.length)];
 }
 
-/** Seeded arguments valid against the tool's `parameters` schema (`{}` when it has none). */
-export function generateArguments(tool: ToolDef | undefined, seed: number): unknown {
+/**
+ * Seeded arguments valid against the tool's `parameters` schema (`{}` when it has none), as JSON
+ * text, generated within `budgetChars` (json-schema.ts `schemaBudget`); a schema whose smallest
+ * value is longer than that is a JsonSchemaError.
+ */
+export function generateArguments(tool: ToolDef | undefined, seed: number, budgetChars: number): SchemaJson {
   const schema = tool?.parameters;
-  if (schema === undefined || schema === null) return {};
-  return generateFromSchema(schema, hashSeed(seed, 'tool-arguments'));
+  if (schema === undefined || schema === null) return { text: '{}', truncated: false };
+  return generateJson(schema, hashSeed(seed, 'tool-arguments'), budgetChars, { refuseOversized: true });
 }
 
-/** The text the model emits for a call, and where the name and arguments lie in it. */
+/** The text the model emits for a call (`argsJson` in Python's spelling), and where its parts lie. */
 export function planToolCallText(
   name: string,
-  args: unknown,
+  argsJson: string,
   style: ToolCallStyle,
   seed: number,
 ): { readonly text: string; readonly call: ToolCallPlan } {
-  const argsJson = pythonJson(args);
   const head = style === 'named' ? '' : `${style === 'required' ? '[' : ''}{"name": ${JSON.stringify(name)}`;
   const middle = style === 'named' ? '' : ', "parameters": ';
   const tail = style === 'named' ? '' : style === 'required' ? '}]' : '}';
