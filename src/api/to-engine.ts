@@ -182,7 +182,7 @@ function planChoice(spec: ReplySpec, base: Parameters<typeof planReply>[1]): Rep
   try {
     return planReply(spec, base);
   } catch (err) {
-    if (err instanceof JsonSchemaError) throw new ApiError(400, err.message, 'response_format');
+    if (err instanceof JsonSchemaError) throw new ApiError(400, err.message, err.field ?? 'response_format');
     throw err;
   }
 }

@@ -4,6 +4,7 @@
  * (../shared/reference/nim-api.md §2). Unknown fields are stripped, as vLLM ignores them.
  */
 import { z } from 'zod';
+import { GuidedChoiceSchema } from './guided-bounds.js';
 
 /**
  * Stop strings: at most MAX_STOP_STRINGS of at most MAX_STOP_CHARS characters each (vLLM sets no
@@ -42,7 +43,7 @@ export const NvextSchema = z.looseObject({
   min_p: z.number().min(0).max(1).nullish(),
   guided_json: z.unknown().optional(),
   guided_regex: z.string().nullish(),
-  guided_choice: z.array(z.string()).nullish(),
+  guided_choice: GuidedChoiceSchema.nullish(),
   guided_grammar: z.string().nullish(),
   guided_decoding_backend: z.string().nullish(),
 });
