@@ -193,6 +193,8 @@ function createWriter(budget: number): Writer {
 interface ObjectPlan {
   /** Property names in schema order, with their schemas. */
   readonly names: readonly string[];
+  /** `"name": ` per name, as written. */
+  readonly keys: readonly string[];
   readonly schemas: readonly Schema[];
   /** Indexes into `names` of the required ones. */
   readonly requiredIndexes: readonly number[];
@@ -430,6 +432,7 @@ function createSchemaGenerator(root: Schema, rng: Random, out: Writer) {
     const known = new Set(names);
     plan = {
       names,
+      keys: names.map((name) => `${JSON.stringify(name)}: `),
       schemas: names.map((name) => properties[name] as Schema),
       requiredIndexes: names.flatMap((name, i) => (required.has(name) ? [i] : [])),
       required,
@@ -463,15 +466,16 @@ function createSchemaGenerator(root: Schema, rng: Random, out: Writer) {
       included.sort((a, b) => a - b);
     }
     const written = new Set<string>();
-    const entry = (name: string): void => {
-      out.write(`${written.size === 0 ? '' : ', '}${JSON.stringify(name)}: `);
+    const entry = (name: string, key = `${JSON.stringify(name)}: `): void => {
+      if (written.size > 0) out.write(', ');
+      out.write(key);
       written.add(name);
     };
     out.write('{');
     for (const i of included) {
       const name = names[i]!;
       if (written.size >= plan.maxProperties && !required.has(name)) continue;
-      entry(name);
+      entry(name, plan.keys[i]);
       value(plan.schemas[i]!, depth + 1, `${where}/properties/${name}`);
     }
     // Required names without a property schema can be anything.
@@ -805,6 +809,7 @@ function lcmStep(step: number): number {
 
 /** Rounds `value` to as many decimals as `unit` has, removing float noise (0.1 * 3). */
 function roundLike(value: number, unit: number): number {
+  if (Number.isInteger(unit) && Number.isSafeInteger(value)) return value;
   const decimals = Math.min(12, Math.max(0, -Math.floor(Math.log10(Math.abs(unit))) + 2));
   return Number(value.toFixed(decimals));
 }
