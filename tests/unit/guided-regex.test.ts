@@ -65,7 +65,7 @@ describe('compileRegex', () => {
     const start = performance.now();
     const gen = compileRegex(pattern);
     const text = gen.generate(createRandom(3));
-    expect(performance.now() - start).toBeLessThan(100);
+    expect(performance.now() - start).toBeLessThan(1_000);
     expect(process.memoryUsage().heapUsed - before).toBeLessThan(20_000_000);
     expect(text).toHaveLength(133);
     expect(new RegExp(`^(?:${pattern})$`).test(text)).toBe(true);

@@ -58,7 +58,7 @@ describe('schema bounds', () => {
     // 100,000 levels (tool parameters like this gave a 500) and a const nested as deep.
     const { result, ms } = timed(() => schemaBoundsProblem(nestedArrays(100_000)));
     expect(result).toMatch(/nests deeper than 64 levels$/);
-    expect(ms).toBeLessThan(200);
+    expect(ms).toBeLessThan(1_000);
     expect(schemaBoundsProblem({ const: nestedValue(100_000) })).toMatch(
       /^#\/const(\/0)+: the schema nests deeper/,
     );
@@ -127,16 +127,16 @@ describe('generation budget', () => {
       const { result, ms } = timed(() => generateJson(schema, 1, 200_000));
       expect(result.truncated, name).toBe(true);
       expect(result.text.length, name).toBeLessThanOrEqual(200_000);
-      expect(ms, name).toBeLessThan(500);
+      expect(ms, name).toBeLessThan(3_000);
       // The request-time check runs on a fixed small budget.
-      expect(timed(() => validateSchema(schema)).ms, name).toBeLessThan(200);
+      expect(timed(() => validateSchema(schema)).ms, name).toBeLessThan(2_000);
     }
   });
 
   it('writes a 60,000-character minLength string in linear time (it was quadratic, 7 s)', () => {
     const schema = { type: 'string', minLength: 60_000 };
     const { result, ms } = timed(() => generateJson(schema, 2, 1_000_000));
-    expect(ms).toBeLessThan(200);
+    expect(ms).toBeLessThan(2_000);
     const value = JSON.parse(result.text) as string;
     expect(value.length).toBeGreaterThanOrEqual(60_000);
     expect(createValidator().validate(schema, value)).toBe(true);
@@ -155,7 +155,7 @@ describe('refusing a value no answer can hold', () => {
         ),
       ),
     );
-    expect(ms).toBeLessThan(100);
+    expect(ms).toBeLessThan(1_000);
     expect(refused(nestedArrays(3, { type: 'integer' }, 1000), schemaBudget(131_072))).toThrow(
       'at least 3,002,002,000 characters',
     );
@@ -211,7 +211,7 @@ describe('schemas that crashed or hung', () => {
     ],
   ])('refuses %j', (schema, message) => {
     const { ms } = timed(() => expect(() => validateSchema(schema)).toThrow(new JsonSchemaError(message)));
-    expect(ms).toBeLessThan(200);
+    expect(ms).toBeLessThan(1_000);
   });
 
   it('finds an integer above an exclusive minimum of 1e300 (the grid search looped forever)', () => {

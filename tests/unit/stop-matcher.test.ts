@@ -58,20 +58,20 @@ describe('createStopMatcher', () => {
     const tokenizer = createTokenizer('llama3');
     planOutput({ tokenizer, seed: 5, maxTokens: 20_000, ignoreEos: true }); // warms the prose caches
     // One 200,000-character stop string: the old per-token window copy cost O(tokens x length),
-    // 35 s for 120,000 tokens.
+    // 35 s for 120,000 tokens (~12 s for these 40,000).
     const start = performance.now();
     const plan = planOutput({
       tokenizer,
       seed: 5,
-      maxTokens: 20_000,
+      maxTokens: 40_000,
       ignoreEos: true,
       stop: ['x'.repeat(200_000)],
     });
-    expect(plan.tokenIds).toHaveLength(20_000);
+    expect(plan.tokenIds).toHaveLength(40_000);
     expect(plan.finishReason).toBe('length');
     const stops = Array.from({ length: 64 }, (_, i) => `${'the '.repeat(249)}${i}`);
     const many = planOutput({ tokenizer, seed: 5, maxTokens: 20_000, ignoreEos: true, stop: stops });
     expect(many.tokenIds).toHaveLength(20_000);
-    expect(performance.now() - start).toBeLessThan(1_500);
+    expect(performance.now() - start).toBeLessThan(3_000);
   });
 });

@@ -69,7 +69,7 @@ describe('encodeInto with a limit', () => {
     const start = performance.now();
     const ids: number[] = [];
     expect(llama3.encodeInto(text, ids, 8192)).toBe(false);
-    expect(performance.now() - start).toBeLessThan(1_000);
+    expect(performance.now() - start).toBeLessThan(3_000);
     expect(ids.length).toBeGreaterThanOrEqual(8192);
   });
 });
