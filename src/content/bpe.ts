@@ -32,6 +32,8 @@ const ID_BITS = 2 ** 17;
 const POS_BITS = 2 ** 16;
 /** Up to this many byte tokens, a linear scan per merge beats the heap's bookkeeping. */
 const SCAN_MAX_TOKENS = 48;
+/** Longer than any vocabulary entry: Llama 3's longest is 128 bytes (a run of spaces). */
+const MAX_TOKEN_BYTES = 256;
 /** Id pairs remembered (merging or not); the table starts over when it is this full. */
 const PAIR_CACHE_SLOTS = 2 ** 18;
 
@@ -54,6 +56,8 @@ export function createBpe(tables: BpeTables): Bpe {
     return value;
   };
 
+  const byteCharCode = Uint16Array.from(byteChar, (c) => c.charCodeAt(0));
+  const charCodes = new Uint16Array(MAX_TOKEN_BYTES);
   const utf8 = new TextEncoder();
   let bytes = new Uint8Array(256);
   let ids = new Int32Array(256);
@@ -72,22 +76,31 @@ export function createBpe(tables: BpeTables): Bpe {
     return utf8.encodeInto(piece, bytes).written;
   };
 
-  /** Merges by linear scans: fine for short pre-tokens, the common case. */
+  /**
+   * Merges by linear scans over the pair values, looking up only the two pairs a merge changes:
+   * fine for short pre-tokens, the common case.
+   */
   const scanMerge = (n: number): number[] => {
     const out: number[] = [];
+    const pairValue: number[] = [];
     for (let i = 0; i < n; i++) out.push(ids[i]!);
+    for (let i = 0; i + 1 < n; i++) pairValue.push(mergeOf(ids[i]!, ids[i + 1]!));
     for (;;) {
       let best = -1;
       let bestValue = Infinity;
-      for (let i = 0; i + 1 < out.length; i++) {
-        const value = mergeOf(out[i]!, out[i + 1]!);
+      for (let i = 0; i < pairValue.length; i++) {
+        const value = pairValue[i]!;
         if (value >= 0 && value < bestValue) {
           bestValue = value;
           best = i;
         }
       }
       if (best < 0) return out;
-      out.splice(best, 2, bestValue % ID_BITS);
+      const merged = bestValue % ID_BITS;
+      out.splice(best, 2, merged);
+      pairValue.splice(best, 1);
+      if (best > 0) pairValue[best - 1] = mergeOf(out[best - 1]!, merged);
+      if (best < pairValue.length) pairValue[best] = mergeOf(merged, out[best + 1]!);
     }
   };
 
@@ -131,10 +144,15 @@ export function createBpe(tables: BpeTables): Bpe {
     encode(piece: string): number[] {
       const n = toBytes(piece);
       if (n === 0) return [];
-      let mapped = '';
-      for (let i = 0; i < n; i++) mapped += byteChar[bytes[i]!];
-      const whole = tables.vocabByString.get(mapped);
-      if (whole !== undefined) return [whole];
+      // A pre-token that is a vocabulary entry is that token (Llama 3's ignore_merges); no entry is
+      // longer than MAX_TOKEN_BYTES.
+      if (n <= MAX_TOKEN_BYTES) {
+        for (let i = 0; i < n; i++) charCodes[i] = byteCharCode[bytes[i]!]!;
+        const whole = tables.vocabByString.get(
+          String.fromCharCode.apply(null, charCodes.subarray(0, n) as unknown as number[]),
+        );
+        if (whole !== undefined) return [whole];
+      }
       if (n > POS_BITS) throw new RangeError(`a pre-token of ${n} bytes is longer than BPE accepts`);
       for (let i = 0; i < n; i++) ids[i] = byteId[bytes[i]!]!;
       return n <= SCAN_MAX_TOKENS ? scanMerge(n) : heapMerge(n);
