@@ -116,10 +116,19 @@ function formatCount(n: number): string {
 
 /**
  * Refuses (JsonSchemaError) a schema beyond the bounds, or one whose first value cannot be made
- * (unsatisfiable bounds, an unresolvable $ref, …), with a short trial run.
+ * (unsatisfiable bounds, an unresolvable $ref, …), with a short trial run. A schema whose smallest
+ * value is longer than the trial's budget skips the trial: planning measures it against max_tokens.
  */
 export function validateSchema(schema: unknown): void {
-  generateJson(schema, 0, VALIDATION_BUDGET_CHARS);
+  const root = checkSchema(schema);
+  const writer = createWriter(VALIDATION_BUDGET_CHARS);
+  const generator = createSchemaGenerator(root, createRandom(hashSeed(0, 'json-schema')), writer);
+  if (generator.minimumChars(root) > VALIDATION_BUDGET_CHARS) return;
+  try {
+    generator.value(root, 0, '#');
+  } catch (err) {
+    if (!(err instanceof BudgetExhausted)) throw err;
+  }
 }
 
 /** The value for `schema` (parsed); JsonSchemaError if it does not fit in `budgetChars`. */
