@@ -62,9 +62,20 @@ function words(text: string): Set<string> {
   return out;
 }
 
+/**
+ * The last message's words, kept for the next call: every tool (up to 512) and every choice (up to
+ * 128) of a request scores against the same message, which may be ~500 KB; splitting it per tool
+ * cost tools x message length.
+ */
+let lastMessage: { readonly text: string; readonly words: Set<string> } | undefined;
+function messageWords(message: string): Set<string> {
+  if (lastMessage?.text !== message) lastMessage = { text: message, words: words(message) };
+  return lastMessage.words;
+}
+
 /** Shared content words between the message and the tool's name and description. */
 export function toolRelevance(tool: ToolDef, message: string): number {
-  const asked = words(message);
+  const asked = messageWords(message);
   let score = 0;
   for (const word of words(`${tool.name} ${tool.description ?? ''}`)) if (asked.has(word)) score++;
   return score;
