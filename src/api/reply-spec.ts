@@ -6,7 +6,7 @@
  */
 import { guidedRegex, type GuidedSpec } from '../content/guided.js';
 import { UnsupportedRegexError } from '../content/guided-regex.js';
-import { generateFromSchema, JsonSchemaError } from '../content/json-schema.js';
+import { JsonSchemaError, validateSchema } from '../content/json-schema.js';
 import type { ReplySpec } from '../content/reply.js';
 import { matchRules, type RequestFacts, type RuleOutcome } from '../content/rules/rule-match.js';
 import type { RuleStore } from '../content/rules/rule-store.js';
@@ -219,15 +219,15 @@ function jsonSpec(field: string, raw: unknown): GuidedSpec {
     throw new ApiError(400, `${field} must be a JSON Schema object.`, field);
   }
   try {
-    // Fails early on schemas nothing satisfies, before the request is queued.
-    generateFromSchema(schema, 0);
+    // Fails early on schemas beyond the bounds or that nothing satisfies, before the request is queued.
+    validateSchema(schema);
   } catch (err) {
     if (err instanceof JsonSchemaError || err instanceof UnsupportedRegexError) {
       throw new ApiError(400, `${field}: ${err.message}`, field);
     }
     throw err;
   }
-  return { kind: 'json', schema };
+  return { kind: 'json', schema, field };
 }
 
 function regexSpec(field: string, raw: unknown): GuidedSpec {

@@ -80,6 +80,18 @@ export function resolveMaxTokens(
   return requested;
 }
 
+/**
+ * A prompt whose tokenizing stopped at max_model_len (content/tokenizer.ts TokenLimitError): vLLM's
+ * context-length message, the count being where counting stopped (a lower bound).
+ */
+export function promptTooLong(maxModelLen: number, counted: number, noun: 'messages' | 'prompt'): ApiError {
+  return new ApiError(
+    400,
+    `This model's maximum context length is ${maxModelLen} tokens. However, you requested at least ${counted} tokens in the ${noun}, Please reduce the length of the ${noun}.`,
+    noun,
+  );
+}
+
 /** Random bytes drawn a pool at a time: one draw per request was a visible cost. */
 const ID_BYTES = 16;
 const idPool = Buffer.alloc(ID_BYTES * 256);
@@ -209,7 +221,7 @@ function nextStep(steps: ReturnType<typeof planReplySteps>) {
   try {
     return steps.next();
   } catch (err) {
-    if (err instanceof JsonSchemaError) throw new ApiError(400, err.message, 'response_format');
+    if (err instanceof JsonSchemaError) throw new ApiError(400, err.message, err.field ?? 'response_format');
     throw err;
   }
 }

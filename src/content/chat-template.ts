@@ -15,7 +15,7 @@
  *   strings as iterable, so a plain string result arrives quoted).
  * Other model families use this template too: their own templates are not implemented.
  */
-import type { Tokenizer } from './tokenizer.js';
+import { TokenLimitError, type Tokenizer } from './tokenizer.js';
 
 export interface ChatTextPart {
   readonly type: 'text';
@@ -48,6 +48,11 @@ export interface ChatTemplateOptions {
   readonly tools?: readonly unknown[] | undefined;
   /** The template's `date_string`; default `26 Jul 2024` as in the model's template. */
   readonly date?: string | undefined;
+  /**
+   * Stop tokenizing once the prompt has this many tokens and more remains, with TokenLimitError
+   * (pass max_model_len: such a prompt is refused anyway). Absent: no limit.
+   */
+  readonly limit?: number | undefined;
 }
 
 /** The template refused the conversation (the API answers 400 with this message, as vLLM does). */
@@ -65,37 +70,54 @@ export function renderChatTemplate(messages: readonly ChatMessage[], opts: ChatT
 /**
  * The prompt token ids. Equal to `tokenizer.encode(renderChatTemplate(…))`, but each message's
  * content is encoded on its own (through the tokenizer's cache) where the split cannot change the
- * tokens, so resending a long history costs little.
+ * tokens, so resending a long history costs little. With `opts.limit`, throws TokenLimitError as
+ * soon as the prompt is known to reach the limit before its end.
  */
 export function applyChatTemplate(
   tokenizer: Tokenizer,
   messages: readonly ChatMessage[],
   opts: ChatTemplateOptions,
 ): number[] {
+  const limit = opts.limit ?? Infinity;
   const ids: number[] = [];
+  const encode = (text: string): void => {
+    if (ids.length >= limit || !tokenizer.encodeInto(text, ids, limit)) {
+      throw new TokenLimitError(limit, ids.length);
+    }
+  };
   let pending = '';
   for (const segment of buildSegments(messages, opts)) {
     if (typeof segment !== 'string') {
-      if (pending !== '') tokenizer.encodeInto(pending, ids);
+      if (pending !== '') encode(pending);
       pending = '';
-      tokenizer.encodeInto(segment.special, ids);
-    } else if (pending !== '' && /[\r\n]$/.test(pending) && /^\S/.test(segment)) {
+      encode(segment.special);
+    } else if (endsWithNewline(pending) && /\S/.test(segment.charAt(0))) {
       // A newline run always closes a pre-token and a non-space character opens one, so encoding
       // the two sides separately gives the same ids as encoding them together.
-      tokenizer.encodeInto(pending, ids);
+      encode(pending);
       pending = segment;
     } else {
       pending += segment;
     }
   }
-  if (pending !== '') tokenizer.encodeInto(pending, ids);
+  if (pending !== '') encode(pending);
   return ids;
 }
 
-/** A completions (non-chat) prompt: BOS then the text, as vLLM tokenizes it for Llama 3. */
-export function encodeCompletionPrompt(tokenizer: Tokenizer, prompt: string): number[] {
-  const ids = tokenizer.encode(prompt);
-  return tokenizer.bosTokenId === undefined ? ids : [tokenizer.bosTokenId, ...ids];
+/** Looks at the last character only: `/[\r\n]$/` would scan the whole (growing) pending text. */
+function endsWithNewline(text: string): boolean {
+  const last = text.charCodeAt(text.length - 1);
+  return last === 0x0a || last === 0x0d;
+}
+
+/**
+ * A completions (non-chat) prompt: BOS then the text, as vLLM tokenizes it for Llama 3. With
+ * `limit`, throws TokenLimitError once the prompt reaches that many tokens before its end.
+ */
+export function encodeCompletionPrompt(tokenizer: Tokenizer, prompt: string, limit = Infinity): number[] {
+  const ids = tokenizer.bosTokenId === undefined ? [] : [tokenizer.bosTokenId];
+  if (!tokenizer.encodeInto(prompt, ids, limit)) throw new TokenLimitError(limit, ids.length);
+  return ids;
 }
 
 type Segment = string | { readonly special: string };
@@ -143,7 +165,7 @@ function buildSegments(messages: readonly ChatMessage[], opts: ChatTemplateOptio
         'with its proper arguments that best answers the given prompt.\n\n' +
         TOOL_FORMAT,
     );
-    for (const tool of tools) out.push(pythonJson(toolForTemplate(tool), 4) + '\n\n');
+    tools.forEach((tool, i) => out.push(templateJson(toolForTemplate(tool), `tools[${i}]`, 4) + '\n\n'));
     out.push(pythonStrip(contentText(first.content)), EOT);
   }
 
@@ -157,11 +179,11 @@ function buildSegments(messages: readonly ChatMessage[], opts: ChatTemplateOptio
         throw new ChatTemplateError('This model only supports single tool-calls at once!');
       }
       header('assistant');
-      const args = pythonJson(parseArguments(call.function.arguments));
+      const args = templateJson(parseArguments(call.function.arguments), 'tool call arguments');
       out.push(`{"name": "${call.function.name}", "parameters": ${args}}`, EOT);
     } else if (message.role === 'tool' || message.role === 'ipython') {
       header('ipython');
-      out.push(pythonJson(contentText(message.content)), EOT);
+      out.push(templateJson(contentText(message.content), 'tool message content'), EOT);
     } else {
       header(message.role);
       out.push(pythonStrip(contentText(message.content)), EOT);
@@ -169,6 +191,16 @@ function buildSegments(messages: readonly ChatMessage[], opts: ChatTemplateOptio
   }
   if (opts.addGenerationPrompt) header('assistant');
   return out;
+}
+
+/** `tojson` inside the template: a value nested too deeply is the client's 400, not a crash. */
+function templateJson(value: unknown, what: string, indent?: number): string {
+  try {
+    return pythonJson(value, indent);
+  } catch (err) {
+    if (err instanceof JsonDepthError) throw new ChatTemplateError(`${what}: ${err.message}`);
+    throw err;
+  }
 }
 
 function contentText(content: ChatMessage['content']): string {
@@ -208,19 +240,50 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Python's `str.strip()` (Jinja's `trim`): its whitespace set differs from JS `trim` at the edges. */
-function pythonStrip(text: string): string {
-  return text.replace(PY_SPACE_START, '').replace(PY_SPACE_END, '');
+/**
+ * Python's `str.strip()` (Jinja's `trim`): its whitespace set differs from JS `trim` at the edges.
+ * Scanned with two index loops, not `/[…]+$/`: a regular expression anchored at the end is tried
+ * from every start position, so a long run of spaces before a final letter cost quadratic time
+ * (1 MB of content took minutes).
+ */
+export function pythonStrip(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && isPythonSpace(text.charCodeAt(start))) start++;
+  while (end > start && isPythonSpace(text.charCodeAt(end - 1))) end--;
+  return start === 0 && end === text.length ? text : text.slice(start, end);
 }
-const PY_SPACE =
-  '\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
-const PY_SPACE_START = new RegExp(`^[${PY_SPACE}]+`);
-const PY_SPACE_END = new RegExp(`[${PY_SPACE}]+$`);
+
+/** Python's `str.isspace()` for one UTF-16 unit (every such character is in the BMP). */
+function isPythonSpace(code: number): boolean {
+  if (code <= 0x20) return (code >= 0x09 && code <= 0x0d) || code >= 0x1c;
+  if (code < 0x85) return false;
+  return (
+    code === 0x85 ||
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000
+  );
+}
+
+/** Deepest JSON `pythonJson` writes; Python's own `json.dumps` stops near its recursion limit (1000). */
+export const MAX_JSON_DEPTH = 512;
+
+/** A value nested deeper than MAX_JSON_DEPTH (client input: tool call arguments, tool results). */
+export class JsonDepthError extends Error {
+  override readonly name = 'JsonDepthError';
+}
 
 /**
  * Python's `json.dumps(value, ensure_ascii=False, indent=indent)`, which is what the template's
  * `tojson` runs: `", "` and `": "` separators without indent, `","` plus newlines with it, and
  * Python's float spelling. Objects keep JS key order (integer-like keys first, unlike Python).
+ * Throws JsonDepthError past MAX_JSON_DEPTH levels instead of overflowing the stack.
  */
 export function pythonJson(value: unknown, indent?: number, level = 0): string {
   if (value === null || value === undefined) return 'null';
@@ -228,6 +291,7 @@ export function pythonJson(value: unknown, indent?: number, level = 0): string {
   if (typeof value === 'number') return pythonNumber(value);
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value !== 'object') return JSON.stringify(String(value));
+  if (level >= MAX_JSON_DEPTH) throw new JsonDepthError(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   const entries: string[] = [];
   const isArray = Array.isArray(value);
   if (isArray) {
@@ -245,7 +309,7 @@ export function pythonJson(value: unknown, indent?: number, level = 0): string {
 }
 
 /** Python `repr` of a JSON number: integers plainly, floats with `.0` or a two-digit exponent. */
-function pythonNumber(value: number): string {
+export function pythonNumber(value: number): string {
   if (Number.isNaN(value)) return 'NaN';
   if (!Number.isFinite(value)) return value > 0 ? 'Infinity' : '-Infinity';
   if (Number.isInteger(value) && Math.abs(value) < 1e16) return String(value);

@@ -1,10 +1,11 @@
 /**
  * Seeded strings that match a regular expression, for `guided_regex` (vLLM's structured outputs
- * `regex`). Only a safe subset is accepted — literals, escapes (\d \w \s and their negations),
- * classes with ranges, `.`, groups, alternation, greedy or lazy quantifiers, `^` at the start and
- * `$` at the end — and the pattern is checked before anything is generated, so a hostile pattern
- * costs linear time. Backreferences, lookarounds, word boundaries, Unicode properties and huge
- * repetition counts are refused with an error naming the construct (the API answers 400).
+ * `regex`) and JSON Schema `pattern`. Only a safe subset is accepted — literals, escapes (\d \w \s
+ * and their negations), classes with ranges, `.`, groups, alternation, greedy or lazy quantifiers,
+ * `^` at the start and `$` at the end — and the pattern is checked before anything is generated:
+ * backreferences, lookarounds, word boundaries, Unicode properties, repetition counts over 1,000
+ * and patterns whose expansion exceeds MAX_REGEX_EXPANSION are refused with an error naming the
+ * construct (the API answers 400). Generating then costs at most that expansion.
  */
 import type { Random } from './random.js';
 
@@ -17,21 +18,48 @@ export class UnsupportedRegexError extends Error {
 export const MAX_REGEX_LENGTH = 2000;
 /** Largest `{n,m}` bound accepted. */
 const MAX_REPEAT = 1000;
+/**
+ * Most characters one generation may write, a repetition of a group that writes nothing counting
+ * one: this bounds the output and the work (`((a{1000}){1000}){1000}` would write 10^9 characters;
+ * it grew the heap to 4 GB).
+ */
+export const MAX_REGEX_EXPANSION = 100_000;
 /** Extra repetitions drawn for `*`, `+` and `{n,}` beyond their minimum. */
 const OPEN_REPEAT_EXTRA = 4;
 
+/**
+ * A character set as disjoint code-unit ranges in a fixed order (the order members were first
+ * named, which the seeded draw follows), with running sizes for a binary search. Ranges, not
+ * enumerated members: `[\u0000-\uffff]` is one range, not 65,536 strings.
+ */
+interface CharSet {
+  readonly lo: readonly number[];
+  readonly hi: readonly number[];
+  /** Members before range i: ends[i] - (hi[i] - lo[i] + 1). */
+  readonly ends: readonly number[];
+  readonly size: number;
+}
+
 type Node =
-  | { readonly kind: 'chars'; readonly set: readonly string[] }
+  | { readonly kind: 'chars'; readonly set: CharSet }
   | { readonly kind: 'seq'; readonly items: readonly Node[] }
   | { readonly kind: 'alt'; readonly options: readonly Node[] }
   | { readonly kind: 'repeat'; readonly node: Node; readonly min: number; readonly max: number };
 
-const PRINTABLE: readonly string[] = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i));
-const DIGITS = PRINTABLE.filter((c) => c >= '0' && c <= '9');
-const WORD = PRINTABLE.filter((c) => /\w/.test(c));
-const SPACE = [' ', '\t', '\n'];
-/** What `.` and negated classes draw from: printable ASCII, so outputs stay readable. */
-const DOT = PRINTABLE;
+/** Printable ASCII: what `.` and negated classes draw from, so outputs stay readable. */
+const DOT = charSet([[0x20, 0x7e]]);
+const DIGITS = charSet([[0x30, 0x39]]);
+const WORD = charSet([
+  [0x30, 0x39],
+  [0x41, 0x5a],
+  [0x5f, 0x5f],
+  [0x61, 0x7a],
+]);
+/** In this order: the draw order of `\s`. */
+const SPACE = charSet([
+  [0x20, 0x20],
+  [0x09, 0x0a],
+]);
 
 /** A parsed pattern that can generate matching strings. */
 export interface RegexGenerator {
@@ -50,13 +78,33 @@ export function compileRegex(pattern: string): RegexGenerator {
     throw new UnsupportedRegexError(`invalid regex: ${(err as Error).message}`);
   }
   const node = createParser(pattern).parseAll();
+  const steps = expansion(node);
+  if (steps > MAX_REGEX_EXPANSION) {
+    throw new UnsupportedRegexError(
+      `regex expands to ${steps > 1e15 ? 'over 10^15' : steps.toLocaleString('en-US')} characters, more than ${MAX_REGEX_EXPANSION.toLocaleString('en-US')}`,
+    );
+  }
   return { pattern, generate: (rng) => emit(node, rng) };
+}
+
+/** Most characters `emit` writes for `node`, an empty repetition counting one (MAX_REGEX_EXPANSION). */
+function expansion(node: Node): number {
+  switch (node.kind) {
+    case 'chars':
+      return 1;
+    case 'seq':
+      return node.items.reduce((sum, item) => sum + expansion(item), 0);
+    case 'alt':
+      return node.options.reduce((max, option) => Math.max(max, expansion(option)), 0);
+    case 'repeat':
+      return node.max * Math.max(1, expansion(node.node));
+  }
 }
 
 function emit(node: Node, rng: Random): string {
   switch (node.kind) {
     case 'chars':
-      return node.set[rng.nextInt(node.set.length)] ?? '';
+      return pick(node.set, rng.nextInt(node.set.size));
     case 'seq':
       return node.items.map((item) => emit(item, rng)).join('');
     case 'alt':
@@ -68,6 +116,67 @@ function emit(node: Node, rng: Random): string {
       return out;
     }
   }
+}
+
+/** The `index`-th member of `set`, in its order. */
+function pick(set: CharSet, index: number): string {
+  let lo = 0;
+  let hi = set.ends.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (set.ends[mid]! > index) hi = mid;
+    else lo = mid + 1;
+  }
+  const start = set.ends[lo]! - (set.hi[lo]! - set.lo[lo]! + 1);
+  return String.fromCharCode(set.lo[lo]! + index - start);
+}
+
+/** A set of `ranges` in this order; a range (or part of one) already covered is skipped. */
+function charSet(ranges: readonly (readonly [number, number])[]): CharSet {
+  const lo: number[] = [];
+  const hi: number[] = [];
+  const ends: number[] = [];
+  let size = 0;
+  for (const [from, to] of ranges) {
+    for (const [a, b] of uncovered(from, to, lo, hi)) {
+      lo.push(a);
+      hi.push(b);
+      size += b - a + 1;
+      ends.push(size);
+    }
+  }
+  return { lo, hi, ends, size };
+}
+
+/** Parts of [from, to] outside the ranges lo[i]..hi[i], ascending. */
+function uncovered(
+  from: number,
+  to: number,
+  lo: readonly number[],
+  hi: readonly number[],
+): [number, number][] {
+  const covered = lo
+    .map((l, i): [number, number] => [l, hi[i]!])
+    .filter(([l, h]) => h >= from && l <= to)
+    .sort((a, b) => a[0] - b[0]);
+  const out: [number, number][] = [];
+  let at = from;
+  for (const [l, h] of covered) {
+    if (l > at) out.push([at, l - 1]);
+    at = Math.max(at, h + 1);
+  }
+  if (at <= to) out.push([at, to]);
+  return out;
+}
+
+/** Members of `set` in printable ASCII that `without` lacks: negated classes and \D \W \S. */
+function printableExcept(without: CharSet): CharSet {
+  return charSet(uncovered(0x20, 0x7e, without.lo, without.hi).map(([a, b]) => [a, b] as const));
+}
+
+/** A set of single code units (a literal, an escape such as \n). */
+function single(code: number): CharSet {
+  return charSet([[code, code]]);
 }
 
 function createParser(src: string) {
@@ -147,7 +256,7 @@ function createParser(src: string) {
     if (c === '.') return { kind: 'chars', set: DOT };
     if (c === '\\') return parseEscape(false);
     if (c === '*' || c === '+' || c === '?' || c === '{') fail(`'${c}' (nothing to repeat)`);
-    return { kind: 'chars', set: [c] };
+    return { kind: 'chars', set: single(c.charCodeAt(0)) };
   };
 
   /** An escape; inside a class, only single characters and \d \w \s are allowed. */
@@ -162,42 +271,42 @@ function createParser(src: string) {
       case 's':
         return { kind: 'chars', set: SPACE };
       case 'D':
-        return { kind: 'chars', set: DOT.filter((x) => !DIGITS.includes(x)) };
+        return { kind: 'chars', set: printableExcept(DIGITS) };
       case 'W':
-        return { kind: 'chars', set: DOT.filter((x) => !WORD.includes(x)) };
+        return { kind: 'chars', set: printableExcept(WORD) };
       case 'S':
-        return { kind: 'chars', set: DOT.filter((x) => !SPACE.includes(x)) };
+        return { kind: 'chars', set: printableExcept(SPACE) };
       case 'n':
-        return { kind: 'chars', set: ['\n'] };
+        return { kind: 'chars', set: single(0x0a) };
       case 't':
-        return { kind: 'chars', set: ['\t'] };
+        return { kind: 'chars', set: single(0x09) };
       case 'r':
-        return { kind: 'chars', set: ['\r'] };
+        return { kind: 'chars', set: single(0x0d) };
       case 'x': {
-        const hex = /^[0-9a-fA-F]{2}/.exec(src.slice(pos));
+        const hex = /^[0-9a-fA-F]{2}/.exec(src.slice(pos, pos + 2));
         if (!hex) return fail("'\\x' without two hex digits");
         pos += 2;
-        return { kind: 'chars', set: [String.fromCharCode(parseInt(hex[0], 16))] };
+        return { kind: 'chars', set: single(parseInt(hex[0], 16)) };
       }
       case 'u': {
-        const hex = /^[0-9a-fA-F]{4}/.exec(src.slice(pos));
+        const hex = /^[0-9a-fA-F]{4}/.exec(src.slice(pos, pos + 4));
         if (!hex) return fail("'\\u' without four hex digits");
         pos += 4;
-        return { kind: 'chars', set: [String.fromCharCode(parseInt(hex[0], 16))] };
+        return { kind: 'chars', set: single(parseInt(hex[0], 16)) };
       }
       default:
         if (/[0-9]/.test(e)) return fail(`'\\${e}' (backreference)`);
-        if (inClass && e === 'b') return { kind: 'chars', set: ['\b'] };
+        if (inClass && e === 'b') return { kind: 'chars', set: single(0x08) };
         if (/[bBpPkcfv]/.test(e)) return fail(`'\\${e}'`);
         if (/[A-Za-z]/.test(e)) return fail(`'\\${e}'`);
-        return { kind: 'chars', set: [e] };
+        return { kind: 'chars', set: single(e.charCodeAt(0)) };
     }
   };
 
   const parseClass = (): Node => {
     const negate = peek() === '^';
     if (negate) pos++;
-    const members = new Set<string>();
+    const members: [number, number][] = [];
     let first = true;
     for (;;) {
       const c = src[pos];
@@ -207,34 +316,34 @@ function createParser(src: string) {
         break;
       }
       first = false;
-      let from: readonly string[];
+      let from: CharSet;
       if (c === '\\') {
         pos++;
         const node = parseEscape(true);
-        from = node.kind === 'chars' ? node.set : [];
+        from = node.kind === 'chars' ? node.set : single(0);
       } else {
         pos++;
-        from = [c];
+        from = single(c.charCodeAt(0));
       }
-      if (from.length === 1 && peek() === '-' && src[pos + 1] !== ']' && src[pos + 1] !== undefined) {
+      if (from.size === 1 && peek() === '-' && src[pos + 1] !== ']' && src[pos + 1] !== undefined) {
         pos++;
-        let hi = src[pos++]!;
-        if (hi === '\\') {
+        let hi = src.charCodeAt(pos++);
+        if (hi === 0x5c) {
           const node = parseEscape(true);
-          if (node.kind !== 'chars' || node.set.length !== 1) return fail('a class range ending in a class');
-          hi = node.set[0]!;
+          if (node.kind !== 'chars' || node.set.size !== 1) return fail('a class range ending in a class');
+          hi = node.set.lo[0]!;
         }
-        const lo = from[0]!.charCodeAt(0);
-        const top = hi.charCodeAt(0);
-        if (top < lo) return fail(`range '${from[0]}-${hi}' out of order`);
-        if (top - lo > 0xffff) return fail('a range that large');
-        for (let code = lo; code <= top; code++) members.add(String.fromCharCode(code));
+        const lo = from.lo[0]!;
+        if (hi < lo)
+          return fail(`range '${String.fromCharCode(lo)}-${String.fromCharCode(hi)}' out of order`);
+        members.push([lo, hi]);
       } else {
-        for (const m of from) members.add(m);
+        for (let i = 0; i < from.lo.length; i++) members.push([from.lo[i]!, from.hi[i]!]);
       }
     }
-    const set = negate ? DOT.filter((c) => !members.has(c)) : [...members];
-    if (set.length === 0) return fail('an empty character class');
+    const named = charSet(members);
+    const set = negate ? printableExcept(named) : named;
+    if (set.size === 0) return fail('an empty character class');
     return { kind: 'chars', set };
   };
 

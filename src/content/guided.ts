@@ -5,16 +5,26 @@
  * spellings guarantee. JSON is written with Python's `json.dumps` separators, the spelling the
  * Llama 3.1 chat template uses for JSON, so token counts look like a real model's.
  */
-import { pythonJson } from './chat-template.js';
 import { compileRegex, type RegexGenerator } from './guided-regex.js';
-import { generateFromSchema } from './json-schema.js';
+import { generateJson, JsonSchemaError, type SchemaJson } from './json-schema.js';
 import { createRandom, hashSeed } from './random.js';
 
 export type GuidedSpec =
-  | { readonly kind: 'json'; readonly schema: unknown }
+  | {
+      readonly kind: 'json';
+      readonly schema: unknown;
+      /** The request field the schema came from, named by a JsonSchemaError at planning. */
+      readonly field?: string | undefined;
+    }
   | { readonly kind: 'json_object' }
   | { readonly kind: 'choice'; readonly choices: readonly string[] }
   | { readonly kind: 'regex'; readonly regex: RegexGenerator };
+
+/**
+ * Longest `guided_choice` entry, in characters: as long as the longest regex expansion
+ * (guided-regex.ts MAX_REGEX_EXPANSION); a 1 MB choice used to reach the tokenizer whole.
+ */
+export const MAX_GUIDED_CHOICE_CHARS = 100_000;
 
 /** A free-form object for `json_object`: a model asked for JSON answers with a small record. */
 const JSON_OBJECT_SCHEMA = {
@@ -32,17 +42,28 @@ export function guidedRegex(pattern: string): GuidedSpec {
   return { kind: 'regex', regex: compileRegex(pattern) };
 }
 
-/** The constrained output text for this seed. Throws JsonSchemaError for an unsatisfiable schema. */
-export function guidedText(spec: GuidedSpec, seed: number): string {
+/**
+ * The constrained output text for this seed. JSON is generated within `budgetChars`
+ * (json-schema.ts `schemaBudget` of max_tokens) and `truncated` when that ran out. Throws
+ * JsonSchemaError for an unsatisfiable schema.
+ */
+export function guidedText(spec: GuidedSpec, seed: number, budgetChars: number): SchemaJson {
   const rng = createRandom(hashSeed(seed, 'guided'));
   switch (spec.kind) {
     case 'json':
-      return pythonJson(generateFromSchema(spec.schema, seed));
+      try {
+        return generateJson(spec.schema, seed, budgetChars, { refuseOversized: true });
+      } catch (err) {
+        if (err instanceof JsonSchemaError && err.field === undefined && spec.field !== undefined) {
+          throw new JsonSchemaError(`${spec.field}: ${err.message}`, spec.field);
+        }
+        throw err;
+      }
     case 'json_object':
-      return pythonJson(generateFromSchema(JSON_OBJECT_SCHEMA, seed));
+      return generateJson(JSON_OBJECT_SCHEMA, seed, budgetChars);
     case 'choice':
-      return spec.choices[rng.nextInt(spec.choices.length)] ?? '';
+      return { text: spec.choices[rng.nextInt(spec.choices.length)] ?? '', truncated: false };
     case 'regex':
-      return spec.regex.generate(rng);
+      return { text: spec.regex.generate(rng), truncated: false };
   }
 }

@@ -6,6 +6,7 @@
  */
 import { createProseGenerator, type ProseGenerator } from './prose.js';
 import { createRandom, hashSeed } from './random.js';
+import { createStopMatcher } from './stop-matcher.js';
 import type { Tokenizer } from './tokenizer.js';
 
 export interface PlanOutputOptions {
@@ -123,8 +124,8 @@ export function runToEnd<T>(steps: Generator<number, T, void>): T {
 
 /**
  * Walks the planned ids as vLLM's stop checker does after each token: nothing before `minTokens`;
- * then EOS, stop token ids, stop strings (first in list order, searched in the new text plus the
- * stop string's length before it), and finally `maxTokens`.
+ * then EOS, stop token ids, stop strings (stop-matcher.ts: first in list order, an occurrence that
+ * ends in the new text), and finally `maxTokens`.
  */
 function* applyStopping(
   /** Owned by the caller and handed over: returned as the plan's ids when nothing is cut. */
@@ -144,10 +145,10 @@ function* applyStopping(
   const eosIds = tokenizer.eosTokenIds;
   const include = opts.includeStopStrInOutput === true;
   const longestStop = stops.reduce((longest, stop) => Math.max(longest, stop.length), 0);
+  const stopMatcher = longestStop > 0 ? createStopMatcher(opts.stop ?? NO_STOPS) : undefined;
   const detokenizer = createDetokenizer(tokenizer);
 
   let text = '';
-  let tail = '';
   // Without stop strings nothing is held back, so each token's piece is its own text; with them,
   // the pieces are cut from the final text by splitPieces.
   const pieces: string[] = [];
@@ -166,6 +167,8 @@ function* applyStopping(
     text += piece;
     if (longestStop > 0) textEnds.push(text.length);
     else pieces.push(piece);
+    // Fed every piece, also before minTokens, so a stop string spanning that point is still seen.
+    const stopMatch = stopMatcher?.feed(piece);
     if (count >= minTokens) {
       if (!ignoreEos && eosIds.includes(id)) {
         finishReason = 'stop';
@@ -177,21 +180,14 @@ function* applyStopping(
         if (!include) text = text.slice(0, before);
         break;
       }
-      if (piece !== '' && stops.length > 0) {
-        const window = tail + piece;
-        const match = findStop(stops, window, piece.length);
-        if (match !== undefined) {
-          const at = before - tail.length + match.index;
-          const end = include ? at + match.stop.length : at;
-          text = text.slice(0, end);
-          finishReason = 'stop';
-          stopReason = match.stop;
-          break;
-        }
+      if (stopMatch !== undefined) {
+        text = text.slice(0, include ? stopMatch.index + stopMatch.stop.length : stopMatch.index);
+        finishReason = 'stop';
+        stopReason = stopMatch.stop;
+        break;
       }
     }
     if (last) break;
-    if (longestStop > 0) tail = (tail + piece).slice(-longestStop);
   }
   // The last piece is whatever of the text its token left (nothing after a cut stop token).
   if (longestStop === 0 && count > 0) pieces[count - 1] = text.slice(before);
@@ -206,18 +202,6 @@ function* applyStopping(
 
 const NO_STOPS: readonly string[] = [];
 const NO_IDS: readonly number[] = [];
-
-function findStop(
-  stops: readonly string[],
-  window: string,
-  newChars: number,
-): { stop: string; index: number } | undefined {
-  for (const stop of stops) {
-    const index = window.indexOf(stop, Math.max(0, window.length - newChars - stop.length));
-    if (index !== -1) return { stop, index };
-  }
-  return undefined;
-}
 
 /**
  * Per-token text as vLLM streams it: with stop strings (not included in the output), the last

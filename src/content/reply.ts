@@ -4,7 +4,9 @@
  * cache and streaming stay real. A tool call's plan also says where its name and arguments lie,
  * so the API can stream argument deltas and parse `tool_calls` as vLLM does.
  */
+import { pythonJson } from './chat-template.js';
 import { guidedText, type GuidedSpec } from './guided.js';
+import { JsonSchemaError, schemaBudget, type SchemaJson } from './json-schema.js';
 import { planOutputSteps, runToEnd, type OutputPlan, type PlanOutputOptions } from './output-plan.js';
 import {
   chooseTool,
@@ -47,7 +49,10 @@ export interface ReplyPlan extends OutputPlan {
   readonly toolCall?: ToolCallPlan | undefined;
 }
 
-/** Plans one choice's reply; `base` carries the seed, limits and stop rules. */
+/**
+ * Plans one choice's reply; `base` carries the seed, limits and stop rules. JSON (guided or tool
+ * arguments) is generated within a budget tied to `base.maxTokens` (json-schema.ts).
+ */
 export function planReply(spec: ReplySpec, base: PlanOutputOptions): ReplyPlan {
   return runToEnd(planReplySteps(spec, base));
 }
@@ -57,11 +62,15 @@ export function* planReplySteps(
   spec: ReplySpec,
   base: PlanOutputOptions,
 ): Generator<number, ReplyPlan, void> {
+  const budget = schemaBudget(base.maxTokens);
   const scripted = spec.scripted;
   if (scripted?.kind === 'text') return yield* planTextSteps(base, scripted.text, scripted.chunks);
   if (scripted?.kind === 'tool_call') {
     const tool = spec.tools?.find((t) => t.name === scripted.name);
-    const args = scripted.arguments ?? generateArguments(tool, base.seed);
+    const args =
+      scripted.arguments === undefined
+        ? toolArguments(spec, tool, base.seed, budget)
+        : { text: pythonJson(scripted.arguments), truncated: false };
     return yield* planToolCall(base, scripted.name, args, 'auto');
   }
   const tools = spec.tools ?? [];
@@ -74,29 +83,60 @@ export function* planReplySteps(
   if (tool !== undefined) {
     const style: ToolCallStyle =
       typeof choice === 'object' ? 'named' : choice === 'required' ? 'required' : 'auto';
-    return yield* planToolCall(base, tool.name, generateArguments(tool, base.seed), style);
+    return yield* planToolCall(base, tool.name, toolArguments(spec, tool, base.seed, budget), style);
   }
-  if (spec.guided !== undefined) return yield* planTextSteps(base, guidedText(spec.guided, base.seed));
+  if (spec.guided !== undefined) {
+    const guided = guidedText(spec.guided, base.seed, budget);
+    return yield* planTextSteps(base, guided.text, undefined, guided.truncated);
+  }
   return yield* planOutputSteps(base);
+}
+
+/** A tool's arguments; a schema error names the tool's `parameters` field. */
+function toolArguments(spec: ReplySpec, tool: ToolDef | undefined, seed: number, budget: number): SchemaJson {
+  try {
+    return generateArguments(tool, seed, budget);
+  } catch (err) {
+    if (err instanceof JsonSchemaError && tool !== undefined && err.field === undefined) {
+      const field = `tools.${spec.tools?.indexOf(tool) ?? -1}.function.parameters`;
+      throw new JsonSchemaError(`${field}: ${err.message}`, field);
+    }
+    throw err;
+  }
 }
 
 /**
  * Plans a fixed text: its tokens then EOS, through the same stopping rules as generated text
  * (max_tokens truncates, stop strings cut). With `chunks`, each chunk is tokenised on its own and
- * the streamed pieces are regrouped so a client receives exactly those chunks.
+ * the streamed pieces are regrouped so a client receives exactly those chunks. Only as much of
+ * the text as max_tokens can show is tokenised. A `truncated` text (a JSON generation that ran out
+ * of budget) ends with finish reason `length` where it ends, as a model's would at max_tokens.
  */
-export function planText(base: PlanOutputOptions, text: string, chunks?: readonly string[]): OutputPlan {
-  return runToEnd(planTextSteps(base, text, chunks));
+export function planText(
+  base: PlanOutputOptions,
+  text: string,
+  chunks?: readonly string[],
+  truncated = false,
+): OutputPlan {
+  return runToEnd(planTextSteps(base, text, chunks, truncated));
 }
 
 function* planTextSteps(
   base: PlanOutputOptions,
   text: string,
   chunks?: readonly string[],
+  truncated = false,
 ): Generator<number, OutputPlan, void> {
   const { tokenizer } = base;
-  const ids = chunks ? chunks.flatMap((chunk) => tokenizer.encode(chunk)) : tokenizer.encode(text);
-  const plan = yield* planOutputSteps({ ...base, mode: 'echo', echoTokenIds: ids });
+  let ids: number[];
+  if (chunks) {
+    ids = chunks.flatMap((chunk) => tokenizer.encode(chunk));
+  } else {
+    ids = [];
+    tokenizer.encodeInto(text, ids, Math.max(1, base.maxTokens));
+  }
+  const maxTokens = truncated ? Math.min(base.maxTokens, ids.length) : base.maxTokens;
+  const plan = yield* planOutputSteps({ ...base, maxTokens, mode: 'echo', echoTokenIds: ids });
   if (!chunks) return plan;
   return { ...plan, pieces: regroup(plan.pieces, chunkEnds(chunks)) };
 }
@@ -104,13 +144,18 @@ function* planTextSteps(
 function* planToolCall(
   base: PlanOutputOptions,
   name: string,
-  args: unknown,
+  args: SchemaJson,
   style: ToolCallStyle,
 ): Generator<number, ReplyPlan, void> {
-  const { text, call } = planToolCallText(name, args, style, base.seed);
-  const plan = yield* planTextSteps(base, text);
-  const complete = plan.finishReason === 'stop' && plan.stopReason === undefined && plan.text === text;
-  return complete ? { ...plan, toolCall: call } : plan;
+  const planned = planToolCallText(name, args.text, style, base.seed);
+  // Arguments cut short by the budget: the call text stops where they stop (no closing brackets).
+  const text = args.truncated
+    ? planned.text.slice(0, planned.call.argsStart + args.text.length)
+    : planned.text;
+  const plan = yield* planTextSteps(base, text, undefined, args.truncated);
+  const complete =
+    !args.truncated && plan.finishReason === 'stop' && plan.stopReason === undefined && plan.text === text;
+  return complete ? { ...plan, toolCall: planned.call } : plan;
 }
 
 function chunkEnds(chunks: readonly string[]): number[] {

@@ -13,6 +13,8 @@ import { createRequire } from 'node:module';
 
 import { LRUCache } from 'lru-cache';
 
+import { createBpe, type BpeTables } from './bpe.js';
+
 export type TokenizerFamily = 'llama3' | 'mistral' | 'o200k' | 'deepseek';
 
 export interface Tokenizer {
@@ -20,11 +22,17 @@ export interface Tokenizer {
   /**
    * Token ids of `text`, without BOS or EOS. Special-token text such as `<|eot_id|>` becomes the
    * special token, as Hugging Face tokenizers do with `add_special_tokens=False`. Results are
-   * cached by string (bounded LRU): chat clients resend the same history every turn.
+   * cached by string (LRU, bounded in bytes): chat clients resend the same history every turn.
    */
   encode(text: string): number[];
-  /** `encode(text)` appended to `out` (no copy of the cached ids is made). */
-  encodeInto(text: string, out: number[]): void;
+  /**
+   * `encode(text)` appended to `out` (no copy of the cached ids is made). With `limit`, stops as
+   * soon as `out` holds `limit` ids or more and returns false if that left part of `text`
+   * unencoded: `out` then ends with the leading ids of `encode(text)` (possibly a few more than
+   * `limit`, never fewer), so a prompt over the context costs about `limit` tokens of work
+   * whatever its length. Returns true when all of `text` was encoded.
+   */
+  encodeInto(text: string, out: number[], limit?: number): boolean;
   /**
    * Text of `ids`. Special tokens are written out (`<|eot_id|>`) unless `skipSpecialTokens`.
    * Invalid UTF-8 (a multi-byte character split across the end) decodes to U+FFFD.
@@ -41,12 +49,26 @@ export interface Tokenizer {
   readonly bosTokenId: number | undefined;
   /** Number of token ids, special tokens included. */
   readonly vocabSize: number;
+  /** Estimated bytes held by the encode caches (bounded: see ENCODE_CACHE_MAX_BYTES and PIECE_CACHE_MAX_BYTES). */
+  cachedBytes(): number;
 }
 
-/** The part of `llama3-tokenizer-js` this module uses. */
-interface Llama3Base {
-  readonly vocabById: readonly string[];
-  encode(text: string, opts: { bos: boolean; eos: boolean }): number[];
+/**
+ * A text reached a caller's token limit before its end (thrown by the helpers that take a `limit`,
+ * e.g. applyChatTemplate): it has at least `counted` tokens, and `counted >= limit`.
+ */
+export class TokenLimitError extends Error {
+  override readonly name = 'TokenLimitError';
+  constructor(
+    readonly limit: number,
+    readonly counted: number,
+  ) {
+    super(`at least ${counted} tokens (counting stopped at the limit of ${limit})`);
+  }
+}
+
+/** The part of `llama3-tokenizer-js` this module uses: its tables (BPE runs in bpe.ts). */
+interface Llama3Base extends BpeTables {
   getSpecialTokenId(token: string): number;
 }
 
@@ -84,14 +106,39 @@ export function createTokenizer(family: TokenizerFamily): Tokenizer {
   return tokenizer;
 }
 
-/** Encode-cache bounds: entries, and total size in UTF-16 units of key plus token ids. */
+/**
+ * Encode-cache bounds: entries, and an estimate of the bytes held (UTF-16 key plus 8 bytes per id,
+ * plus per-entry overhead). A text larger than ENCODE_CACHE_MAX_ENTRY_BYTES is not cached at all,
+ * so one huge prompt cannot flush every conversation's history.
+ */
 const ENCODE_CACHE_MAX_ENTRIES = 4096;
-const ENCODE_CACHE_MAX_SIZE = 16_000_000;
+export const ENCODE_CACHE_MAX_BYTES = 64 * 1024 * 1024;
+const ENCODE_CACHE_MAX_ENTRY_BYTES = 8 * 1024 * 1024;
 
-/** Pre-token cache bound (entries): a working vocabulary of words, numbers and punctuation runs. */
+/**
+ * Pre-token cache bounds: a working vocabulary of words, numbers and punctuation runs (entries), and
+ * its estimated bytes — unique long words (5,000 characters each) used to grow it by ~36 MB per
+ * dozen requests up to ~1.4 GB, since 65,536 entries of any size were allowed.
+ */
 const PIECE_CACHE_MAX_ENTRIES = 65_536;
+export const PIECE_CACHE_MAX_BYTES = 24 * 1024 * 1024;
 
-const NO_BOS_EOS = { bos: false, eos: false } as const;
+/** Bytes a cached entry is counted as: key (UTF-16), ids (8 bytes each) and overhead. */
+const entryBytes = (ids: readonly number[], text: string): number => 2 * text.length + 8 * ids.length + 64;
+
+/**
+ * Longest pre-token given to BPE whole, in UTF-16 units. A longer one (a 1,000,000-letter "word", a
+ * megabyte of spaces) is cut into pieces of this length, each encoded alone: BPE cost per piece
+ * stays bounded (the library's cost grows faster than linearly, and a 1 MB word overflowed the
+ * stack in the library's `push(...ids)`), and so does a cache entry. A deviation from the real
+ * tokenizer that only affects such runs, and only within a few tokens of each cut. Llama 3's
+ * longest token is 128 characters (a run of spaces); natural text has no pre-token near this long.
+ */
+export const MAX_PIECE_CHARS = 1024;
+
+/** The specials llama3-tokenizer-js recognises in text (its `specialTokenRegex`). */
+const SPECIAL_TOKEN_TEXT =
+  /<\|(?:begin_of_text|end_of_text|start_header_id|end_header_id|eot_id|eom_id|python_tag|finetune_right_pad_id|reserved_special_token_(?:[0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-3][0-9]|24[0-7]))\|>/g;
 
 /**
  * Llama 3's pre-tokenizer (tokenizer.json `pre_tokenizer` Split pattern), as llama3-tokenizer-js
@@ -107,8 +154,9 @@ function createLlama3Tokenizer(family: TokenizerFamily, base: Llama3Base): Token
   const utf8 = new TextDecoder('utf-8');
   const encodeCache = new LRUCache<string, readonly number[]>({
     max: ENCODE_CACHE_MAX_ENTRIES,
-    maxSize: ENCODE_CACHE_MAX_SIZE,
-    sizeCalculation: (ids, text) => text.length + ids.length + 1,
+    maxSize: ENCODE_CACHE_MAX_BYTES,
+    maxEntrySize: ENCODE_CACHE_MAX_ENTRY_BYTES,
+    sizeCalculation: entryBytes,
   });
 
   const checkId = (id: number): void => {
@@ -129,37 +177,99 @@ function createLlama3Tokenizer(family: TokenizerFamily, base: Llama3Base): Token
   };
   const isSpecialToken = (id: number): boolean => id >= LLAMA3_FIRST_SPECIAL_ID && id < vocabSize;
 
-  const pieceCache = new LRUCache<string, readonly number[]>({ max: PIECE_CACHE_MAX_ENTRIES });
+  const pieceCache = new LRUCache<string, readonly number[]>({
+    max: PIECE_CACHE_MAX_ENTRIES,
+    maxSize: PIECE_CACHE_MAX_BYTES,
+    sizeCalculation: entryBytes,
+  });
+  const bpe = createBpe(base);
+  const specialIds = new Map<string, number>();
+  const specialId = (text: string): number => {
+    let id = specialIds.get(text);
+    if (id === undefined) {
+      id = base.getSpecialTokenId(text);
+      specialIds.set(text, id);
+    }
+    return id;
+  };
+
   /**
-   * The library's encode, pre-token by pre-token through a cache that outlives the call (the
-   * library's own cache lives for one call): text the cache has not seen whole is mostly words it
-   * has seen, and the library's per-call setup and pre-tokenising regex dominated a short prompt's
-   * cost (~40 µs for 15 tokens). Byte-level BPE never merges across pre-tokens, so each one encodes
-   * alone exactly as inside its text. Text with special-token markup goes to the library whole.
+   * One pre-token's ids, through the cache; an overlong one in MAX_PIECE_CHARS parts, stopping
+   * between parts once `out` reaches `limit`. Returns the characters encoded.
    */
-  const encodeFresh = (text: string): readonly number[] => {
-    if (text.includes('<|')) return base.encode(text, NO_BOS_EOS);
-    const ids: number[] = [];
+  const encodePiece = (piece: string, out: number[], limit: number): number => {
+    if (piece.length <= MAX_PIECE_CHARS) {
+      let ids = pieceCache.get(piece);
+      if (ids === undefined) {
+        ids = bpe.encode(piece);
+        pieceCache.set(piece, ids);
+      }
+      for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
+      return piece.length;
+    }
+    let at = 0;
+    while (at < piece.length && out.length < limit) {
+      let end = Math.min(piece.length, at + MAX_PIECE_CHARS);
+      // Never between the two halves of a surrogate pair: a lone half would encode as U+FFFD.
+      if (end < piece.length && isHighSurrogate(piece.charCodeAt(end - 1))) end--;
+      encodePiece(piece.slice(at, end), out, limit);
+      at = end;
+    }
+    return at;
+  };
+
+  /**
+   * Text without special-token markup, pre-token by pre-token; returns the characters encoded
+   * (fewer than `text.length` only when `limit` was reached). Byte-level BPE never merges across
+   * pre-tokens, so each one encodes alone exactly as inside its text, and the library's per-call
+   * setup and pre-tokenising regex (which dominated a short prompt's cost, ~40 µs for 15 tokens)
+   * run once per new pre-token only.
+   */
+  const encodeOrdinary = (text: string, out: number[], limit: number): number => {
     let end = 0;
     for (const match of text.matchAll(LLAMA3_PRETOKENIZER)) {
-      const piece = match[0];
-      // The pattern covers every character; anything else is handed to the library as it is.
-      if (match.index !== end || piece.length === 0) return base.encode(text, NO_BOS_EOS);
-      end += piece.length;
-      let pieceIds = pieceCache.get(piece);
-      if (pieceIds === undefined) {
-        pieceIds = base.encode(piece, NO_BOS_EOS);
-        pieceCache.set(piece, pieceIds);
+      // The pattern covers every character; a gap would be encoded as a piece of its own.
+      if (match.index > end) {
+        const gap = text.slice(end, match.index);
+        const used = encodePiece(gap, out, limit);
+        if (used < gap.length) return end + used;
       }
-      for (let i = 0; i < pieceIds.length; i++) ids.push(pieceIds[i]!);
+      const piece = match[0];
+      const used = encodePiece(piece, out, limit);
+      end = match.index + used;
+      if (used < piece.length || (out.length >= limit && end < text.length)) return end;
     }
-    return end === text.length ? ids : base.encode(text, NO_BOS_EOS);
+    if (end < text.length) return end + encodePiece(text.slice(end), out, limit);
+    return text.length;
+  };
+
+  /**
+   * Special-token markup becomes its id (as the library splits on it, the text between is
+   * pre-tokenised on its own); returns the characters encoded.
+   */
+  const encodeFresh = (text: string, out: number[], limit: number): number => {
+    if (!text.includes('<|')) return encodeOrdinary(text, out, limit);
+    let at = 0;
+    for (const match of text.matchAll(SPECIAL_TOKEN_TEXT)) {
+      if (match.index > at) {
+        const part = text.slice(at, match.index);
+        const used = encodeOrdinary(part, out, limit);
+        if (used < part.length) return at + used;
+      }
+      out.push(specialId(match[0]));
+      at = match.index + match[0].length;
+      if (out.length >= limit && at < text.length) return at;
+    }
+    if (at < text.length) return at + encodeOrdinary(text.slice(at), out, limit);
+    return text.length;
   };
 
   const cachedIds = (text: string): readonly number[] => {
     let ids = encodeCache.get(text);
     if (ids === undefined) {
-      ids = encodeFresh(text);
+      const fresh: number[] = [];
+      encodeFresh(text, fresh, Infinity);
+      ids = fresh;
       encodeCache.set(text, ids);
     }
     return ids;
@@ -171,9 +281,19 @@ function createLlama3Tokenizer(family: TokenizerFamily, base: Llama3Base): Token
       // A copy: callers own their arrays and must not be able to corrupt the cache.
       return cachedIds(text).slice();
     },
-    encodeInto(text: string, out: number[]): void {
-      const ids = cachedIds(text);
+    encodeInto(text: string, out: number[], limit = Infinity): boolean {
+      const cached = encodeCache.get(text);
+      if (cached === undefined && limit !== Infinity) {
+        // Not cached: encode only as far as the limit; a partial result is not cached.
+        const start = out.length;
+        const used = encodeFresh(text, out, limit);
+        if (used < text.length) return false;
+        encodeCache.set(text, out.slice(start));
+        return true;
+      }
+      const ids = cached ?? cachedIds(text);
       for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
+      return true;
     },
     decode(ids: readonly number[], opts?: { skipSpecialTokens?: boolean }): string {
       const skip = opts?.skipSpecialTokens === true;
@@ -210,7 +330,12 @@ function createLlama3Tokenizer(family: TokenizerFamily, base: Llama3Base): Token
     ],
     bosTokenId: base.getSpecialTokenId('<|begin_of_text|>'),
     vocabSize,
+    cachedBytes: () => encodeCache.calculatedSize + pieceCache.calculatedSize,
   };
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
 
 /**

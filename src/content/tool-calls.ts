@@ -12,9 +12,8 @@
  * finish_reason is `tool_calls` for `auto` and `required`, `stop` for a named call (vLLM follows
  * OpenAI there).
  */
-import { generateFromSchema } from './json-schema.js';
+import { generateJson, type SchemaJson } from './json-schema.js';
 import { createRandom, hashSeed } from './random.js';
-import { pythonJson } from './chat-template.js';
 
 /** A tool offered in the request (`tools[].function`). */
 export interface ToolDef {
@@ -63,9 +62,20 @@ function words(text: string): Set<string> {
   return out;
 }
 
+/**
+ * The last message's words, kept for the next call: every tool (up to 512) and every choice (up to
+ * 128) of a request scores against the same message, which may be ~500 KB; splitting it per tool
+ * cost tools x message length.
+ */
+let lastMessage: { readonly text: string; readonly words: Set<string> } | undefined;
+function messageWords(message: string): Set<string> {
+  if (lastMessage?.text !== message) lastMessage = { text: message, words: words(message) };
+  return lastMessage.words;
+}
+
 /** Shared content words between the message and the tool's name and description. */
 export function toolRelevance(tool: ToolDef, message: string): number {
-  const asked = words(message);
+  const asked = messageWords(message);
   let score = 0;
   for (const word of words(`${tool.name} ${tool.description ?? ''}`)) if (asked.has(word)) score++;
   return score;
@@ -100,21 +110,24 @@ export function chooseTool(
   return top[rng.nextInt(top.length)];
 }
 
-/** Seeded arguments valid against the tool's `parameters` schema (`{}` when it has none). */
-export function generateArguments(tool: ToolDef | undefined, seed: number): unknown {
+/**
+ * Seeded arguments valid against the tool's `parameters` schema (`{}` when it has none), as JSON
+ * text, generated within `budgetChars` (json-schema.ts `schemaBudget`); a schema whose smallest
+ * value is longer than that is a JsonSchemaError.
+ */
+export function generateArguments(tool: ToolDef | undefined, seed: number, budgetChars: number): SchemaJson {
   const schema = tool?.parameters;
-  if (schema === undefined || schema === null) return {};
-  return generateFromSchema(schema, hashSeed(seed, 'tool-arguments'));
+  if (schema === undefined || schema === null) return { text: '{}', truncated: false };
+  return generateJson(schema, hashSeed(seed, 'tool-arguments'), budgetChars, { refuseOversized: true });
 }
 
-/** The text the model emits for a call, and where the name and arguments lie in it. */
+/** The text the model emits for a call (`argsJson` in Python's spelling), and where its parts lie. */
 export function planToolCallText(
   name: string,
-  args: unknown,
+  argsJson: string,
   style: ToolCallStyle,
   seed: number,
 ): { readonly text: string; readonly call: ToolCallPlan } {
-  const argsJson = pythonJson(args);
   const head = style === 'named' ? '' : `${style === 'required' ? '[' : ''}{"name": ${JSON.stringify(name)}`;
   const middle = style === 'named' ? '' : ', "parameters": ';
   const tail = style === 'named' ? '' : style === 'required' ? '}]' : '}';

@@ -1,5 +1,6 @@
 /** The /v1/chat/completions request as NIM validates it (OpenAI's fields plus vLLM's). */
 import { z } from 'zod';
+import { BoundedJsonSchema, GuidedChoiceSchema, StructuredOutputsSchema } from './guided-bounds.js';
 import { samplingFields } from './sampling.js';
 
 const TextPart = z.looseObject({ type: z.literal('text'), text: z.string() });
@@ -26,7 +27,7 @@ export const ToolSchema = z.looseObject({
   function: z.looseObject({
     name: z.string().min(1),
     description: z.string().nullish(),
-    parameters: z.record(z.string(), z.unknown()).nullish(),
+    parameters: BoundedJsonSchema.nullish(),
     strict: z.boolean().nullish(),
   }),
 });
@@ -63,10 +64,10 @@ export const ChatCompletionRequestSchema = z.object({
   add_generation_prompt: z.boolean().nullish(),
   echo: z.boolean().nullish(),
   // vLLM structured outputs (≥ 0.12) and the older top-level guided_* spellings
-  structured_outputs: z.record(z.string(), z.unknown()).nullish(),
+  structured_outputs: StructuredOutputsSchema.nullish(),
   guided_json: z.unknown().optional(),
   guided_regex: z.string().nullish(),
-  guided_choice: z.array(z.string()).nullish(),
+  guided_choice: GuidedChoiceSchema.nullish(),
   guided_grammar: z.string().nullish(),
 });
 

@@ -1,6 +1,7 @@
 /** The /v1/completions request (legacy completions), as vLLM accepts it. */
 import { z } from 'zod';
 import { ResponseFormatSchema } from './chat.js';
+import { GuidedChoiceSchema, StructuredOutputsSchema } from './guided-bounds.js';
 import { samplingFields } from './sampling.js';
 
 export const CompletionRequestSchema = z
@@ -27,10 +28,10 @@ export const CompletionRequestSchema = z
     best_of: z.number().int().min(1).max(128).nullish(),
     // vLLM structured outputs (≥ 0.12) and the older top-level guided_* spellings, as in chat
     response_format: ResponseFormatSchema.nullish(),
-    structured_outputs: z.record(z.string(), z.unknown()).nullish(),
+    structured_outputs: StructuredOutputsSchema.nullish(),
     guided_json: z.unknown().optional(),
     guided_regex: z.string().nullish(),
-    guided_choice: z.array(z.string()).nullish(),
+    guided_choice: GuidedChoiceSchema.nullish(),
     guided_grammar: z.string().nullish(),
   })
   .superRefine((req, ctx) => {

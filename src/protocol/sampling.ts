@@ -4,8 +4,36 @@
  * (../shared/reference/nim-api.md §2). Unknown fields are stripped, as vLLM ignores them.
  */
 import { z } from 'zod';
+import { GuidedChoiceSchema } from './guided-bounds.js';
 
-const stop = z.union([z.string(), z.array(z.string()).max(64)]).nullish();
+/**
+ * Stop strings: at most MAX_STOP_STRINGS of at most MAX_STOP_CHARS characters each (vLLM sets no
+ * bound; OpenAI allows 4 sequences). The matcher is linear in the output whatever the strings,
+ * but its automaton grows with their total length and a stream holds back up to the longest one.
+ */
+export const MAX_STOP_STRINGS = 64;
+export const MAX_STOP_CHARS = 1000;
+
+const stop = z
+  .union([z.string(), z.array(z.string())])
+  .nullish()
+  .superRefine((value, ctx) => {
+    if (value == null) return;
+    const list = typeof value === 'string' ? [value] : value;
+    if (list.length > MAX_STOP_STRINGS) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `at most ${MAX_STOP_STRINGS} stop strings are accepted, got ${list.length}`,
+      });
+    }
+    const longest = list.reduce((max, s) => Math.max(max, s.length), 0);
+    if (longest > MAX_STOP_CHARS) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `a stop string may have at most ${MAX_STOP_CHARS} characters, got one of ${longest}`,
+      });
+    }
+  });
 
 /** NIM 1.x's extension object (nim-api.md §2b); guided decoding keys are read by the content layer. */
 export const NvextSchema = z.looseObject({
@@ -15,7 +43,7 @@ export const NvextSchema = z.looseObject({
   min_p: z.number().min(0).max(1).nullish(),
   guided_json: z.unknown().optional(),
   guided_regex: z.string().nullish(),
-  guided_choice: z.array(z.string()).nullish(),
+  guided_choice: GuidedChoiceSchema.nullish(),
   guided_grammar: z.string().nullish(),
   guided_decoding_backend: z.string().nullish(),
 });

@@ -3,7 +3,9 @@
  * bodies, random content types and random paths must never produce a 5xx; every 4xx is a JSON
  * `{"error":{…}}` body whose code is the status; streams stay well-formed; and nothing a client
  * sends can reach Object.prototype. Bodies that are not UTF-8 are 400 (not decoded with U+FFFD),
- * and a body sent in arbitrary chunks (no Content-Length) is read exactly as the whole.
+ * and a body sent in arbitrary chunks (no Content-Length) is read exactly as the whole. Hostile
+ * content — huge counts, nested quantifiers, long whitespace runs, deep nesting — is answered as
+ * promptly.
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -255,6 +257,149 @@ function applyMutations(body: Json, mutations: readonly Mutation[]): Json {
   return body;
 }
 
+/** Counts from modest to absurd, around the documented bounds (100,000; 1,000 for stop strings). */
+const hugeCount = fc.oneof(
+  fc.constantFrom(0, 1, 999, 1000, 1001, 100_000, 100_001, 1e6, 1e8, 2 ** 53, 1e308),
+  fc.integer({ min: 0, max: 200_000 }),
+);
+/** Patterns with nested and stacked quantifiers, empty groups and huge classes. */
+const hostileRegex = fc.oneof(
+  fc.constantFrom(
+    '(a{1000}){1000}',
+    '((a{1000}){1000}){1000}',
+    '((){1000}){1000}',
+    '(a{100}){1000}',
+    '[\\u0000-\\uffff]{1000}',
+    '(a|aa|aaa){1000}',
+    '(.*){1000}',
+  ),
+  fc
+    .array(
+      fc.constantFrom(
+        'a',
+        '(',
+        ')',
+        '{1000}',
+        '{2,999}',
+        '{0,}',
+        '*',
+        '+',
+        '?',
+        '|',
+        '[a-z]',
+        '\\d',
+        '.',
+        '^',
+        '$',
+      ),
+      {
+        maxLength: 16,
+      },
+    )
+    .map((parts) => parts.join('')),
+);
+/** `x`, a run of whitespace, `x`: the shape the chat template's trim was quadratic on. */
+const whitespaceRun = fc
+  .tuple(fc.integer({ min: 0, max: 100_000 }), fc.constantFrom(' ', '\t', '\n', '\u3000', ' \n'))
+  .map(([n, unit]) => `x${unit.repeat(Math.ceil(n / unit.length))}x`);
+/** Arrays nested `depth` deep (JSON.stringify still writes a few thousand levels). */
+const deepValue = fc.integer({ min: 60, max: 3_000 }).map((depth) => {
+  let value: unknown = {};
+  for (let i = 0; i < depth; i++) value = i % 2 === 0 ? [value] : { items: value };
+  return value;
+});
+/** JSON Schemas with the shapes that froze generation: counts, products, cycles, odd numbers. */
+const hostileSchema: fc.Arbitrary<unknown> = fc
+  .letrec<{ schema: unknown }>((tie) => ({
+    schema: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.record(
+        { type: fc.constant('array'), minItems: hugeCount, items: tie('schema') },
+        { requiredKeys: ['type'] },
+      ),
+      fc.record(
+        { type: fc.constant('string'), minLength: hugeCount, maxLength: hugeCount, pattern: hostileRegex },
+        { requiredKeys: ['type'] },
+      ),
+      fc.record(
+        { type: fc.constant('object'), minProperties: hugeCount, additionalProperties: fc.boolean() },
+        { requiredKeys: ['type'] },
+      ),
+      fc.record(
+        {
+          type: fc.constantFrom('number', 'integer'),
+          minimum: hugeNumber,
+          maximum: hugeNumber,
+          exclusiveMinimum: hugeNumber,
+          multipleOf: fc.constantFrom(1e-300, 0.1, 3, 1e300, 0),
+        },
+        { requiredKeys: ['type'] },
+      ),
+      fc.record({
+        $ref: fc.constantFrom('#', '#/%', '#/$defs/a', '#/$defs/b', '#/properties/0', '#/%E0%A4%A'),
+      }),
+      fc.record({ allOf: fc.array(tie('schema'), { maxLength: 3 }) }),
+      fc.record({ anyOf: fc.array(tie('schema'), { maxLength: 3 }) }),
+      fc.record({ const: deepValue }),
+      fc.integer({ min: 2, max: 30 }).map((levels) => {
+        const defs: Record<string, unknown> = { l0: { type: 'integer' } };
+        for (let i = 1; i <= levels; i++) {
+          const ref = { $ref: `#/$defs/l${i - 1}` };
+          defs[`l${i}`] = { type: 'object', properties: { a: ref, b: ref }, required: ['a', 'b'] };
+        }
+        return { $defs: defs, $ref: `#/$defs/l${levels}` };
+      }),
+    ),
+  }))
+  .schema.map((schema) =>
+    // Give $refs something to find (or to loop through).
+    typeof schema === 'object' && schema !== null && !Array.isArray(schema)
+      ? { $defs: { a: { allOf: [{ $ref: '#/$defs/a' }] }, b: { type: 'string' } }, ...schema }
+      : schema,
+  );
+
+/** One hostile field set on a small valid chat body. */
+const hostileChatField: fc.Arbitrary<[string, unknown]> = fc.oneof(
+  hostileSchema.map((schema) => ['guided_json', schema] as [string, unknown]),
+  hostileSchema.map(
+    (schema) =>
+      ['response_format', { type: 'json_schema', json_schema: { name: 's', schema } }] as [string, unknown],
+  ),
+  hostileSchema.map(
+    (schema) =>
+      ['tools', [{ type: 'function', function: { name: 'f', parameters: schema } }]] as [string, unknown],
+  ),
+  hostileRegex.map((pattern) => ['guided_regex', pattern] as [string, unknown]),
+  hostileRegex.map((pattern) => ['structured_outputs', { regex: pattern }] as [string, unknown]),
+  fc.integer({ min: 0, max: 300_000 }).map((n) => ['guided_choice', ['y'.repeat(n)]] as [string, unknown]),
+  fc
+    .tuple(fc.integer({ min: 1, max: 80 }), fc.integer({ min: 1, max: 3_000 }))
+    .map(
+      ([count, length]) =>
+        ['stop', Array.from({ length: count }, (_, i) => `${'s'.repeat(length)}${i}`)] as [string, unknown],
+    ),
+  whitespaceRun.map(
+    (content) =>
+      [
+        'messages',
+        [
+          { role: 'system', content },
+          { role: 'user', content },
+        ],
+      ] as [string, unknown],
+  ),
+  deepValue.map(
+    (value) =>
+      [
+        'messages',
+        [
+          { role: 'user', content: 'x' },
+          { role: 'assistant', tool_calls: [{ function: { name: 'f', arguments: JSON.stringify(value) } }] },
+        ],
+      ] as [string, unknown],
+  ),
+);
+
 describe('fuzzing the HTTP surface', () => {
   afterAll(() => {
     expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeNamesBefore);
@@ -484,6 +629,26 @@ describe('fuzzing the HTTP surface', () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+
+  it('answers hostile content (counts, quantifiers, whitespace runs, nesting) promptly, never a 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        hostileChatField,
+        fc.constantFrom(3, 200),
+        fc.boolean(),
+        async ([key, value], maxTokens, toolChoice) => {
+          const body: Json = { ...validChat(), max_tokens: maxTokens };
+          setOwn(body, key, value);
+          if (key === 'tools' && toolChoice) body['tool_choice'] = 'required';
+          const start = performance.now();
+          const res = await send('POST', '/v1/chat/completions', JSON.stringify(body), 'application/json');
+          await expectWellFormed(res);
+          expect(performance.now() - start).toBeLessThan(5_000);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });

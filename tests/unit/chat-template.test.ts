@@ -4,6 +4,8 @@ import {
   applyChatTemplate,
   ChatTemplateError,
   encodeCompletionPrompt,
+  MAX_JSON_DEPTH,
+  pythonStrip,
   renderChatTemplate,
   type ChatMessage,
 } from '../../src/content/chat-template.js';
@@ -132,6 +134,61 @@ describe('renderChatTemplate', () => {
         tools: [WEATHER_TOOL],
       }),
     ).toThrow(ChatTemplateError);
+  });
+});
+
+describe('pythonStrip', () => {
+  it("strips exactly Python's str.isspace() characters from both ends", () => {
+    // Every BMP character Python counts as whitespace (none lies outside the BMP).
+    const pySpace = [
+      9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 133, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199,
+      8200, 8201, 8202, 8232, 8233, 8239, 8287, 12288,
+    ].map((c) => String.fromCharCode(c));
+    const all = pySpace.join('');
+    expect(pythonStrip(`${all}a b${all}`)).toBe('a b');
+    expect(pythonStrip(all)).toBe('');
+    // Not whitespace to Python (JS trim strips U+FEFF; \u200b is a format character).
+    expect(pythonStrip('\ufeffx\u200b')).toBe('\ufeffx\u200b');
+    expect(pythonStrip('')).toBe('');
+  });
+
+  it('costs linear time on a long inner run of whitespace (the old /[…]+$/ was quadratic)', () => {
+    // 100k spaces took ~9 s with the end-anchored regular expression.
+    const content = 'x' + ' '.repeat(100_000) + 'x';
+    const start = performance.now();
+    expect(pythonStrip(content)).toBe(content);
+    expect(pythonStrip(`  ${content}\n`)).toBe(content);
+    expect(
+      renderChatTemplate(
+        [
+          { role: 'system', content },
+          { role: 'user', content },
+        ],
+        {
+          addGenerationPrompt: true,
+        },
+      ),
+    ).toContain(content);
+    expect(performance.now() - start).toBeLessThan(1_500);
+  });
+});
+
+describe('nesting limits', () => {
+  const nested = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
+
+  it('refuses tool call arguments nested deeper than MAX_JSON_DEPTH instead of overflowing the stack', () => {
+    const messages = (args: string): ChatMessage[] => [
+      { role: 'user', content: 'x' },
+      { role: 'assistant', tool_calls: [{ function: { name: 'f', arguments: args } }] },
+    ];
+    expect(renderChatTemplate(messages(nested(MAX_JSON_DEPTH)), { addGenerationPrompt: true })).toContain(
+      nested(MAX_JSON_DEPTH),
+    );
+    for (const depth of [MAX_JSON_DEPTH + 1, 100_000]) {
+      expect(() => renderChatTemplate(messages(nested(depth)), { addGenerationPrompt: true })).toThrow(
+        new ChatTemplateError(`tool call arguments: JSON nested deeper than ${MAX_JSON_DEPTH} levels`),
+      );
+    }
   });
 });
 

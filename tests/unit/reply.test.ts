@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { guidedRegex } from '../../src/content/guided.js';
+import { generateJson, JsonSchemaError, schemaBudget } from '../../src/content/json-schema.js';
 import { planReply, type ReplySpec } from '../../src/content/reply.js';
 import { createTokenizer } from '../../src/content/tokenizer.js';
 import { chooseTool, toolCallDeltas, type ToolDef } from '../../src/content/tool-calls.js';
@@ -155,5 +156,88 @@ describe('guided output', () => {
       base(5),
     );
     expect(plan.toolCall?.name).toBe('ping');
+  });
+});
+
+describe('JSON within the max_tokens budget', () => {
+  it('an answer longer than the budget matches the unbounded one up to max_tokens', () => {
+    // Up to three 500-character strings: the smallest value ([]) fits the budget of 20 tokens
+    // (20 x 16 + 1,024 characters), a drawn one of three strings does not.
+    const schema = { type: 'array', items: { type: 'string', minLength: 500 }, maxItems: 3 };
+    const maxTokens = 20;
+    const seeds = Array.from({ length: 40 }, (_, seed) => seed).filter(
+      (seed) => generateJson(schema, seed, schemaBudget(maxTokens)).truncated,
+    );
+    expect(seeds.length).toBeGreaterThan(3);
+    for (const seed of seeds) {
+      const plan = planReply({ guided: { kind: 'json', schema } }, { ...base(seed), maxTokens });
+      expect(plan.finishReason).toBe('length');
+      expect(plan.tokenIds).toHaveLength(maxTokens);
+      const full = planReply({ guided: { kind: 'json', schema } }, { ...base(seed), maxTokens: 2000 });
+      expect(full.finishReason).toBe('stop');
+      expect(full.tokenIds.slice(0, maxTokens)).toEqual(plan.tokenIds);
+    }
+  });
+
+  it('a generation that spends its budget on retries ends there with finish reason length, not stop', () => {
+    // Every drawn string is 1,000 characters and never fits maxLength 5: 20 discarded draws per item.
+    const schema = {
+      type: 'array',
+      items: { type: 'string', pattern: 'a{1000}', maxLength: 5 },
+      minItems: 1,
+      maxItems: 1,
+    };
+    const plan = planReply({ guided: { kind: 'json', schema } }, { ...base(1), maxTokens: 100 });
+    expect(plan.text).toBe('[');
+    expect(plan.finishReason).toBe('length');
+    expect(plan.tokenIds).toEqual(tokenizer.encode('['));
+  });
+
+  it('refuses a schema whose smallest value cannot fit, naming the field', () => {
+    const schema = { type: 'string', minLength: 50_000 };
+    const guided = () =>
+      planReply({ guided: { kind: 'json', schema, field: 'guided_json' } }, { ...base(1), maxTokens: 100 });
+    expect(guided).toThrow(
+      new JsonSchemaError(
+        'guided_json: #: the smallest value the schema allows has at least 50,002 characters, more than the 2,624 that max_tokens allows',
+        'guided_json',
+      ),
+    );
+    const tools = [
+      TOOLS[0]!,
+      {
+        name: 'huge',
+        description: 'huge',
+        parameters: { type: 'object', required: ['x'], properties: { x: schema } },
+      },
+    ];
+    const error = (() => {
+      try {
+        planReply({ tools, toolChoice: { name: 'huge' } }, { ...base(1), maxTokens: 100 });
+      } catch (err) {
+        return err as JsonSchemaError;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(JsonSchemaError);
+    expect(error?.field).toBe('tools.1.function.parameters');
+    expect(error?.message).toMatch(
+      /^tools\.1\.function\.parameters: #: the smallest value the schema allows/,
+    );
+  });
+});
+
+describe('tool choice cost', () => {
+  it('scores 512 tools against a 300 KB message in linear time (it split the message per tool: ~4 s)', () => {
+    const tools = Array.from({ length: 512 }, (_, i) => ({
+      name: `tool_${i}`,
+      description: `Does thing number ${i} with widgets and gadgets`,
+    }));
+    const message = 'Please find the widget price for the gadget store. '.repeat(6_000);
+    const start = performance.now();
+    for (let seed = 0; seed < 4; seed++) {
+      expect(chooseTool(tools, 'auto', { lastRole: 'user', lastUserText: message, seed })).toBeDefined();
+    }
+    expect(performance.now() - start).toBeLessThan(1_000);
   });
 });

@@ -23,6 +23,9 @@ describe('safe regex', () => {
     ['(?<n>a)\\k<n>', /backreference/],
     ['a{1,100000}', /repeat count/],
     ['x'.repeat(1001), /longer than 1000/],
+    // Twenty bounded repeats of 1,000: 2 s per 16 KB match (each stopped by the timeout).
+    ['[\\s\\S]{1000}'.repeat(20), /expands to more than 10000 atoms/],
+    ['(?:abcdefghijk){1000}', /expands to more than 10000 atoms/],
   ])('refuses %s', (pattern, why) => {
     expect(() => checkRegexSafety(pattern)).toThrow(UnsafeRegexError);
     expect(() => checkRegexSafety(pattern)).toThrow(why);
@@ -37,6 +40,8 @@ describe('safe regex', () => {
     '(?:foo)?bar+',
     'a{2}b?c',
     '\\(not a group\\)+',
+    '[\\s\\S]{1000}'.repeat(10),
+    '(?:abcdefghij){1000}',
   ])('accepts %s', (pattern) => {
     expect(compileSafeRegex(pattern, 'i')).toBeInstanceOf(RegExp);
   });

@@ -1,6 +1,7 @@
 /** POST /v1/chat/completions: validate → template → plan → engine → JSON or SSE. */
 import type { Context, Hono } from 'hono';
 import { applyChatTemplate, ChatTemplateError, type ChatMessage } from '../../content/chat-template.js';
+import { TokenLimitError } from '../../content/tokenizer.js';
 import { ChatCompletionRequestSchema, type ChatCompletionRequest } from '../../protocol/chat.js';
 import { readJson } from '../body.js';
 import { toolCallDeltas, type ToolCallDelta } from '../../content/tool-calls.js';
@@ -22,6 +23,7 @@ import {
   ignoreEosOf,
   newRequestId,
   planGeneration,
+  promptTooLong,
   resolveMaxTokens,
   type PlannedGeneration,
 } from '../to-engine.js';
@@ -46,17 +48,22 @@ function contentText(content: ChatMessage['content']): string {
   return content.map((p) => ('text' in p && typeof p.text === 'string' ? p.text : '')).join('\n');
 }
 
-/** Applies the chat template; a conversation the template refuses is a 400, as in vLLM. */
+/**
+ * Applies the chat template; a conversation the template refuses is a 400, as in vLLM. Tokenizing
+ * stops at max_model_len: a longer prompt is refused without being counted to its end.
+ */
 export function renderPrompt(
   ctx: ServingContext,
   messages: readonly ChatMessage[],
   addGenerationPrompt: boolean,
   tools: readonly unknown[] | undefined,
 ): number[] {
+  const limit = ctx.settings.maxModelLen;
   try {
-    return applyChatTemplate(ctx.tokenizer, messages, { addGenerationPrompt, tools });
+    return applyChatTemplate(ctx.tokenizer, messages, { addGenerationPrompt, tools, limit });
   } catch (err) {
     if (err instanceof ChatTemplateError) throw new ApiError(400, err.message, 'messages');
+    if (err instanceof TokenLimitError) throw promptTooLong(limit, err.counted, 'messages');
     throw err;
   }
 }

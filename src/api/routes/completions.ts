@@ -1,5 +1,7 @@
 /** POST /v1/completions: the legacy text-completion route, single or batched prompts. */
 import type { Context, Hono } from 'hono';
+import { encodeCompletionPrompt } from '../../content/chat-template.js';
+import { TokenLimitError } from '../../content/tokenizer.js';
 import { CompletionRequestSchema, type CompletionRequest } from '../../protocol/completions.js';
 import { readJson } from '../body.js';
 import { choiceText, stopReasonOf } from '../chat-format.js';
@@ -27,6 +29,7 @@ import {
   ignoreEosOf,
   newRequestId,
   planGeneration,
+  promptTooLong,
   resolveMaxTokens,
   type PlannedChoice,
   type PlannedGeneration,
@@ -39,9 +42,17 @@ const COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
 
 function promptsOf(ctx: ServingContext, req: CompletionRequest): number[][] {
   const p = req.prompt;
-  const bos = ctx.tokenizer.bosTokenId;
+  const limit = ctx.settings.maxModelLen;
   // vLLM tokenizes text prompts with special tokens: Llama 3 gets <|begin_of_text|> first.
-  const encode = (text: string) => (bos === undefined ? [] : [bos]).concat(ctx.tokenizer.encode(text));
+  // Tokenizing stops at max_model_len: a longer prompt is refused without being counted to its end.
+  const encode = (text: string) => {
+    try {
+      return encodeCompletionPrompt(ctx.tokenizer, text, limit);
+    } catch (err) {
+      if (err instanceof TokenLimitError) throw promptTooLong(limit, err.counted, 'prompt');
+      throw err;
+    }
+  };
   if (typeof p === 'string') return [encode(p)];
   if (p.every((x) => typeof x === 'string')) return (p as string[]).map(encode);
   if (p.every((x) => typeof x === 'number')) return [p as number[]];

@@ -5,7 +5,7 @@ import { ChatMessageSchema, ToolSchema } from '../../protocol/chat.js';
 import { readJson } from '../body.js';
 import { ApiError } from '../errors.js';
 import type { ServingContext } from '../serving.js';
-import { checkModel } from '../to-engine.js';
+import { checkModel, promptTooLong } from '../to-engine.js';
 import { renderPrompt, toTemplateMessages } from './chat.js';
 
 export const TokenizeRequestSchema = z.union([
@@ -36,8 +36,10 @@ export function registerTokenizeRoutes(app: Hono, ctx: ServingContext): void {
     const t = ctx.tokenizer;
     let tokens: number[];
     if ('prompt' in req) {
-      const bos = req.add_special_tokens !== false && t.bosTokenId !== undefined ? [t.bosTokenId] : [];
-      tokens = bos.concat(t.encode(req.prompt));
+      tokens = req.add_special_tokens !== false && t.bosTokenId !== undefined ? [t.bosTokenId] : [];
+      // Counting stops at max_model_len (vLLM counts any length; see README, Limits).
+      const limit = ctx.settings.maxModelLen;
+      if (!t.encodeInto(req.prompt, tokens, limit)) throw promptTooLong(limit, tokens.length, 'prompt');
     } else {
       tokens = renderPrompt(
         ctx,

@@ -37,20 +37,30 @@ export interface RuleOutcome {
 
 /** The first matching rule's outcome, or undefined when no rule matches. */
 export function matchRules(rules: readonly Rule[], facts: RequestFacts): RuleOutcome | undefined {
+  // Lower-cased once for all rules: the message may be megabytes, the rules many.
+  const lower = lowerCased(facts);
   for (const [index, rule] of rules.entries()) {
-    const groups = matches(rule, facts);
+    const groups = matches(rule, facts, lower);
     if (groups !== undefined) return outcome(rule, index, facts, groups);
   }
   return undefined;
 }
 
 /** The regex groups (empty without user_regex) when the rule matches, else undefined. */
-function matches(rule: Rule, facts: RequestFacts): (string | undefined)[] | undefined {
+function matches(
+  rule: Rule,
+  facts: RequestFacts,
+  lower: { readonly lastUser: () => string; readonly system: () => string },
+): (string | undefined)[] | undefined {
   const m = rule.match ?? {};
   if (m.model !== undefined && m.model !== facts.model) return undefined;
   if (m.route !== undefined && m.route !== facts.route) return undefined;
-  if (m.user_contains !== undefined && !includesCi(facts.lastUser, m.user_contains)) return undefined;
-  if (m.system_contains !== undefined && !includesCi(facts.system, m.system_contains)) return undefined;
+  if (m.user_contains !== undefined && !lower.lastUser().includes(m.user_contains.toLowerCase())) {
+    return undefined;
+  }
+  if (m.system_contains !== undefined && !lower.system().includes(m.system_contains.toLowerCase())) {
+    return undefined;
+  }
   if (m.has_tools !== undefined && m.has_tools !== facts.toolNames.length > 0) return undefined;
   // A tool-call rule stands down after a tool result unless it asks for that turn, so a tool loop
   // driven by rules ends instead of calling the tool forever.
@@ -76,8 +86,14 @@ function matches(rule: Rule, facts: RequestFacts): (string | undefined)[] | unde
   return [];
 }
 
-function includesCi(text: string, needle: string): boolean {
-  return text.toLowerCase().includes(needle.toLowerCase());
+/** The texts rules search case-insensitively, lower-cased on first use. */
+function lowerCased(facts: RequestFacts) {
+  let lastUser: string | undefined;
+  let system: string | undefined;
+  return {
+    lastUser: () => (lastUser ??= facts.lastUser.toLowerCase()),
+    system: () => (system ??= facts.system.toLowerCase()),
+  };
 }
 
 function outcome(
