@@ -5,7 +5,7 @@
  * the client goes away and can be switched off per request; connections dropped by a fault are
  * counted as `dropped`; what a client controls is escaped in the log; the time scale is bounded.
  * The same bounds over a real socket, with memory and liveness watched, are in
- * tests/contract/hardening-edge.test.ts.
+ * tests/live/hardening-edge.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';

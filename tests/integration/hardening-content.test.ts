@@ -2,7 +2,7 @@
 /**
  * Request content that froze or crashed a default nimsim, through the whole API (app.request):
  * each is now answered promptly, a bound crossed being a 400 naming the field as `param`.
- * tests/integration/hardening-content-live.test.ts sends the worst of them to a live server
+ * tests/live/hardening-content.test.ts sends the worst of them to a live server
  * with a small heap and watches its event loop.
  */
 import { describe, expect, it } from 'vitest';
