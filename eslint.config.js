@@ -12,7 +12,7 @@ export default tseslint.config(
     },
   },
   {
-    // The engine is pure: no HTTP, validation or metrics code (ARCHITECTURE.md).
+    // The engine is pure: no HTTP, validation or metrics code (docs/architecture.md#engine).
     files: ['src/engine/**/*.ts'],
     rules: {
       'no-restricted-imports': [

@@ -1,5 +1,5 @@
 /**
- * Issue 3: how much faster than real time `nimsim simulate` runs.
+ * How much faster than real time `nimsim simulate` runs.
  *
  *   npm run build && npx tsx load-tests/simulate-speed.ts [--runs 8] [--warm-runs 4]
  *     [--concurrency 250] [--requests 10000]

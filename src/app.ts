@@ -39,7 +39,7 @@ export interface AppDeps {
   readonly faults?: FaultInjector;
 }
 
-/** The routes faults apply to: the ones that generate (CONTRACT.md: "inference requests"). */
+/** The routes faults apply to: the ones that generate (docs/interface.md#faults). */
 const FAULT_ROUTES = ['/v1/chat/completions', '/v1/completions'];
 
 const INFERENCE_ROUTES = [

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `nimsim` command: serve, simulate, list-model-profiles. Every setting is a flag too (the
- * env name without NIMSIM_/NIM_, kebab-case; CONTRACT.md). A bad value or an unknown flag prints
- * one line and exits 2.
+ * env name without NIMSIM_/NIM_, kebab-case; docs/interface.md#settings). A bad value or an unknown
+ * flag prints one line and exits 2.
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';

@@ -23,7 +23,7 @@ export interface AdmissionDeps {
   readonly readiness: { isReady(): boolean; isDraining(): boolean };
   /** Paths behind the API key and readiness (exact match). */
   readonly gatedPaths: readonly string[];
-  /** Gated paths that also draw faults (CONTRACT.md: "inference requests"). */
+  /** Gated paths that also draw faults (docs/interface.md#faults: the inference requests that generate). */
   readonly faultPaths: readonly string[];
   readonly faults?: FaultMiddlewareDeps | undefined;
 }

@@ -1,7 +1,7 @@
 /**
  * The one place that maps failures to HTTP: every error body and status comes from
  * `toErrorResponse` (Hono's onError, the validation hook and the stream writer all call it).
- * Shapes follow nim-api.md §4: `code` is the HTTP status as an integer, `type` one of the openai
+ * Shapes follow docs/nim-api.md#errors: `code` is the HTTP status as an integer, `type` one of the openai
  * client's error class names; NIM 2.x nests the body under `error`, NIM 1.x is flat.
  */
 import type { ZodError } from 'zod';

@@ -1,7 +1,7 @@
 /**
  * Faults on demand, for users testing their retry and fallback code: which fault (if any) a request
  * gets, and the error each status fault answers with. A request is forced into one fault by the
- * `x-nimsim-fault` header (CONTRACT.md's list plus the latency faults); otherwise NIMSIM_FAULT_RATE
+ * `x-nimsim-fault` header (docs/interface.md#faults); otherwise NIMSIM_FAULT_RATE
  * draws one from NIMSIM_FAULT_TYPES, seeded by NIMSIM_SEED so a run is reproducible. The HTTP
  * mechanics (holding, stalling, dropping) live in fault-middleware.ts and fault-stream.ts.
  */
@@ -119,7 +119,7 @@ export function isStatusFault(type: FaultType): type is StatusFault {
 
 /**
  * The error a status fault answers with: the status, type and wording NIM/vLLM use for the real
- * failure (nim-api.md §4), so client code cannot tell it from one; the response also carries
+ * failure (docs/nim-api.md#errors), so client code cannot tell it from one; the response also carries
  * FAULT_INJECTED_HEADER.
  */
 export function faultError(type: StatusFault, ctx: { model: string; maxModelLen: number }): ApiError {

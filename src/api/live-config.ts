@@ -19,7 +19,7 @@ export interface LiveEntry<T = unknown> {
 }
 
 export interface LiveConfig {
-  /** Adds a patchable key (issue 8's scripted `rules` registers here too). */
+  /** Adds a patchable key (the scripted replies' `rules` key registers here too). */
   register<T>(key: string, entry: LiveEntry<T>): void;
   readonly keys: readonly string[];
   /** Validates every key of `body`, then applies them all; returns the keys changed. */
@@ -117,6 +117,6 @@ export function createServeLiveConfig(t: LiveTargets): LiveConfig {
     apply: (sigma) => t.jitter.setSigma(sigma),
     current: () => t.jitter.sigma,
   });
-  // Issue 8 (scripted replies) registers its `rules` key on this object in server.ts.
+  // Scripted replies register their `rules` key on this object in server.ts.
   return live;
 }

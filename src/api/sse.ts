@@ -1,8 +1,8 @@
 /**
  * A minimal server-sent-events response: `data: <json>\n\n` frames and a final `data: [DONE]`.
  * Hono's streamSSE is not used because its error path writes plain text, which the openai client
- * reports as malformed JSON (code-anchors.md §3); an error after the stream started is one JSON
- * `{"error":…}` frame, then [DONE].
+ * reports as malformed JSON (openai-node src/core/streaming.ts; docs/nim-api.md#streaming); an error
+ * after the stream started is one JSON `{"error":…}` frame, then [DONE].
  *
  * Under @hono/node-server frames are written straight to the Node response: a web
  * ReadableStream costs a promise round trip and a copy per frame, and with thousands of streams

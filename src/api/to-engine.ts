@@ -53,7 +53,7 @@ export function checkModel(model: string, settings: GenerationSettings): void {
 }
 
 /**
- * Resolves max_tokens against the context (nim-api.md §4a): absent means "the rest of the
+ * Resolves max_tokens against the context (docs/nim-api.md#context-length): absent means "the rest of the
  * context"; prompt + max_tokens beyond max_model_len is a 400 with vLLM's wording.
  */
 export function resolveMaxTokens(

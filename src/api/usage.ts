@@ -14,7 +14,7 @@ export interface WireUsage {
 
 /**
  * Prompt tokens count once (vLLM: the choices share the prompt); completion tokens add up.
- * cached_tokens is present when prefix caching is on (CONTRACT.md), from the first choice.
+ * cached_tokens is present when prefix caching is on (docs/interface.md#usage), from the first choice.
  */
 export function usageOf(
   promptTokens: number,

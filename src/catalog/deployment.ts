@@ -26,15 +26,15 @@ export { DeploymentError } from './profile-choice.js';
 
 /**
  * Scheduler, kernel-launch and sampling cost of every step: inference-sim (BLIS) hardware_config.json
- * `TOverheadMicros 500` (perf-data.md §3.1).
+ * `TOverheadMicros 500` (docs/performance-model.md#overheads).
  */
 const FIXED_STEP_OVERHEAD_MS = 0.5;
 /**
  * Serving cost per scheduled sequence per step (scheduling, sampling, detokenizing and streaming in
  * the server's CPU path; vLLM's 2024 profile of Llama 3 8B on H100 found the API server and the
- * scheduler taking 33 % and 29 % of wall time, perf-data.md §1.5). (derived: fitted so the NIM ITL of
- * perf-data.md §1.1 table B at concurrency 100-250 is met once compute and memory are accounted for;
- * see tests/unit/roofline-calibration.test.ts.)
+ * scheduler taking 33 % and 29 % of wall time, https://blog.vllm.ai/2024/09/05/perf-update.html).
+ * (derived: fitted so the NIM ITL of docs/calibration.md#nim-benchmark-table at concurrency 100-250
+ * is met once compute and memory are accounted for; see tests/unit/roofline-calibration.test.ts.)
  */
 const PER_SEQ_OVERHEAD_MS = 0.024;
 

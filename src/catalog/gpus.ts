@@ -1,7 +1,7 @@
 /**
  * The simulated GPUs: memory, bandwidth, dense tensor-core rates, links, and the efficiency
- * factors the roofline applies to them. Peak numbers come from perf-data.md §2 and the datasheets
- * it cites; efficiency factors are fitted on perf-data.md §1 and say how in their comments.
+ * factors the roofline applies to them. Peak numbers come from the datasheets of docs/hardware.md#gpus;
+ * efficiency factors are fitted on docs/calibration.md and say how in their comments.
  */
 
 export type GpuArchitecture = 'ampere' | 'ada' | 'hopper' | 'blackwell';
@@ -38,21 +38,23 @@ export interface GpuSpec {
 
 /*
  * Efficiency factors, shared reasoning:
- * - MFU is fitted on the batch-1 prefill points of perf-data.md §1.3 (LLaMA 7B, 2048 input tokens,
+ * - MFU is fitted on the batch-1 prefill points (docs/calibration.md#fitted-factors: LLaMA 7B, 2048 tokens,
  *   where compute dominates), using Llama-3.1-8B's matmul FLOPs, after the roofline's fixed step
  *   overhead. BF16 on Hopper/Blackwell is FP8's achieved rate divided by the measured FP8/FP16
- *   speed-up of 1.45x (perf-data.md §3.4: 1.40-1.51x on H100).
- * - MBU is fitted on two points that pull apart: the NIM decode ITL at concurrency 1 (perf-data.md
- *   §1.1 table B, 4.63 ms, Llama-3.1-8B FP8 on one H100, alone asking for 0.59 after the step
- *   overhead) and the 128-token prefill latencies of §1.3, which are memory-bound too (H100 7 ms asks
+ *   speed-up of 1.45x (docs/calibration.md#precision-speed-ups: 1.40-1.51x on H100).
+ * - MBU is fitted on two points that pull apart: the NIM decode ITL at concurrency 1 (4.63 ms,
+ *   Llama-3.1-8B FP8 on one H100, docs/calibration.md#nim-benchmark-table), alone asking for 0.59
+ *   after the step overhead, and the 128-token prefill latencies
+ *   (docs/calibration.md#tensorrt-llm-first-token-latencies), which are memory-bound too (H100 7 ms asks
  *   for ~0.37, A100 16 ms for ~0.48, L40S 14 ms for ~0.69). 0.55 keeps all of them within the
  *   calibration tolerance;
- *   perf-data.md §3.3 suggests 0.5-0.6 at small batch. The other GPUs have no decode point and share it.
+ *   the points support 0.5-0.6 at small batch (docs/calibration.md#fitted-factors). The other GPUs have
+ *   no decode point and share it.
  * - All-reduce latency 20 us per call: inference-sim (BLIS) hardware_config.json `allReduceLatency`
- *   (perf-data.md §3.1); no separate figure was found for PCIe-only systems.
+ *   (docs/performance-model.md#overheads); no separate figure was found for PCIe-only systems.
  */
 const MBU = 0.55; // (derived: see above)
-const ALL_REDUCE_LATENCY_MS = 0.02; // perf-data.md §3.1, BLIS allReduceLatency 20 us
+const ALL_REDUCE_LATENCY_MS = 0.02; // BLIS allReduceLatency 20 us (docs/performance-model.md#overheads)
 
 export const GPUS: Readonly<Record<string, GpuSpec>> = {
   'a100-80gb': {
@@ -61,14 +63,14 @@ export const GPUS: Readonly<Record<string, GpuSpec>> = {
     profileToken: 'a100',
     pciId: '20b2:10de', // NVIDIA driver README supported-GPU table, "NVIDIA A100-SXM4-80GB 20B2"
     architecture: 'ampere',
-    memoryBytes: 80e9, // perf-data.md §2, glennklockwood.com/garden/processors/A100
-    memoryBytesPerS: 2.039e12, // perf-data.md §2
+    memoryBytes: 80e9, // glennklockwood.com/garden/processors/A100 (docs/hardware.md#gpus)
+    memoryBytesPerS: 2.039e12, // docs/hardware.md#gpus
     denseFlops: {
-      bf16: 312e12, // perf-data.md §2
+      bf16: 312e12, // docs/hardware.md#gpus
       fp16: 312e12, // glennklockwood.com/garden/processors/A100 (FP16 matrix 312)
     },
     mfu: {
-      bf16: 0.72, // (derived: perf-data.md §1.3 A100 FP16 LLaMA 7B 2048 tokens 133 ms -> 224 TFLOPS)
+      bf16: 0.72, // (derived: docs/calibration.md#fitted-factors, A100 FP16 LLaMA 7B 2048 tokens 133 ms -> 224 TFLOPS)
       fp16: 0.72, // same point
     },
     mbu: MBU,
@@ -82,16 +84,16 @@ export const GPUS: Readonly<Record<string, GpuSpec>> = {
     profileToken: 'l40s',
     pciId: '26b9:10de', // PCI ID repository, "AD102GL [L40S]" 10de:26b9
     architecture: 'ada',
-    memoryBytes: 48e9, // perf-data.md §2, https://www.mullet.se/product.html?product_id=355414
-    memoryBytesPerS: 0.864e12, // perf-data.md §2
+    memoryBytes: 48e9, // https://www.mullet.se/product.html?product_id=355414 (docs/hardware.md#gpus)
+    memoryBytesPerS: 0.864e12, // docs/hardware.md#gpus
     denseFlops: {
       bf16: 362.05e12, // https://www.mullet.se/product.html?product_id=355414 (733 sparse)
       fp16: 362.05e12, // same datasheet
-      fp8: 733e12, // perf-data.md §2 (1,466 sparse halved)
+      fp8: 733e12, // docs/hardware.md#gpus (1,466 sparse halved)
     },
     mfu: {
-      fp8: 0.56, // (derived: perf-data.md §1.3 L40S FP8 LLaMA 7B 2048 tokens 73 ms -> 410 TFLOPS)
-      bf16: 0.7, // perf-data.md §3.3 suggested default "0.55-0.7 (BF16 on A100/L40S)", upper end as A100 measures 0.72
+      fp8: 0.56, // (derived: docs/calibration.md#fitted-factors, L40S FP8 LLaMA 7B 2048 tokens 73 ms -> 410 TFLOPS)
+      bf16: 0.7, // (derived: no BF16 point on L40S; near A100's measured 0.72, docs/calibration.md#fitted-factors)
       fp16: 0.7, // same
     },
     mbu: MBU,
@@ -106,16 +108,16 @@ export const GPUS: Readonly<Record<string, GpuSpec>> = {
     profileToken: 'h100',
     pciId: '2330:10de', // PCI ID repository, "GH100 [H100 SXM5 80GB]" 10de:2330
     architecture: 'hopper',
-    memoryBytes: 80e9, // perf-data.md §2
-    memoryBytesPerS: 3.35e12, // perf-data.md §2
+    memoryBytes: 80e9, // docs/hardware.md#gpus
+    memoryBytesPerS: 3.35e12, // docs/hardware.md#gpus
     denseFlops: {
-      bf16: 989.4e12, // perf-data.md §2
+      bf16: 989.4e12, // docs/hardware.md#gpus
       fp16: 989.4e12, // glennklockwood.com/garden/processors/h100 (FP16 = BF16)
-      fp8: 1978.9e12, // perf-data.md §2
+      fp8: 1978.9e12, // docs/hardware.md#gpus
     },
     mfu: {
-      fp8: 0.42, // (derived: perf-data.md §1.3 H100 FP8 LLaMA 7B 2048 tokens 36 ms -> 837 TFLOPS)
-      bf16: 0.58, // (derived: 0.42 x 1978.9 / 1.45 / 989.4, FP8 vs FP16 speed-up of perf-data.md §3.4)
+      fp8: 0.42, // (derived: docs/calibration.md#fitted-factors, H100 FP8 LLaMA 7B 2048 tokens 36 ms -> 837 TFLOPS)
+      bf16: 0.58, // (derived: 0.42 x 1978.9 / 1.45 / 989.4, FP8/FP16 speed-up, docs/calibration.md#precision-speed-ups)
       fp16: 0.58, // same
     },
     mbu: MBU,
@@ -130,12 +132,12 @@ export const GPUS: Readonly<Record<string, GpuSpec>> = {
     profileToken: 'h200',
     pciId: '2335:10de', // PCI ID repository, "GH100 [H200 SXM 141GB]" 10de:2335
     architecture: 'hopper',
-    memoryBytes: 141e9, // perf-data.md §2
-    memoryBytesPerS: 4.8e12, // perf-data.md §2
+    memoryBytes: 141e9, // docs/hardware.md#gpus
+    memoryBytesPerS: 4.8e12, // docs/hardware.md#gpus
     denseFlops: {
-      bf16: 989e12, // perf-data.md §2 ("same compute as H100")
+      bf16: 989e12, // docs/hardware.md#gpus (same compute as H100)
       fp16: 989e12, // same compute as H100
-      fp8: 1979e12, // perf-data.md §2
+      fp8: 1979e12, // docs/hardware.md#gpus
     },
     mfu: { fp8: 0.42, bf16: 0.58, fp16: 0.58 }, // (derived: same die and kernels as H100)
     mbu: MBU,
@@ -149,20 +151,20 @@ export const GPUS: Readonly<Record<string, GpuSpec>> = {
     profileToken: 'b200',
     pciId: '2901:10de', // PCI ID repository, "GB100 [B200]" 10de:2901
     architecture: 'blackwell',
-    memoryBytes: 180e9, // perf-data.md §2 "180 GB in DGX B200"; TRT-LLM perf overview "B200 180GB"
-    memoryBytesPerS: 8e12, // perf-data.md §2
+    memoryBytes: 180e9, // 180 GB in a DGX B200; TRT-LLM perf overview "B200 180GB" (docs/hardware.md#gpus)
+    memoryBytesPerS: 8e12, // docs/hardware.md#gpus
     denseFlops: {
-      bf16: 2250e12, // perf-data.md §2
+      bf16: 2250e12, // docs/hardware.md#gpus
       fp16: 2250e12, // glennklockwood.com/garden/processors/B200 HGX table (FP16 = BF16)
-      fp8: 4500e12, // perf-data.md §2
-      fp4: 9000e12, // perf-data.md §2
+      fp8: 4500e12, // docs/hardware.md#gpus
+      fp4: 9000e12, // docs/hardware.md#gpus
     },
     mfu: {
-      fp8: 0.42, // (derived: no Blackwell prefill point; Hopper's FP8 value, perf-data.md §3.3 "0.4-0.5 FP8/FP4")
+      fp8: 0.42, // (derived: no Blackwell prefill point; Hopper's FP8 value, docs/calibration.md#fitted-factors)
       bf16: 0.58, // (derived: as H100)
       fp16: 0.58, // (derived: as H100)
-      // (derived: FP4 over FP8 on the same B200 gains at most +35 % (perf-data.md §3.4, InferenceMAX):
-      // 0.42 x 4500 x 1.35 / 9000)
+      // (derived: FP4 over FP8 on the same B200 gains at most +35 % (SemiAnalysis InferenceMAX,
+      // docs/calibration.md#precision-speed-ups): 0.42 x 4500 x 1.35 / 9000)
       fp4: 0.28,
     },
     mbu: MBU,
@@ -177,13 +179,13 @@ export const GPUS: Readonly<Record<string, GpuSpec>> = {
     profileToken: 'gb200',
     pciId: '2941:10de', // PCI ID repository / NVIDIA mig-parted#227 lspci, device 10de:2941
     architecture: 'blackwell',
-    memoryBytes: 192e9, // perf-data.md §2 "192 GB HBM3e (TRT-LLM doc)"
-    memoryBytesPerS: 8e12, // perf-data.md §2
+    memoryBytes: 192e9, // TRT-LLM perf overview "GB200 192GB" (docs/hardware.md#gpus)
+    memoryBytesPerS: 8e12, // docs/hardware.md#gpus
     denseFlops: {
-      bf16: 2500e12, // perf-data.md §2 (1,200 W variant)
+      bf16: 2500e12, // docs/hardware.md#gpus (1,200 W variant)
       fp16: 2500e12, // glennklockwood.com/garden/processors/B200 GB200 table
-      fp8: 5000e12, // perf-data.md §2
-      fp4: 10000e12, // perf-data.md §2
+      fp8: 5000e12, // docs/hardware.md#gpus
+      fp4: 10000e12, // docs/hardware.md#gpus
     },
     mfu: { fp8: 0.42, bf16: 0.58, fp16: 0.58, fp4: 0.28 }, // (derived: as B200)
     mbu: MBU,

@@ -31,7 +31,7 @@ export interface ModelCard {
   readonly shortName: string;
   /** Publisher, for `owned_by`. */
   readonly ownedBy: string;
-  /** NGC catalog page (`modelInfo[].modelUrl`), pattern from nim-api.md §1. */
+  /** NGC catalog page (`modelInfo[].modelUrl`), pattern in docs/nim-api.md#metadata. */
   readonly modelUrl: string;
   readonly tokenizer: TokenizerKind;
   /** Default context length in tokens (config.json `max_position_embeddings`). */
@@ -264,8 +264,9 @@ export function expertBytesPerGpu(model: ModelCard, precision: PrecisionSpec, tp
 
 /**
  * KV-cache bytes one token occupies on one GPU. GQA: 2 (K and V) x layers x KV heads on this GPU x
- * head dim x element size (perf-data.md §4); KV heads replicate once tp exceeds their count. MLA: one
- * latent of kv_lora_rank + rope dims per layer, replicated on every tensor-parallel rank.
+ * head dim x element size (docs/performance-model.md#kv-memory); KV heads replicate once tp exceeds
+ * their count. MLA: one latent of kv_lora_rank + rope dims per layer, replicated on every
+ * tensor-parallel rank.
  */
 export function kvBytesPerTokenPerGpu(model: ModelCard, precision: PrecisionSpec, tp: number): number {
   if (model.mla) {

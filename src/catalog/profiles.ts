@@ -7,7 +7,7 @@
  * the GPU supports, a GPU-specific `tensorrt_llm-<gpu>-<precision>-tp<N>-pp1-throughput` profile at
  * the smallest TP that fits and a `-latency` one at twice that TP (NIM's optimization page: latency
  * variants "use additional GPUs"), plus generic `vllm-<precision>-tp<N>-pp1` profiles for
- * N = 1, 2, 4, 8 that run on any GPU with enough memory (nim-api.md §5b).
+ * N = 1, 2, 4, 8 that run on any GPU with enough memory (docs/nim-api.md#profiles).
  */
 import { createHash } from 'node:crypto';
 import { GPUS } from './gpus.js';
@@ -60,13 +60,16 @@ export interface MemoryPlan {
   readonly kvTokens: number;
 }
 
-/** vLLM's default `gpu_memory_utilization`; TRT-LLM reserves 0.9 of free memory too (perf-data.md §4). */
+/**
+ * vLLM's default `gpu_memory_utilization`; TRT-LLM reserves 0.9 of free memory too
+ * (docs/performance-model.md#kv-memory).
+ */
 export const DEFAULT_GPU_MEMORY_UTILIZATION = 0.9;
-/** Activations, CUDA graphs and workspace per GPU, bytes (perf-data.md §4: "~2 GB activations/graphs per GPU"). */
+/** Activations, CUDA graphs and workspace per GPU, bytes (an estimate, docs/performance-model.md#kv-memory). */
 export const ACTIVATION_RESERVE_BYTES = 2e9;
 /** Tensor-parallel sizes profiles are built for (one 8-GPU node, pipeline parallelism 1). */
 export const PROFILE_TP_SIZES: readonly number[] = [1, 2, 4, 8];
-/** Precisions NIM ships GPU-specific TensorRT-LLM engines in (nim-api.md §5b tokens). */
+/** Precisions NIM ships GPU-specific TensorRT-LLM engines in (docs/nim-api.md#profiles). */
 const TRTLLM_PRECISIONS: readonly PrecisionKey[] = ['bf16', 'fp8', 'nvfp4'];
 /**
  * Precision preference of the automatic choice: the fastest precision that keeps quality

@@ -2,7 +2,7 @@
  * Every setting nimsim reads, declared once: its environment variable, its flag, its schema (over
  * the raw string) and its default. The CLI's options, the config loader, `GET /admin/config` and
  * the README's settings table are all derived from this table, so a setting cannot exist in one
- * place and be missing in another. Names are fixed by CONTRACT.md.
+ * place and be missing in another. Names are a stable interface (docs/interface.md#settings).
  */
 import { z } from 'zod';
 
@@ -46,7 +46,7 @@ const list = () =>
     )
     .pipe(z.array(z.string()).min(1, 'must name at least one value'));
 
-/** Injectable faults (CONTRACT.md's list, then the latency faults); see src/api/faults.ts. */
+/** Injectable faults (docs/interface.md#faults; the latency faults last); see src/api/faults.ts. */
 export const FAULT_TYPE_NAMES = [
   'rate_limit',
   'server_error',
@@ -80,7 +80,7 @@ const MAX_KV_BLOCKS = 10_000_000;
 
 interface SettingDef<S extends z.ZodType> {
   readonly env: string;
-  /** Overrides the flag derived from the env name (CONTRACT.md: port, model, profile). */
+  /** Overrides the flag derived from the env name (docs/interface.md#settings: port, model, profile). */
   readonly flag?: string;
   readonly schema: S;
   /** Raw default, parsed by the schema like any other value; undefined = unset. */
@@ -365,7 +365,7 @@ export const SETTINGS = {
 
 export type SettingKey = keyof typeof SETTINGS;
 
-/** The flag of a setting: the env name without NIMSIM_/NIM_, kebab-case (CONTRACT.md). */
+/** The flag of a setting: the env name without NIMSIM_/NIM_, kebab-case (docs/interface.md#settings). */
 export function flagOf(key: SettingKey): string {
   const def: SettingDef<z.ZodType> = SETTINGS[key];
   return (

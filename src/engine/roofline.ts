@@ -1,7 +1,7 @@
 /**
- * The roofline step-time model (perf-data.md §3.2): one engine step costs a fixed overhead, plus a
- * per-sequence serving overhead, plus the larger of its compute time and its memory time, plus
- * tensor-parallel all-reduces and any host-to-GPU KV transfer.
+ * The roofline step-time model (docs/performance-model.md#step-time): one engine step costs a fixed
+ * overhead, plus a per-sequence serving overhead, plus the larger of its compute time and its memory
+ * time, plus tensor-parallel all-reduces and any host-to-GPU KV transfer.
  *
  * - compute: 2 FLOPs per matmul parameter per token (LM head once per decode token and once per
  *   prefill chunk) plus attention FLOPs over every (query, context) pair, at `mfu x peak` per GPU;

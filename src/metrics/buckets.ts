@@ -1,5 +1,5 @@
 /**
- * Histogram bucket boundaries as NIM 1.x and vLLM publish them (../shared/reference/nim-api.md §6),
+ * Histogram bucket boundaries as NIM 1.x and vLLM publish them (docs/nim-api.md#bucket-boundaries),
  * so existing dashboards' `le` selectors and heatmaps match.
  */
 

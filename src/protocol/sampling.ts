@@ -1,7 +1,7 @@
 /**
  * Sampling fields shared by /v1/chat/completions and /v1/completions: OpenAI's, plus the vLLM
  * extras NIM 2.x accepts top-level and NIM 1.x's `nvext` object
- * (../shared/reference/nim-api.md §2). Unknown fields are stripped, as vLLM ignores them.
+ * (docs/nim-api.md#request-fields). Unknown fields are stripped, as vLLM ignores them.
  */
 import { z } from 'zod';
 import { GuidedChoiceSchema } from './guided-bounds.js';
@@ -35,7 +35,7 @@ const stop = z
     }
   });
 
-/** NIM 1.x's extension object (nim-api.md §2b); guided decoding keys are read by the content layer. */
+/** NIM 1.x's extension object (docs/nim-api.md#nvext); guided decoding keys are read by the content layer. */
 export const NvextSchema = z.looseObject({
   top_k: z.number().int().min(-1).nullish(),
   repetition_penalty: z.number().gt(0).max(2).nullish(),

@@ -1,6 +1,6 @@
 /**
  * `nimsim simulate`: drives the serving engine on a virtual clock with a closed-loop synthetic
- * workload and reports what a load tool's client would measure (CONTRACT.md's JSON report).
+ * workload and reports what a load tool's client would measure (docs/interface.md#simulate-report).
  * Same engine, timing model and cache as `serve`: only the clock differs.
  */
 import type { Config } from '../config/config.js';

@@ -1,6 +1,6 @@
 /**
  * Every error status, as the official openai client raises it: its own error class, the right
- * `status`, and NIM's `error.type` / integer `code` (CONTRACT.md "Errors").
+ * `status`, and NIM's `error.type` / integer `code` (docs/interface.md#errors).
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -13,7 +13,7 @@ import { testService } from '../helpers/service.js';
 
 const MODEL = 'meta/llama-3.1-8b-instruct';
 const BODY_ROUTES = ['/v1/chat/completions', '/v1/completions', '/tokenize', '/detokenize'] as const;
-/** CONTRACT.md: the only error types there are. */
+/** The only error types there are (docs/interface.md#errors). */
 const ERROR_TYPES = [
   'BadRequestError',
   'AuthenticationError',

@@ -1,7 +1,7 @@
 /**
- * Scrapes /metrics and /v1/metrics after mixed traffic: every CONTRACT.md name with its type and
- * labels, NIM's and vLLM's bucket boundaries (reference nim-api.md §6), and counters that equal what
- * the clients received.
+ * Scrapes /metrics and /v1/metrics after mixed traffic: every stable name (docs/interface.md#metrics)
+ * with its type and labels, NIM's and vLLM's bucket boundaries (docs/nim-api.md#bucket-boundaries),
+ * and counters that equal what the clients received.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseExposition, sampleValue, type Exposition } from '../helpers/prom-text.js';
@@ -10,7 +10,7 @@ import { postJson, readSse, testService } from '../helpers/service.js';
 const MODEL = 'meta/llama-3.1-8b-instruct';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** CONTRACT.md's names (and the extras the README lists) with the type NIM / vLLM give them. */
+/** The metric names of docs/interface.md#metrics with the type NIM / vLLM give them. */
 const FAMILIES: Record<string, string> = {
   num_requests_running: 'gauge',
   num_requests_waiting: 'gauge',

@@ -32,7 +32,7 @@ async function refusedBefore(service: Service, path: string, body: Json) {
   };
 }
 
-describe('the issue that made these bounds: small bodies that asked for gigabytes', () => {
+describe('small bodies that ask for gigabytes', () => {
   const service = testService();
 
   it('refuses n 4 × 131,000 tokens × 21 logprobs (190 bytes) with 400 naming top_logprobs, before planning', async () => {

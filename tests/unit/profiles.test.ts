@@ -247,7 +247,7 @@ describe('resolveDeployment errors', () => {
 });
 
 describe('KV capacity', () => {
-  it('holds about 950k tokens for 8B FP8 on one H100 at 0.9 utilisation (perf-data §4)', () => {
+  it('holds about 950k tokens for 8B FP8 on one H100 at 0.9 utilisation (docs/performance-model.md#kv-memory)', () => {
     const deployment = resolveDeployment(options({ precision: 'fp8' }));
     const tokens = deployment.kvCacheBlocks * deployment.kvBlockSize;
     expect(Math.abs(tokens / 950_000 - 1)).toBeLessThanOrEqual(0.15);
@@ -259,7 +259,7 @@ describe('KV capacity', () => {
     expect(resolveDeployment(options({ kvCacheBlocks: 8 })).maxModelLen).toBe(131072);
   });
 
-  it('sizes KV per token from the architecture (perf-data §4)', () => {
+  it('sizes KV per token from the architecture (docs/performance-model.md#kv-memory)', () => {
     const bf16 = PRECISIONS.bf16;
     const size = (name: string, tp = 1): number => {
       const model = findModel(name);

@@ -1,5 +1,5 @@
 /**
- * NIM's health routes (nim-api.md §1b): live answers 200 from the first moment (2.x: nginx answers
+ * NIM's health routes (docs/nim-api.md#health): live answers 200 from the first moment (2.x: nginx answers
  * it before the model loads); ready is 503 ServiceUnavailableError until the simulated model load
  * (NIMSIM_READY_DELAY_MS) has passed, and again once shutdown begins.
  */

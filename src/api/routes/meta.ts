@@ -1,4 +1,4 @@
-/** GET /v1/metadata, GET /v1/version and GET /v1/license (nim-api.md §1a, §1b). */
+/** GET /v1/metadata, GET /v1/version and GET /v1/license (docs/nim-api.md#metadata, #version-and-license). */
 import type { Hono } from 'hono';
 import { readLicense } from '../../license.js';
 import { ApiError } from '../errors.js';

@@ -1,4 +1,4 @@
-/** GET /v1/models: vLLM's ModelList (nim-api.md §1b). */
+/** GET /v1/models: vLLM's ModelList (docs/nim-api.md#model-list). */
 import type { Hono } from 'hono';
 import type { ServerInfo } from '../server-info.js';
 

@@ -1,6 +1,6 @@
 /**
  * GET /openapi.json, generated from the same zod schemas that validate requests (zod's own JSON
- * Schema export), and GET /docs, the Swagger UI page FastAPI serves in a NIM (nim-api.md §1a).
+ * Schema export), and GET /docs, the Swagger UI page FastAPI serves in a NIM (docs/nim-api.md#openapi).
  */
 import type { Hono } from 'hono';
 import { z } from 'zod';
