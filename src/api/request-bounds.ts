@@ -87,6 +87,34 @@ export function checkBounds(
   return budget;
 }
 
+/**
+ * Most logprob entries the first chunk of a streamed completion with `echo` may carry. vLLM sends
+ * the echoed prompt's logprobs in that one chunk (serving_completion.py,
+ * completion_stream_generator: `out_logprobs = [*prompt_logprobs, *output.logprobs]`), and a
+ * chunk is one JSON text built whole: a 40,000-token prompt at `logprobs: 20` built a 24 MB frame
+ * in a 6.5 s stall and took the server to 466 MB. 65,536 entries make a ~5 MB frame (a
+ * 3,119-token prompt at `logprobs: 20`, 32,767 tokens at `logprobs: 1`); the same request
+ * without `stream` is written in parts and has only the per-response bound.
+ */
+export const STREAMED_ECHO_MAX_LOGPROBS = 65_536;
+
+/** Refuses (400) a streamed echo whose first chunk would carry more than STREAMED_ECHO_MAX_LOGPROBS. */
+export function checkStreamedEcho(demand: RequestDemand): void {
+  const perToken = demand.promptLogprobsPerToken;
+  if (perToken === 0) return;
+  for (const p of demand.prompts) {
+    // The prompt's tokens and the first generated token go out together.
+    const entries = (p.promptTokens + 1) * perToken;
+    if (entries > STREAMED_ECHO_MAX_LOGPROBS) {
+      throw new ApiError(
+        400,
+        `A streamed completion with echo sends its prompt's logprobs in its first chunk: its ${p.promptTokens} prompt tokens and first generated token, ${perToken} entries each, make ${entries}, more than one chunk may carry (${STREAMED_ECHO_MAX_LOGPROBS}). Please ask without stream, or for fewer logprobs.`,
+        demand.logprobsField,
+      );
+    }
+  }
+}
+
 /** The tokens and logprob entries a request takes, counted up front and as it is planned. */
 export class RequestBudget {
   private readonly maxTokens: number;
