@@ -7,14 +7,15 @@
  * - its sequences may take at most NIMSIM_MAX_TOKENS_PER_REQUEST tokens in all, prompt plus
  *   output each, else 400 naming max_tokens;
  * - its response may carry at most NIMSIM_MAX_LOGPROBS_PER_REQUEST logprob entries (a token and
- *   each of its top alternatives count one), else 400 naming top_logprobs (logprobs).
+ *   each of its top alternatives count one), else 400 naming top_logprobs (logprobs); the first
+ *   chunk of a streamed echo, built whole, at most STREAMED_ECHO_MAX_LOGPROBS.
  *
  * vLLM has no per-request total: it fans `n` out into independent child requests
  * (vllm/v1/engine/parallel_sampling.py) and only checks at start-up that one sequence of
  * max_model_len fits the KV cache (vllm/v1/core/kv_cache_utils.py,
  * check_enough_kv_cache_memory), so every choice fits on its own and the choices take turns in
- * the cache. The two token bounds are nimsim's own, for the memory and time of one process; the
- * token bound never goes below max_model_len, so one choice that fits the context always passes.
+ * the cache. These bounds are nimsim's own, for the memory and time of one process; the token
+ * bound never goes below max_model_len, so one choice that fits the context always passes.
  *
  * What a request forces is refused before anything is planned: with ignore_eos each choice plans
  * max_tokens tokens, otherwise at least min_tokens. Other answers end on their own, mostly long
@@ -64,10 +65,10 @@ export function checkQueueRoom(
   const shape =
     demand.prompts.length > 1 ? `${demand.prompts.length} prompts × n ${demand.n}` : `n ${demand.n}`;
   const message =
-    sequences > maxWaiting
-      ? `This request makes ${sequences} sequences (${shape}), more than the waiting queue holds (${maxWaiting}, NIMSIM_MAX_WAITING). Please send fewer.`
-      : sequences === 1
-        ? `The waiting queue is full (${maxWaiting} requests). Retry later.`
+    sequences === 1
+      ? `The waiting queue is full (${maxWaiting} requests). Retry later.`
+      : sequences > maxWaiting
+        ? `This request makes ${sequences} sequences (${shape}), more than the waiting queue holds (${maxWaiting}, NIMSIM_MAX_WAITING). Please send fewer.`
         : `The waiting queue has room for ${room} of this request's ${sequences} sequences (${shape}; ${maxWaiting} at most). Retry later.`;
   throw new ApiError(429, message, null, { 'retry-after': '1' });
 }

@@ -77,9 +77,12 @@ describe('checkQueueRoom', () => {
     );
   });
 
-  it("gives a single request the engine's own queue-full message", () => {
+  it("gives a single request the engine's own queue-full message, even with a queue of 0", () => {
     expect(refusal(() => checkQueueRoom(0, 8, demand())).message).toBe(
       'The waiting queue is full (8 requests). Retry later.',
+    );
+    expect(refusal(() => checkQueueRoom(0, 0, demand())).message).toBe(
+      'The waiting queue is full (0 requests). Retry later.',
     );
   });
 });
