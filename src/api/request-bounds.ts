@@ -7,14 +7,15 @@
  * - its sequences may take at most NIMSIM_MAX_TOKENS_PER_REQUEST tokens in all, prompt plus
  *   output each, else 400 naming max_tokens;
  * - its response may carry at most NIMSIM_MAX_LOGPROBS_PER_REQUEST logprob entries (a token and
- *   each of its top alternatives count one), else 400 naming top_logprobs (logprobs).
+ *   each of its top alternatives count one), else 400 naming top_logprobs (logprobs); the first
+ *   chunk of a streamed echo, built whole, at most STREAMED_ECHO_MAX_LOGPROBS.
  *
  * vLLM has no per-request total: it fans `n` out into independent child requests
  * (vllm/v1/engine/parallel_sampling.py) and only checks at start-up that one sequence of
  * max_model_len fits the KV cache (vllm/v1/core/kv_cache_utils.py,
  * check_enough_kv_cache_memory), so every choice fits on its own and the choices take turns in
- * the cache. The two token bounds are nimsim's own, for the memory and time of one process; the
- * token bound never goes below max_model_len, so one choice that fits the context always passes.
+ * the cache. These bounds are nimsim's own, for the memory and time of one process; the token
+ * bound never goes below max_model_len, so one choice that fits the context always passes.
  *
  * What a request forces is refused before anything is planned: with ignore_eos each choice plans
  * max_tokens tokens, otherwise at least min_tokens. Other answers end on their own, mostly long
@@ -64,10 +65,10 @@ export function checkQueueRoom(
   const shape =
     demand.prompts.length > 1 ? `${demand.prompts.length} prompts × n ${demand.n}` : `n ${demand.n}`;
   const message =
-    sequences > maxWaiting
-      ? `This request makes ${sequences} sequences (${shape}), more than the waiting queue holds (${maxWaiting}, NIMSIM_MAX_WAITING). Please send fewer.`
-      : sequences === 1
-        ? `The waiting queue is full (${maxWaiting} requests). Retry later.`
+    sequences === 1
+      ? `The waiting queue is full (${maxWaiting} requests). Retry later.`
+      : sequences > maxWaiting
+        ? `This request makes ${sequences} sequences (${shape}), more than the waiting queue holds (${maxWaiting}, NIMSIM_MAX_WAITING). Please send fewer.`
         : `The waiting queue has room for ${room} of this request's ${sequences} sequences (${shape}; ${maxWaiting} at most). Retry later.`;
   throw new ApiError(429, message, null, { 'retry-after': '1' });
 }
@@ -85,6 +86,34 @@ export function checkBounds(
   budget.checkForced();
   checkQueueRoom(serving.engine.waitingRoom(), serving.settings.maxWaiting, demand);
   return budget;
+}
+
+/**
+ * Most logprob entries the first chunk of a streamed completion with `echo` may carry. vLLM sends
+ * the echoed prompt's logprobs in that one chunk (serving_completion.py,
+ * completion_stream_generator: `out_logprobs = [*prompt_logprobs, *output.logprobs]`), and a
+ * chunk is one JSON text built whole: a 40,000-token prompt at `logprobs: 20` built a 24 MB frame
+ * in a 6.5 s stall and took the server to 466 MB. 65,536 entries make a ~5 MB frame (a
+ * 3,119-token prompt at `logprobs: 20`, 32,767 tokens at `logprobs: 1`); the same request
+ * without `stream` is written in parts and has only the per-response bound.
+ */
+export const STREAMED_ECHO_MAX_LOGPROBS = 65_536;
+
+/** Refuses (400) a streamed echo whose first chunk would carry more than STREAMED_ECHO_MAX_LOGPROBS. */
+export function checkStreamedEcho(demand: RequestDemand): void {
+  const perToken = demand.promptLogprobsPerToken;
+  if (perToken === 0) return;
+  for (const p of demand.prompts) {
+    // The prompt's tokens and the first generated token go out together.
+    const entries = (p.promptTokens + 1) * perToken;
+    if (entries > STREAMED_ECHO_MAX_LOGPROBS) {
+      throw new ApiError(
+        400,
+        `A streamed completion with echo sends its prompt's logprobs in its first chunk: its ${p.promptTokens} prompt tokens and first generated token, ${perToken} entries each, make ${entries}, more than one chunk may carry (${STREAMED_ECHO_MAX_LOGPROBS}). Please ask without stream, or for fewer logprobs.`,
+        demand.logprobsField,
+      );
+    }
+  }
 }
 
 /** The tokens and logprob entries a request takes, counted up front and as it is planned. */

@@ -224,6 +224,18 @@ describe('the logprobs bound (NIMSIM_MAX_LOGPROBS_PER_REQUEST)', () => {
     expect(((await over.json()) as Json).error).toMatchObject({ param: 'logprobs' });
   });
 
+  it('refuses a streamed echo whose first chunk would carry more than 65,536 logprobs, and serves it unstreamed', async () => {
+    const big = testService();
+    const prompt = [Array.from({ length: 3200 }, (_, i) => 1000 + i)];
+    const body = { model: MODEL, prompt, echo: true, logprobs: 20, max_tokens: 1 };
+    const streamed = await postJson(big, '/v1/completions', { ...body, stream: true });
+    expect(streamed.status).toBe(400);
+    expect(((await streamed.json()) as Json).error).toMatchObject({ param: 'logprobs', code: 400 });
+    const whole = await postJson(big, '/v1/completions', body);
+    expect(whole.status).toBe(200);
+    expect(((await whole.json()) as Json).choices[0].logprobs.tokens).toHaveLength(3201);
+  });
+
   it('writes a logprobs body in parts (chunked, no content-length) that parses to the same shape', async () => {
     const res = await postJson(service, '/v1/completions', {
       model: MODEL,

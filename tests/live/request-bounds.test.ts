@@ -3,7 +3,8 @@
  * (tests/helpers/guarded-server.ts). Before the request bounds, each of these froze or killed the
  * server: the 190-byte logprobs request blocked the event loop for ~56 s and died at the heap
  * limit; 128 prompts × n 128 blocked ~20 s and died; n 128 × 131k tokens blocked ~6 s, then
- * streamed 760 MB; a 40k-token top-20 answer blocked ~5 s and took the process to 811 MB.
+ * streamed 760 MB; a 40k-token top-20 answer blocked ~5 s and took the process to 811 MB; a
+ * streamed echo of a 40k-token prompt's top-20 logprobs blocked 6.5 s building one 24 MB chunk.
  * Now each is refused at once or served with the event loop answering throughout and memory flat.
  */
 import { request as httpRequest } from 'node:http';
@@ -72,12 +73,19 @@ function post(server: GuardedServer, path: string, body: unknown): Promise<Answe
   });
 }
 
-/** Sends `body` while the liveness probe and RSS sampling run. */
+/**
+ * Sends `body` while the liveness probe and RSS sampling run. A slow probe is measured once more:
+ * a server that blocks does so every time, while a busy test host (other test files, other
+ * processes on the same 2 cores) stalls the probe only now and then.
+ */
 async function watched(server: GuardedServer, path: string, body: unknown) {
-  const watch = server.watch();
-  const answer = await post(server, path, body);
-  const report = await watch.stop();
-  return { answer, report };
+  const once = async () => {
+    const watch = server.watch();
+    const answer = await post(server, path, body);
+    return { answer, report: await watch.stop() };
+  };
+  const first = await once();
+  return first.report.maxProbeMs < LIVE_WITHIN_MS || !server.alive() ? first : once();
 }
 
 function expectHealthy(server: GuardedServer, report: LivenessReport): void {
@@ -129,6 +137,16 @@ describe('request bounds on a live small-heap server', () => {
     const { answer, report } = await watched(server, '/v1/chat/completions', body);
     expect(answer.status).toBe(400);
     expect(JSON.parse(answer.head)).toMatchObject({ error: { param: 'max_tokens', code: 400 } });
+    expect(answer.ms).toBeLessThan(2000);
+    expectHealthy(server, report);
+  });
+
+  it("refuses a streamed echo of a 40,000-token prompt's logprobs (one 24 MB chunk) with 400 at once", async () => {
+    const prompt = [Array.from({ length: 40_000 }, (_, i) => 1000 + (i % 5000))];
+    const body = { model: MODEL, prompt, echo: true, logprobs: 20, max_tokens: 1, stream: true };
+    const { answer, report } = await watched(server, '/v1/completions', body);
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.head)).toMatchObject({ error: { param: 'logprobs', code: 400 } });
     expect(answer.ms).toBeLessThan(2000);
     expectHealthy(server, report);
   });

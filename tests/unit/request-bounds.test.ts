@@ -4,6 +4,8 @@ import { ApiError } from '../../src/api/errors.js';
 import {
   checkBounds,
   checkQueueRoom,
+  checkStreamedEcho,
+  STREAMED_ECHO_MAX_LOGPROBS,
   RequestBudget,
   type RequestDemand,
   type RequestLimits,
@@ -75,9 +77,12 @@ describe('checkQueueRoom', () => {
     );
   });
 
-  it("gives a single request the engine's own queue-full message", () => {
+  it("gives a single request the engine's own queue-full message, even with a queue of 0", () => {
     expect(refusal(() => checkQueueRoom(0, 8, demand())).message).toBe(
       'The waiting queue is full (8 requests). Retry later.',
+    );
+    expect(refusal(() => checkQueueRoom(0, 0, demand())).message).toBe(
+      'The waiting queue is full (0 requests). Retry later.',
     );
   });
 });
@@ -231,5 +236,34 @@ describe('checkBounds', () => {
     expect(refusal(() => checkBounds(serving(0), big)).status).toBe(400);
     expect(refusal(() => checkBounds(serving(0), demand())).status).toBe(429);
     expect(checkBounds(serving(1), demand())).toBeInstanceOf(RequestBudget);
+  });
+});
+
+describe('checkStreamedEcho', () => {
+  const echo = (promptTokens: number, perToken: number) =>
+    demand({ prompts: [{ promptTokens, maxTokens: 16 }], promptLogprobsPerToken: perToken });
+
+  it('lets the first chunk carry up to STREAMED_ECHO_MAX_LOGPROBS entries, prompt and first token', () => {
+    expect(STREAMED_ECHO_MAX_LOGPROBS).toBe(65_536);
+    // (3119 + 1) × 21 = 65,520
+    expect(() => checkStreamedEcho(echo(3119, 21))).not.toThrow();
+    const err = refusal(() => checkStreamedEcho(echo(3120, 21)));
+    expect(err.status).toBe(400);
+    expect(err.param).toBe('logprobs');
+    expect(err.message).toBe(
+      "A streamed completion with echo sends its prompt's logprobs in its first chunk: its 3120 prompt tokens and first generated token, 21 entries each, make 65541, more than one chunk may carry (65536). Please ask without stream, or for fewer logprobs.",
+    );
+  });
+
+  it('checks each prompt of a batch on its own, and nothing without prompt logprobs', () => {
+    const batch = demand({
+      prompts: [
+        { promptTokens: 3000, maxTokens: 1 },
+        { promptTokens: 3000, maxTokens: 1 },
+      ],
+      promptLogprobsPerToken: 21,
+    });
+    expect(() => checkStreamedEcho(batch)).not.toThrow();
+    expect(() => checkStreamedEcho(echo(100_000, 0))).not.toThrow();
   });
 });

@@ -18,7 +18,7 @@ import { resolveCompletionReply } from '../reply-spec.js';
 import { runGeneration, runToCompletion, type FinishedEvent } from '../run-generation.js';
 import { clientSignalOf, type ClientSignal } from '../client-signal.js';
 import { Pacer } from '../pacer.js';
-import { checkBounds } from '../request-bounds.js';
+import { checkBounds, checkStreamedEcho } from '../request-bounds.js';
 import { sleepUnlessGone } from '../wall-sleep.js';
 import { noteUsage } from '../request-log.js';
 import type { ServingContext } from '../serving.js';
@@ -91,7 +91,7 @@ async function planCompletion(
     );
     return { promptTokenIds, promptTokens: promptTokenIds.length, maxTokens };
   });
-  const budget = checkBounds(ctx, {
+  const demand = {
     n: req.n ?? 1,
     prompts,
     ignoreEos: ignoreEosOf(req),
@@ -101,7 +101,9 @@ async function planCompletion(
     promptLogprobsPerToken: promptLogprobsWanted ? 1 + req.logprobs! : 0,
     maxTokensField: 'max_tokens',
     logprobsField: 'logprobs',
-  });
+  };
+  if (req.stream === true) checkStreamedEcho(demand);
+  const budget = checkBounds(ctx, demand);
   const pacer = new Pacer(signal);
   const choices: PlannedChoice[] = [];
   let promptTokens = 0;
