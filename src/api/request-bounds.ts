@@ -93,11 +93,13 @@ export function checkBounds(
  * the echoed prompt's logprobs in that one chunk (serving_completion.py,
  * completion_stream_generator: `out_logprobs = [*prompt_logprobs, *output.logprobs]`), and a
  * chunk is one JSON text built whole: a 40,000-token prompt at `logprobs: 20` built a 24 MB frame
- * in a 6.5 s stall and took the server to 466 MB. 65,536 entries make a ~5 MB frame (a
- * 3,119-token prompt at `logprobs: 20`, 32,767 tokens at `logprobs: 1`); the same request
- * without `stream` is written in parts and has only the per-response bound.
+ * in a 6.5 s stall and took the server to 466 MB. 8,192 entries make a frame of ~650 KB (a
+ * 389-token prompt at `logprobs: 20`, 4,095 tokens at `logprobs: 1`), within the 1 MiB a stream
+ * may leave unread (NIMSIM_STREAM_BUFFER_BYTES), so a client that reads normally is never cut for
+ * that one frame; the same request without `stream` is written in parts and has only the
+ * per-response bound.
  */
-export const STREAMED_ECHO_MAX_LOGPROBS = 65_536;
+export const STREAMED_ECHO_MAX_LOGPROBS = 8_192;
 
 /** Refuses (400) a streamed echo whose first chunk would carry more than STREAMED_ECHO_MAX_LOGPROBS. */
 export function checkStreamedEcho(demand: RequestDemand): void {

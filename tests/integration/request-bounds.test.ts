@@ -224,7 +224,7 @@ describe('the logprobs bound (NIMSIM_MAX_LOGPROBS_PER_REQUEST)', () => {
     expect(((await over.json()) as Json).error).toMatchObject({ param: 'logprobs' });
   });
 
-  it('refuses a streamed echo whose first chunk would carry more than 65,536 logprobs, and serves it unstreamed', async () => {
+  it('refuses a streamed echo whose first chunk would carry more than 8,192 logprobs, and serves it unstreamed', async () => {
     const big = testService();
     const prompt = [Array.from({ length: 3200 }, (_, i) => 1000 + i)];
     const body = { model: MODEL, prompt, echo: true, logprobs: 20, max_tokens: 1 };
@@ -234,6 +234,11 @@ describe('the logprobs bound (NIMSIM_MAX_LOGPROBS_PER_REQUEST)', () => {
     const whole = await postJson(big, '/v1/completions', body);
     expect(whole.status).toBe(200);
     expect(((await whole.json()) as Json).choices[0].logprobs.tokens).toHaveLength(3201);
+    // 300 prompt tokens and the first generated one, 21 entries each (6,321): one chunk carries them.
+    const small = [prompt[0]!.slice(0, 300)];
+    const fits = await postJson(big, '/v1/completions', { ...body, prompt: small, stream: true });
+    expect(fits.status).toBe(200);
+    expect(await fits.text()).toContain('data: [DONE]');
   });
 
   it('writes a logprobs body in parts (chunked, no content-length) that parses to the same shape', async () => {

@@ -244,22 +244,22 @@ describe('checkStreamedEcho', () => {
     demand({ prompts: [{ promptTokens, maxTokens: 16 }], promptLogprobsPerToken: perToken });
 
   it('lets the first chunk carry up to STREAMED_ECHO_MAX_LOGPROBS entries, prompt and first token', () => {
-    expect(STREAMED_ECHO_MAX_LOGPROBS).toBe(65_536);
-    // (3119 + 1) × 21 = 65,520
-    expect(() => checkStreamedEcho(echo(3119, 21))).not.toThrow();
-    const err = refusal(() => checkStreamedEcho(echo(3120, 21)));
+    expect(STREAMED_ECHO_MAX_LOGPROBS).toBe(8_192);
+    // (389 + 1) × 21 = 8,190
+    expect(() => checkStreamedEcho(echo(389, 21))).not.toThrow();
+    const err = refusal(() => checkStreamedEcho(echo(390, 21)));
     expect(err.status).toBe(400);
     expect(err.param).toBe('logprobs');
     expect(err.message).toBe(
-      "A streamed completion with echo sends its prompt's logprobs in its first chunk: its 3120 prompt tokens and first generated token, 21 entries each, make 65541, more than one chunk may carry (65536). Please ask without stream, or for fewer logprobs.",
+      "A streamed completion with echo sends its prompt's logprobs in its first chunk: its 390 prompt tokens and first generated token, 21 entries each, make 8211, more than one chunk may carry (8192). Please ask without stream, or for fewer logprobs.",
     );
   });
 
   it('checks each prompt of a batch on its own, and nothing without prompt logprobs', () => {
     const batch = demand({
       prompts: [
-        { promptTokens: 3000, maxTokens: 1 },
-        { promptTokens: 3000, maxTokens: 1 },
+        { promptTokens: 300, maxTokens: 1 },
+        { promptTokens: 300, maxTokens: 1 },
       ],
       promptLogprobsPerToken: 21,
     });
