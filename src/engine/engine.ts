@@ -9,9 +9,8 @@ import type { Clock, Cancel } from './clock.js';
 import { EngineError } from './errors.js';
 import type { KvCacheManager } from './kv-cache/kv-cache-manager.js';
 import type { PerfModel, StepWork } from './perf-model.js';
-import { LazyDecoders } from './lazy-decode.js';
 import { Scheduler, type StepPlan } from './scheduler.js';
-import { forEachInRunOrder, Sequence, type EventListener } from './sequence.js';
+import { Sequence, type EventListener } from './sequence.js';
 import type { EngineRequest, EngineStats, FinishReason, RequestTimings, RequestUsage } from './types.js';
 
 export interface FinishedRequest {
@@ -89,8 +88,7 @@ const MAX_CATCH_UP_MS = 50;
 
 export function createEngine(opts: EngineOptions): Engine {
   const { clock, perf, kv, observer } = opts;
-  const lazy = new LazyDecoders(kv.blockSize);
-  const scheduler = new Scheduler(kv, opts, lazy);
+  const scheduler = new Scheduler(kv, opts);
   const tokensObserved = () =>
     observer?.observesTokens ? observer.observesTokens() : observer?.onToken !== undefined;
   let nextSeqId = 1;
@@ -105,6 +103,11 @@ export function createEngine(opts: EngineOptions): Engine {
   const finish = (seq: Sequence, reason: FinishReason, atMs: number) => {
     if (seq.status === 'finished') return;
     scheduler.remove(seq);
+    reportFinished(seq, reason, atMs);
+  };
+
+  /** Tells the listener and the observers that `seq`, taken out of the scheduler, finished. */
+  const reportFinished = (seq: Sequence, reason: FinishReason, atMs: number) => {
     // One object is both the listener's event and the observers' record (no copy per request).
     const done: FinishedRequest & { readonly type: 'finished' } = {
       type: 'finished',
@@ -139,18 +142,17 @@ export function createEngine(opts: EngineOptions): Engine {
   const runStep = (startMs: number) => {
     let plan = scheduler.schedule(startMs);
     // A step that only preempted admits nothing; with nothing left running, plan once more.
-    if (!plan && scheduler.waiting.length > 0 && scheduler.numRunning === 0)
-      plan = scheduler.schedule(startMs);
+    if (!plan && scheduler.numWaiting > 0 && scheduler.numRunning === 0) plan = scheduler.schedule(startMs);
     if (!plan) {
       stepping = false;
       stepTimer = undefined;
-      const head = scheduler.waiting[0];
+      const head = scheduler.nextWaiting();
       if (head && head.arrivalMs > startMs) {
         // The head arrived after this (lagging) step's start: it joins the first step after its arrival.
         wake();
       } else if (head && scheduler.numRunning === 0) {
         // Nothing runs and the head still cannot be admitted: it can never fit in the cache.
-        failUnfittable(scheduler.waiting[0]!, startMs);
+        failUnfittable(head, startMs);
         wake();
       }
       notifyDrained();
@@ -165,12 +167,6 @@ export function createEngine(opts: EngineOptions): Engine {
     const durationMs = perf.stepMs(plan.work) * opts.jitter();
     const endMs = startMs + durationMs;
     stepTimer = clock.schedule(endMs, () => completeStep(plan, startMs, endMs));
-  };
-
-  /** A cruising sequence whose plan ends at this step (lazy.advance() already counted its token). */
-  const completeCruising = (seq: Sequence, endMs: number) => {
-    lazy.sync(seq);
-    finish(seq, seq.finishReason(), endMs);
   };
 
   /**
@@ -191,21 +187,17 @@ export function createEngine(opts: EngineOptions): Engine {
     seq.lastTokenMs = endMs;
     if (seq.tokenEvents) seq.listener({ type: 'tokens', ids: [id], atMs: endMs });
     if (seq.planDone) finish(seq, seq.finishReason(), endMs);
-    else if (!seq.tokenEvents && !tokensObserved()) lazy.enter(seq);
+    else if (!seq.tokenEvents && !tokensObserved()) scheduler.startCruising(seq);
   };
 
   const completeStep = (plan: StepPlan, startMs: number, endMs: number) => {
     steps++;
     lastEndMs = endMs;
     lastLagMs = Math.max(0, clock.now() - endMs);
-    lazy.advance(endMs);
-    // The eager sequences of the step and the cruising ones that finish now, in running order
-    // (the order every event would happen in with every sequence updated eagerly).
-    forEachInRunOrder(plan.scheduled, lazy.dueFinishes(), (seq) => {
-      if (seq.status !== 'running') return true; // finished or aborted during the step
-      if (seq.cruising) completeCruising(seq, endMs);
+    scheduler.completeStep(plan, endMs, (seq) => {
+      // A cruising sequence is visited when its plan ends, its tokens already counted.
+      if (seq.cruising) finish(seq, seq.finishReason(), endMs);
       else completeEager(seq, endMs);
-      return true;
     });
     observer?.onStep?.({
       startMs,
@@ -230,7 +222,7 @@ export function createEngine(opts: EngineOptions): Engine {
   };
 
   const notifyDrained = () => {
-    if (!draining || scheduler.waiting.length > 0 || scheduler.numRunning > 0) return;
+    if (!draining || scheduler.numWaiting > 0 || scheduler.numRunning > 0) return;
     for (const w of drainWaiters.splice(0)) w();
   };
 
@@ -238,7 +230,7 @@ export function createEngine(opts: EngineOptions): Engine {
     kv,
     submit(req, listener, signal, options) {
       if (draining) throw new EngineError('draining', 'The server is shutting down.');
-      if (scheduler.waiting.length >= opts.maxWaiting) {
+      if (scheduler.numWaiting >= opts.maxWaiting) {
         throw new EngineError(
           'queue_full',
           `The waiting queue is full (${opts.maxWaiting} requests). Retry later.`,
@@ -258,7 +250,7 @@ export function createEngine(opts: EngineOptions): Engine {
         };
       }
       const seq = new Sequence(nextSeqId++, req, clock.now(), seqListener, options?.tokenEvents ?? true);
-      scheduler.waiting.push(seq);
+      scheduler.enqueue(seq);
       wake();
       if (signal?.aborted) abort();
       return abort;
@@ -267,7 +259,7 @@ export function createEngine(opts: EngineOptions): Engine {
       const kvStats = kv.stats();
       return {
         running: scheduler.numRunning,
-        waiting: scheduler.waiting.length,
+        waiting: scheduler.numWaiting,
         maxNumSeqs: opts.maxNumSeqs,
         kvBlocksTotal: kvStats.gpu.total,
         kvBlocksInUse: kvStats.gpu.inUse,
@@ -282,10 +274,9 @@ export function createEngine(opts: EngineOptions): Engine {
         const timer = setTimeout(() => {
           // Cut off by the drain timeout: say so in-band (the HTTP edge turns it into an error frame).
           const err = new EngineError('draining', 'The server shut down before the request finished.');
-          for (const seq of [...scheduler.waiting, ...scheduler.running]) {
-            if (seq.status === 'finished') continue; // awaiting compaction in the running set
+          for (const seq of scheduler.abortAll()) {
             seq.listener({ type: 'failed', error: err });
-            finish(seq, 'abort', clock.now());
+            reportFinished(seq, 'abort', clock.now());
           }
           stepTimer?.();
           stepping = false;
