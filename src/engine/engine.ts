@@ -7,11 +7,22 @@
  */
 import type { Clock, Cancel } from './clock.js';
 import { EngineError } from './errors.js';
-import type { KvCacheManager } from './kv-cache/kv-cache-manager.js';
+import {
+  createKvCacheManager,
+  type KvCacheManager,
+  type KvCacheOptions,
+} from './kv-cache/kv-cache-manager.js';
 import type { PerfModel, StepWork } from './perf-model.js';
 import { Scheduler, type StepPlan } from './scheduler.js';
 import { Sequence, type EventListener } from './sequence.js';
-import type { EngineRequest, EngineStats, FinishReason, RequestTimings, RequestUsage } from './types.js';
+import type {
+  EngineRequest,
+  EngineStats,
+  FinishReason,
+  RequestTimings,
+  RequestUsage,
+  SharedPrefixStats,
+} from './types.js';
 
 export interface FinishedRequest {
   readonly request: EngineRequest;
@@ -28,6 +39,8 @@ export interface StepRecord {
   /** Real time the step ended after its ideal end, in simulated ms (0 on a virtual clock). */
   readonly lagMs: number;
   readonly preemptions: number;
+  /** Fraction 0–1 of GPU KV blocks in use once the step completed (its finished requests' freed). */
+  readonly kvUsage: number;
 }
 
 /** Receives engine events for metrics; the engine never calls a metrics library itself. */
@@ -46,10 +59,19 @@ export interface EngineObserver {
   onFinished?(done: FinishedRequest): void;
 }
 
-export interface EngineOptions {
+/**
+ * The engine's settings and its KV cache: given as settings (the engine builds and owns its cache,
+ * and only its facade shows it), or as a cache built by the caller (tests that inspect its blocks).
+ */
+export type EngineOptions = EngineSettings &
+  (
+    | { readonly kvCache: KvCacheOptions; readonly kv?: never }
+    | { readonly kv: KvCacheManager; readonly kvCache?: never }
+  );
+
+export interface EngineSettings {
   readonly clock: Clock;
   readonly perf: PerfModel;
-  readonly kv: KvCacheManager;
   readonly maxNumSeqs: number;
   readonly maxNumBatchedTokens: number;
   /** Bound of the waiting queue; a submit beyond it is refused with `queue_full`. */
@@ -77,17 +99,26 @@ export interface Engine {
     signal?: AbortSignal,
     options?: SubmitOptions,
   ): () => void;
+  /** The scheduler's and the KV cache's state: a new plain object, O(1) to take. */
   stats(): EngineStats;
+  /**
+   * Drops every cached block no request holds, in both tiers, and the shared-prefix table; blocks
+   * in use keep their keys, and the counters stay. (vLLM's reset_prefix_cache refuses while any
+   * block is in use; here running requests are left alone.)
+   */
+  resetPrefixCache(): void;
+  /** The `n` most hit shared prefixes, most hits first. */
+  topPrefixes(n: number): readonly SharedPrefixStats[];
   /** Stops admitting; resolves when running and waiting requests are done, aborting the rest after `timeoutMs` (wall). */
   drain(timeoutMs: number): Promise<void>;
-  readonly kv: KvCacheManager;
 }
 
 /** Lag (simulated ms) beyond which the step timeline is re-anchored at the real clock's now. */
 const MAX_CATCH_UP_MS = 50;
 
 export function createEngine(opts: EngineOptions): Engine {
-  const { clock, perf, kv, observer } = opts;
+  const { clock, perf, observer } = opts;
+  const kv = opts.kv ?? createKvCacheManager(opts.kvCache);
   const scheduler = new Scheduler(kv, opts);
   const tokensObserved = () =>
     observer?.observesTokens ? observer.observesTokens() : observer?.onToken !== undefined;
@@ -205,6 +236,7 @@ export function createEngine(opts: EngineOptions): Engine {
       work: plan.work,
       lagMs: lastLagMs,
       preemptions: plan.preempted.length,
+      kvUsage: kv.usage(),
     });
     // Follow the ideal timeline so timer lateness does not accumulate; but when the real clock runs
     // far behind (the host cannot keep up), re-anchor at now rather than carry an ever-growing debt.
@@ -227,7 +259,6 @@ export function createEngine(opts: EngineOptions): Engine {
   };
 
   return {
-    kv,
     submit(req, listener, signal, options) {
       if (draining) throw new EngineError('draining', 'The server is shutting down.');
       if (scheduler.numWaiting >= opts.maxWaiting) {
@@ -256,17 +287,35 @@ export function createEngine(opts: EngineOptions): Engine {
       return abort;
     },
     stats() {
-      const kvStats = kv.stats();
+      const s = kv.stats();
       return {
         running: scheduler.numRunning,
         waiting: scheduler.numWaiting,
         maxNumSeqs: opts.maxNumSeqs,
-        kvBlocksTotal: kvStats.gpu.total,
-        kvBlocksInUse: kvStats.gpu.inUse,
+        kvBlocksTotal: s.gpu.total,
+        kvBlocksInUse: s.gpu.inUse,
         kvUsage: kv.usage(),
         stepLagMs: lastLagMs,
         steps,
+        kvCache: {
+          blockSize: kv.blockSize,
+          gpu: s.gpu,
+          host: s.host,
+          queryTokens: s.queryTokens,
+          hitTokens: s.hitTokens,
+          hostHitTokens: s.hostHitTokens,
+          preemptedQueryTokens: s.preemptedQueryTokens,
+          preemptedHitTokens: s.preemptedHitTokens,
+          evictions: s.evictions,
+          hostEvictions: s.hostEvictions,
+        },
       };
+    },
+    resetPrefixCache() {
+      kv.reset();
+    },
+    topPrefixes(n) {
+      return kv.topPrefixes(n);
     },
     drain(timeoutMs) {
       draining = true;

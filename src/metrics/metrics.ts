@@ -7,7 +7,6 @@
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { FAULT_TYPE_NAMES } from '../config/settings.js';
 import type { EngineObserver } from '../engine/engine.js';
-import type { KvCacheManager } from '../engine/kv-cache/kv-cache-manager.js';
 import type { EngineStats } from '../engine/types.js';
 import { renderExposition } from './exposition.js';
 import { FastCounter, type CounterChild } from './fast-metrics.js';
@@ -21,8 +20,8 @@ export interface MetricsOptions {
   readonly servedModels?: readonly string[];
   readonly maxModelLen: number;
   readonly maxNumSeqs: number;
+  /** The engine's snapshot, read at scrape time (KV cache counters included). */
   readonly stats: () => EngineStats;
-  readonly kv: KvCacheManager;
   /** Labels of vllm:cache_config_info. */
   readonly cacheConfig: Record<string, string>;
   /** Node process metrics (off in unit tests that build many registries). */
@@ -47,7 +46,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   const model = { model_name: opts.primaryModel };
   const vmodel = { model_name: opts.primaryModel, engine: ENGINE };
 
-  registerSnapshotMetrics(registry, { stats: opts.stats, kv: opts.kv }, { model, vmodel }, opts.cacheConfig);
+  registerSnapshotMetrics(registry, { stats: opts.stats }, { model, vmodel }, opts.cacheConfig);
   const observer = registerRequestMetrics(registry, {
     maxModelLen: opts.maxModelLen,
     models: opts.servedModels ?? [opts.primaryModel],
