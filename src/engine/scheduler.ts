@@ -7,7 +7,7 @@
  */
 import type { KvCacheManager } from './kv-cache/kv-cache-manager.js';
 import type { PrefillChunk, StepWork } from './perf-model.js';
-import { RunningSet } from './running-set.js';
+import { RunningSet, type RunningPolicy } from './running-set.js';
 import type { Sequence } from './sequence.js';
 
 export interface SchedulerLimits {
@@ -30,16 +30,18 @@ export interface StepPlan {
   readonly preempted: readonly Sequence[];
 }
 
-export class Scheduler {
+export class Scheduler implements RunningPolicy {
   /** The waiting queue, FCFS: new requests at the back, preempted ones back at the front. */
   private readonly waiting: Sequence[] = [];
   private readonly running: RunningSet;
+  /** The sequences preempted in the step being planned. */
+  private preempted: Sequence[] = [];
 
   constructor(
     private readonly kv: KvCacheManager,
     private readonly limits: SchedulerLimits,
   ) {
-    this.running = new RunningSet(kv.blockSize);
+    this.running = new RunningSet(kv.blockSize, this);
   }
 
   /** Queues a new sequence at the back of the waiting queue. */
@@ -71,13 +73,11 @@ export class Scheduler {
     const { running } = this;
     // Each sequence's share is kept on it (stepTokens): no object per sequence per step.
     const scheduled: Sequence[] = [];
-    const preempted: Sequence[] = [];
+    const preempted: Sequence[] = (this.preempted = []);
     const admitted: Sequence[] = [];
 
-    // 1. Running sequences, oldest first, each its share of the token budget.
-    let left = running.planStep(this.limits.maxNumBatchedTokens, scheduled, (seq, budget) =>
-      this.scheduleRunning(seq, budget, preempted),
-    );
+    // 1. Running sequences, oldest first, each its share of the token budget (see `share`).
+    let left = running.planStep(this.limits.maxNumBatchedTokens, scheduled);
 
     // 2. Waiting sequences, FCFS; none after a preemption (vLLM: the cache is under pressure).
     let hostLoadTokens = 0;
@@ -116,18 +116,19 @@ export class Scheduler {
   }
 
   /**
-   * Gives one running sequence its share (`min(uncomputed, budget)` tokens), growing its blocks
-   * and preempting the newest sequences while blocks are short, then keys the blocks its share
-   * fills. Returns the tokens taken, or -1 when it had to preempt itself.
+   * The policy for a running sequence, called by the running set as it plans a step: gives it its
+   * share (`min(uncomputed, budget)` tokens), growing its blocks and preempting the newest
+   * sequences while blocks are short, then keys the blocks its share fills. Returns the tokens
+   * taken, or -1 when it had to preempt itself.
    */
-  private scheduleRunning(seq: Sequence, budget: number, preempted: Sequence[]): number {
+  share(seq: Sequence, budget: number): number {
     const numNew = Math.min(seq.numUncomputed, budget);
     const needed = seq.numComputed + numNew;
     // Most decode steps stay inside the last block: only ask the cache when a new block is needed.
     let ok = needed <= seq.allocatedTokens || this.kv.grow(seq.seqId, needed);
     while (!ok) {
       const victim = this.preemptNewest();
-      preempted.push(victim);
+      this.preempted.push(victim);
       if (victim === seq) return -1;
       ok = this.kv.grow(seq.seqId, needed);
     }
