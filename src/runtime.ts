@@ -12,14 +12,13 @@ import type { Clock } from './engine/clock.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { createObserverHub, type ObserverHub } from './engine/observer-hub.js';
 import { createAdjustableJitter, type AdjustableJitter } from './engine/jitter.js';
-import { createKvCacheManager, type KvCacheManager } from './engine/kv-cache/kv-cache-manager.js';
 import { createRooflinePerfModel } from './engine/roofline.js';
 
 export interface Runtime {
   readonly config: Config;
   readonly deployment: Deployment;
+  /** The engine, and through it the KV cache's statistics (stats(), topPrefixes(), resetPrefixCache()). */
   readonly engine: Engine;
-  readonly kv: KvCacheManager;
   readonly tokenizer: Tokenizer;
   readonly servedModels: readonly string[];
   /** Context length: the setting or the model's, never more than the KV cache holds (vLLM refuses to start then). */
@@ -50,21 +49,21 @@ export function createRuntime(config: Config, opts: RuntimeOptions): Runtime {
     kvBlockSize: config.kvBlockSize,
     kvCacheBlocks: config.kvCacheBlocks,
   });
-  const kv = createKvCacheManager({
-    blockSize: config.kvBlockSize,
-    gpuBlocks: deployment.kvCacheBlocks,
-    hostBlocks: config.kvHostCacheBlocks,
-    eviction: config.kvEviction,
-    enableReuse: config.enableKvCacheReuse,
-    modelKey: config.modelName,
-  });
   const observers = createObserverHub();
   const rng = createRandom(config.seed ^ 0x5eed);
   const jitter = createAdjustableJitter(config.jitter ?? opts.defaultJitter, () => rng.normal());
   const engine = createEngine({
     clock: opts.clock,
     perf: createRooflinePerfModel(deployment.roofline),
-    kv,
+    // The engine builds and owns its KV cache; its statistics come through engine.stats().
+    kvCache: {
+      blockSize: config.kvBlockSize,
+      gpuBlocks: deployment.kvCacheBlocks,
+      hostBlocks: config.kvHostCacheBlocks,
+      eviction: config.kvEviction,
+      enableReuse: config.enableKvCacheReuse,
+      modelKey: config.modelName,
+    },
     maxNumSeqs: config.maxNumSeqs,
     maxNumBatchedTokens: config.maxNumBatchedTokens,
     maxWaiting: config.maxWaiting,
@@ -76,7 +75,6 @@ export function createRuntime(config: Config, opts: RuntimeOptions): Runtime {
     config,
     deployment,
     engine,
-    kv,
     // Loading a vocabulary takes ~0.4 s; `simulate` works in token ids and never needs it.
     get tokenizer() {
       return createTokenizer(deployment.model.tokenizer);

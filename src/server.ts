@@ -55,10 +55,9 @@ export function createService(
     maxModelLen: runtime.maxModelLen,
     maxNumSeqs: config.maxNumSeqs,
     stats: () => runtime.engine.stats(),
-    kv: runtime.kv,
     cacheConfig: {
       block_size: String(config.kvBlockSize),
-      num_gpu_blocks: String(runtime.kv.gpuBlocksTotal),
+      num_gpu_blocks: String(runtime.engine.stats().kvCache.gpu.total),
       num_cpu_blocks: String(config.kvHostCacheBlocks),
       // vLLM renders every CacheConfig field with Python's str(): True / False.
       enable_prefix_caching: config.enableKvCacheReuse ? 'True' : 'False',
@@ -136,7 +135,7 @@ export function createService(
     metrics,
     // Ready stays ready: once the load delay has passed, no clock read per request.
     readiness: { isReady: () => ready || (ready = Date.now() >= readyAt), isDraining: () => draining },
-    admin: { describeConfig: () => describeConfig(config), kv: runtime.kv, live },
+    admin: { describeConfig: () => describeConfig(config), engine: runtime.engine, live },
     faults,
     logger,
     apiKey: config.apiKey,

@@ -7,12 +7,22 @@
  */
 import type { Clock, Cancel } from './clock.js';
 import { EngineError } from './errors.js';
-import type { KvCacheManager } from './kv-cache/kv-cache-manager.js';
+import {
+  createKvCacheManager,
+  type KvCacheManager,
+  type KvCacheOptions,
+} from './kv-cache/kv-cache-manager.js';
 import type { PerfModel, StepWork } from './perf-model.js';
-import { LazyDecoders } from './lazy-decode.js';
 import { Scheduler, type StepPlan } from './scheduler.js';
-import { forEachInRunOrder, Sequence, type EventListener } from './sequence.js';
-import type { EngineRequest, EngineStats, FinishReason, RequestTimings, RequestUsage } from './types.js';
+import { Sequence, type EventListener } from './sequence.js';
+import type {
+  EngineRequest,
+  EngineStats,
+  FinishReason,
+  RequestTimings,
+  RequestUsage,
+  SharedPrefixStats,
+} from './types.js';
 
 export interface FinishedRequest {
   readonly request: EngineRequest;
@@ -29,6 +39,8 @@ export interface StepRecord {
   /** Real time the step ended after its ideal end, in simulated ms (0 on a virtual clock). */
   readonly lagMs: number;
   readonly preemptions: number;
+  /** Fraction 0–1 of GPU KV blocks in use once the step completed (its finished requests' freed). */
+  readonly kvUsage: number;
 }
 
 /** Receives engine events for metrics; the engine never calls a metrics library itself. */
@@ -47,10 +59,19 @@ export interface EngineObserver {
   onFinished?(done: FinishedRequest): void;
 }
 
-export interface EngineOptions {
+/**
+ * The engine's settings and its KV cache: given as settings (the engine builds and owns its cache,
+ * and only its facade shows it), or as a cache built by the caller (tests that inspect its blocks).
+ */
+export type EngineOptions = EngineSettings &
+  (
+    | { readonly kvCache: KvCacheOptions; readonly kv?: never }
+    | { readonly kv: KvCacheManager; readonly kvCache?: never }
+  );
+
+export interface EngineSettings {
   readonly clock: Clock;
   readonly perf: PerfModel;
-  readonly kv: KvCacheManager;
   readonly maxNumSeqs: number;
   readonly maxNumBatchedTokens: number;
   /** Bound of the waiting queue; a submit beyond it is refused with `queue_full`. */
@@ -78,24 +99,32 @@ export interface Engine {
     signal?: AbortSignal,
     options?: SubmitOptions,
   ): () => void;
+  /** The scheduler's and the KV cache's state: a new plain object, O(1) to take. */
   stats(): EngineStats;
   /**
    * How many more requests `submit` would queue now before refusing with `queue_full` (the bound
    * minus the requests waiting), so a caller can refuse a many-choice request before planning it.
    */
   waitingRoom(): number;
+  /**
+   * Drops every cached block no request holds, in both tiers, and the shared-prefix table; blocks
+   * in use keep their keys, and the counters stay. (vLLM's reset_prefix_cache refuses while any
+   * block is in use; here running requests are left alone.)
+   */
+  resetPrefixCache(): void;
+  /** The `n` most hit shared prefixes, most hits first. */
+  topPrefixes(n: number): readonly SharedPrefixStats[];
   /** Stops admitting; resolves when running and waiting requests are done, aborting the rest after `timeoutMs` (wall). */
   drain(timeoutMs: number): Promise<void>;
-  readonly kv: KvCacheManager;
 }
 
 /** Lag (simulated ms) beyond which the step timeline is re-anchored at the real clock's now. */
 const MAX_CATCH_UP_MS = 50;
 
 export function createEngine(opts: EngineOptions): Engine {
-  const { clock, perf, kv, observer } = opts;
-  const lazy = new LazyDecoders(kv.blockSize);
-  const scheduler = new Scheduler(kv, opts, lazy);
+  const { clock, perf, observer } = opts;
+  const kv = opts.kv ?? createKvCacheManager(opts.kvCache);
+  const scheduler = new Scheduler(kv, opts);
   const tokensObserved = () =>
     observer?.observesTokens ? observer.observesTokens() : observer?.onToken !== undefined;
   let nextSeqId = 1;
@@ -110,6 +139,11 @@ export function createEngine(opts: EngineOptions): Engine {
   const finish = (seq: Sequence, reason: FinishReason, atMs: number) => {
     if (seq.status === 'finished') return;
     scheduler.remove(seq);
+    reportFinished(seq, reason, atMs);
+  };
+
+  /** Tells the listener and the observers that `seq`, taken out of the scheduler, finished. */
+  const reportFinished = (seq: Sequence, reason: FinishReason, atMs: number) => {
     // One object is both the listener's event and the observers' record (no copy per request).
     const done: FinishedRequest & { readonly type: 'finished' } = {
       type: 'finished',
@@ -144,18 +178,17 @@ export function createEngine(opts: EngineOptions): Engine {
   const runStep = (startMs: number) => {
     let plan = scheduler.schedule(startMs);
     // A step that only preempted admits nothing; with nothing left running, plan once more.
-    if (!plan && scheduler.waiting.length > 0 && scheduler.numRunning === 0)
-      plan = scheduler.schedule(startMs);
+    if (!plan && scheduler.numWaiting > 0 && scheduler.numRunning === 0) plan = scheduler.schedule(startMs);
     if (!plan) {
       stepping = false;
       stepTimer = undefined;
-      const head = scheduler.waiting[0];
+      const head = scheduler.nextWaiting();
       if (head && head.arrivalMs > startMs) {
         // The head arrived after this (lagging) step's start: it joins the first step after its arrival.
         wake();
       } else if (head && scheduler.numRunning === 0) {
         // Nothing runs and the head still cannot be admitted: it can never fit in the cache.
-        failUnfittable(scheduler.waiting[0]!, startMs);
+        failUnfittable(head, startMs);
         wake();
       }
       notifyDrained();
@@ -170,12 +203,6 @@ export function createEngine(opts: EngineOptions): Engine {
     const durationMs = perf.stepMs(plan.work) * opts.jitter();
     const endMs = startMs + durationMs;
     stepTimer = clock.schedule(endMs, () => completeStep(plan, startMs, endMs));
-  };
-
-  /** A cruising sequence whose plan ends at this step (lazy.advance() already counted its token). */
-  const completeCruising = (seq: Sequence, endMs: number) => {
-    lazy.sync(seq);
-    finish(seq, seq.finishReason(), endMs);
   };
 
   /**
@@ -196,28 +223,32 @@ export function createEngine(opts: EngineOptions): Engine {
     seq.lastTokenMs = endMs;
     if (seq.tokenEvents) seq.listener({ type: 'tokens', ids: [id], atMs: endMs });
     if (seq.planDone) finish(seq, seq.finishReason(), endMs);
-    else if (!seq.tokenEvents && !tokensObserved()) lazy.enter(seq);
+    else if (!seq.tokenEvents && !tokensObserved()) scheduler.startCruising(seq);
+  };
+
+  /**
+   * One sequence's share of the step that ended at `lastEndMs`; a cruising sequence is visited
+   * when its plan ends, its tokens already counted. Made once, not a closure per step: with a new
+   * closure each step V8 kept recompiling the completion path (3 % more instructions in a cold
+   * `simulate`, nearly all of it optimizing compiler work).
+   */
+  const completeOne = (seq: Sequence) => {
+    if (seq.cruising) finish(seq, seq.finishReason(), lastEndMs);
+    else completeEager(seq, lastEndMs);
   };
 
   const completeStep = (plan: StepPlan, startMs: number, endMs: number) => {
     steps++;
     lastEndMs = endMs;
     lastLagMs = Math.max(0, clock.now() - endMs);
-    lazy.advance(endMs);
-    // The eager sequences of the step and the cruising ones that finish now, in running order
-    // (the order every event would happen in with every sequence updated eagerly).
-    forEachInRunOrder(plan.scheduled, lazy.dueFinishes(), (seq) => {
-      if (seq.status !== 'running') return true; // finished or aborted during the step
-      if (seq.cruising) completeCruising(seq, endMs);
-      else completeEager(seq, endMs);
-      return true;
-    });
+    scheduler.completeStep(plan, endMs, completeOne);
     observer?.onStep?.({
       startMs,
       durationMs: endMs - startMs,
       work: plan.work,
       lagMs: lastLagMs,
       preemptions: plan.preempted.length,
+      kvUsage: kv.usage(),
     });
     // Follow the ideal timeline so timer lateness does not accumulate; but when the real clock runs
     // far behind (the host cannot keep up), re-anchor at now rather than carry an ever-growing debt.
@@ -235,15 +266,14 @@ export function createEngine(opts: EngineOptions): Engine {
   };
 
   const notifyDrained = () => {
-    if (!draining || scheduler.waiting.length > 0 || scheduler.numRunning > 0) return;
+    if (!draining || scheduler.numWaiting > 0 || scheduler.numRunning > 0) return;
     for (const w of drainWaiters.splice(0)) w();
   };
 
   return {
-    kv,
     submit(req, listener, signal, options) {
       if (draining) throw new EngineError('draining', 'The server is shutting down.');
-      if (scheduler.waiting.length >= opts.maxWaiting) {
+      if (scheduler.numWaiting >= opts.maxWaiting) {
         throw new EngineError(
           'queue_full',
           `The waiting queue is full (${opts.maxWaiting} requests). Retry later.`,
@@ -263,26 +293,44 @@ export function createEngine(opts: EngineOptions): Engine {
         };
       }
       const seq = new Sequence(nextSeqId++, req, clock.now(), seqListener, options?.tokenEvents ?? true);
-      scheduler.waiting.push(seq);
+      scheduler.enqueue(seq);
       wake();
       if (signal?.aborted) abort();
       return abort;
     },
     waitingRoom() {
-      return Math.max(0, opts.maxWaiting - scheduler.waiting.length);
+      return Math.max(0, opts.maxWaiting - scheduler.numWaiting);
     },
     stats() {
-      const kvStats = kv.stats();
+      const s = kv.stats();
       return {
         running: scheduler.numRunning,
-        waiting: scheduler.waiting.length,
+        waiting: scheduler.numWaiting,
         maxNumSeqs: opts.maxNumSeqs,
-        kvBlocksTotal: kvStats.gpu.total,
-        kvBlocksInUse: kvStats.gpu.inUse,
+        kvBlocksTotal: s.gpu.total,
+        kvBlocksInUse: s.gpu.inUse,
         kvUsage: kv.usage(),
         stepLagMs: lastLagMs,
         steps,
+        kvCache: {
+          blockSize: kv.blockSize,
+          gpu: s.gpu,
+          host: s.host,
+          queryTokens: s.queryTokens,
+          hitTokens: s.hitTokens,
+          hostHitTokens: s.hostHitTokens,
+          preemptedQueryTokens: s.preemptedQueryTokens,
+          preemptedHitTokens: s.preemptedHitTokens,
+          evictions: s.evictions,
+          hostEvictions: s.hostEvictions,
+        },
       };
+    },
+    resetPrefixCache() {
+      kv.reset();
+    },
+    topPrefixes(n) {
+      return kv.topPrefixes(n);
     },
     drain(timeoutMs) {
       draining = true;
@@ -290,10 +338,9 @@ export function createEngine(opts: EngineOptions): Engine {
         const timer = setTimeout(() => {
           // Cut off by the drain timeout: say so in-band (the HTTP edge turns it into an error frame).
           const err = new EngineError('draining', 'The server shut down before the request finished.');
-          for (const seq of [...scheduler.waiting, ...scheduler.running]) {
-            if (seq.status === 'finished') continue; // awaiting compaction in the running set
+          for (const seq of scheduler.abortAll()) {
             seq.listener({ type: 'failed', error: err });
-            finish(seq, 'abort', clock.now());
+            reportFinished(seq, 'abort', clock.now());
           }
           stepTimer?.();
           stepping = false;

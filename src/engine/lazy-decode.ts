@@ -11,10 +11,10 @@
  * sequences): what makes `simulate` fast at high concurrency.
  *
  * Events wait in two rings of buckets indexed by step count (no event is more than a block's worth
- * of steps away). A due bucket is handed out in running order (`runOrder`), and the scheduler and
- * the engine merge it with the sequences they update eagerly, so every event happens at the same
- * step, in the same order, with the same cache calls as with eager decoding. A property test holds
- * both modes equal.
+ * of steps away). A due bucket is handed out in running order (`runOrder`), and the running set
+ * (running-set.ts) merges it with the sequences updated eagerly when a step is planned and when it
+ * completes, so every event happens at the same step, in the same order, with the same cache calls
+ * as with eager decoding. A property test holds both modes equal.
  */
 import type { Sequence } from './sequence.js';
 

@@ -85,20 +85,3 @@ export class Sequence {
     return this.request.finishReason;
   }
 }
-
-/**
- * Visits the sequences of two lists, each sorted by runOrder, in merged running order, while
- * `visit` returns true.
- */
-export function forEachInRunOrder(
-  a: readonly Sequence[],
-  b: readonly Sequence[],
-  visit: (seq: Sequence) => boolean,
-): void {
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    const seq = j >= b.length || (i < a.length && a[i]!.runOrder < b[j]!.runOrder) ? a[i++]! : b[j++]!;
-    if (!visit(seq)) return;
-  }
-}

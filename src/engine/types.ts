@@ -65,7 +65,57 @@ export type EngineEvent =
       readonly preemptions: number;
     };
 
-/** A snapshot read at scrape time by metrics and /admin. */
+/**
+ * The KV cache and its prefix-cache counters, as the engine's snapshot carries them. The counters
+ * are running totals since the engine started (a prefix-cache reset keeps them).
+ */
+export interface KvCacheSnapshot {
+  /** Tokens per block. */
+  readonly blockSize: number;
+  /** In blocks. `inUse` + `reusable` + `free` = `total`; `cached` counts keyed blocks, in use or not. */
+  readonly gpu: {
+    readonly total: number;
+    readonly inUse: number;
+    readonly reusable: number;
+    readonly free: number;
+    readonly cached: number;
+  };
+  /** Host (CPU) tier, in blocks (`total` 0: no host tier). */
+  readonly host: { readonly total: number; readonly used: number };
+  /** Prompt tokens looked up by admissions of new requests (vLLM prefix_cache_queries). */
+  readonly queryTokens: number;
+  /** Of those, tokens found in the cache, GPU and host tiers (vLLM prefix_cache_hits). */
+  readonly hitTokens: number;
+  /** Of the hits, tokens found in the host tier. */
+  readonly hostHitTokens: number;
+  /**
+   * Tokens looked up by re-admissions of preempted requests, counted apart as vLLM does
+   * (PrefixCacheStats.preempted_queries, vllm/v1/metrics/stats.py): they find their own blocks.
+   */
+  readonly preemptedQueryTokens: number;
+  /** Of those, tokens found in the cache (vLLM preempted_hits). */
+  readonly preemptedHitTokens: number;
+  /** Reusable GPU blocks evicted to make room. */
+  readonly evictions: number;
+  /** Host-tier blocks evicted to make room. */
+  readonly hostEvictions: number;
+}
+
+/** One of the most shared cached prefixes: grouped by its first block, `tokens` = `blocks` × block size. */
+export interface SharedPrefixStats {
+  /** The longest run of blocks one hit reused. */
+  readonly blocks: number;
+  readonly tokens: number;
+  /** Admissions that hit it (bounded table: may be overstated, see kv-cache/prefix-stats.ts). */
+  readonly hits: number;
+  /** The prefix's first tokens (at most one block, at most 16), to recognise it. */
+  readonly firstTokenIds: readonly number[];
+}
+
+/**
+ * A snapshot read at scrape time by metrics, /admin and reports: plain data, O(1) to take, so a
+ * router in front of several engines can read each one's often.
+ */
 export interface EngineStats {
   readonly running: number;
   readonly waiting: number;
@@ -77,4 +127,5 @@ export interface EngineStats {
   /** How far the real clock runs behind the simulated schedule, in ms (0 on a virtual clock). */
   readonly stepLagMs: number;
   readonly steps: number;
+  readonly kvCache: KvCacheSnapshot;
 }

@@ -1,13 +1,12 @@
 /**
  * The Prometheus registry: NIM 1.x's unprefixed names, vLLM's `vllm:` names and nimsim's own
- * (CONTRACT.md), fed by engine events (request-metrics.ts) and by snapshots read at scrape time
- * (snapshot-metrics.ts), plus HTTP request counts and Node process metrics. The engine never calls
- * prom-client; this module observes it.
+ * (docs/interface.md#metrics), fed by engine events (request-metrics.ts) and by snapshots read at
+ * scrape time (snapshot-metrics.ts), plus HTTP request counts and Node process metrics. The engine
+ * never calls prom-client; this module observes it.
  */
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { FAULT_TYPE_NAMES } from '../config/settings.js';
 import type { EngineObserver } from '../engine/engine.js';
-import type { KvCacheManager } from '../engine/kv-cache/kv-cache-manager.js';
 import type { EngineStats } from '../engine/types.js';
 import { renderExposition } from './exposition.js';
 import { FastCounter, type CounterChild } from './fast-metrics.js';
@@ -21,8 +20,8 @@ export interface MetricsOptions {
   readonly servedModels?: readonly string[];
   readonly maxModelLen: number;
   readonly maxNumSeqs: number;
+  /** The engine's snapshot, read at scrape time (KV cache counters included). */
   readonly stats: () => EngineStats;
-  readonly kv: KvCacheManager;
   /** Labels of vllm:cache_config_info. */
   readonly cacheConfig: Record<string, string>;
   /** Node process metrics (off in unit tests that build many registries). */
@@ -48,7 +47,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   const model = { model_name: opts.primaryModel };
   const vmodel = { model_name: opts.primaryModel, engine: ENGINE };
 
-  registerSnapshotMetrics(registry, { stats: opts.stats, kv: opts.kv }, { model, vmodel }, opts.cacheConfig);
+  registerSnapshotMetrics(registry, { stats: opts.stats }, { model, vmodel }, opts.cacheConfig);
   const observer = registerRequestMetrics(registry, {
     maxModelLen: opts.maxModelLen,
     models: opts.servedModels ?? [opts.primaryModel],

@@ -1,15 +1,13 @@
 /**
- * Metrics read from snapshots at scrape time: the scheduler's gauges (running, waiting, KV usage,
- * lag), the block counts per tier, and the cache counters, which mirror the KV cache manager's own
- * running totals so they are exact whenever Prometheus looks.
+ * Metrics read from the engine's snapshot at scrape time: the scheduler's gauges (running,
+ * waiting, KV usage, lag), the block counts per tier, and the cache counters, which mirror the KV
+ * cache's own running totals so they are exact whenever Prometheus looks.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { KvCacheManager } from '../engine/kv-cache/kv-cache-manager.js';
 import type { EngineStats } from '../engine/types.js';
 
 export interface SnapshotSources {
   readonly stats: () => EngineStats;
-  readonly kv: KvCacheManager;
 }
 
 /** Label values of engine-wide series: the first served model (vLLM does the same) and engine "0". */
@@ -38,7 +36,7 @@ export function registerSnapshotMetrics(
         this.set(vllm ? vmodel : model, read(src.stats()));
       },
     });
-  // NIM 1.x strips vLLM's prefix and adds num_request_max (reference/nim-api.md §6a).
+  // NIM 1.x strips vLLM's prefix and adds num_request_max (docs/nim-api.md#metrics).
   gauge('num_requests_running', 'Number of requests currently running on GPU.', (s) => s.running, false);
   gauge('num_requests_waiting', 'Number of requests waiting to be processed.', (s) => s.waiting, false);
   gauge('num_request_max', 'Max number of concurrently running requests.', (s) => s.maxNumSeqs, false);
@@ -80,7 +78,7 @@ export function registerSnapshotMetrics(
     labelNames: ['model_name', 'tier', 'state'],
     registers,
     collect() {
-      const s = src.kv.stats();
+      const s = src.stats().kvCache;
       this.set({ ...model, tier: 'gpu', state: 'in_use' }, s.gpu.inUse);
       this.set({ ...model, tier: 'gpu', state: 'reusable' }, s.gpu.reusable);
       this.set({ ...model, tier: 'gpu', state: 'free' }, s.gpu.free);
@@ -106,7 +104,7 @@ export function registerSnapshotMetrics(
     });
     c.inc(lbl, 0); // present at 0 from the start, as vLLM's pre-labelled counters are
   };
-  const kvs = () => src.kv.stats();
+  const kvs = () => src.stats().kvCache;
   mirror(
     'vllm:prefix_cache_queries_total',
     'Prefix cache queries, in terms of number of queried tokens.',

@@ -34,7 +34,7 @@ export function createHarness(config: Config, slo?: Slo): Harness {
   const wallStart = performance.now();
   const clock = createVirtualClock();
   const runtime = createRuntime(config, { clock, defaultJitter: 0 });
-  const { engine, kv } = runtime;
+  const { engine } = runtime;
   const model = runtime.servedModels[0]!;
   const outcomes = new Outcomes();
   let peakKvUsage = 0;
@@ -43,8 +43,7 @@ export function createHarness(config: Config, slo?: Slo): Harness {
   runtime.observers.add({
     onStep(step) {
       preemptions += step.preemptions;
-      const u = kv.usage();
-      if (u > peakKvUsage) peakKvUsage = u;
+      if (step.kvUsage > peakKvUsage) peakKvUsage = step.kvUsage;
     },
   });
 
@@ -75,7 +74,7 @@ export function createHarness(config: Config, slo?: Slo): Harness {
       clock.runUntilIdle();
       return buildReport({
         outcomes,
-        kvStats: kv.stats(),
+        kvCache: engine.stats().kvCache,
         peakKvUsage,
         preemptions,
         rejected,

@@ -3,7 +3,7 @@
  * included) to the first token, ITL per request as (e2e − TTFT) / (output tokens − 1), throughput
  * over the whole run — plus the cache's hit rate and peak usage.
  */
-import type { KvCacheStats } from '../engine/kv-cache/kv-cache-manager.js';
+import type { KvCacheSnapshot } from '../engine/types.js';
 import type { Outcomes } from './outcomes.js';
 
 /** One turn of the multi-turn sessions: how much of the conversation the cache served, and the TTFT. */
@@ -50,7 +50,7 @@ export interface SimulationReport {
   prefix_cache_hit_rate: number;
   kv_cache_peak_usage: number;
   preemptions: number;
-  // nimsim additions (CONTRACT.md allows adding)
+  // nimsim additions to the stable fields (docs/interface.md#simulate-report)
   input_tokens_per_s: number;
   cached_tokens_mean: number;
   rejected_429: number;
@@ -88,7 +88,7 @@ export function distribution(values: ArrayLike<number>): Distribution {
 export function buildReport(input: {
   /** The completed requests' times and counts (not the requests, whose tokens it would keep alive). */
   outcomes: Outcomes;
-  kvStats: KvCacheStats;
+  kvCache: KvCacheSnapshot;
   peakKvUsage: number;
   preemptions: number;
   rejected: number;
@@ -124,7 +124,7 @@ export function buildReport(input: {
   }
   const durationS = n > 0 ? (end - start) / 1000 : 0;
   const per = (x: number) => (durationS > 0 ? Math.round((x / durationS) * 100) / 100 : 0);
-  const { queryTokens, hitTokens } = input.kvStats;
+  const { queryTokens, hitTokens } = input.kvCache;
   const byTurn = byTurnOf(o);
   return {
     requests: n,

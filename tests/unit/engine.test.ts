@@ -291,6 +291,34 @@ describe('engine on the virtual clock', () => {
     expect(r.done?.reason).toBe('length');
   });
 
+  it('drains: at the timeout ends the running and the waiting requests with failed, then finished', async () => {
+    const { clock, engine } = setup({ maxNumSeqs: 1 });
+    // Without token events the running request decodes lazily: its counts must still be exact.
+    const runs = [request(range(10), 100), request(range(10, 500), 100)].map((req) => {
+      const events: EngineEvent[] = [];
+      engine.submit(req, (ev) => events.push(ev), undefined, { tokenEvents: false });
+      return events;
+    });
+    // Steps end at 10.1 ms (prefill and first token), then every 10 ms: 4 tokens by 50 ms.
+    clock.advanceTo(50);
+    expect([engine.stats().running, engine.stats().waiting]).toEqual([1, 1]);
+    await engine.drain(1);
+    for (const events of runs) {
+      expect(events.map((e) => e.type).slice(-2)).toEqual(['failed', 'finished']);
+      const failed = events.at(-2) as Extract<EngineEvent, { type: 'failed' }>;
+      expect((failed.error as EngineError).kind).toBe('draining');
+    }
+    const [running, waiting] = runs.map((events) => events.at(-1) as FinishedRequest);
+    expect(running!.reason).toBe('abort');
+    expect(running!.usage).toEqual({ promptTokens: 10, completionTokens: 4, cachedTokens: 0 });
+    expect(running!.timings.finishedMs).toBe(50);
+    expect(waiting!.reason).toBe('abort');
+    expect(waiting!.usage.completionTokens).toBe(0);
+    expect(runs[1]!.map((e) => e.type)).toEqual(['failed', 'finished']);
+    const s = engine.stats();
+    expect([s.running, s.waiting, s.kvBlocksInUse]).toEqual([0, 0, 0]);
+  });
+
   it('gives more total throughput at higher concurrency until the batch is bound', () => {
     const tput = (concurrency: number) => {
       const { clock, engine } = setup({ maxNumSeqs: 16 });

@@ -107,6 +107,7 @@ describe('step lag warning', () => {
         durationMs: 10,
         lagMs,
         preemptions: 0,
+        kvUsage: 0,
         work: { decodeSeqs: 1, decodeContextTokens: 0, prefillChunks: [], hostLoadTokens: 0 },
       });
     step(STEP_LAG_WARNING_MS);

@@ -3,7 +3,7 @@
  * and the KV cache's state (behind NIMSIM_ADMIN_TOKEN).
  */
 import type { Hono } from 'hono';
-import type { KvCacheManager } from '../../engine/kv-cache/kv-cache-manager.js';
+import type { Engine } from '../../engine/engine.js';
 import { readJsonValue } from '../body.js';
 import { ApiError } from '../errors.js';
 import type { LiveConfig } from '../live-config.js';
@@ -11,10 +11,11 @@ import type { LiveConfig } from '../live-config.js';
 export interface AdminDeps {
   /** The configuration as loaded (secrets masked); live values are laid over it. */
   readonly describeConfig: () => Record<string, unknown>;
-  readonly kv: KvCacheManager;
+  /** What /admin/kv-cache reads and resets: the engine's KV statistics, not its cache. */
+  readonly engine: Pick<Engine, 'stats' | 'resetPrefixCache' | 'topPrefixes'>;
   /**
    * The keys PATCH /admin/config may change: fault rate, types and delay, time scale, jitter.
-   * Scripted replies (issue 8) add their `rules` key with `live.register('rules', …)` in server.ts.
+   * Scripted replies add their `rules` key with `live.register('rules', …)` in server.ts.
    */
   readonly live?: LiveConfig;
 }
@@ -28,12 +29,12 @@ export function registerAdminRoutes(app: Hono, deps: AdminDeps): void {
     return c.json({ changed, config: effective() });
   });
   app.get('/admin/kv-cache', (c) => {
-    const s = deps.kv.stats();
+    const { kvCache: s, kvUsage } = deps.engine.stats();
     return c.json({
-      block_size: deps.kv.blockSize,
+      block_size: s.blockSize,
       gpu: s.gpu,
       host: s.host,
-      usage: deps.kv.usage(),
+      usage: kvUsage,
       query_tokens: s.queryTokens,
       hit_tokens: s.hitTokens,
       host_hit_tokens: s.hostHitTokens,
@@ -43,11 +44,11 @@ export function registerAdminRoutes(app: Hono, deps: AdminDeps): void {
       preempted_hit_tokens: s.preemptedHitTokens,
       evictions: s.evictions,
       host_evictions: s.hostEvictions,
-      top_prefixes: deps.kv.topPrefixes(10),
+      top_prefixes: deps.engine.topPrefixes(10),
     });
   });
   app.post('/admin/kv-cache/reset', (c) => {
-    deps.kv.reset();
-    return c.json({ reset: true, gpu: deps.kv.stats().gpu });
+    deps.engine.resetPrefixCache();
+    return c.json({ reset: true, gpu: deps.engine.stats().kvCache.gpu });
   });
 }
