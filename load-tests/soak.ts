@@ -183,10 +183,13 @@ async function user(id: number): Promise<void> {
  * buffer bound (1 MiB) the server must abort the stream and close the connection. After the hold
  * the socket is read to its end: a cut stream ends without `[DONE]`.
  */
-const SLOW_HOLD_MS = 20_000;
-const slow = { sent: 0, cut: 0, not_cut: 0 };
+// Long enough for the server to produce ~5 MB of frames at saturation on a loaded 2-core machine.
+const SLOW_HOLD_MS = 40_000;
+const slow = { sent: 0, cut: 0, finished: 0, still_open: 0 };
+/** Bytes each slow reader found waiting when it started to read (kernel buffers and what followed). */
+const slowDrainedKb: Record<string, number[]> = { cut: [], finished: [], still_open: [] };
 
-function slowStream(): Promise<'cut' | 'not_cut'> {
+function slowStream(): Promise<'cut' | 'finished' | 'still_open'> {
   const body = JSON.stringify({
     model: MODEL,
     messages: [{ role: 'user', content: 'Write a very long story.' }],
@@ -212,10 +215,17 @@ function slowStream(): Promise<'cut' | 'not_cut'> {
       // Read what is left; a server that did not cut the stream either finishes it ([DONE]) or is
       // still writing when the read gives up.
       const giveUp = setTimeout(() => socket.destroy(), 15_000);
-      socket.on('data', (d: string) => (text = (text + d).slice(-64)));
+      const finished = () => text.includes('[DONE]');
+      let drained = 0;
+      socket.on('data', (d: string) => {
+        drained += d.length;
+        text = (text + d).slice(-64);
+      });
       socket.on('close', () => {
         clearTimeout(giveUp);
-        resolve(ended && !text.includes('[DONE]') ? 'cut' : 'not_cut');
+        const outcome = finished() ? 'finished' : ended ? 'cut' : 'still_open';
+        slowDrainedKb[outcome]!.push(Math.round(drained / 1024));
+        resolve(outcome);
       });
       socket.resume();
     }, SLOW_HOLD_MS);
@@ -349,7 +359,7 @@ const report = {
   faulted: counts.faulted,
   unexpected_errors: counts.errors,
   statuses: counts.statuses,
-  slow_readers: { users: slowReaders, hold_s: SLOW_HOLD_MS / 1000, ...slow },
+  slow_readers: { users: slowReaders, hold_s: SLOW_HOLD_MS / 1000, ...slow, drained_kb: slowDrainedKb },
   abusive_requests: { users: abusers, by_kind_and_status: abuse, unexpected: unexpectedStatuses },
   rss_mb: {
     at_launch: +(rssAtLaunch / 2 ** 20).toFixed(1),
