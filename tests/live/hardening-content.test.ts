@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGuardedServer, type GuardedServer, type LivenessReport } from '../helpers/guarded-server.js';
+import { randomLetters, randomUnicode } from '../helpers/random-text.js';
 
 const MODEL = 'meta/llama-3.1-8b-instruct';
 /**
@@ -26,29 +27,6 @@ const PROBE_MS = 100;
  */
 const BIG_PROMPT_PROBE_MS = 1_000;
 const BIG_PROMPT_MS = 3_000;
-
-function randomUnicode(n: number, seed: number): string {
-  let state = seed >>> 0;
-  const codes: number[] = [];
-  while (codes.length < n) {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    const code = state >>> 16;
-    if (code < 0xd800 || code > 0xdfff) codes.push(code);
-  }
-  let text = '';
-  for (let i = 0; i < codes.length; i += 4096) text += String.fromCharCode(...codes.slice(i, i + 4096));
-  return text;
-}
-
-function randomLetters(n: number, seed: number): string {
-  let state = seed >>> 0;
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    out.push(String.fromCharCode(97 + ((state >>> 16) % 26)));
-  }
-  return out.join('');
-}
 
 function doublingDefs(levels: number): Record<string, unknown> {
   const defs: Record<string, unknown> = { l0: { type: 'integer' } };

@@ -13,32 +13,9 @@ import {
   PIECE_CACHE_MAX_BYTES,
   TokenLimitError,
 } from '../../src/content/tokenizer.js';
+import { randomLetters, randomUnicode } from '../helpers/random-text.js';
 
 const llama3 = createTokenizer('llama3');
-
-/** Deterministic pseudo-random text: `n` BMP code points, surrogates excluded. */
-function randomUnicode(n: number, seed: number): string {
-  let state = seed >>> 0;
-  const codes: number[] = [];
-  while (codes.length < n) {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    const code = state >>> 16;
-    if (code < 0xd800 || code > 0xdfff) codes.push(code);
-  }
-  let text = '';
-  for (let i = 0; i < codes.length; i += 4096) text += String.fromCharCode(...codes.slice(i, i + 4096));
-  return text;
-}
-
-function randomWord(length: number, seed: number): string {
-  let state = seed >>> 0;
-  let word = '';
-  for (let i = 0; i < length; i++) {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    word += String.fromCharCode(97 + ((state >>> 16) % 26));
-  }
-  return word;
-}
 
 describe('encodeInto with a limit', () => {
   it('stops soon after the limit and keeps the leading ids of the full encoding', () => {
@@ -83,7 +60,7 @@ describe('overlong pre-tokens', () => {
   });
 
   it('cuts an overlong pre-token into MAX_PIECE_CHARS pieces, each encoded alone', () => {
-    const word = randomWord(100_000, 3);
+    const word = randomLetters(100_000, 3);
     const pieces: number[] = [];
     for (let at = 0; at < word.length; at += MAX_PIECE_CHARS) {
       pieces.push(...llama3.encode(word.slice(at, at + MAX_PIECE_CHARS)));
@@ -109,7 +86,7 @@ describe('cache bounds', () => {
     // 8,000 unique 1,000-letter words (cheap to encode: all but their first letters repeat) hold
     // ~32 MB as pieces, more than PIECE_CACHE_MAX_BYTES; the old bound was 65,536 entries of any size.
     const tail = 'ab'.repeat(496);
-    for (let i = 0; i < 8_000; i++) llama3.encode(randomWord(8, 100 + i) + tail);
+    for (let i = 0; i < 8_000; i++) llama3.encode(randomLetters(8, 100 + i) + tail);
     expect(llama3.cachedBytes()).toBeGreaterThan(PIECE_CACHE_MAX_BYTES / 2);
     expect(llama3.cachedBytes()).toBeLessThanOrEqual(ENCODE_CACHE_MAX_BYTES + PIECE_CACHE_MAX_BYTES);
   });
