@@ -7,6 +7,7 @@
  */
 import type { Clock, Cancel } from './clock.js';
 import { EngineError } from './errors.js';
+import type { KvEventBatch } from './kv-events.js';
 import {
   createKvCacheManager,
   type KvCacheManager,
@@ -57,6 +58,12 @@ export interface EngineObserver {
    */
   observesTokens?(): boolean;
   onFinished?(done: FinishedRequest): void;
+  /**
+   * The KV cache's block events of one step (kv-events.ts), when there were any. The cache builds
+   * them only while `observesKvEvents()` is true, so nobody pays for events no one reads.
+   */
+  onKvEvents?(batch: KvEventBatch): void;
+  observesKvEvents?(): boolean;
 }
 
 /**

@@ -1,0 +1,46 @@
+/**
+ * What the KV cache tells the world about its blocks: vLLM's KV events
+ * (`vllm/distributed/kv_events.py`), in the engine's own vocabulary. The engine hands them to its
+ * observer once per step that changed the cache; a router's prefix index (several replicas) and the
+ * ZMQ publisher (vLLM's wire format) are built from them alone.
+ *
+ * Keys are the cache's own block keys (non-negative integers below 2^53, block-hash.ts): vLLM
+ * publishes its block hashes as 64-bit integers by default, and a subscriber only needs them to be
+ * stable and unique.
+ */
+
+/** Where a block lives: GPU memory, or the host (CPU) offload tier. */
+export type KvMedium = 'GPU' | 'CPU';
+
+/** Full blocks that became matchable, in chain order (vLLM BlockStored). */
+export interface KvBlockStored {
+  readonly type: 'BlockStored';
+  readonly blockHashes: readonly number[];
+  /** Key of the block before the first of `blockHashes`, or null when the first is a prefix's first. */
+  readonly parentBlockHash: number | null;
+  /** The blocks' token ids, `blockHashes.length × blockSize` of them (empty when not known). */
+  readonly tokenIds: readonly number[];
+  readonly blockSize: number;
+  readonly medium: KvMedium;
+}
+
+/** Blocks that stopped being matchable: evicted, or dropped by a reset (vLLM BlockRemoved). */
+export interface KvBlockRemoved {
+  readonly type: 'BlockRemoved';
+  readonly blockHashes: readonly number[];
+  readonly medium: KvMedium;
+}
+
+/** Every cached block of every tier is gone (vLLM AllBlocksCleared). */
+export interface KvAllBlocksCleared {
+  readonly type: 'AllBlocksCleared';
+}
+
+export type KvEvent = KvBlockStored | KvBlockRemoved | KvAllBlocksCleared;
+
+/** The events of one engine step (or of one reset), in the order they happened. */
+export interface KvEventBatch {
+  /** Engine clock time, simulated ms, when the step that produced them was planned. */
+  readonly atMs: number;
+  readonly events: readonly KvEvent[];
+}
