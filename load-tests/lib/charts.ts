@@ -113,6 +113,8 @@ export function groupedBarChart(opts: {
   /** Printed on each bar; defaults to one decimal. */
   valueFormat?: string;
   scale?: 'linear' | 'auto';
+  /** The end of a linear value axis (100 for percentages), so labels of full bars stay inside. */
+  max?: number;
 }): TopLevelSpec {
   const values = opts.rows.map((r) => r[opts.value]).filter((v): v is number => typeof v === 'number');
   const log = opts.scale === 'auto' && needsLogScale(values);
@@ -123,7 +125,11 @@ export function groupedBarChart(opts: {
     field: opts.value,
     type: 'quantitative' as const,
     title: log ? `${opts.valueTitle}, log scale` : opts.valueTitle,
-    scale: log ? { type: 'log' as const, domainMin: logMin, nice: true } : {},
+    scale: log
+      ? { type: 'log' as const, domainMin: logMin, nice: true }
+      : opts.max === undefined
+        ? {}
+        : { domain: [0, opts.max] },
   };
   const y = { field: opts.category, type: 'nominal' as const, title: opts.categoryTitle, sort: null };
   const yOffset = { field: opts.group, type: 'nominal' as const, sort: null };

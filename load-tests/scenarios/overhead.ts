@@ -106,6 +106,7 @@ export const overhead: Scenario = {
             y: 'req/s',
             yTitle: 'requests/s',
             series: 'server',
+            integerX: true,
           }),
         },
       ],
