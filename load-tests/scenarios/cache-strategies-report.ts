@@ -101,17 +101,22 @@ export function cacheStrategySections(
       );
     } else {
       const keeper = policies.reduce((a, b) => (b.metrics.cacheHitRate > a.metrics.cacheHitRate ? b : a));
-      // Policies that kept the same share of tokens differ in TTFT by noise only: say so.
+      const hits = policies.map((p) => p.metrics.cacheHitRate * 100);
+      // Policies whose hit rates are within a point kept practically the same tokens: their TTFT gap
+      // says nothing about the policy.
+      const close = Math.max(...hits) - Math.min(...hits) < 1;
       const sameShare = policies.filter((p) => policies.filter((q) => hitText(q) === hitText(p)).length > 1);
-      const sameText =
-        sameShare.length > 1
-          ? ` ${list(sameShare.map((p) => p.strategy.toUpperCase()))} kept the same share, so their TTFT gap is noise.`
-          : '';
+      const verdict = close
+        ? ' Their hit rates are within one point of each other, so the policy barely matters here and their TTFT gap is run-to-run noise.'
+        : `${' '}${keeper.strategy.toUpperCase()} kept the most.` +
+          (sameShare.length > 1
+            ? ` ${list(sameShare.map((p) => p.strategy.toUpperCase()))} kept the same share, so their TTFT gap is noise.`
+            : '');
       conclusions.push(
         `At ${blocks} blocks the cache is too small for the working set (evictions ` +
-          `${policies.map((p) => `${p.strategy} ${p.server.evictions ?? 'n/a'}`).join(', ')}), so the policy matters: ` +
+          `${policies.map((p) => `${p.strategy} ${p.server.evictions ?? 'n/a'}`).join(', ')}): ` +
           `hit ${policies.map((p) => `${p.strategy} ${hitText(p)} %`).join(', ')}; mean TTFT ` +
-          `${policies.map((p) => `${p.strategy} ${ttftText(p)} ms`).join(', ')}. ${keeper.strategy.toUpperCase()} kept the most.${sameText}`,
+          `${policies.map((p) => `${p.strategy} ${ttftText(p)} ms`).join(', ')}.${verdict}`,
       );
     }
   }
