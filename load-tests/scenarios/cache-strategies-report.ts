@@ -90,6 +90,35 @@ export function cacheStrategySections(
         : `${hostHits ? 'but' : 'and'} does not lower mean TTFT in this run (${ttftText(hostSmall)} ms).`),
   );
 
+  // This run's own measure of noise: configurations that cached identically (same hit rate, no
+  // evictions) can differ in mean TTFT only by chance, so their spread is how far chance goes here.
+  const ttft = (r: StrategyRun) => r.metrics.ttftMs.mean;
+  const alikeSets = sizes
+    .map((b) => runs.filter((r) => r.kvCacheBlocks === b && r.strategy !== 'off'))
+    .map((set) => set.filter((r) => set.some((q) => q !== r && cachedAlike([r, q]))))
+    .filter((set) => set.length > 1);
+  const noise = alikeSets.map((set) => {
+    const ts = set.map(ttft);
+    return { blocks: set[0]!.kvCacheBlocks, ratio: Math.max(...ts) / Math.max(Math.min(...ts), 1e-9) };
+  })[0];
+
+  /**
+   * When the policy that kept the most was not the fastest, whether the TTFT gap between the
+   * policies is within this run's noise (or there is no such measure).
+   */
+  const fastestNote = (policies: readonly StrategyRun[], keeper: StrategyRun): string => {
+    const fastest = policies.reduce((a, b) => (ttft(b) < ttft(a) ? b : a));
+    if (fastest === keeper) return '';
+    const gap = Math.max(...policies.map(ttft)) / Math.max(ttft(fastest), 1e-9);
+    const head = ` ${fastest.strategy.toUpperCase()} had the lowest mean TTFT though`;
+    if (noise === undefined) return `${head}.`;
+    return (
+      `${head}: their mean TTFTs differ by up to ${num(gap)}×, while configurations that cached identically ` +
+      `at ${noise.blocks} blocks differed by up to ${num(noise.ratio)}×, so ` +
+      (gap <= noise.ratio ? 'that gap is within this run’s noise.' : 'that gap is beyond this run’s noise.')
+    );
+  };
+
   // Eviction policies, per size: alike when nothing was evicted, otherwise compared by what they kept.
   for (const blocks of sizes) {
     const policies = ['lru', 'fifo', 'lfu'].map((s) => find(s, blocks));
@@ -111,7 +140,8 @@ export function cacheStrategySections(
         : `${' '}${keeper.strategy.toUpperCase()} kept the most.` +
           (sameShare.length > 1
             ? ` ${list(sameShare.map((p) => p.strategy.toUpperCase()))} kept the same share, so their TTFT gap is noise.`
-            : '');
+            : '') +
+          fastestNote(policies, keeper);
       conclusions.push(
         `At ${blocks} blocks the cache is too small for the working set (evictions ` +
           `${policies.map((p) => `${p.strategy} ${p.server.evictions ?? 'n/a'}`).join(', ')}): ` +

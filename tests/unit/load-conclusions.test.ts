@@ -206,6 +206,32 @@ describe('cache-strategies conclusions', () => {
     expect(closeText).not.toContain('kept the most');
   });
 
+  it("weighs a gap between policies against this run's own noise: configurations that cached identically", () => {
+    // The final quick run: LFU kept the most at 300 blocks but LRU was fastest; at 3000 blocks
+    // four identical configurations spread from 65.0 to 124.2 ms (1.9×).
+    const measured = cacheStrategySections(
+      [
+        r('off', 300, 5994.1, 0, 0),
+        r('lru', 300, 180.2, 0.808, 517),
+        r('fifo', 300, 417.9, 0.797, 560),
+        r('lfu', 300, 352.9, 0.814, 496),
+        r('lru+host', 300, 117.6, 0.883, 523, 4576),
+        r('off', 3000, 380.6, 0, 0),
+        r('lru', 3000, 65.0, 0.883, 0),
+        r('fifo', 3000, 124.2, 0.883, 0),
+        r('lfu', 3000, 65.4, 0.883, 0),
+        r('lru+host', 3000, 70.1, 0.883, 0),
+      ],
+      [300, 3000],
+      4000,
+    );
+    expect(measured.conclusions.join('\n')).toContain(
+      'LFU kept the most. LRU had the lowest mean TTFT though: their mean TTFTs differ by up to 2.3×, while ' +
+        'configurations that cached identically at 3000 blocks differed by up to 1.9×, so that gap is beyond ' +
+        'this run’s noise.',
+    );
+  });
+
   it('names a plain winner when nothing ties with it', () => {
     const clear = cacheStrategySections(
       runs.map((x) => (x.strategy === 'lfu' && x.kvCacheBlocks === 3000 ? r('lfu', 3000, 54.5, 0.9, 0) : x)),
