@@ -7,7 +7,8 @@
  *
  * Runs one scenario (scenarios/*.ts; `--help` lists them), writes DIR/report.json, DIR/report.md
  * and the SVG charts, prints the markdown's path and the checks, and exits 1 when a sanity check
- * failed, 2 on bad arguments.
+ * failed or the `--url` target cannot be reached, 2 on bad arguments (including a `--model` the
+ * target does not serve).
  */
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
@@ -16,6 +17,7 @@ import { promptText } from './lib/prompts.js';
 import { writeReport } from './lib/report.js';
 import { DEFAULT_MODEL, type Scenario, type ScenarioContext } from './lib/scenario.js';
 import { parseTarget } from './lib/target.js';
+import { checkTarget } from './lib/target-check.js';
 import { cacheStrategies } from './scenarios/cache-strategies.js';
 import { multiTurn } from './scenarios/multi-turn.js';
 import { overhead } from './scenarios/overhead.js';
@@ -89,10 +91,21 @@ async function main(): Promise<void> {
   if (!(targetTimeScale > 0)) fail('--target-time-scale must be > 0');
   if (values.url !== undefined) {
     // Refuse a bad or non-loopback URL up front, as a usage error.
+    let target;
     try {
-      parseTarget(values.url, { model: values.model, allowRemote: values['allow-remote'] });
+      target = parseTarget(values.url, {
+        model: values.model,
+        apiKey: values['api-key'],
+        allowRemote: values['allow-remote'],
+      });
     } catch (err) {
       fail((err as Error).message);
+    }
+    // Then ask the target itself: a dead port exits 1, a wrong model or key 2, with one line.
+    const problem = await checkTarget(target);
+    if (problem !== undefined) {
+      process.stderr.write(`${scenario.name}: ${problem.message}\n`);
+      process.exit(problem.exitCode);
     }
   }
   const outDir = values.out ?? join('reports', scenario.name);

@@ -69,6 +69,11 @@ export interface RunMetrics {
   readonly succeeded: number;
   /** Failures by cause: `HTTP <status>`, `incomplete` (no [DONE]/no content) or `transport`. */
   readonly errorsByStatus: Readonly<Record<string, number>>;
+  /**
+   * The first message of each failure cause, as the client or the server gave it (e.g. `HTTP 404:
+   * The model `x` does not exist.`, `connect ECONNREFUSED 127.0.0.1:9`), so a report says why.
+   */
+  readonly firstErrors: Readonly<Record<string, string>>;
   readonly durationS: number;
   readonly requestsPerS: number;
   readonly outputTokensPerS: number;
@@ -94,6 +99,7 @@ function failureCause(r: StreamResult): string {
 /** AIPerf-style aggregates over `records`; `timeScale` as in the module comment. */
 export function aggregate(records: readonly StreamResult[], timeScale = 1): RunMetrics {
   const errorsByStatus: Record<string, number> = {};
+  const firstErrors: Record<string, string> = {};
   const perRequest: RequestMetrics[] = [];
   const ok: StreamResult[] = [];
   for (const r of records) {
@@ -101,6 +107,8 @@ export function aggregate(records: readonly StreamResult[], timeScale = 1): RunM
     if (m === undefined) {
       const cause = failureCause(r);
       errorsByStatus[cause] = (errorsByStatus[cause] ?? 0) + 1;
+      firstErrors[cause] ??=
+        r.error ?? (r.done ? 'the stream carried no content' : 'the stream ended without [DONE]');
     } else {
       perRequest.push(m);
       ok.push(r);
@@ -119,6 +127,7 @@ export function aggregate(records: readonly StreamResult[], timeScale = 1): RunM
     requests: records.length,
     succeeded: ok.length,
     errorsByStatus,
+    firstErrors,
     durationS,
     requestsPerS: durationS > 0 ? ok.length / durationS : 0,
     outputTokensPerS: durationS > 0 ? outputTokensTotal / durationS : 0,

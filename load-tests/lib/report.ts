@@ -12,6 +12,8 @@ export interface Table {
   readonly title: string;
   readonly columns: readonly string[];
   readonly rows: readonly (readonly (string | number)[])[];
+  /** What the columns mean, printed under the table (e.g. which ITL is which). */
+  readonly note?: string;
 }
 
 export interface Chart {
@@ -60,6 +62,7 @@ function markdownTable(t: Table): string {
     `|${t.columns.map(() => '---').join('|')}|`,
     ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
     '',
+    ...(t.note === undefined ? [] : [t.note, '']),
   ].join('\n');
 }
 

@@ -61,6 +61,58 @@ interface ChunkShape {
   error?: unknown;
 }
 
+/** How much of an error response's body is kept. */
+const MAX_ERROR_BODY = 2000;
+
+/**
+ * `HTTP <status>: <message>` from an error response: the `error.message` of an OpenAI-shaped body
+ * (`{"error": {"message": …}}`), FastAPI's `detail`, a top-level `message`, or the body's first
+ * 200 characters.
+ */
+export function httpErrorText(status: number, body: string): string {
+  let message: string | undefined;
+  try {
+    const parsed = JSON.parse(body) as {
+      error?: { message?: unknown } | string;
+      detail?: unknown;
+      message?: unknown;
+    };
+    const candidate =
+      typeof parsed.error === 'object' && parsed.error !== null
+        ? parsed.error.message
+        : (parsed.error ?? parsed.message ?? parsed.detail);
+    if (candidate !== undefined)
+      message = typeof candidate === 'string' ? candidate : JSON.stringify(candidate);
+  } catch {
+    // not JSON: the raw text below
+  }
+  message ??= body.replace(/\s+/g, ' ').trim().slice(0, 200);
+  return message === '' ? `HTTP ${status}` : `HTTP ${status}: ${message}`;
+}
+
+/** Plain words for the socket errors a newcomer meets, with Node's own message after them. */
+const SOCKET_ERRORS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused, nothing listens there',
+  ECONNRESET: 'connection reset by the server',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
+};
+
+/**
+ * A transport error as one line: `connection refused (connect ECONNREFUSED 127.0.0.1:9)`. Node
+ * reports a name with several addresses (`localhost`) as an AggregateError whose own message is
+ * empty; its first inner error says what happened.
+ */
+export function transportErrorText(err: unknown): string {
+  const inner = err instanceof AggregateError && err.errors.length > 0 ? (err.errors[0] as unknown) : err;
+  const e = inner as { code?: unknown; message?: unknown };
+  const message = typeof e.message === 'string' && e.message !== '' ? e.message : String(inner);
+  const plain = typeof e.code === 'string' ? SOCKET_ERRORS[e.code] : undefined;
+  return plain === undefined ? message : `${plain} (${message})`;
+}
+
 /** Sends one streaming POST and resolves once the stream ends; never rejects. */
 export function streamRequest(req: StreamRequest): Promise<StreamResult> {
   return new Promise((resolve) => {
@@ -143,8 +195,23 @@ export function streamRequest(req: StreamRequest): Promise<StreamResult> {
       (res) => {
         headersAtMs = performance.now();
         status = res.statusCode ?? 0;
-        if (status !== 200) error ??= `HTTP ${status}`;
         res.setEncoding('utf8');
+        if (status !== 200) {
+          // Keep what the server said: a newcomer needs "model x does not exist", not just "404".
+          let body = '';
+          res.on('data', (text: string) => {
+            if (body.length < MAX_ERROR_BODY) body += text;
+          });
+          res.on('end', () => {
+            error ??= httpErrorText(status, body);
+            finish();
+          });
+          res.on('error', (err) => {
+            error ??= httpErrorText(status, body || err.message);
+            finish();
+          });
+          return;
+        }
         let buffered = '';
         res.on('data', (text: string) => {
           // Every event in this read arrived together: one timestamp for all of them.
@@ -170,7 +237,7 @@ export function streamRequest(req: StreamRequest): Promise<StreamResult> {
       finish();
     }, req.timeoutMs);
     httpReq.on('error', (err) => {
-      error ??= err.message;
+      error ??= transportErrorText(err);
       finish();
     });
     httpReq.end(req.body);

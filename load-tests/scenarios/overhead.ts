@@ -62,8 +62,9 @@ export const overhead: Scenario = {
           'nimsim process can simulate on this machine, independent of the simulated GPU.',
         `nimsim's last window ran at ${num(result.trend, 3)} × its first (${num(last.nimsim.requestsPerS, 0)} ` +
           `vs ${num(first.nimsim.requestsPerS, 0)} req/s; target ≥ ${TARGET_TREND}, check ≥ ${SLOWDOWN_LIMIT}); ` +
-          `against bare over the same time ${num(result.trendVsBare, 3)}, and its CPU per request grew ` +
-          `${num(result.cpuPerRequestGrowth, 2)}×.`,
+          `against bare over the same time ${num(result.trendVsBare, 3)}, and its CPU per request in the last ` +
+          `window was ${num(result.cpuPerRequestGrowth, 2)}× the first's ` +
+          `(${result.cpuPerRequestGrowth > 1 ? 'grew' : 'did not grow'}).`,
       ],
       tables: [
         {
@@ -106,6 +107,7 @@ export const overhead: Scenario = {
             y: 'req/s',
             yTitle: 'requests/s',
             series: 'server',
+            integerX: true,
           }),
         },
       ],

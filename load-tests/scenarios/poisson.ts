@@ -8,11 +8,11 @@ import { createChatClient, warmUp } from '../lib/chat-client.js';
 import { lineChart } from '../lib/charts.js';
 import { startLoopLagMonitor } from '../lib/loop-lag.js';
 import { aggregate, type RunMetrics } from '../lib/metrics.js';
-import { METRIC_COLUMNS, metricCells, runChecks } from '../lib/metrics-table.js';
+import { metricTable, runChecks } from '../lib/metrics-table.js';
 import { createProgress } from '../lib/progress.js';
 import { promptText } from '../lib/prompts.js';
-import { num } from '../lib/report.js';
 import { runOpenLoop } from '../lib/runner.js';
+import { trendText } from '../lib/trend-text.js';
 import { openTarget, type Scenario } from '../lib/scenario.js';
 
 export const poisson: Scenario = {
@@ -50,7 +50,6 @@ export const poisson: Scenario = {
       await started.stop();
     }
     const clientLoopLag = lag.stop();
-    const hi = results[results.length - 1]!;
     return {
       scenario: 'poisson',
       title: 'Poisson arrivals at fixed request rates',
@@ -62,18 +61,24 @@ export const poisson: Scenario = {
           'or not earlier ones finished, so queueing shows up in TTFT.',
       ],
       conclusions: [
-        `At ${hi.ratePerS} requests/s offered, TTFT p50 / p90 was ${num(hi.metrics.ttftMs.p50)} / ` +
-          `${num(hi.metrics.ttftMs.p90)} ms (at ${results[0]!.ratePerS}/s: ${num(results[0]!.metrics.ttftMs.p50)} / ` +
-          `${num(results[0]!.metrics.ttftMs.p90)} ms). A rate the server cannot sustain shows as TTFT that keeps ` +
+        `TTFT p50 went from ${trendText(
+          results.map((r) => ({ label: `${r.ratePerS}/s`, value: r.metrics.ttftMs.p50 })),
+          1,
+          ' ms',
+        )}; TTFT p90 from ${trendText(
+          results.map((r) => ({ label: `${r.ratePerS}/s`, value: r.metrics.ttftMs.p90 })),
+          1,
+          ' ms',
+        )}. A rate the server cannot sustain shows as TTFT that keeps ` +
           'growing with the length of the run (requests queue); achieved req/s of a short run is below the ' +
           'offered rate anyway, because the duration includes the last requests’ completion.',
       ],
       tables: [
-        {
-          title: 'Per offered rate',
-          columns: ['offered req/s', ...METRIC_COLUMNS],
-          rows: results.map((r) => [r.ratePerS, ...metricCells(r.metrics)]),
-        },
+        metricTable(
+          'Per offered rate',
+          'offered req/s',
+          results.map((r) => [r.ratePerS, r.metrics] as const),
+        ),
       ],
       charts: [
         {

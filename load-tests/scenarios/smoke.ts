@@ -8,7 +8,7 @@ import { createChatClient, warmUp } from '../lib/chat-client.js';
 import { lineChart } from '../lib/charts.js';
 import { startLoopLagMonitor } from '../lib/loop-lag.js';
 import { aggregate, requestMetrics } from '../lib/metrics.js';
-import { METRIC_COLUMNS, metricCells, runChecks } from '../lib/metrics-table.js';
+import { metricTable, runChecks } from '../lib/metrics-table.js';
 import { createProgress } from '../lib/progress.js';
 import { promptText } from '../lib/prompts.js';
 import { num } from '../lib/report.js';
@@ -71,8 +71,8 @@ export const smoke: Scenario = {
             `include_usage. Closed loop: ${requests} requests at concurrency ${concurrency}. Open loop: ` +
             `${requests} Poisson arrivals at ${ratePerS} requests/s (seed ${ctx.seed}).`,
           'Metrics follow AIPerf: TTFT = first content chunk − request start; ITL = (last − first content ' +
-            'chunk) / (output tokens − 1) with output tokens from usage; tok/s/user = 1/ITL; throughputs over ' +
-            'the benchmark duration (first request start → last response).',
+            'chunk) / (output tokens − 1) with output tokens from usage; tok/s/user p50 = 1000 / ITL p50; ' +
+            'throughputs over the benchmark duration (first request start → last response).',
         ],
         conclusions: [
           `The endpoint answered ${mClosed.succeeded + mOpen.succeeded}/${mClosed.requests + mOpen.requests} ` +
@@ -80,14 +80,10 @@ export const smoke: Scenario = {
             `${num(mClosed.itlMs.p50, 2)} ms.`,
         ],
         tables: [
-          {
-            title: 'Runs',
-            columns: ['run', ...METRIC_COLUMNS],
-            rows: [
-              [`closed c=${concurrency}`, ...metricCells(mClosed)],
-              [`poisson ${ratePerS}/s`, ...metricCells(mOpen)],
-            ],
-          },
+          metricTable('Runs', 'run', [
+            [`closed c=${concurrency}`, mClosed],
+            [`poisson ${ratePerS}/s`, mOpen],
+          ]),
         ],
         charts: [
           {
@@ -99,6 +95,7 @@ export const smoke: Scenario = {
               xTitle: 'request (in completion order)',
               y: 'TTFT ms',
               yTitle: 'TTFT (ms)',
+              integerX: true,
             }),
           },
         ],

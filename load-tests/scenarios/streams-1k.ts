@@ -10,7 +10,7 @@ import { lineChart } from '../lib/charts.js';
 import { peakRssKb } from '../lib/child-server.js';
 import { startLoopLagMonitor } from '../lib/loop-lag.js';
 import { aggregate, requestMetrics } from '../lib/metrics.js';
-import { METRIC_COLUMNS, metricCells, runChecks } from '../lib/metrics-table.js';
+import { metricTable, runChecks } from '../lib/metrics-table.js';
 import { createProgress } from '../lib/progress.js';
 import { promptText } from '../lib/prompts.js';
 import { num } from '../lib/report.js';
@@ -152,15 +152,12 @@ export const streams1k: Scenario = {
           `${num(lagResult.p99Ms)} ms, max ${num(lagResult.maxMs)} ms.`,
         serverItlMs === undefined
           ? 'The server exposed no ITL histogram to compare with.'
-          : `Client-measured ITL mean ${num(m.itlMs.mean, 2)} ms vs the server's own ${num(serverItlMs, 2)} ms ` +
+          : `Client-measured ITL mean ${num(m.itlMs.mean, 2)} ms (AIPerf's per-request ITL, averaged over streams) ` +
+            `vs the server's own ${num(serverItlMs, 2)} ms (vllm:inter_token_latency_seconds, averaged over every token gap) ` +
             `(${num((itlGap ?? 0) * 100)} %): the client's timestamps add little to what the server delivered.`,
       ],
       tables: [
-        {
-          title: 'Burst',
-          columns: ['run', ...METRIC_COLUMNS],
-          rows: [[`${streams} streams`, ...metricCells(m)]],
-        },
+        metricTable('Burst', 'run', [[`${streams} streams`, m]]),
         {
           title: 'Load generator',
           columns: [
@@ -200,6 +197,7 @@ export const streams1k: Scenario = {
               xTitle: 'stream',
               y: 'ITL ms',
               yTitle: 'ITL (ms)',
+              integerX: true,
             }),
             mark: { type: 'point', size: 8 },
           },

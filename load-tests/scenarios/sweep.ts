@@ -6,13 +6,14 @@ import { performance } from 'node:perf_hooks';
 import { createChatClient, warmUp } from '../lib/chat-client.js';
 import { lineChart } from '../lib/charts.js';
 import { startLoopLagMonitor } from '../lib/loop-lag.js';
-import { aggregate, type RunMetrics } from '../lib/metrics.js';
-import { METRIC_COLUMNS, metricCells, runChecks } from '../lib/metrics-table.js';
+import { aggregate } from '../lib/metrics.js';
+import { medianTokensPerSPerUser, runChecks } from '../lib/metrics-table.js';
 import { createProgress } from '../lib/progress.js';
 import { promptText } from '../lib/prompts.js';
 import { num, type Check } from '../lib/report.js';
 import { runClosedLoop } from '../lib/runner.js';
 import { getText, openTarget, promValue, type Scenario } from '../lib/scenario.js';
+import { sweepSections, type SweepLevel } from './sweep-report.js';
 
 export const sweep: Scenario = {
   name: 'sweep',
@@ -25,7 +26,7 @@ export const sweep: Scenario = {
     // can stream; a faster time scale would measure the server's CPU, not the simulated GPU.
     const started = await openTarget(ctx, { 'time-scale': 1, 'max-num-seqs': 256 });
     const lag = startLoopLagMonitor();
-    const results: { concurrency: number; metrics: RunMetrics; stepLagMs: number | undefined }[] = [];
+    const results: SweepLevel[] = [];
     try {
       const client = createChatClient(started.target, { timeoutMs: 300_000 });
       await warmUp(client);
@@ -65,9 +66,7 @@ export const sweep: Scenario = {
       ok: hi.metrics.outputTokensPerS > lo.metrics.outputTokensPerS,
       detail: `${num(lo.metrics.outputTokensPerS, 0)} tok/s at c=${lo.concurrency} → ${num(hi.metrics.outputTokensPerS, 0)} at c=${hi.concurrency}`,
     });
-    const knee = results.reduce((best, r) =>
-      r.metrics.outputTokensPerS > best.metrics.outputTokensPerS * 1.1 ? r : best,
-    );
+    const sections = sweepSections(results);
     const rows = results.flatMap((r) => [
       { concurrency: r.concurrency, stat: 'mean', 'TTFT ms': r.metrics.ttftMs.mean },
       { concurrency: r.concurrency, stat: 'p90', 'TTFT ms': r.metrics.ttftMs.p90 },
@@ -80,30 +79,14 @@ export const sweep: Scenario = {
       notes: [
         `Synthetic prompts of exactly ${inputTokens} Llama 3 tokens, ${outputTokens} output tokens (ignore_eos), ` +
           `closed loop at each concurrency for max(2 × concurrency, ${ctx.quick ? 8 : 16}) requests, one after another ` +
-          'on the same server (its prefix cache holds nothing reusable: every prompt differs from its first token).',
+          'on the same server.',
+        sections.cacheNote,
         started.timeScale !== 1
           ? `Times are wall × ${started.timeScale} (simulated).`
           : 'Times are wall-clock; nimsim runs in real time (time scale 1).',
       ],
-      conclusions: [
-        `Output throughput rises from ${num(lo.metrics.outputTokensPerS, 0)} tok/s at concurrency ${lo.concurrency} to ` +
-          `${num(hi.metrics.outputTokensPerS, 0)} tok/s at ${hi.concurrency} while ITL grows from ` +
-          `${num(lo.metrics.itlMs.mean, 2)} to ${num(hi.metrics.itlMs.mean, 2)} ms and TTFT from ` +
-          `${num(lo.metrics.ttftMs.mean)} to ${num(hi.metrics.ttftMs.mean)} ms: batching trades per-user speed ` +
-          `for total throughput. The last level that still added > 10 % throughput was c=${knee.concurrency}.`,
-        'Pick the highest concurrency whose TTFT p90 and tokens/s/user still meet your latency target.',
-      ],
-      tables: [
-        {
-          title: 'Per concurrency',
-          columns: ['concurrency', ...METRIC_COLUMNS, 'server step lag ms'],
-          rows: results.map((r) => [
-            r.concurrency,
-            ...metricCells(r.metrics),
-            r.stepLagMs === undefined ? 'n/a' : num(r.stepLagMs, 1),
-          ]),
-        },
-      ],
+      conclusions: sections.conclusions,
+      tables: [sections.table],
       charts: [
         {
           file: 'ttft-vs-concurrency.svg',
@@ -126,8 +109,8 @@ export const sweep: Scenario = {
               { concurrency: r.concurrency, metric: 'total tok/s', value: r.metrics.outputTokensPerS },
               {
                 concurrency: r.concurrency,
-                metric: 'tok/s/user × concurrency',
-                value: r.metrics.tokensPerSPerUser.mean * r.concurrency,
+                metric: 'tok/s/user p50 × concurrency',
+                value: medianTokensPerSPerUser(r.metrics) * r.concurrency,
               },
             ]),
             x: 'concurrency',
@@ -142,11 +125,15 @@ export const sweep: Scenario = {
           file: 'itl-vs-concurrency.svg',
           spec: lineChart({
             title: 'ITL against concurrency',
-            rows: results.map((r) => ({ concurrency: r.concurrency, 'ITL ms': r.metrics.itlMs.mean })),
+            rows: results.flatMap((r) => [
+              { concurrency: r.concurrency, stat: 'p50', 'ITL ms': r.metrics.itlMs.p50 },
+              { concurrency: r.concurrency, stat: 'p99', 'ITL ms': r.metrics.itlMs.p99 },
+            ]),
             x: 'concurrency',
             xTitle: 'concurrency',
             y: 'ITL ms',
-            yTitle: 'ITL mean (ms)',
+            yTitle: 'ITL per request (ms)',
+            series: 'stat',
             logX: true,
           }),
         },

@@ -10,7 +10,7 @@ import { createChatClient, warmUp } from '../lib/chat-client.js';
 import { lineChart } from '../lib/charts.js';
 import { startLoopLagMonitor } from '../lib/loop-lag.js';
 import { aggregate, requestMetrics } from '../lib/metrics.js';
-import { METRIC_COLUMNS, metricCells, runChecks } from '../lib/metrics-table.js';
+import { medianTokensPerSPerUser, metricTable, runChecks } from '../lib/metrics-table.js';
 import { createProgress } from '../lib/progress.js';
 import { num } from '../lib/report.js';
 import { openTarget, type Scenario } from '../lib/scenario.js';
@@ -70,26 +70,23 @@ export const trace: Scenario = {
       ].filter((n) => n !== ''),
       conclusions: [
         `${m.succeeded}/${m.requests} requests ok; TTFT p50 ${num(m.ttftMs.p50)} ms, p99 ${num(m.ttftMs.p99)} ms; ` +
+          `ITL p50 ${num(m.itlMs.p50, 2)} ms (${num(medianTokensPerSPerUser(m))} tok/s for the median user); ` +
           `prefix-cache hit rate ${num(m.cacheHitRate * 100)} %.`,
       ],
-      tables: [
-        { title: 'Replay', columns: ['run', ...METRIC_COLUMNS], rows: [['trace', ...metricCells(m)]] },
-      ],
+      tables: [metricTable('Replay', 'run', [['trace', m]])],
       charts: [
         {
           file: 'ttft-vs-prompt.svg',
-          spec: {
-            ...lineChart({
-              title: 'TTFT against billed prompt length',
-              rows: points,
-              x: 'prompt tokens',
-              xTitle: 'usage.prompt_tokens',
-              y: 'TTFT ms',
-              yTitle: 'TTFT (ms)',
-              series: 'turn',
-            }),
-            mark: { type: 'point', filled: true },
-          },
+          spec: lineChart({
+            title: 'TTFT against billed prompt length',
+            rows: points,
+            x: 'prompt tokens',
+            xTitle: 'usage.prompt_tokens',
+            y: 'TTFT ms',
+            yTitle: 'TTFT (ms)',
+            series: 'turn',
+            points: true,
+          }),
         },
       ],
       checks: runChecks('trace', m),

@@ -104,3 +104,28 @@ describe('AIPerf run aggregates', () => {
     expect(m.cacheHitRate).toBe(0);
   });
 });
+
+describe('ITL and tok/s/user columns agree', () => {
+  it('shows the median user (1000 / ITL p50), not the mean of 1/ITL a burst dominates', async () => {
+    const { METRIC_COLUMNS, metricCells, medianTokensPerSPerUser } =
+      await import('../../load-tests/lib/metrics-table.js');
+    // Four requests streaming at ~6 ms a token and one whose 64 tokens arrived in one burst
+    // 1.7 ms long: its 1/ITL is ~37,000 tokens/s.
+    const steady = (sent: number, itl: number) =>
+      stream(
+        sent,
+        Array.from({ length: 64 }, (_, i) => sent + 50 + i * itl),
+        sent + 50 + 64 * itl,
+      );
+    const burst = stream(0, [100, 101.7], 102, { completionTokens: 64 });
+    const m = aggregate([steady(0, 5.8), steady(10, 5.9), steady(20, 6.0), steady(30, 6.1), burst]);
+    // AIPerf's per-request Output TPS/User averaged: the burst makes it ~7,600 tokens/s.
+    expect(m.tokensPerSPerUser.mean).toBeGreaterThan(7000);
+    const cells = Object.fromEntries(METRIC_COLUMNS.map((c, i) => [c, metricCells(m)[i]]));
+    expect(cells['ITL p50 ms']).toBe('5.90');
+    expect(cells['tok/s/user p50']).toBe('169.5');
+    expect(medianTokensPerSPerUser(m)).toBeCloseTo(1000 / m.itlMs.p50, 9);
+    // With an odd count the median of per-request 1/ITL is exactly 1000 / ITL p50.
+    expect(m.tokensPerSPerUser.p50).toBeCloseTo(medianTokensPerSPerUser(m), 9);
+  });
+});

@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { groupedBarChart, lineChart } from '../../load-tests/lib/charts.js';
+import { groupedBarChart, lineChart, needsLogScale } from '../../load-tests/lib/charts.js';
+import { renderSvg } from '../../load-tests/lib/charts.js';
 import { writeReport, type ScenarioReport } from '../../load-tests/lib/report.js';
 
 let dir: string | undefined;
@@ -17,7 +18,7 @@ const report: ScenarioReport = {
   target: 'nowhere',
   notes: ['A note.'],
   conclusions: ['A conclusion.'],
-  tables: [{ title: 'T', columns: ['a', 'b|c'], rows: [[1, 'x']] }],
+  tables: [{ title: 'T', columns: ['a', 'b|c'], rows: [[1, 'x']], note: 'What the columns mean.' }],
   charts: [
     {
       file: 'line.svg',
@@ -66,6 +67,7 @@ describe('load-test reports', () => {
     expect(json.wallS).toBe(1.5);
     const md = await readFile(join(dir, 'report.md'), 'utf8');
     expect(md).toContain('| a | b\\|c |');
+    expect(md).toContain('| 1 | x |\n\nWhat the columns mean.\n');
     expect(md).toContain('![line.svg](line.svg)');
     expect(md).toContain('- ok: works — yes');
     for (const [file, title] of [
@@ -76,5 +78,73 @@ describe('load-test reports', () => {
       expect(svg.startsWith('<svg')).toBe(true);
       expect(svg).toContain(title);
     }
+  });
+});
+
+/** The tick-label groups of every axis of an SVG rendered by Vega. */
+function axisLabels(svg: string): string {
+  return [...svg.matchAll(/<g class="mark-text role-axis-label"[^>]*>(.*?)<\/g>/g)]
+    .map((m) => m[1]!)
+    .join('\n');
+}
+
+describe('charts readable at a glance', () => {
+  const bars = (ttft: number[]) =>
+    groupedBarChart({
+      title: 'Mean TTFT per strategy',
+      rows: ttft.map((v, i) => ({ s: `s${i}`, size: 'small', v })),
+      category: 's',
+      categoryTitle: 'strategy',
+      group: 'size',
+      value: 'v',
+      valueTitle: 'TTFT (ms)',
+      scale: 'auto',
+    }) as unknown as { title: string; layer: { encoding: { x: { scale: { type?: string } } } }[] };
+
+  it('switches bars to a log scale when one bar would flatten the others, and says so', () => {
+    expect(needsLogScale([4610, 126, 145, 184, 63])).toBe(true);
+    expect(needsLogScale([126, 145, 184, 63])).toBe(false);
+    const wide = bars([4610, 126, 145, 184, 63]);
+    expect(wide.title).toBe('Mean TTFT per strategy — log scale');
+    expect(wide.layer[0]!.encoding.x.scale.type).toBe('log');
+    expect(bars([126, 145, 184]).layer[0]!.encoding.x.scale.type).toBeUndefined();
+  });
+
+  it('keeps legends whole, integer axes on integer ticks and labels horizontal', async () => {
+    const spec = lineChart({
+      title: 'TTFT per turn',
+      rows: [1, 2, 3].flatMap((turn) => [
+        { turn, series: 'tok/s/user p50 × concurrency', v: turn },
+        { turn, series: 'total tok/s', v: 2 * turn },
+      ]),
+      x: 'turn',
+      xTitle: 'turn',
+      y: 'v',
+      yTitle: 'v',
+      series: 'series',
+      integerX: true,
+    });
+    const svg = await renderSvg(spec);
+    expect(svg).toContain('tok/s/user p50 × concurrency');
+    expect(svg).not.toContain('…');
+    // Tick labels of the turn axis: whole numbers only.
+    const ticks = [...svg.matchAll(/<text[^>]*>(\d+(?:\.\d+)?)<\/text>/g)].map((m) => m[1]!);
+    expect(ticks).toEqual(expect.arrayContaining(['1', '2', '3']));
+    expect(ticks.filter((t) => t.includes('.'))).toEqual([]);
+    expect(axisLabels(svg)).not.toContain('rotate(');
+    // Category labels of bars are written horizontally (the bars run sideways).
+    const barSvg = await renderSvg(
+      groupedBarChart({
+        title: 'Hit rate',
+        rows: ['off', 'lru', 'fifo', 'lfu', 'lru+host'].map((s) => ({ s, size: 'small', v: 50 })),
+        category: 's',
+        categoryTitle: 'strategy',
+        group: 'size',
+        value: 'v',
+        valueTitle: 'hit %',
+      }),
+    );
+    expect(axisLabels(barSvg)).toContain('lru+host');
+    expect(axisLabels(barSvg)).not.toContain('rotate(');
   });
 });
