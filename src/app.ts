@@ -3,10 +3,12 @@
  * mapping, metrics, access log) and the error and not-found handlers. It never listens
  * (server.ts does), so tests drive it through `app.request()`.
  */
-import { Hono, type Context, type Handler } from 'hono';
-import { createAdmission } from './api/admission.js';
-import { ApiError, toErrorInfo, toErrorResponse, type ApiCompat } from './api/errors.js';
-import type { FaultInjector } from './api/faults.js';
+import { Hono, type Context } from 'hono';
+import type { FaultInjector } from './api/faults/faults.js';
+import { createAdmission } from './api/http/admission.js';
+import { createRequestPipeline } from './api/http/request-pipeline.js';
+import { loggedPath } from './api/http/request-log.js';
+import { createRoutes } from './api/http/routes.js';
 import { registerAdminRoutes, type AdminDeps } from './api/routes/admin.js';
 import { registerChatRoute } from './api/routes/chat.js';
 import { registerCompletionsRoute } from './api/routes/completions.js';
@@ -16,12 +18,11 @@ import { registerMetricsRoutes } from './api/routes/metrics.js';
 import { registerModelsRoute } from './api/routes/models.js';
 import { registerOpenApiRoutes } from './api/routes/openapi.js';
 import { registerTokenizeRoutes } from './api/routes/tokenize.js';
-import { createRequestPipeline, type RequestPipeline } from './api/request-pipeline.js';
-import { loggedPath } from './api/request-log.js';
 import type { ServerInfo } from './api/server-info.js';
-import type { ServingContext } from './api/serving.js';
 import type { Logger } from './logging.js';
 import type { Metrics } from './metrics/metrics.js';
+import type { ServingContext } from './serving/context.js';
+import { ApiError, toErrorInfo, toErrorResponse, type ApiCompat } from './serving/errors.js';
 
 export interface AppDeps {
   readonly serving: ServingContext;
@@ -33,7 +34,7 @@ export interface AppDeps {
   readonly apiKey?: string | undefined;
   readonly adminToken?: string | undefined;
   readonly maxBodyBytes: number;
-  /** Bytes of one event stream a client may leave unread before it is aborted (sse.ts). */
+  /** Bytes of one event stream a client may leave unread before it is aborted (api/http/sse.ts). */
   readonly streamBufferBytes: number;
   /** Faults on demand (x-nimsim-fault, NIMSIM_FAULT_RATE) on the generation routes. */
   readonly faults?: FaultInjector;
@@ -64,9 +65,10 @@ export function createApp(deps: AppDeps): Hono {
     }
     return toErrorResponse(err, compat);
   };
-  // Admission (a declared body over the limit; admin token; API key, then readiness — until the simulated model has
-  // loaded, and once shutdown begins, nothing is served; the fault draw), error mapping, metrics
-  // and the access log wrap each route's handler: one handler per request, no middleware chain.
+  // Admission (a declared body over the limit; admin token; API key, then readiness — until the
+  // simulated model has loaded, and once shutdown begins, nothing is served; the fault draw), error
+  // mapping, metrics and the access log wrap each route's handler: one handler per request, no
+  // middleware chain (src/api/http/routes.ts says why).
   const pipeline = createRequestPipeline({
     admission: createAdmission({
       limits: { maxBodyBytes: deps.maxBodyBytes, streamBufferBytes: deps.streamBufferBytes },
@@ -86,7 +88,7 @@ export function createApp(deps: AppDeps): Hono {
     recordHttp: (route, method, status) => deps.metrics.recordHttp(route, method, status),
     logger: deps.logger,
   });
-  const routes = wrappingRoutes(app, pipeline);
+  const routes = createRoutes(app, pipeline);
 
   registerHealthRoutes(routes, deps.readiness, compat);
   registerMetaRoutes(routes, deps.info);
@@ -105,39 +107,4 @@ export function createApp(deps: AppDeps): Hono {
   );
   app.onError(handleError);
   return app;
-}
-
-const WRAPPED_METHODS = new Set(['get', 'post', 'patch']);
-
-/**
- * The app as the route modules see it: `get`, `post` and `patch` register the handler wrapped by
- * the request pipeline. Any other way of adding routes or middleware throws, so nothing can be
- * registered around the pipeline (and its API-key gate) by mistake.
- */
-function wrappingRoutes(app: Hono, pipeline: RequestPipeline): Hono {
-  return new Proxy(app, {
-    get(target, prop, receiver) {
-      if (typeof prop === 'string' && WRAPPED_METHODS.has(prop)) {
-        const register = Reflect.get(target, prop, receiver) as (path: string, handler: Handler) => Hono;
-        return (path: string, ...handlers: Handler[]) => {
-          const [handler] = handlers;
-          if (handlers.length !== 1 || handler === undefined) {
-            throw new Error(`${prop} ${path}: register exactly one handler (the pipeline admits requests)`);
-          }
-          return register.call(target, path, pipeline.route(path, handler));
-        };
-      }
-      if (
-        prop === 'use' ||
-        prop === 'on' ||
-        prop === 'all' ||
-        prop === 'route' ||
-        prop === 'put' ||
-        prop === 'delete'
-      ) {
-        throw new Error(`app.${prop} is not available to route modules: register with get, post or patch`);
-      }
-      return Reflect.get(target, prop, receiver) as unknown;
-    },
-  });
 }
