@@ -1,13 +1,12 @@
 /**
- * createApp(deps): the Hono application — routes wrapped by the request pipeline (admission, error
- * mapping, metrics, access log) and the error and not-found handlers. It never listens
- * (server.ts does), so tests drive it through `app.request()`.
+ * createApp(deps): the Hono application — which route answers which path, and which paths are
+ * gated. Everything a request passes around its route (admission, error mapping, metrics, access
+ * log) is the HTTP edge (src/api/http/edge.ts). It never listens (server.ts does), so tests drive
+ * it through `app.request()`.
  */
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import type { FaultInjector } from './api/faults/faults.js';
-import { createAdmission } from './api/http/admission.js';
-import { createRequestPipeline } from './api/http/request-pipeline.js';
-import { loggedPath } from './api/http/request-log.js';
+import { createEdge } from './api/http/edge.js';
 import { createRoutes } from './api/http/routes.js';
 import { registerAdminRoutes, type AdminDeps } from './api/routes/admin.js';
 import { registerChatRoute } from './api/routes/chat.js';
@@ -22,7 +21,6 @@ import type { ServerInfo } from './api/server-info.js';
 import type { Logger } from './logging.js';
 import type { Metrics } from './metrics/metrics.js';
 import type { ServingContext } from './serving/context.js';
-import { ApiError, toErrorInfo, toErrorResponse, type ApiCompat } from './serving/errors.js';
 
 export interface AppDeps {
   readonly serving: ServingContext;
@@ -52,43 +50,12 @@ const INFERENCE_ROUTES = [
 ];
 
 export function createApp(deps: AppDeps): Hono {
-  const compat: ApiCompat = deps.serving.compat;
+  const compat = deps.serving.compat;
   const app = new Hono();
-
-  const handleError = (err: Error, c: Context): Response => {
-    if (toErrorInfo(err).status >= 500 && !(err instanceof ApiError)) {
-      deps.logger.error('unhandled error', {
-        path: loggedPath(c.req.url),
-        error: String(err),
-        stack: (err as Error).stack,
-      });
-    }
-    return toErrorResponse(err, compat);
-  };
-  // Admission (a declared body over the limit; admin token; API key, then readiness — until the
-  // simulated model has loaded, and once shutdown begins, nothing is served; the fault draw), error
-  // mapping, metrics and the access log wrap each route's handler: one handler per request, no
-  // middleware chain (src/api/http/routes.ts says why).
-  const pipeline = createRequestPipeline({
-    admission: createAdmission({
-      limits: { maxBodyBytes: deps.maxBodyBytes, streamBufferBytes: deps.streamBufferBytes },
-      apiKey: deps.apiKey,
-      adminToken: deps.adminToken,
-      readiness: deps.readiness,
-      gatedPaths: INFERENCE_ROUTES,
-      faultPaths: FAULT_ROUTES,
-      faults: deps.faults && {
-        injector: deps.faults,
-        recordFault: (type) => deps.metrics.recordFault(type),
-        defaultModel: deps.info.servedModels[0] ?? deps.info.modelName,
-        maxModelLen: deps.info.maxModelLen,
-      },
-    }),
-    handleError,
-    recordHttp: (route, method, status) => deps.metrics.recordHttp(route, method, status),
-    logger: deps.logger,
-  });
-  const routes = createRoutes(app, pipeline);
+  // Admission, error mapping, metrics and the access log wrap each route's handler: one handler
+  // per request, no middleware chain (src/api/http/routes.ts says why).
+  const edge = createEdge({ ...deps, compat, gatedPaths: INFERENCE_ROUTES, faultPaths: FAULT_ROUTES });
+  const routes = createRoutes(app, edge.pipeline);
 
   registerHealthRoutes(routes, deps.readiness, compat);
   registerMetaRoutes(routes, deps.info);
@@ -100,11 +67,7 @@ export function createApp(deps: AppDeps): Hono {
   registerOpenApiRoutes(routes, deps.info.release);
   registerAdminRoutes(routes, deps.admin);
 
-  app.notFound((c) =>
-    pipeline.notFound(c, () =>
-      toErrorResponse(new ApiError(404, `Route ${c.req.method} ${c.req.path} not found.`), compat),
-    ),
-  );
-  app.onError(handleError);
+  app.notFound(edge.notFound);
+  app.onError(edge.handleError);
   return app;
 }
