@@ -3,7 +3,7 @@
  * gets, and the error each status fault answers with. A request is forced into one fault by the
  * `x-nimsim-fault` header (docs/interface.md#faults); otherwise NIMSIM_FAULT_RATE
  * draws one from NIMSIM_FAULT_TYPES, seeded by NIMSIM_SEED so a run is reproducible. The HTTP
- * mechanics (holding, stalling, dropping) live in fault-middleware.ts and fault-stream.ts.
+ * mechanics (holding, stalling, dropping) live in run-fault.ts and fault-stream.ts.
  */
 import { createRandom } from '../../util/random.js';
 import { FAULT_TYPE_NAMES, MAX_INJECTED_DELAY_MS, type FaultType } from '../../config/settings.js';

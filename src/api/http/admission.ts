@@ -37,7 +37,7 @@ export interface Admission {
    * the fault to inject, if any.
    */
   check(c: Context, path: string): FaultType | undefined;
-  /** Serves a request with the fault `type` around `next` (fault-middleware.ts). */
+  /** Serves a request with the fault `type` around `next` (../faults/run-fault.ts). */
   runFault(c: Context, next: Next, type: FaultType): Promise<void>;
   /** Whether `path` is behind the API key (an inference route). */
   gates(path: string): boolean;
