@@ -1,12 +1,13 @@
 /**
- * createApp(deps): the Hono application — routes wrapped by the request pipeline (admission, error
- * mapping, metrics, access log) and the error and not-found handlers. It never listens
- * (server.ts does), so tests drive it through `app.request()`.
+ * createApp(deps): the Hono application — which route answers which path, and which paths are
+ * gated. Everything a request passes around its route (admission, error mapping, metrics, access
+ * log) is the HTTP edge (src/api/http/edge.ts). It never listens (server.ts does), so tests drive
+ * it through `app.request()`.
  */
-import { Hono, type Context, type Handler } from 'hono';
-import { createAdmission } from './api/admission.js';
-import { ApiError, toErrorInfo, toErrorResponse, type ApiCompat } from './api/errors.js';
-import type { FaultInjector } from './api/faults.js';
+import { Hono } from 'hono';
+import type { FaultInjector } from './api/faults/faults.js';
+import { createEdge } from './api/http/edge.js';
+import { createRoutes } from './api/http/routes.js';
 import { registerAdminRoutes, type AdminDeps } from './api/routes/admin.js';
 import { registerChatRoute } from './api/routes/chat.js';
 import { registerCompletionsRoute } from './api/routes/completions.js';
@@ -16,12 +17,10 @@ import { registerMetricsRoutes } from './api/routes/metrics.js';
 import { registerModelsRoute } from './api/routes/models.js';
 import { registerOpenApiRoutes } from './api/routes/openapi.js';
 import { registerTokenizeRoutes } from './api/routes/tokenize.js';
-import { createRequestPipeline, type RequestPipeline } from './api/request-pipeline.js';
-import { loggedPath } from './api/request-log.js';
 import type { ServerInfo } from './api/server-info.js';
-import type { ServingContext } from './api/serving.js';
 import type { Logger } from './logging.js';
 import type { Metrics } from './metrics/metrics.js';
+import type { ServingContext } from './serving/context.js';
 
 export interface AppDeps {
   readonly serving: ServingContext;
@@ -33,7 +32,7 @@ export interface AppDeps {
   readonly apiKey?: string | undefined;
   readonly adminToken?: string | undefined;
   readonly maxBodyBytes: number;
-  /** Bytes of one event stream a client may leave unread before it is aborted (sse.ts). */
+  /** Bytes of one event stream a client may leave unread before it is aborted (api/http/sse.ts). */
   readonly streamBufferBytes: number;
   /** Faults on demand (x-nimsim-fault, NIMSIM_FAULT_RATE) on the generation routes. */
   readonly faults?: FaultInjector;
@@ -51,42 +50,12 @@ const INFERENCE_ROUTES = [
 ];
 
 export function createApp(deps: AppDeps): Hono {
-  const compat: ApiCompat = deps.serving.compat;
+  const compat = deps.serving.compat;
   const app = new Hono();
-
-  const handleError = (err: Error, c: Context): Response => {
-    if (toErrorInfo(err).status >= 500 && !(err instanceof ApiError)) {
-      deps.logger.error('unhandled error', {
-        path: loggedPath(c.req.url),
-        error: String(err),
-        stack: (err as Error).stack,
-      });
-    }
-    return toErrorResponse(err, compat);
-  };
-  // Admission (a declared body over the limit; admin token; API key, then readiness — until the simulated model has
-  // loaded, and once shutdown begins, nothing is served; the fault draw), error mapping, metrics
-  // and the access log wrap each route's handler: one handler per request, no middleware chain.
-  const pipeline = createRequestPipeline({
-    admission: createAdmission({
-      limits: { maxBodyBytes: deps.maxBodyBytes, streamBufferBytes: deps.streamBufferBytes },
-      apiKey: deps.apiKey,
-      adminToken: deps.adminToken,
-      readiness: deps.readiness,
-      gatedPaths: INFERENCE_ROUTES,
-      faultPaths: FAULT_ROUTES,
-      faults: deps.faults && {
-        injector: deps.faults,
-        recordFault: (type) => deps.metrics.recordFault(type),
-        defaultModel: deps.info.servedModels[0] ?? deps.info.modelName,
-        maxModelLen: deps.info.maxModelLen,
-      },
-    }),
-    handleError,
-    recordHttp: (route, method, status) => deps.metrics.recordHttp(route, method, status),
-    logger: deps.logger,
-  });
-  const routes = wrappingRoutes(app, pipeline);
+  // Admission, error mapping, metrics and the access log wrap each route's handler: one handler
+  // per request, no middleware chain (src/api/http/routes.ts says why).
+  const edge = createEdge({ ...deps, compat, gatedPaths: INFERENCE_ROUTES, faultPaths: FAULT_ROUTES });
+  const routes = createRoutes(app, edge.pipeline);
 
   registerHealthRoutes(routes, deps.readiness, compat);
   registerMetaRoutes(routes, deps.info);
@@ -98,46 +67,7 @@ export function createApp(deps: AppDeps): Hono {
   registerOpenApiRoutes(routes, deps.info.release);
   registerAdminRoutes(routes, deps.admin);
 
-  app.notFound((c) =>
-    pipeline.notFound(c, () =>
-      toErrorResponse(new ApiError(404, `Route ${c.req.method} ${c.req.path} not found.`), compat),
-    ),
-  );
-  app.onError(handleError);
+  app.notFound(edge.notFound);
+  app.onError(edge.handleError);
   return app;
-}
-
-const WRAPPED_METHODS = new Set(['get', 'post', 'patch']);
-
-/**
- * The app as the route modules see it: `get`, `post` and `patch` register the handler wrapped by
- * the request pipeline. Any other way of adding routes or middleware throws, so nothing can be
- * registered around the pipeline (and its API-key gate) by mistake.
- */
-function wrappingRoutes(app: Hono, pipeline: RequestPipeline): Hono {
-  return new Proxy(app, {
-    get(target, prop, receiver) {
-      if (typeof prop === 'string' && WRAPPED_METHODS.has(prop)) {
-        const register = Reflect.get(target, prop, receiver) as (path: string, handler: Handler) => Hono;
-        return (path: string, ...handlers: Handler[]) => {
-          const [handler] = handlers;
-          if (handlers.length !== 1 || handler === undefined) {
-            throw new Error(`${prop} ${path}: register exactly one handler (the pipeline admits requests)`);
-          }
-          return register.call(target, path, pipeline.route(path, handler));
-        };
-      }
-      if (
-        prop === 'use' ||
-        prop === 'on' ||
-        prop === 'all' ||
-        prop === 'route' ||
-        prop === 'put' ||
-        prop === 'delete'
-      ) {
-        throw new Error(`app.${prop} is not available to route modules: register with get, post or patch`);
-      }
-      return Reflect.get(target, prop, receiver) as unknown;
-    },
-  });
 }

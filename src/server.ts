@@ -7,17 +7,17 @@
 import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { installClientErrorHandler } from './api/client-errors.js';
+import { installClientErrorHandler } from './api/http/client-errors.js';
 import { createApp } from './app.js';
-import type { ServingContext } from './api/serving.js';
 import { ConfigError, describeConfig, type Config } from './config/config.js';
-import { ApiError } from './api/errors.js';
+import { ApiError } from './serving/errors.js';
+import { createServingContext } from './serving/context.js';
 import { createRuleStore, type RuleStore } from './content/rules/rule-store.js';
 import { RulesFileError, validateRules } from './content/rules/rules-file.js';
 import { createAdjustableClock } from './engine/clock.js';
 import { createStepLagWarning } from './engine/step-lag-warning.js';
-import { createFaultInjector, type FaultInjector } from './api/faults.js';
-import { createServeLiveConfig, type LiveConfig } from './api/live-config.js';
+import { createFaultInjector, type FaultInjector } from './api/faults/faults.js';
+import { createServeLiveConfig, type LiveConfig } from './api/admin/live-config.js';
 import type { Logger } from './logging.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createRuntime, type Runtime } from './runtime.js';
@@ -103,26 +103,8 @@ export function createService(
   const readyAt = Date.now() + config.readyDelayMs;
   let ready = false;
   let draining = false;
-  const serving: ServingContext = {
-    engine: runtime.engine,
-    tokenizer: runtime.tokenizer,
-    compat: config.apiCompat as 1 | 2,
-    cachingOn: config.enableKvCacheReuse,
-    perRequestStats: config.perReqMetricsEnable,
-    rules,
-    settings: {
-      servedModels: runtime.servedModels,
-      maxModelLen: runtime.maxModelLen,
-      seed: config.seed,
-      content: config.content,
-      meanOutputTokens: config.meanOutputTokens,
-      maxTokensPerRequest: config.maxTokensPerRequest,
-      maxLogprobsPerRequest: config.maxLogprobsPerRequest,
-      maxWaiting: config.maxWaiting,
-    },
-  };
   const app = createApp({
-    serving,
+    serving: createServingContext(config, runtime, rules),
     info: {
       modelName: config.modelName,
       servedModels: runtime.servedModels,

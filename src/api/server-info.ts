@@ -11,3 +11,6 @@ export interface ServerInfo {
   /** Extra fields for /v1/metadata: profile, GPU, precision, TP. */
   readonly metadata: Record<string, unknown>;
 }
+
+/** The OpenAPI version string that /v1/version reports as `api` (as FastAPI's `openapi` field). */
+export const OPENAPI_VERSION = '3.1.0';

@@ -16,6 +16,7 @@
  * Other model families use this template too: their own templates are not implemented.
  */
 import { TokenLimitError, type Tokenizer } from './tokenizer.js';
+import { contentText } from '../util/content-text.js';
 
 export interface ChatTextPart {
   readonly type: 'text';
@@ -201,14 +202,6 @@ function templateJson(value: unknown, what: string, indent?: number): string {
     if (err instanceof JsonDepthError) throw new ChatTemplateError(`${what}: ${err.message}`);
     throw err;
   }
-}
-
-function contentText(content: ChatMessage['content']): string {
-  if (content === undefined || content === null) return '';
-  if (typeof content === 'string') return content;
-  const texts: string[] = [];
-  for (const part of content) if (part.type === 'text' && 'text' in part) texts.push(part.text);
-  return texts.join('\n');
 }
 
 /** vLLM parses the wire's JSON string before rendering; text that is not JSON stays a string. */

@@ -4,7 +4,7 @@
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NimStats } from '../../src/api/nim-stats.js';
+import type { NimStats } from '../../src/serving/nim-stats.js';
 import { startLiveServer, type LiveServer } from '../helpers/live-server.js';
 
 const MODEL = 'meta/llama-3.1-8b-instruct';

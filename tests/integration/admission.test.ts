@@ -1,5 +1,5 @@
 /**
- * The admission checks every request passes before its route (src/api/admission.ts): a declared
+ * The admission checks every request passes before its route (src/api/http/admission.ts): a declared
  * body size, then API key and readiness, then the fault draw — in that order, each answered with its status
  * and counted under the route it was meant for.
  */

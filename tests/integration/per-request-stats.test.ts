@@ -1,6 +1,6 @@
 /** NIM_PER_REQ_METRICS_ENABLE: NIM's per-request `stats` object on chat and completion responses. */
 import { describe, expect, it } from 'vitest';
-import type { NimStats } from '../../src/api/nim-stats.js';
+import type { NimStats } from '../../src/serving/nim-stats.js';
 import { postJson, readSse, testService } from '../helpers/service.js';
 
 const MODEL = 'meta/llama-3.1-8b-instruct';

@@ -1,5 +1,5 @@
 /**
- * What one request may ask of the server (src/api/request-bounds.ts): queue room for all its
+ * What one request may ask of the server (src/serving/request-bounds.ts): queue room for all its
  * sequences (429), the tokens its choices take (400 naming max_tokens) and the logprobs its
  * response carries (400 naming top_logprobs / logprobs), checked before anything is planned or
  * queued when the request forces its length, and while planning otherwise.

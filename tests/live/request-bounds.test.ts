@@ -16,7 +16,7 @@ const messages = [{ role: 'user', content: 'hi' }];
 
 /**
  * The slowest liveness probe allowed. The server itself pauses every 10 ms of planning or body
- * writing (src/api/pacer.ts) and answered within ~100 ms in these cases on a quiet machine; the
+ * writing (src/serving/pacer.ts) and answered within ~100 ms in these cases on a quiet machine; the
  * margin is for a loaded 2-core test host, where even an idle server's probe was seen at 400 ms.
  * Before the bounds these probes waited 6-56 s.
  */

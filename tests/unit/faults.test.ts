@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../src/api/errors.js';
-import { FAULT_TYPE_NAMES, createFaultInjector, faultError } from '../../src/api/faults.js';
+import { ApiError } from '../../src/serving/errors.js';
+import { FAULT_TYPE_NAMES, createFaultInjector, faultError } from '../../src/api/faults/faults.js';
 import { createAdjustableJitter } from '../../src/engine/jitter.js';
 
 const all = [...FAULT_TYPE_NAMES];

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { jsonParts, StreamedArray, streamedJsonResponse } from '../../src/api/json-body.js';
+import { jsonParts, StreamedArray, streamedJsonResponse } from '../../src/serving/json-body.js';
 
 /** The value with every StreamedArray written out as an array (of parsed items when they are JSON). */
 function materialise(value: unknown): unknown {

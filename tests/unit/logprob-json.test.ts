@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { topObjectJson } from '../../src/api/completion-logprobs.js';
-import { chatLogprob, chatLogprobJson, logprobToken } from '../../src/api/usage.js';
+import { topObjectJson } from '../../src/serving/completion-logprobs.js';
+import { chatLogprob, chatLogprobJson, logprobToken } from '../../src/serving/usage.js';
 import { tokenLogprob, type TokenLogprob } from '../../src/content/logprobs.js';
 import { createTokenizer } from '../../src/content/tokenizer.js';
 

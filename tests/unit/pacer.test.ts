@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { ApiError } from '../../src/api/errors.js';
-import { Pacer, SLICE_MS } from '../../src/api/pacer.js';
+import { ApiError } from '../../src/serving/errors.js';
+import { Pacer, SLICE_MS } from '../../src/serving/pacer.js';
 
 const busy = (ms: number) => {
   const until = performance.now() + ms;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
-import { ApiError } from '../../src/api/errors.js';
-import { Pacer } from '../../src/api/pacer.js';
-import { RequestBudget } from '../../src/api/request-bounds.js';
-import { planGeneration, type GenerationSettings } from '../../src/api/to-engine.js';
+import { ApiError } from '../../src/serving/errors.js';
+import { Pacer } from '../../src/serving/pacer.js';
+import { RequestBudget } from '../../src/serving/request-bounds.js';
+import { planGeneration, type GenerationSettings } from '../../src/serving/to-engine.js';
 import { PLAN_SLICE_TOKENS, planOutput } from '../../src/content/output-plan.js';
 import { createTokenizer } from '../../src/content/tokenizer.js';
 import type { ChatCompletionRequest } from '../../src/protocol/chat.js';

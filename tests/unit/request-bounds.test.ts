@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { ApiError } from '../../src/api/errors.js';
+import { ApiError } from '../../src/serving/errors.js';
 import {
   checkBounds,
   checkQueueRoom,
@@ -9,7 +9,7 @@ import {
   RequestBudget,
   type RequestDemand,
   type RequestLimits,
-} from '../../src/api/request-bounds.js';
+} from '../../src/serving/request-bounds.js';
 
 const LIMITS: RequestLimits = {
   maxTokensPerRequest: 1000,

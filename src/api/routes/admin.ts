@@ -2,17 +2,17 @@
  * /admin/*: the effective configuration (GET, secrets masked; PATCH changes the run-time knobs)
  * and the KV cache's state (behind NIMSIM_ADMIN_TOKEN).
  */
-import type { Hono } from 'hono';
-import type { Engine } from '../../engine/engine.js';
-import { readJsonValue } from '../body.js';
-import { ApiError } from '../errors.js';
-import type { LiveConfig } from '../live-config.js';
+import type { Routes } from '../http/routes.js';
+import type { ServingContext } from '../../serving/context.js';
+import { readJsonValue } from '../http/body.js';
+import { ApiError } from '../../serving/errors.js';
+import type { LiveConfig } from '../admin/live-config.js';
 
 export interface AdminDeps {
   /** The configuration as loaded (secrets masked); live values are laid over it. */
   readonly describeConfig: () => Record<string, unknown>;
   /** What /admin/kv-cache reads and resets: the engine's KV statistics, not its cache. */
-  readonly engine: Pick<Engine, 'stats' | 'resetPrefixCache' | 'topPrefixes'>;
+  readonly engine: Pick<ServingContext['engine'], 'stats' | 'resetPrefixCache' | 'topPrefixes'>;
   /**
    * The keys PATCH /admin/config may change: fault rate, types and delay, time scale, jitter.
    * Scripted replies add their `rules` key with `live.register('rules', …)` in server.ts.
@@ -20,15 +20,15 @@ export interface AdminDeps {
   readonly live?: LiveConfig;
 }
 
-export function registerAdminRoutes(app: Hono, deps: AdminDeps): void {
+export function registerAdminRoutes(routes: Routes, deps: AdminDeps): void {
   const effective = () => ({ ...deps.describeConfig(), ...(deps.live?.effective() ?? {}) });
-  app.get('/admin/config', (c) => c.json(effective()));
-  app.patch('/admin/config', async (c) => {
+  routes.get('/admin/config', (c) => c.json(effective()));
+  routes.patch('/admin/config', async (c) => {
     if (!deps.live) throw new ApiError(404, 'Nothing can be changed at run time here.');
     const changed = deps.live.patch(await readJsonValue(c));
     return c.json({ changed, config: effective() });
   });
-  app.get('/admin/kv-cache', (c) => {
+  routes.get('/admin/kv-cache', (c) => {
     const { kvCache: s, kvUsage } = deps.engine.stats();
     return c.json({
       block_size: s.blockSize,
@@ -47,7 +47,7 @@ export function registerAdminRoutes(app: Hono, deps: AdminDeps): void {
       top_prefixes: deps.engine.topPrefixes(10),
     });
   });
-  app.post('/admin/kv-cache/reset', (c) => {
+  routes.post('/admin/kv-cache/reset', (c) => {
     deps.engine.resetPrefixCache();
     return c.json({ reset: true, gpu: deps.engine.stats().kvCache.gpu });
   });

@@ -3,19 +3,19 @@
  * it before the model loads); ready is 503 ServiceUnavailableError until the simulated model load
  * (NIMSIM_READY_DELAY_MS) has passed, and again once shutdown begins.
  */
-import type { Hono } from 'hono';
-import { ApiError, toErrorResponse, type ApiCompat } from '../errors.js';
+import type { Routes } from '../http/routes.js';
+import { ApiError, toErrorResponse, type ApiCompat } from '../../serving/errors.js';
 
 export interface Readiness {
   isReady(): boolean;
   isDraining(): boolean;
 }
 
-export function registerHealthRoutes(app: Hono, readiness: Readiness, compat: ApiCompat): void {
-  app.get('/v1/health/live', (c) =>
+export function registerHealthRoutes(routes: Routes, readiness: Readiness, compat: ApiCompat): void {
+  routes.get('/v1/health/live', (c) =>
     c.json({ object: 'health.response', message: 'Service is live.', status: 'live' }),
   );
-  app.get('/v1/health/ready', (c) => {
+  routes.get('/v1/health/ready', (c) => {
     if (readiness.isDraining()) return toErrorResponse(new ApiError(503, 'Service is shutting down'), compat);
     if (!readiness.isReady()) return toErrorResponse(new ApiError(503, 'Service is starting'), compat);
     c.header('System-Health', 'True');

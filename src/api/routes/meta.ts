@@ -1,21 +1,18 @@
 /** GET /v1/metadata, GET /v1/version and GET /v1/license (docs/nim-api.md#metadata, #version-and-license). */
-import type { Hono } from 'hono';
+import type { Routes } from '../http/routes.js';
 import { readLicense } from '../../license.js';
-import { ApiError } from '../errors.js';
-import type { ServerInfo } from '../server-info.js';
+import { ApiError } from '../../serving/errors.js';
+import { OPENAPI_VERSION, type ServerInfo } from '../server-info.js';
 
-/** The OpenAPI version string that /v1/version reports as `api` (as FastAPI's `openapi` field). */
-export const OPENAPI_VERSION = '3.1.0';
-
-export function registerMetaRoutes(app: Hono, info: ServerInfo): void {
+export function registerMetaRoutes(routes: Routes, info: ServerInfo): void {
   const license = readLicense();
-  app.get('/v1/version', (c) => c.json({ release: info.release, api: OPENAPI_VERSION }));
+  routes.get('/v1/version', (c) => c.json({ release: info.release, api: OPENAPI_VERSION }));
   // NIM 2.x: name, path, sha, size, url, type "file" and the text (1.x carried it in /v1/metadata).
-  app.get('/v1/license', (c) => {
+  routes.get('/v1/license', (c) => {
     if (!license) throw new ApiError(404, 'No license file is installed with this server.');
     return c.json({ ...license, type: 'file' });
   });
-  app.get('/v1/metadata', (c) =>
+  routes.get('/v1/metadata', (c) =>
     c.json({
       version: info.release,
       modelInfo: [

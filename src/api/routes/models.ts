@@ -1,8 +1,8 @@
 /** GET /v1/models: vLLM's ModelList (docs/nim-api.md#model-list). */
-import type { Hono } from 'hono';
+import type { Routes } from '../http/routes.js';
 import type { ServerInfo } from '../server-info.js';
 
-export function registerModelsRoute(app: Hono, info: ServerInfo): void {
+export function registerModelsRoute(routes: Routes, info: ServerInfo): void {
   const body = {
     object: 'list',
     data: info.servedModels.map((id) => ({
@@ -31,5 +31,5 @@ export function registerModelsRoute(app: Hono, info: ServerInfo): void {
       ],
     })),
   };
-  app.get('/v1/models', (c) => c.json(body));
+  routes.get('/v1/models', (c) => c.json(body));
 }

@@ -2,12 +2,12 @@
  * GET /openapi.json, generated from the same zod schemas that validate requests (zod's own JSON
  * Schema export), and GET /docs, the Swagger UI page FastAPI serves in a NIM (docs/nim-api.md#openapi).
  */
-import type { Hono } from 'hono';
+import type { Routes } from '../http/routes.js';
 import { z } from 'zod';
 import { ChatCompletionRequestSchema } from '../../protocol/chat.js';
 import { CompletionRequestSchema } from '../../protocol/completions.js';
-import { OPENAPI_VERSION } from './meta.js';
-import { DetokenizeRequestSchema, TokenizeRequestSchema } from './tokenize.js';
+import { OPENAPI_VERSION } from '../server-info.js';
+import { DetokenizeRequestSchema, TokenizeRequestSchema } from '../../protocol/tokenize.js';
 
 const jsonSchema = (schema: z.ZodType) => {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
@@ -108,8 +108,8 @@ const DOCS_HTML = `<!doctype html>
 <script>SwaggerUIBundle({url: '/openapi.json', dom_id: '#swagger-ui'});</script>
 </body></html>`;
 
-export function registerOpenApiRoutes(app: Hono, release: string): void {
+export function registerOpenApiRoutes(routes: Routes, release: string): void {
   const spec = JSON.stringify(buildSpec(release));
-  app.get('/openapi.json', (c) => c.body(spec, 200, { 'content-type': 'application/json' }));
-  app.get('/docs', (c) => c.html(DOCS_HTML));
+  routes.get('/openapi.json', (c) => c.body(spec, 200, { 'content-type': 'application/json' }));
+  routes.get('/docs', (c) => c.html(DOCS_HTML));
 }

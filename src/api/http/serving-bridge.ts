@@ -1,0 +1,24 @@
+/**
+ * Where an HTTP request meets the serving layer (src/serving/served.ts): the request as a serving
+ * call sees it, and a serving call's answer as an HTTP response — a JSON body (written in parts
+ * when it holds StreamedArrays, json-body.ts) or an event stream (sse.ts).
+ */
+import type { Context } from 'hono';
+import { streamedJsonResponse } from '../../serving/json-body.js';
+import type { Served, ServingRequest } from '../../serving/served.js';
+import { clientSignalOf } from './node-adapter.js';
+import { noteUsage } from './request-log.js';
+import { sseResponse } from './sse.js';
+
+export function servingRequestOf(c: Context): ServingRequest {
+  return {
+    signal: clientSignalOf(c),
+    header: (name) => c.req.header(name),
+    noteUsage: (usage) => noteUsage(c, usage),
+  };
+}
+
+export function respond<Body, Frame>(c: Context, served: Served<Body, Frame>): Response {
+  if (served.stream) return sseResponse(c, served.frames);
+  return served.inParts ? streamedJsonResponse(served.body) : c.json(served.body as object);
+}

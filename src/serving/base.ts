@@ -1,0 +1,95 @@
+/**
+ * What chat, completions and tokenize share — the role of vLLM's OpenAIServing base class
+ * (vllm/entrypoints/openai/serving_engine.py: `_check_model`, `_preprocess_chat`,
+ * `_tokenize_prompt_input`): the model check and turning a request's messages or prompt into
+ * token ids, within max_model_len. Plain functions over the ServingContext rather than a class
+ * hierarchy: each API's serving module calls the ones it needs, and /tokenize counts exactly the
+ * tokens a generation request would be billed for.
+ */
+import {
+  applyChatTemplate,
+  ChatTemplateError,
+  encodeCompletionPrompt,
+  type ChatMessage,
+} from '../content/chat-template.js';
+import { TokenLimitError } from '../content/tokenizer.js';
+import type { ChatCompletionRequest } from '../protocol/chat.js';
+import type { ServingContext } from './context.js';
+import { ApiError } from './errors.js';
+import type { GenerationSettings } from './to-engine.js';
+
+export function checkModel(model: string, settings: Pick<GenerationSettings, 'servedModels'>): void {
+  if (!settings.servedModels.includes(model)) {
+    throw new ApiError(404, `The model \`${model}\` does not exist.`, 'model');
+  }
+}
+
+/**
+ * A prompt whose tokenizing stopped at max_model_len (content/tokenizer.ts TokenLimitError): vLLM's
+ * context-length message, the count being where counting stopped (a lower bound).
+ */
+export function promptTooLong(maxModelLen: number, counted: number, noun: 'messages' | 'prompt'): ApiError {
+  return new ApiError(
+    400,
+    `This model's maximum context length is ${maxModelLen} tokens. However, you requested at least ${counted} tokens in the ${noun}, Please reduce the length of the ${noun}.`,
+    noun,
+  );
+}
+
+/** Wire messages → template messages: content parts pass through (the template joins text parts with \n, as vLLM). */
+export function toTemplateMessages(req: Pick<ChatCompletionRequest, 'messages'>): ChatMessage[] {
+  return req.messages.map((m) => ({
+    role: m.role,
+    content: m.content ?? null,
+    ...(m.name ? { name: m.name } : {}),
+    ...(m.tool_calls ? { tool_calls: m.tool_calls } : {}),
+    ...(m.tool_call_id ? { tool_call_id: m.tool_call_id } : {}),
+  }));
+}
+
+/**
+ * Applies the chat template; a conversation the template refuses is a 400, as in vLLM. Tokenizing
+ * stops at max_model_len: a longer prompt is refused without being counted to its end.
+ */
+export function renderPrompt(
+  ctx: ServingContext,
+  messages: readonly ChatMessage[],
+  addGenerationPrompt: boolean,
+  tools: readonly unknown[] | undefined,
+): number[] {
+  const limit = ctx.settings.maxModelLen;
+  try {
+    return applyChatTemplate(ctx.tokenizer, messages, { addGenerationPrompt, tools, limit });
+  } catch (err) {
+    if (err instanceof ChatTemplateError) throw new ApiError(400, err.message, 'messages');
+    if (err instanceof TokenLimitError) throw promptTooLong(limit, err.counted, 'messages');
+    throw err;
+  }
+}
+
+/**
+ * A completions prompt's token ids: vLLM tokenizes text prompts with special tokens (Llama 3 gets
+ * <|begin_of_text|> first). Tokenizing stops at max_model_len: a longer prompt is refused without
+ * being counted to its end.
+ */
+export function encodePrompt(ctx: ServingContext, text: string): number[] {
+  const limit = ctx.settings.maxModelLen;
+  try {
+    return encodeCompletionPrompt(ctx.tokenizer, text, limit);
+  } catch (err) {
+    if (err instanceof TokenLimitError) throw promptTooLong(limit, err.counted, 'prompt');
+    throw err;
+  }
+}
+
+/**
+ * /tokenize's text prompt: the BOS first unless `addSpecialTokens` is false. Counting stops at
+ * max_model_len (vLLM counts any length; see README, Limits).
+ */
+export function tokenizeText(ctx: ServingContext, text: string, addSpecialTokens: boolean): number[] {
+  const t = ctx.tokenizer;
+  const tokens = addSpecialTokens && t.bosTokenId !== undefined ? [t.bosTokenId] : [];
+  const limit = ctx.settings.maxModelLen;
+  if (!t.encodeInto(text, tokens, limit)) throw promptTooLong(limit, tokens.length, 'prompt');
+  return tokens;
+}

@@ -1,0 +1,255 @@
+/**
+ * POST /v1/chat/completions, served (vLLM's serving_chat.py): validate → template → plan → engine,
+ * answered as one chat.completion body or as a stream of chat.completion.chunk frames.
+ */
+import { toolCallDeltas, type ToolCallDelta } from '../content/tool-calls.js';
+import type { ChatCompletionRequest } from '../protocol/chat.js';
+import { contentText } from '../util/content-text.js';
+import { sleepUnlessGone } from '../util/sleep.js';
+import { checkModel, renderPrompt, toTemplateMessages } from './base.js';
+import { buildChatCompletion, chunkHeader, finishReasonOf, stopReasonOf } from './chat-format.js';
+import type { ServingContext } from './context.js';
+import { StreamedArray } from './json-body.js';
+import { nimStatsOf } from './nim-stats.js';
+import { Pacer } from './pacer.js';
+import type { ChatChunkFrame, ChatCompletionBody, ErrorFrame } from './protocol.js';
+import { resolveChatReply } from './reply-spec.js';
+import { checkBounds } from './request-bounds.js';
+import { runGeneration, runToCompletion, type FinishedEvent } from './run-generation.js';
+import type { ChunkSink, FrameSource, Served, ServingRequest } from './served.js';
+import { streamEnding } from './stream-ending.js';
+import {
+  ignoreEosOf,
+  newRequestId,
+  planGeneration,
+  resolveMaxTokens,
+  type PlannedGeneration,
+} from './to-engine.js';
+import { chatLogprob, chatLogprobJson, usageOf } from './usage.js';
+
+export type ServedChat = Served<ChatCompletionBody, ChatChunkFrame | ErrorFrame>;
+
+export function planChat(
+  ctx: ServingContext,
+  req: ChatCompletionRequest,
+  header: (name: string) => string | undefined = () => undefined,
+  signal?: ServingRequest['signal'],
+): Promise<PlannedGeneration> {
+  checkModel(req.model, ctx.settings);
+  // Rules, tools and guided decoding are resolved first: a scripted error or a bad constraint is
+  // answered before the prompt is rendered.
+  const reply = resolveChatReply(req, ctx.rules, header);
+  const messages = toTemplateMessages(req);
+  const promptTokenIds = renderPrompt(
+    ctx,
+    messages,
+    req.add_generation_prompt ?? true,
+    req.tools ?? undefined,
+  );
+  const maxTokens = resolveMaxTokens(
+    promptTokenIds.length,
+    req.max_completion_tokens ?? req.max_tokens,
+    ctx.settings.maxModelLen,
+    'messages',
+  );
+  const topLogprobs = req.top_logprobs ?? 0;
+  const budget = checkBounds(ctx, {
+    n: req.n ?? 1,
+    prompts: [{ promptTokens: promptTokenIds.length, maxTokens }],
+    ignoreEos: ignoreEosOf(req),
+    minTokens: req.min_tokens ?? 0,
+    logprobsPerToken: req.logprobs === true ? 1 + topLogprobs : 0,
+    promptLogprobsPerToken: 0,
+    maxTokensField: req.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens',
+    logprobsField: topLogprobs > 0 ? 'top_logprobs' : 'logprobs',
+  });
+  // Only echo mode replays the last user message; do not tokenize it for every request.
+  const lastUser = ctx.settings.content === 'echo' ? messages.findLast((m) => m.role === 'user') : undefined;
+  return planGeneration(req, {
+    id: newRequestId('chatcmpl'),
+    promptTokenIds,
+    maxTokens,
+    tokenizer: ctx.tokenizer,
+    settings: ctx.settings,
+    echoTokenIds: lastUser ? ctx.tokenizer.encode(contentText(lastUser.content)) : [],
+    reply: reply.spec,
+    latencyMs: reply.latencyMs,
+    budget,
+    pacer: new Pacer(signal),
+  });
+}
+
+export async function serveChat(
+  ctx: ServingContext,
+  req: ChatCompletionRequest,
+  request: ServingRequest,
+): Promise<ServedChat> {
+  const gen = await planChat(ctx, req, request.header, request.signal);
+  if (gen.latencyMs) await sleepUnlessGone(gen.latencyMs, request.signal);
+  const created = Math.floor(Date.now() / 1000);
+  const topN = req.logprobs ? (req.top_logprobs ?? 0) : -1;
+  if (req.stream) return { stream: true, frames: streamChat(ctx, req, gen, created, topN, request) };
+
+  const { finished, error } = await runToCompletion(ctx.engine, gen, request.signal);
+  if (error) throw error;
+  const seedOf = (i: number) => gen.choices[i]!.seed;
+  // Logprobs are made per token as the body is written (json-body.ts), never all at once.
+  const logprobs =
+    topN >= 0
+      ? (i: number) =>
+          new StreamedArray(function* () {
+            const n = finished[i]?.usage.completionTokens ?? 0;
+            const ids = gen.choices[i]!.plan.tokenIds;
+            for (let pos = 0; pos < n && pos < ids.length; pos++) {
+              yield chatLogprobJson(ctx.tokenizer, seedOf(i), pos, ids[pos]!, topN);
+            }
+          }, true)
+      : undefined;
+  const usage = usageOf(gen.promptTokens, finished, ctx.cachingOn);
+  request.noteUsage({
+    prompt_tokens: usage.prompt_tokens,
+    completion_tokens: usage.completion_tokens,
+    prompt_tokens_details: usage.prompt_tokens_details,
+    session: gen.choices[0]?.request.sessionKey,
+  });
+  const body = buildChatCompletion(gen, created, finished, usage, logprobs);
+  return {
+    stream: false,
+    body: ctx.perRequestStats ? { ...body, stats: nimStatsOf(gen.promptTokens, finished) } : body,
+    inParts: logprobs !== undefined,
+  };
+}
+
+/**
+ * Submits every choice now, so a refusal (queue full) is still an HTTP status, not in-band; the
+ * frames go to the sink the HTTP layer starts once the response exists. Engine events arrive on
+ * later turns, after that. Each frame is one object literal written straight to the sink.
+ */
+function streamChat(
+  ctx: ServingContext,
+  req: ChatCompletionRequest,
+  gen: PlannedGeneration,
+  created: number,
+  topN: number,
+  request: ServingRequest,
+): FrameSource<ChatChunkFrame | ErrorFrame> {
+  const header = chunkHeader(gen, created);
+  const includeUsage = req.stream_options?.include_usage ?? false;
+  const continuousUsage = includeUsage && (req.stream_options?.continuous_usage_stats ?? false);
+  const finished: (FinishedEvent | undefined)[] = [];
+  const generated = gen.choices.map(() => 0);
+  // A planned tool call streams as tool_calls deltas, as vLLM's llama3_json parser sends them.
+  const toolDeltas: (ToolCallDelta[] | undefined)[] = gen.choices.map((choice) =>
+    choice.plan.toolCall === undefined ? undefined : toolCallDeltas(choice.plan.pieces, choice.plan.toolCall),
+  );
+  const usageField = (): Pick<ChatChunkFrame, 'usage'> => {
+    if (!includeUsage) return {};
+    if (!continuousUsage) return { usage: null };
+    const completion = generated.reduce((a, b) => a + b, 0);
+    const prompt = gen.promptTokens;
+    return {
+      usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+    };
+  };
+
+  let sink: ChunkSink<ChatChunkFrame | ErrorFrame> | undefined;
+  const sendToolDelta = (i: number, delta: ToolCallDelta) => {
+    const call = gen.choices[i]!.plan.toolCall!;
+    type ToolCall = NonNullable<ChatChunkFrame['choices'][number]['delta']['tool_calls']>[number];
+    const send = (toolCall: Omit<ToolCall, 'index'>) =>
+      sink?.send({
+        ...header,
+        choices: [
+          {
+            index: i,
+            delta: { tool_calls: [{ index: 0, ...toolCall }] },
+            logprobs: null,
+            finish_reason: null,
+          },
+        ],
+        ...usageField(),
+      } satisfies ChatChunkFrame);
+    if (delta.header) send({ id: call.id, type: 'function', function: { name: call.name } });
+    if (delta.arguments !== '') send({ function: { arguments: delta.arguments } });
+  };
+  const controller = runGeneration(
+    ctx.engine,
+    gen,
+    {
+      onToken(i, pos, id) {
+        generated[i] = pos + 1;
+        const toolDelta = toolDeltas[i]?.[pos];
+        if (toolDelta !== undefined) {
+          sendToolDelta(i, toolDelta);
+          return;
+        }
+        const text = gen.choices[i]!.plan.pieces[pos] ?? '';
+        if (text === '' && topN < 0) return;
+        sink?.send({
+          ...header,
+          choices: [
+            {
+              index: i,
+              delta: { content: text },
+              logprobs:
+                topN >= 0
+                  ? { content: [chatLogprob(ctx.tokenizer, gen.choices[i]!.seed, pos, id, topN)] }
+                  : null,
+              finish_reason: null,
+            },
+          ],
+          ...usageField(),
+        } satisfies ChatChunkFrame);
+      },
+      onFinished(i, ev) {
+        finished[i] = ev;
+        if (ev.reason === 'abort') return;
+        sink?.send({
+          ...header,
+          choices: [
+            {
+              index: i,
+              delta: {},
+              logprobs: null,
+              finish_reason: finishReasonOf(gen, i, ev),
+              stop_reason: stopReasonOf(gen, i, ev),
+            },
+          ],
+          ...usageField(),
+        } satisfies ChatChunkFrame);
+      },
+      ...streamEnding({
+        request,
+        ctx,
+        gen,
+        header,
+        finished,
+        includeUsage,
+        sink: () => sink,
+        abort: () => controller.abort(),
+      }),
+    },
+    request.signal,
+  );
+
+  return {
+    start(writer) {
+      sink = writer;
+      for (const choice of gen.choices) {
+        writer.send({
+          ...header,
+          choices: [
+            {
+              index: choice.index,
+              delta: { role: 'assistant', content: '' },
+              logprobs: null,
+              finish_reason: null,
+            },
+          ],
+          ...usageField(),
+        } satisfies ChatChunkFrame);
+      }
+    },
+    abort: () => controller.abort(),
+  };
+}

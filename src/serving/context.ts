@@ -1,0 +1,55 @@
+/**
+ * What the serving layer needs to answer requests, built once by `createServingContext`: the
+ * engine, the tokenizer and the settings that shape requests. Routes and serving classes receive
+ * this instead of the whole configuration.
+ *
+ * The engine is reached through this one reference only (`ctx.engine`), so an object that stands
+ * in for it — several replicas behind a router, implementing the same Engine interface — changes
+ * nothing above this line.
+ */
+import type { Config } from '../config/config.js';
+import type { RuleStore } from '../content/rules/rule-store.js';
+import type { Tokenizer } from '../content/tokenizer.js';
+import type { Engine } from '../engine/engine.js';
+import type { Runtime } from '../runtime.js';
+import type { ApiCompat } from './errors.js';
+import type { GenerationSettings } from './to-engine.js';
+
+export interface ServingContext {
+  readonly engine: Engine;
+  readonly tokenizer: Tokenizer;
+  readonly settings: GenerationSettings;
+  readonly compat: ApiCompat;
+  /** Prefix caching on: responses carry usage.prompt_tokens_details.cached_tokens. */
+  readonly cachingOn: boolean;
+  /** NIM_PER_REQ_METRICS_ENABLE: chat and completion responses carry NIM's `stats` object. */
+  readonly perRequestStats?: boolean;
+  /** Scripted replies (NIMSIM_RULES_FILE, PATCH /admin/config `rules`); absent = none. */
+  readonly rules?: RuleStore | undefined;
+}
+
+/** The serving context of a runtime: the one place the settings are picked out of the config. */
+export function createServingContext(
+  config: Config,
+  runtime: Pick<Runtime, 'engine' | 'tokenizer' | 'servedModels' | 'maxModelLen'>,
+  rules: RuleStore | undefined,
+): ServingContext {
+  return {
+    engine: runtime.engine,
+    tokenizer: runtime.tokenizer,
+    compat: config.apiCompat as ApiCompat,
+    cachingOn: config.enableKvCacheReuse,
+    perRequestStats: config.perReqMetricsEnable,
+    rules,
+    settings: {
+      servedModels: runtime.servedModels,
+      maxModelLen: runtime.maxModelLen,
+      seed: config.seed,
+      content: config.content,
+      meanOutputTokens: config.meanOutputTokens,
+      maxTokensPerRequest: config.maxTokensPerRequest,
+      maxLogprobsPerRequest: config.maxLogprobsPerRequest,
+      maxWaiting: config.maxWaiting,
+    },
+  };
+}

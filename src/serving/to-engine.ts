@@ -1,0 +1,209 @@
+/**
+ * Wire request → engine requests (the role of vLLM's `to_sampling_params`): checks the context
+ * length, resolves max_tokens, plans each choice's output with the content layer and
+ * builds one EngineRequest per choice. Planning runs in slices paced on the event loop
+ * (pacer.ts) and is counted against the request's bounds (request-bounds.ts) as it goes.
+ */
+import { randomFillSync } from 'node:crypto';
+import { hashSeed } from '../util/random.js';
+import { JsonSchemaError } from '../content/json-schema.js';
+import { planReplySteps, type ReplyPlan, type ReplySpec } from '../content/reply.js';
+import type { Tokenizer } from '../content/tokenizer.js';
+import type { EngineRequest } from '../engine/types.js';
+import type { ChatCompletionRequest } from '../protocol/chat.js';
+import type { CompletionRequest } from '../protocol/completions.js';
+import { ApiError } from './errors.js';
+import type { Pacer } from './pacer.js';
+import type { RequestBudget, RequestLimits } from './request-bounds.js';
+
+export interface GenerationSettings extends RequestLimits {
+  readonly servedModels: readonly string[];
+  readonly maxModelLen: number;
+  readonly seed: number;
+  readonly content: 'generate' | 'echo';
+  readonly meanOutputTokens: number;
+}
+
+export interface PlannedChoice {
+  readonly index: number;
+  /** Seed of this choice's content and logprobs. */
+  readonly seed: number;
+  /** Which tokens; for a tool call also where its name and arguments lie. */
+  readonly plan: ReplyPlan;
+  readonly request: EngineRequest;
+}
+
+export interface PlannedGeneration {
+  readonly id: string;
+  readonly model: string;
+  readonly promptTokenIds: readonly number[];
+  /** Prompt tokens billed once per distinct prompt (several only for batched completions). */
+  readonly promptTokens: number;
+  readonly choices: readonly PlannedChoice[];
+  /** Wall-clock delay a scripted rule adds before the request is submitted. */
+  readonly latencyMs?: number | undefined;
+}
+
+type WireRequest = ChatCompletionRequest | CompletionRequest;
+
+/**
+ * Resolves max_tokens against the context (docs/nim-api.md#context-length): absent means "the rest of the
+ * context"; prompt + max_tokens beyond max_model_len is a 400 with vLLM's wording.
+ */
+export function resolveMaxTokens(
+  promptTokens: number,
+  requested: number | null | undefined,
+  maxModelLen: number,
+  noun: 'messages' | 'prompt',
+): number {
+  if (promptTokens >= maxModelLen) {
+    throw new ApiError(
+      400,
+      `This model's maximum context length is ${maxModelLen} tokens. However, you requested ${promptTokens} tokens in the ${noun}, Please reduce the length of the ${noun}.`,
+      noun,
+    );
+  }
+  if (requested == null) return maxModelLen - promptTokens;
+  if (promptTokens + requested > maxModelLen) {
+    throw new ApiError(
+      400,
+      `This model's maximum context length is ${maxModelLen} tokens. However, you requested ${promptTokens + requested} tokens (${promptTokens} in the ${noun}, ${requested} in the completion). Please reduce the length of the ${noun} or completion.`,
+      noun,
+    );
+  }
+  return requested;
+}
+
+/** Random bytes drawn a pool at a time: one draw per request was a visible cost. */
+const ID_BYTES = 16;
+const idPool = Buffer.alloc(ID_BYTES * 256);
+let idPoolOffset = idPool.length;
+
+/** `<prefix>-<32 random hex digits>`, shaped like vLLM's ids (`random_uuid()`, i.e. uuid4().hex). */
+export function newRequestId(prefix: 'chatcmpl' | 'cmpl'): string {
+  if (idPoolOffset === idPool.length) {
+    randomFillSync(idPool);
+    idPoolOffset = 0;
+  }
+  const hex = idPool.toString('hex', idPoolOffset, idPoolOffset + ID_BYTES);
+  idPoolOffset += ID_BYTES;
+  return `${prefix}-${hex}`;
+}
+
+/** Deterministic per request: the request's seed (or its prompt), the server seed and the choice. */
+function choiceSeed(
+  req: WireRequest,
+  promptTokenIds: readonly number[],
+  serverSeed: number,
+  index: number,
+): number {
+  const base = req.seed ?? hashSeed(promptTokenIds);
+  // Greedy decoding gives every choice the same text, as a real model would.
+  return hashSeed(serverSeed, base, req.temperature === 0 ? 0 : index);
+}
+
+/** `ignore_eos`, top-level (NIM 2.x) or in `nvext` (NIM 1.x). */
+export function ignoreEosOf(req: WireRequest): boolean {
+  return req.ignore_eos ?? req.nvext?.ignore_eos ?? false;
+}
+
+export async function planGeneration(
+  req: WireRequest,
+  opts: {
+    readonly id: string;
+    readonly promptTokenIds: readonly number[];
+    readonly maxTokens: number;
+    readonly tokenizer: Tokenizer;
+    readonly settings: GenerationSettings;
+    /** The last user message's tokens, replayed in echo mode. */
+    readonly echoTokenIds: readonly number[];
+    /** Rules, tools and guided decoding (api/reply-spec.ts); absent = generated text. */
+    readonly reply?: ReplySpec | undefined;
+    readonly latencyMs?: number | undefined;
+    /** Counts the planned tokens against the request's bounds. */
+    readonly budget: RequestBudget;
+    /** Pauses planning between slices (one pacer for the whole wire request). */
+    readonly pacer: Pacer;
+  },
+): Promise<PlannedGeneration> {
+  const n = req.n ?? 1;
+  const ignoreEos = ignoreEosOf(req);
+  const stop = req.stop == null ? [] : typeof req.stop === 'string' ? [req.stop] : req.stop;
+  const choices: PlannedChoice[] = [];
+  for (let index = 0; index < n; index++) {
+    const seed = choiceSeed(req, opts.promptTokenIds, opts.settings.seed, index);
+    const plan = await planChoice(opts.reply ?? {}, opts.budget, opts.pacer, {
+      tokenizer: opts.tokenizer,
+      seed,
+      maxTokens: opts.maxTokens,
+      minTokens: req.min_tokens ?? 0,
+      ignoreEos,
+      stop,
+      stopTokenIds: req.stop_token_ids ?? [],
+      includeStopStrInOutput: req.include_stop_str_in_output ?? false,
+      mode: opts.settings.content,
+      echoTokenIds: opts.echoTokenIds,
+      meanOutputTokens: opts.settings.meanOutputTokens,
+    });
+    choices.push({
+      index,
+      seed,
+      plan,
+      request: {
+        id: n === 1 ? opts.id : `${opts.id}-${index}`,
+        promptTokenIds: opts.promptTokenIds,
+        outputTokenIds: plan.tokenIds,
+        finishReason: plan.finishReason,
+        cacheSalt: req.cache_salt ?? undefined,
+        sessionKey: req.prompt_cache_key ?? req.user ?? undefined,
+        modelName: req.model,
+      },
+    });
+  }
+  return {
+    id: opts.id,
+    model: req.model,
+    promptTokenIds: opts.promptTokenIds,
+    promptTokens: opts.promptTokenIds.length,
+    choices,
+    latencyMs: opts.latencyMs,
+  };
+}
+
+/**
+ * Plans one choice slice by slice, counting its tokens into the budget as they are planned and
+ * pausing when the pacer says so. A schema that some seed cannot satisfy (rare: e.g. too few
+ * unique items) is the client's 400.
+ */
+async function planChoice(
+  spec: ReplySpec,
+  budget: RequestBudget,
+  pacer: Pacer,
+  base: Parameters<typeof planReplySteps>[1],
+): Promise<ReplyPlan> {
+  const steps = planReplySteps(spec, base);
+  let counted = 0;
+  for (;;) {
+    const step = nextStep(steps);
+    if (step.done === true) {
+      budget.add(step.value.tokenIds.length - counted);
+      // Many short choices add up too: pause between them as well.
+      if (pacer.due()) await pacer.pause();
+      return step.value;
+    }
+    if (step.value > counted) {
+      budget.add(step.value - counted);
+      counted = step.value;
+    }
+    if (pacer.due()) await pacer.pause();
+  }
+}
+
+function nextStep(steps: ReturnType<typeof planReplySteps>) {
+  try {
+    return steps.next();
+  } catch (err) {
+    if (err instanceof JsonSchemaError) throw new ApiError(400, err.message, err.field ?? 'response_format');
+    throw err;
+  }
+}
