@@ -9,7 +9,15 @@ import { createVirtualClock, type VirtualClock } from '../engine/clock.js';
 import { EngineError } from '../engine/errors.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { Outcomes } from './outcomes.js';
+import type { FleetSubmitOptions } from '../fleet/fleet.js';
+import { fleetReport } from './fleet-report.js';
 import { buildReport, type SimulationReport, type Slo } from './report.js';
+
+/** What a request carries besides its tokens (multi-tenant workloads). */
+export interface SubmitExtras {
+  /** Routing identity (`user` / `prompt_cache_key`): the session router keeps it on one replica. */
+  readonly sessionKey?: string | undefined;
+}
 
 export interface Harness {
   readonly clock: VirtualClock;
@@ -24,17 +32,20 @@ export interface Harness {
     output: readonly number[],
     turn: number,
     onDone: () => void,
+    extras?: SubmitExtras,
   ): boolean;
   /** Runs the clock until nothing is left to do and reports. */
   run(): SimulationReport;
 }
+
+const NO_TOKEN_EVENTS: FleetSubmitOptions = { tokenEvents: false };
 
 /** `slo`: report the goodput against these objectives. */
 export function createHarness(config: Config, slo?: Slo): Harness {
   const wallStart = performance.now();
   const clock = createVirtualClock();
   const runtime = createRuntime(config, { clock, defaultJitter: 0 });
-  const { engine } = runtime;
+  const { engine, fleet } = runtime;
   const model = runtime.servedModels[0]!;
   const outcomes = new Outcomes();
   let peakKvUsage = 0;
@@ -50,18 +61,26 @@ export function createHarness(config: Config, slo?: Slo): Harness {
   return {
     clock,
     runtime,
-    submit(id, prompt, output, turn, onDone) {
+    submit(id, prompt, output, turn, onDone, extras) {
+      let replica = 0;
       try {
-        engine.submit(
-          { id, promptTokenIds: prompt, outputTokenIds: output, finishReason: 'length', modelName: model },
+        (fleet ?? engine).submit(
+          {
+            id,
+            promptTokenIds: prompt,
+            outputTokenIds: output,
+            finishReason: 'length',
+            modelName: model,
+            ...(extras?.sessionKey !== undefined ? { sessionKey: extras.sessionKey } : {}),
+          },
           (ev) => {
             if (ev.type !== 'finished') return;
             // Only the outcome: keeping the event would keep every request's tokens alive to the end.
-            outcomes.add(ev, turn);
+            outcomes.add(ev, turn, replica);
             onDone();
           },
           undefined,
-          { tokenEvents: false },
+          fleet ? { tokenEvents: false, onRouted: (r: number) => (replica = r) } : NO_TOKEN_EVENTS,
         );
         return true;
       } catch (err) {
@@ -72,7 +91,7 @@ export function createHarness(config: Config, slo?: Slo): Harness {
     },
     run() {
       clock.runUntilIdle();
-      return buildReport({
+      const report = buildReport({
         outcomes,
         kvCache: engine.stats().kvCache,
         peakKvUsage,
@@ -82,6 +101,7 @@ export function createHarness(config: Config, slo?: Slo): Harness {
         deployment: runtime.metadata,
         slo,
       });
+      return fleet ? { ...report, ...fleetReport(fleet, outcomes) } : report;
     },
   };
 }
