@@ -21,14 +21,11 @@ export interface ActiveRequest {
 }
 
 export class ActiveSequences {
-  /** Per replica, how many active requests hold each block key. */
-  private readonly refs: Map<number, number>[];
-  /** Which replicas hold each key (for the new-block walk). */
+  /** Which replicas' active requests hold each key, and how many of them. */
   private readonly sets: ReplicaSets;
   readonly prefillTokens: Float64Array;
 
   constructor(readonly replicas: number) {
-    this.refs = Array.from({ length: replicas }, () => new Map<number, number>());
     this.sets = new ReplicaSets(replicas);
     this.prefillTokens = new Float64Array(replicas);
   }
@@ -44,12 +41,7 @@ export class ActiveSequences {
   }
 
   add(replica: number, keys: readonly number[], prefillTokens: number): ActiveRequest {
-    const refs = this.refs[replica]!;
-    for (const key of keys) {
-      const n = refs.get(key) ?? 0;
-      refs.set(key, n + 1);
-      if (n === 0) this.sets.add(key, replica);
-    }
+    for (const key of keys) this.sets.add(key, replica);
     this.prefillTokens[replica]! += prefillTokens;
     return { replica, keys, prefillTokens };
   }
@@ -63,14 +55,6 @@ export class ActiveSequences {
   /** The request finished (or was aborted): its blocks and any prefill left go. */
   free(req: ActiveRequest): void {
     this.prefilled(req);
-    const refs = this.refs[req.replica]!;
-    for (const key of req.keys) {
-      const n = refs.get(key)!;
-      if (n > 1) refs.set(key, n - 1);
-      else {
-        refs.delete(key);
-        this.sets.remove(key, req.replica);
-      }
-    }
+    for (const key of req.keys) this.sets.remove(key, req.replica);
   }
 }

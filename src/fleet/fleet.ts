@@ -194,6 +194,10 @@ export function createFleet(opts: FleetOptions): Fleet {
         engines.map((e) => e.topPrefixes(n)),
         n,
       ),
+    cachedBlockKeys() {
+      const all = engines.map((e) => e.cachedBlockKeys());
+      return { gpu: all.flatMap((k) => k.gpu), host: all.flatMap((k) => k.host) };
+    },
     drain: async (timeoutMs) => {
       await Promise.all(engines.map((e) => e.drain(timeoutMs)));
     },

@@ -1,6 +1,7 @@
 /**
  * Which replicas hold each block key: a set of replica numbers per key, as bit masks (32 replicas
- * per word, one Map per word). Block keys chain (a key stands for its whole prefix, like a path in
+ * per word, one Map per word); a replica may hold a key more than once (two GPU blocks with one
+ * key, two active requests with one prompt block), and keeps it until it lets go of every copy. Block keys chain (a key stands for its whole prefix, like a path in
  * Dynamo's radix tree), so the tree collapses to a map: a prompt's overlap with every replica is
  * one walk down its keys, cutting each replica off at the first key it lacks — O(prompt blocks ×
  * words), never a scan of any cache.
@@ -8,31 +9,45 @@
 
 export class ReplicaSets {
   private readonly words: Map<number, number>[];
-  /** Keys held per replica (Dynamo's `tree_sizes`, its tie break). */
+  /** Distinct keys held per replica (Dynamo's `tree_sizes`, its tie break). */
   readonly sizes: Int32Array;
+  /** Per replica, the keys it holds more than once and how many times (rare but for shared prompts). */
+  private readonly copies: Map<number, number>[];
 
   constructor(readonly replicas: number) {
     this.words = Array.from({ length: Math.ceil(replicas / 32) }, () => new Map<number, number>());
     this.sizes = new Int32Array(replicas);
+    this.copies = Array.from({ length: replicas }, () => new Map<number, number>());
   }
 
-  /** Adds `replica` to the key's set; false when it was there already. */
+  /** Adds one copy of the key to `replica`; true when it did not hold it before. */
   add(key: number, replica: number): boolean {
     const map = this.words[replica >>> 5]!;
     const bit = 1 << (replica & 31);
     const mask = map.get(key) ?? 0;
-    if (mask & bit) return false;
+    if (mask & bit) {
+      const copies = this.copies[replica]!;
+      copies.set(key, (copies.get(key) ?? 1) + 1);
+      return false;
+    }
     map.set(key, mask | bit);
     this.sizes[replica]!++;
     return true;
   }
 
-  /** Removes `replica` from the key's set; false when it was not there. */
+  /** Removes one copy of the key from `replica`; true when that was its last. */
   remove(key: number, replica: number): boolean {
     const map = this.words[replica >>> 5]!;
     const bit = 1 << (replica & 31);
     const mask = map.get(key) ?? 0;
     if (!(mask & bit)) return false;
+    const copies = this.copies[replica]!;
+    const held = copies.get(key);
+    if (held !== undefined) {
+      if (held > 2) copies.set(key, held - 1);
+      else copies.delete(key);
+      return false;
+    }
     if (mask === bit) map.delete(key);
     else map.set(key, mask & ~bit);
     this.sizes[replica]!--;
@@ -53,6 +68,7 @@ export class ReplicaSets {
       else map.set(key, mask & ~bit);
     }
     this.sizes[replica] = 0;
+    this.copies[replica]!.clear();
   }
 
   /** Keys held by at least one replica. */

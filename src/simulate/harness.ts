@@ -17,11 +17,15 @@ import { buildReport, type SimulationReport, type Slo } from './report.js';
 export interface SubmitExtras {
   /** Routing identity (`user` / `prompt_cache_key`): the session router keeps it on one replica. */
   readonly sessionKey?: string | undefined;
+  /** Its tenant, for the report's per-tenant figures. */
+  readonly tenant?: number | undefined;
 }
 
 export interface Harness {
   readonly clock: VirtualClock;
   readonly runtime: Runtime;
+  /** The completed requests so far (the report is built from them). */
+  readonly outcomes: Outcomes;
   /**
    * Submits one request; its outcome is recorded as turn `turn` of its session, and `onDone` runs
    * when it finishes. Returns false, counting a 429, when the waiting queue is full.
@@ -61,6 +65,7 @@ export function createHarness(config: Config, slo?: Slo): Harness {
   return {
     clock,
     runtime,
+    outcomes,
     submit(id, prompt, output, turn, onDone, extras) {
       let replica = 0;
       try {
@@ -76,7 +81,7 @@ export function createHarness(config: Config, slo?: Slo): Harness {
           (ev) => {
             if (ev.type !== 'finished') return;
             // Only the outcome: keeping the event would keep every request's tokens alive to the end.
-            outcomes.add(ev, turn, replica);
+            outcomes.add(ev, turn, replica, extras?.tenant);
             onDone();
           },
           undefined,

@@ -74,6 +74,16 @@ export interface SimulationReport {
    * chosen replicas held, against the tokens they found cached when they admitted the requests.
    */
   router_cached_tokens?: { predicted: number; found: number };
+  /** With --tenants: each tenant's share and figures (tenant 0 the most popular). */
+  by_tenant?: TenantReport[];
+}
+
+/** One tenant of a multi-tenant workload in the report. */
+export interface TenantReport {
+  tenant: number;
+  requests: number;
+  cached_tokens_mean: number;
+  ttft_ms: Distribution;
 }
 
 /** One replica of a fleet in the report. */
@@ -266,6 +276,7 @@ export function formatReport(r: SimulationReport): string {
     ...(r.goodput ? [goodputLine(r.goodput)] : []),
     ...(r.by_turn ? ['', turnTable(r.by_turn)] : []),
     ...(r.by_replica ? ['', fleetLine(r), replicaTable(r.by_replica)] : []),
+    ...(r.by_tenant ? ['', tenantTable(r.by_tenant)] : []),
   ].join('\n');
 }
 
@@ -286,6 +297,23 @@ function replicaTable(replicas: readonly ReplicaReport[]): string {
         `${(x.kv_cache_peak_usage * 100).toFixed(1)} %`,
         x.ttft_ms.mean.toFixed(2),
         x.ttft_ms.p90.toFixed(2),
+      ]
+        .map((v) => v.padStart(11))
+        .join('')}`,
+  );
+  return [head, ...rows].join('\n');
+}
+
+function tenantTable(tenants: readonly TenantReport[]): string {
+  const head = `${'tenant'.padEnd(8)}${['requests', 'cached', 'TTFT mean', 'TTFT p90', 'TTFT p99'].map((h) => h.padStart(11)).join('')}`;
+  const rows = tenants.map(
+    (t) =>
+      `${String(t.tenant).padEnd(8)}${[
+        String(t.requests),
+        t.cached_tokens_mean.toFixed(1),
+        t.ttft_ms.mean.toFixed(2),
+        t.ttft_ms.p90.toFixed(2),
+        t.ttft_ms.p99.toFixed(2),
       ]
         .map((v) => v.padStart(11))
         .join('')}`,
