@@ -21,12 +21,15 @@ export interface ActiveRequest {
 }
 
 export class ActiveSequences {
-  /** Which replicas' active requests hold each key, and how many of them. */
+  /** Which replicas' active requests hold each key. */
   private readonly sets: ReplicaSets;
+  /** Per replica, how many of its active requests hold each key (small tables: one count per slot). */
+  private readonly counts: ReplicaSets[];
   readonly prefillTokens: Float64Array;
 
   constructor(readonly replicas: number) {
     this.sets = new ReplicaSets(replicas);
+    this.counts = Array.from({ length: replicas }, () => new ReplicaSets(1, true));
     this.prefillTokens = new Float64Array(replicas);
   }
 
@@ -41,7 +44,8 @@ export class ActiveSequences {
   }
 
   add(replica: number, keys: readonly number[], prefillTokens: number): ActiveRequest {
-    for (const key of keys) this.sets.add(key, replica);
+    const counts = this.counts[replica]!;
+    for (const key of keys) if (counts.add(key, 0)) this.sets.add(key, replica);
     this.prefillTokens[replica]! += prefillTokens;
     return { replica, keys, prefillTokens };
   }
@@ -55,6 +59,7 @@ export class ActiveSequences {
   /** The request finished (or was aborted): its blocks and any prefill left go. */
   free(req: ActiveRequest): void {
     this.prefilled(req);
-    for (const key of req.keys) this.sets.remove(key, req.replica);
+    const counts = this.counts[req.replica]!;
+    for (const key of req.keys) if (counts.remove(key, 0)) this.sets.remove(key, req.replica);
   }
 }

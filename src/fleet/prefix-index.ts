@@ -52,6 +52,6 @@ export class PrefixIndex {
 
   /** Distinct block keys known across the fleet, per tier. */
   get size(): { gpu: number; cpu: number } {
-    return { gpu: this.gpu.keys, cpu: this.cpu.keys };
+    return { gpu: this.gpu.size, cpu: this.cpu.size };
   }
 }
