@@ -19,7 +19,11 @@ import { PrefixIndex } from './prefix-index.js';
 import type { KvRouterConfig, RouteQuery, RouterName, RoutingState } from './router.js';
 
 export interface FleetSubmitOptions extends SubmitOptions {
-  /** Told the replica (0-based) the request was routed to, before that replica queues it. */
+  /**
+   * Told the replica (0-based) the request was routed to, synchronously and before that replica
+   * queues it (so before any event). When that replica's queue is full, `submit` then throws its
+   * `queue_full` as a single engine would: the router does not try another.
+   */
   readonly onRouted?: (replica: number) => void;
 }
 
