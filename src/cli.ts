@@ -18,6 +18,7 @@ import {
   WorkloadError,
   type WorkloadOptions,
 } from './simulate/simulate.js';
+import type { TenantOptions } from './simulate/tenants.js';
 import { parseTrace } from './simulate/trace.js';
 import { runTraceSimulation, TRACE_BLOCK_SIZE } from './simulate/trace-replay.js';
 import { VERSION } from './version.js';
@@ -56,6 +57,35 @@ function positiveNumber(name: string, value: string | undefined): number | undef
   if (!(n > 0) || !Number.isFinite(n))
     throw new UsageError(`invalid --${name}=${JSON.stringify(value)}: must be a number > 0`);
   return n;
+}
+
+function nonNegativeNumber(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!(n >= 0) || !Number.isFinite(n) || value.trim() === '')
+    throw new UsageError(`invalid --${name}=${JSON.stringify(value)}: must be a number ≥ 0`);
+  return n;
+}
+
+/** The multi-tenant population of `simulate --tenants` (undefined without it). */
+function tenantOptions(str: (k: string) => string | undefined): TenantOptions | undefined {
+  const tenants = str('tenants');
+  if (tenants === undefined) {
+    for (const [key, flag] of [
+      ['usersPerTenant', 'users-per-tenant'],
+      ['tenantZipf', 'tenant-zipf'],
+      ['userZipf', 'user-zipf'],
+    ] as const) {
+      if (str(key) !== undefined) throw new UsageError(`--${flag} needs --tenants`);
+    }
+    return undefined;
+  }
+  return {
+    tenants: positiveInt('tenants', tenants, 1),
+    usersPerTenant: positiveInt('users-per-tenant', str('usersPerTenant'), 100),
+    tenantZipf: nonNegativeNumber('tenant-zipf', str('tenantZipf'), 1),
+    userZipf: nonNegativeNumber('user-zipf', str('userZipf'), 1),
+  };
 }
 
 /**
@@ -141,6 +171,7 @@ function buildProgram(): Command {
       thinkTimeMs: positiveInt('think-time-ms', str('thinkTimeMs'), 0, 0),
       requestRate: positiveNumber('request-rate', str('requestRate')),
       slo,
+      tenants: tenantOptions(str),
     };
     print(runSimulation(config, workload));
   });

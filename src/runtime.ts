@@ -7,18 +7,29 @@ import { resolveDeployment, describeDeployment, type Deployment } from './catalo
 import type { Config } from './config/config.js';
 import { servedModelNames } from './config/config.js';
 import { createTokenizer, type Tokenizer } from './content/tokenizer.js';
-import { createRandom } from './content/random.js';
+import { createRandom, hashSeed } from './content/random.js';
 import type { Clock } from './engine/clock.js';
-import { createEngine, type Engine } from './engine/engine.js';
+import { createEngine, type Engine, type EngineObserver } from './engine/engine.js';
 import { createObserverHub, type ObserverHub } from './engine/observer-hub.js';
 import { createAdjustableJitter, type AdjustableJitter } from './engine/jitter.js';
+import { createPromptBlockKeys } from './engine/prompt-blocks.js';
 import { createRooflinePerfModel } from './engine/roofline.js';
+import { createFleet, type Fleet } from './fleet/fleet.js';
 
 export interface Runtime {
   readonly config: Config;
   readonly deployment: Deployment;
-  /** The engine, and through it the KV cache's statistics (stats(), topPrefixes(), resetPrefixCache()). */
+  /**
+   * The engine, and through it the KV cache's statistics (stats(), topPrefixes(), resetPrefixCache()).
+   * With NIMSIM_REPLICAS > 1 it is the fleet (the same object as `fleet`): replicas' figures summed.
+   */
   readonly engine: Engine;
+  /**
+   * With NIMSIM_REPLICAS > 1: the replicas and their router. `fleet.submit(…, { onRouted })` says
+   * which replica took a request; `fleet.replicas[i]` gives one replica's stats and reset. Undefined
+   * with one replica (the engine alone, exactly as before fleets existed).
+   */
+  readonly fleet: Fleet | undefined;
   readonly tokenizer: Tokenizer;
   readonly servedModels: readonly string[];
   /** Context length: the setting or the model's, never more than the KV cache holds (vLLM refuses to start then). */
@@ -52,29 +63,34 @@ export function createRuntime(config: Config, opts: RuntimeOptions): Runtime {
   const observers = createObserverHub();
   const rng = createRandom(config.seed ^ 0x5eed);
   const jitter = createAdjustableJitter(config.jitter ?? opts.defaultJitter, () => rng.normal());
-  const engine = createEngine({
-    clock: opts.clock,
-    perf: createRooflinePerfModel(deployment.roofline),
-    // The engine builds and owns its KV cache; its statistics come through engine.stats().
-    kvCache: {
-      blockSize: config.kvBlockSize,
-      gpuBlocks: deployment.kvCacheBlocks,
-      hostBlocks: config.kvHostCacheBlocks,
-      eviction: config.kvEviction,
-      enableReuse: config.enableKvCacheReuse,
-      modelKey: config.modelName,
-    },
-    maxNumSeqs: config.maxNumSeqs,
-    maxNumBatchedTokens: config.maxNumBatchedTokens,
-    maxWaiting: config.maxWaiting,
-    jitter,
-    observer: observers,
-  });
+  const perf = createRooflinePerfModel(deployment.roofline);
+  const engineFor = (jitterOf: () => number, observer: EngineObserver) =>
+    createEngine({
+      clock: opts.clock,
+      perf,
+      // The engine builds and owns its KV cache; its statistics come through engine.stats().
+      kvCache: {
+        blockSize: config.kvBlockSize,
+        gpuBlocks: deployment.kvCacheBlocks,
+        hostBlocks: config.kvHostCacheBlocks,
+        eviction: config.kvEviction,
+        enableReuse: config.enableKvCacheReuse,
+        modelKey: config.modelName,
+      },
+      maxNumSeqs: config.maxNumSeqs,
+      maxNumBatchedTokens: config.maxNumBatchedTokens,
+      maxWaiting: config.maxWaiting,
+      jitter: jitterOf,
+      observer,
+    });
+  const fleet = config.replicas > 1 ? createReplicas(config, jitter, observers, engineFor) : undefined;
+  const engine = fleet ?? engineFor(jitter, observers);
   const kvCapacityTokens = deployment.kvCacheBlocks * config.kvBlockSize;
   return {
     config,
     deployment,
     engine,
+    fleet,
     // Loading a vocabulary takes ~0.4 s; `simulate` works in token ids and never needs it.
     get tokenizer() {
       return createTokenizer(deployment.model.tokenizer);
@@ -85,4 +101,42 @@ export function createRuntime(config: Config, opts: RuntimeOptions): Runtime {
     observers,
     jitter,
   };
+}
+
+/**
+ * NIMSIM_REPLICAS engines behind NIMSIM_ROUTER. Replica 0 draws its jitter from the single
+ * engine's stream (so it runs as one engine would); the others from streams of their own, all
+ * following the one sigma PATCH /admin/config sets.
+ */
+function createReplicas(
+  config: Config,
+  jitter: AdjustableJitter,
+  observers: ObserverHub,
+  engineFor: (jitter: () => number, observer: EngineObserver) => Engine,
+): Fleet {
+  const others: AdjustableJitter[] = [];
+  const setSigma = jitter.setSigma.bind(jitter);
+  jitter.setSigma = (sigma) => {
+    setSigma(sigma);
+    for (const j of others) j.setSigma(sigma);
+  };
+  return createFleet({
+    size: config.replicas,
+    createReplica(i, observer) {
+      if (i === 0) return engineFor(jitter, observer);
+      const rng = createRandom(hashSeed(config.seed, 'replica-jitter', i));
+      const own = createAdjustableJitter(jitter.sigma, () => rng.normal());
+      others.push(own);
+      return engineFor(own, observer);
+    },
+    router: config.router ?? 'kv-aware',
+    kvRouter: {
+      overlapScoreWeight: config.kvOverlapScoreWeight,
+      routerTemperature: config.routerTemperature,
+    },
+    seed: config.seed,
+    blockSize: config.kvBlockSize,
+    blockKeys: createPromptBlockKeys(config.modelName, config.kvBlockSize),
+    observer: observers,
+  });
 }

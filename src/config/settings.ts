@@ -75,6 +75,12 @@ export const MAX_INJECTED_DELAY_MS = 600_000;
  */
 export const MIN_TIME_SCALE = 0.001;
 
+/** Most engine replicas one process simulates (NIMSIM_REPLICAS). */
+export const MAX_REPLICAS = 256;
+
+/** Routing policies of a fleet (src/fleet/router.ts re-exports it). */
+export const ROUTER_NAMES = ['round-robin', 'random', 'least-loaded', 'kv-aware', 'session'] as const;
+
 /** Bound of the KV capacity settings (blocks); see kvCacheBlocks. */
 const MAX_KV_BLOCKS = 10_000_000;
 
@@ -218,6 +224,29 @@ export const SETTINGS = {
     schema: int(0),
     default: String(2 ** 20),
     help: 'most logprob entries one response may carry (tokens × (1 + top_logprobs), over its choices); beyond it 400',
+  }),
+  replicas: setting({
+    env: 'NIMSIM_REPLICAS',
+    schema: int(1, MAX_REPLICAS),
+    default: '1',
+    help: `engine replicas behind one router, each with its own batch, KV cache and GPUs of the profile (at most ${MAX_REPLICAS})`,
+  }),
+  router: setting({
+    env: 'NIMSIM_ROUTER',
+    schema: oneOf(ROUTER_NAMES),
+    help: 'how requests are spread over NIMSIM_REPLICAS: round-robin, random, least-loaded, kv-aware or session (default kv-aware)',
+  }),
+  kvOverlapScoreWeight: setting({
+    env: 'NIMSIM_KV_OVERLAP_SCORE_WEIGHT',
+    schema: num(0, 1e6),
+    default: '1',
+    help: "kv-aware router: weight of a replica's prefill cost (blocks it lacks) against its decode cost (blocks in use), as Dynamo's --kv-overlap-score-weight",
+  }),
+  routerTemperature: setting({
+    env: 'NIMSIM_ROUTER_TEMPERATURE',
+    schema: num(0, 100),
+    default: '0',
+    help: "kv-aware router: softmax temperature over the replicas' costs, as Dynamo's --router-temperature (0 = always the cheapest)",
   }),
   timeScale: setting({
     env: 'NIMSIM_TIME_SCALE',

@@ -7,7 +7,7 @@
  */
 import type { Clock, Cancel } from './clock.js';
 import { EngineError } from './errors.js';
-import type { KvEventBatch } from './kv-events.js';
+import type { KvEvent, KvEventBatch } from './kv-events.js';
 import {
   createKvCacheManager,
   type KvCacheManager,
@@ -121,6 +121,11 @@ export interface Engine {
   resetPrefixCache(): void;
   /** The `n` most hit shared prefixes, most hits first. */
   topPrefixes(n: number): readonly SharedPrefixStats[];
+  /**
+   * The keys of every cached block, per tier (a key two GPU blocks hold appears twice): what a
+   * subscriber to the KV events should hold. O(total blocks): for tests and debugging only.
+   */
+  cachedBlockKeys(): { gpu: number[]; host: number[] };
   /** Stops admitting; resolves when running and waiting requests are done, aborting the rest after `timeoutMs` (wall). */
   drain(timeoutMs: number): Promise<void>;
 }
@@ -134,6 +139,10 @@ export function createEngine(opts: EngineOptions): Engine {
   const scheduler = new Scheduler(kv, opts);
   const tokensObserved = () =>
     observer?.observesTokens ? observer.observesTokens() : observer?.onToken !== undefined;
+  const kvEventsObserved = () =>
+    observer?.observesKvEvents ? observer.observesKvEvents() : observer?.onKvEvents !== undefined;
+  /** The KV events of the step being planned (the cache appends to it), or null when nobody listens. */
+  let kvEvents: KvEvent[] | null = null;
   let nextSeqId = 1;
   let stepTimer: Cancel | undefined;
   let stepping = false;
@@ -182,10 +191,30 @@ export function createEngine(opts: EngineOptions): Engine {
     );
   };
 
+  /** Asked once per step (and per reset): the cache builds events only while someone listens. */
+  const watchKvEvents = () => {
+    const on = kvEventsObserved();
+    if (on === (kvEvents !== null)) return;
+    kvEvents = on ? [] : null;
+    kv.setEventSink(kvEvents);
+  };
+
+  /** Hands the events gathered since the last flush to the observer, as one batch at `atMs`. */
+  const flushKvEvents = (atMs: number) => {
+    if (kvEvents === null || kvEvents.length === 0) return;
+    const events = kvEvents;
+    kvEvents = [];
+    kv.setEventSink(kvEvents);
+    observer?.onKvEvents?.({ atMs, events });
+  };
+
   const runStep = (startMs: number) => {
+    watchKvEvents();
     let plan = scheduler.schedule(startMs);
     // A step that only preempted admits nothing; with nothing left running, plan once more.
     if (!plan && scheduler.numWaiting > 0 && scheduler.numRunning === 0) plan = scheduler.schedule(startMs);
+    // The cache's keys change only while a step is planned (cacheBlocks, evictions) or on a reset.
+    flushKvEvents(startMs);
     if (!plan) {
       stepping = false;
       stepTimer = undefined;
@@ -334,10 +363,15 @@ export function createEngine(opts: EngineOptions): Engine {
       };
     },
     resetPrefixCache() {
+      watchKvEvents();
       kv.reset();
+      flushKvEvents(clock.now());
     },
     topPrefixes(n) {
       return kv.topPrefixes(n);
+    },
+    cachedBlockKeys() {
+      return kv.cachedBlockKeys();
     },
     drain(timeoutMs) {
       draining = true;

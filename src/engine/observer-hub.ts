@@ -12,11 +12,18 @@ export function createObserverHub(): ObserverHub {
   const steps: NonNullable<EngineObserver['onStep']>[] = [];
   const tokens: NonNullable<EngineObserver['onToken']>[] = [];
   const finished: NonNullable<EngineObserver['onFinished']>[] = [];
+  const kvListeners: EngineObserver[] = [];
   return {
     add(o) {
       if (o.onStep) steps.push(o.onStep.bind(o));
       if (o.onToken) tokens.push(o.onToken.bind(o));
       if (o.onFinished) finished.push(o.onFinished.bind(o));
+      if (o.onKvEvents) kvListeners.push(o);
+    },
+    // Listening when one KV listener is (one without observesKvEvents always is).
+    observesKvEvents: () => kvListeners.some((o) => (o.observesKvEvents ? o.observesKvEvents() : true)),
+    onKvEvents(batch) {
+      for (const o of kvListeners) o.onKvEvents!(batch);
     },
     onStep(s) {
       for (const f of steps) f(s);

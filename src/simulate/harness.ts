@@ -9,11 +9,23 @@ import { createVirtualClock, type VirtualClock } from '../engine/clock.js';
 import { EngineError } from '../engine/errors.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { Outcomes } from './outcomes.js';
+import type { FleetSubmitOptions } from '../fleet/fleet.js';
+import { fleetReport } from './fleet-report.js';
 import { buildReport, type SimulationReport, type Slo } from './report.js';
+
+/** What a request carries besides its tokens (multi-tenant workloads). */
+export interface SubmitExtras {
+  /** Routing identity (`user` / `prompt_cache_key`): the session router keeps it on one replica. */
+  readonly sessionKey?: string | undefined;
+  /** Its tenant, for the report's per-tenant figures. */
+  readonly tenant?: number | undefined;
+}
 
 export interface Harness {
   readonly clock: VirtualClock;
   readonly runtime: Runtime;
+  /** The completed requests so far (the report is built from them). */
+  readonly outcomes: Outcomes;
   /**
    * Submits one request; its outcome is recorded as turn `turn` of its session, and `onDone` runs
    * when it finishes. Returns false, counting a 429, when the waiting queue is full.
@@ -24,17 +36,20 @@ export interface Harness {
     output: readonly number[],
     turn: number,
     onDone: () => void,
+    extras?: SubmitExtras,
   ): boolean;
   /** Runs the clock until nothing is left to do and reports. */
   run(): SimulationReport;
 }
+
+const NO_TOKEN_EVENTS: FleetSubmitOptions = { tokenEvents: false };
 
 /** `slo`: report the goodput against these objectives. */
 export function createHarness(config: Config, slo?: Slo): Harness {
   const wallStart = performance.now();
   const clock = createVirtualClock();
   const runtime = createRuntime(config, { clock, defaultJitter: 0 });
-  const { engine } = runtime;
+  const { engine, fleet } = runtime;
   const model = runtime.servedModels[0]!;
   const outcomes = new Outcomes();
   let peakKvUsage = 0;
@@ -50,18 +65,27 @@ export function createHarness(config: Config, slo?: Slo): Harness {
   return {
     clock,
     runtime,
-    submit(id, prompt, output, turn, onDone) {
+    outcomes,
+    submit(id, prompt, output, turn, onDone, extras) {
+      let replica = 0;
       try {
-        engine.submit(
-          { id, promptTokenIds: prompt, outputTokenIds: output, finishReason: 'length', modelName: model },
+        (fleet ?? engine).submit(
+          {
+            id,
+            promptTokenIds: prompt,
+            outputTokenIds: output,
+            finishReason: 'length',
+            modelName: model,
+            ...(extras?.sessionKey !== undefined ? { sessionKey: extras.sessionKey } : {}),
+          },
           (ev) => {
             if (ev.type !== 'finished') return;
             // Only the outcome: keeping the event would keep every request's tokens alive to the end.
-            outcomes.add(ev, turn);
+            outcomes.add(ev, turn, replica, extras?.tenant);
             onDone();
           },
           undefined,
-          { tokenEvents: false },
+          fleet ? { tokenEvents: false, onRouted: (r: number) => (replica = r) } : NO_TOKEN_EVENTS,
         );
         return true;
       } catch (err) {
@@ -72,7 +96,7 @@ export function createHarness(config: Config, slo?: Slo): Harness {
     },
     run() {
       clock.runUntilIdle();
-      return buildReport({
+      const report = buildReport({
         outcomes,
         kvCache: engine.stats().kvCache,
         peakKvUsage,
@@ -82,6 +106,7 @@ export function createHarness(config: Config, slo?: Slo): Harness {
         deployment: runtime.metadata,
         slo,
       });
+      return fleet ? { ...report, ...fleetReport(fleet, outcomes) } : report;
     },
   };
 }

@@ -19,11 +19,20 @@ export class Outcomes {
   cachedTokens = new Int32Array(INITIAL_CAPACITY);
   /** Which turn of its session the request was, from 1. */
   turn = new Int32Array(INITIAL_CAPACITY);
+  /** Which replica served it (0 with one engine). */
+  replica = new Int32Array(INITIAL_CAPACITY);
+  /** Its tenant in a multi-tenant workload (0 otherwise). */
+  tenant = new Int32Array(INITIAL_CAPACITY);
   /** The highest turn recorded (0 before any). */
   lastTurn = 0;
 
   /** Records a finished request of turn `turn` (an aborted one is left out). */
-  add(done: Pick<FinishedRequest, 'reason' | 'usage' | 'timings'>, turn: number): void {
+  add(
+    done: Pick<FinishedRequest, 'reason' | 'usage' | 'timings'>,
+    turn: number,
+    replica = 0,
+    tenant = 0,
+  ): void {
     if (done.reason === 'abort') return;
     if (this.length === this.arrivalMs.length) this.grow();
     const i = this.length++;
@@ -35,6 +44,8 @@ export class Outcomes {
     this.completionTokens[i] = usage.completionTokens;
     this.cachedTokens[i] = usage.cachedTokens;
     this.turn[i] = turn;
+    this.replica[i] = replica;
+    this.tenant[i] = tenant;
     if (turn > this.lastTurn) this.lastTurn = turn;
   }
 
@@ -54,5 +65,7 @@ export class Outcomes {
     this.completionTokens = widen(this.completionTokens, int);
     this.cachedTokens = widen(this.cachedTokens, int);
     this.turn = widen(this.turn, int);
+    this.replica = widen(this.replica, int);
+    this.tenant = widen(this.tenant, int);
   }
 }

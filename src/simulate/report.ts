@@ -63,6 +63,36 @@ export interface SimulationReport {
   by_turn?: TurnReport[];
   /** With --slo-ttft-ms / --slo-itl-ms: the requests that met them. */
   goodput?: Goodput;
+  /** With --replicas > 1: the routing policy (NIMSIM_ROUTER). */
+  router?: string;
+  /** With --replicas > 1: each replica's share and figures. */
+  by_replica?: ReplicaReport[];
+  /** With --replicas > 1: completed requests of the busiest replica ÷ the mean per replica (1 = even). */
+  load_imbalance?: number;
+  /**
+   * With the kv-aware or session router: prompt tokens the router's prefix index predicted the
+   * chosen replicas held, against the tokens they found cached when they admitted the requests.
+   */
+  router_cached_tokens?: { predicted: number; found: number };
+  /** With --tenants: each tenant's share and figures (tenant 0 the most popular). */
+  by_tenant?: TenantReport[];
+}
+
+/** One tenant of a multi-tenant workload in the report. */
+export interface TenantReport {
+  tenant: number;
+  requests: number;
+  cached_tokens_mean: number;
+  ttft_ms: Distribution;
+}
+
+/** One replica of a fleet in the report. */
+export interface ReplicaReport {
+  replica: number;
+  requests: number;
+  prefix_cache_hit_rate: number;
+  kv_cache_peak_usage: number;
+  ttft_ms: Distribution;
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -245,5 +275,48 @@ export function formatReport(r: SimulationReport): string {
       : []),
     ...(r.goodput ? [goodputLine(r.goodput)] : []),
     ...(r.by_turn ? ['', turnTable(r.by_turn)] : []),
+    ...(r.by_replica ? ['', fleetLine(r), replicaTable(r.by_replica)] : []),
+    ...(r.by_tenant ? ['', tenantTable(r.by_tenant)] : []),
   ].join('\n');
+}
+
+function fleetLine(r: SimulationReport): string {
+  const predicted = r.router_cached_tokens
+    ? `, router predicted ${r.router_cached_tokens.predicted} cached tokens, replicas found ${r.router_cached_tokens.found}`
+    : '';
+  return `router ${r.router} over ${r.by_replica!.length} replicas, load imbalance ${r.load_imbalance!.toFixed(3)} (max ÷ mean requests)${predicted}`;
+}
+
+function replicaTable(replicas: readonly ReplicaReport[]): string {
+  const head = `${'replica'.padEnd(8)}${['requests', 'hit rate', 'KV peak', 'TTFT mean', 'TTFT p90'].map((h) => h.padStart(11)).join('')}`;
+  const rows = replicas.map(
+    (x) =>
+      `${String(x.replica).padEnd(8)}${[
+        String(x.requests),
+        `${(x.prefix_cache_hit_rate * 100).toFixed(1)} %`,
+        `${(x.kv_cache_peak_usage * 100).toFixed(1)} %`,
+        x.ttft_ms.mean.toFixed(2),
+        x.ttft_ms.p90.toFixed(2),
+      ]
+        .map((v) => v.padStart(11))
+        .join('')}`,
+  );
+  return [head, ...rows].join('\n');
+}
+
+function tenantTable(tenants: readonly TenantReport[]): string {
+  const head = `${'tenant'.padEnd(8)}${['requests', 'cached', 'TTFT mean', 'TTFT p90', 'TTFT p99'].map((h) => h.padStart(11)).join('')}`;
+  const rows = tenants.map(
+    (t) =>
+      `${String(t.tenant).padEnd(8)}${[
+        String(t.requests),
+        t.cached_tokens_mean.toFixed(1),
+        t.ttft_ms.mean.toFixed(2),
+        t.ttft_ms.p90.toFixed(2),
+        t.ttft_ms.p99.toFixed(2),
+      ]
+        .map((v) => v.padStart(11))
+        .join('')}`,
+  );
+  return [head, ...rows].join('\n');
 }

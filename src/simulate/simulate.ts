@@ -6,7 +6,9 @@
 import type { Config } from '../config/config.js';
 import { createRandom, hashSeed } from '../content/random.js';
 import { createHarness } from './harness.js';
+import { tenantReport } from './tenant-report.js';
 import type { SimulationReport } from './report.js';
+import { TenantMix, type SessionOwner } from './tenants.js';
 import { answerOf, maxLength, Session, sharedPrefixOf, type WorkloadOptions } from './workload.js';
 
 export type { WorkloadOptions } from './workload.js';
@@ -57,6 +59,19 @@ export const SIMULATE_FLAGS = [
     flag: '--trace-block-size <n>',
     help: 'tokens per hash_ids block of the trace (default 512, as in Mooncake traces)',
   },
+  {
+    flag: '--tenants <n>',
+    help: 'multi-tenant traffic: n tenants, each with its own system prompt of --shared-prefix-tokens; sessions are Zipf-drawn users of Zipf-drawn tenants, keyed by user',
+  },
+  { flag: '--users-per-tenant <n>', help: 'users of each tenant, with --tenants (default 100)' },
+  {
+    flag: '--tenant-zipf <s>',
+    help: "Zipf exponent of the tenants' popularity, with --tenants (default 1; 0 = uniform)",
+  },
+  {
+    flag: '--user-zipf <s>',
+    help: "Zipf exponent of the users' popularity within a tenant, with --tenants (default 1; 0 = uniform)",
+  },
   { flag: '--json', help: 'print the JSON report' },
 ] as const;
 
@@ -83,7 +98,10 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
     );
   }
 
-  const shared = sharedPrefixOf(workload, config.seed);
+  const mix = workload.tenants
+    ? new TenantMix(workload.tenants, workload.sharedPrefixTokens, config.seed)
+    : undefined;
+  const shared = mix ? [] : sharedPrefixOf(workload, config.seed);
   const answer = answerOf(workload, config.seed);
   // Users do not think for exactly the same time: exponential think times (seeded) also keep
   // sessions from marching in lockstep, which would make every turn's prefill land in one step.
@@ -94,7 +112,7 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
   let sessions = 0;
   const openLoop = workload.requestRate !== undefined;
 
-  const issue = (s: Session) => {
+  const issue = (s: Session, owner?: SessionOwner) => {
     if (issued >= workload.requests) return;
     issued++;
     const prompt = s.nextPrompt();
@@ -104,10 +122,11 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
       // Closed loop: a finished session makes room for the next. Open loop: arrivals are fixed.
       if (s.done) {
         if (!openLoop) startSession();
-      } else clock.schedule(clock.now() + thinkMs(), () => issue(s));
+      } else clock.schedule(clock.now() + thinkMs(), () => issue(s, owner));
     };
     const submit = () => {
-      if (harness.submit(`sim-${s.index}-${s.turn}`, prompt, output, s.turn + 1, onDone)) return;
+      const extras = owner ? { sessionKey: owner.sessionKey, tenant: owner.tenant } : undefined;
+      if (harness.submit(`sim-${s.index}-${s.turn}`, prompt, output, s.turn + 1, onDone, extras)) return;
       // Queue full. A closed-loop user retries after Retry-After; an open-loop arrival is simply
       // lost, as a rate-based load tool counts it (the session ends).
       if (!openLoop) clock.schedule(clock.now() + RETRY_AFTER_MS, submit);
@@ -116,7 +135,12 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
   };
   const startSession = () => {
     if (issued >= workload.requests) return;
-    issue(new Session(sessions++, workload, shared, answer, config.seed));
+    if (!mix) {
+      issue(new Session(sessions++, workload, shared, answer, config.seed));
+      return;
+    }
+    const owner = mix.next();
+    issue(new Session(sessions++, workload, owner.systemPrompt, answer, config.seed), owner);
   };
   if (openLoop) {
     // Seeded exponential inter-arrival times: a Poisson process of sessions.
@@ -130,5 +154,6 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
   } else {
     for (let i = 0; i < workload.concurrency; i++) startSession();
   }
-  return harness.run();
+  const report = harness.run();
+  return mix ? { ...report, by_tenant: tenantReport(harness.outcomes, mix.opts.tenants) } : report;
 }

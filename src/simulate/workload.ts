@@ -6,6 +6,7 @@
  */
 import { createRandom, hashSeed, type Random } from '../content/random.js';
 import type { Slo } from './report.js';
+import type { TenantOptions } from './tenants.js';
 
 export interface WorkloadOptions {
   /** Closed-loop concurrency: sessions in flight at once. */
@@ -36,6 +37,12 @@ export interface WorkloadOptions {
    * the server's state, instead of `concurrency` sessions in a closed loop. Undefined = closed loop.
    */
   readonly requestRate?: number | undefined;
+  /**
+   * Multi-tenant traffic: each session belongs to a user of a tenant (tenants.ts), starts with its
+   * tenant's system prompt (`sharedPrefixTokens` long) instead of one prefix shared by all, and
+   * carries its user's session key. Undefined = one population sharing one prefix.
+   */
+  readonly tenants?: TenantOptions | undefined;
 }
 
 /** Ordinary vocabulary ids (below Llama 3's 128,000 special tokens). */

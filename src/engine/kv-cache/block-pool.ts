@@ -50,14 +50,17 @@ export interface BlockPool {
    * the first to be evicted; the blocks that become reusable join the eviction pool as one run.
    */
   releaseLastFirst(blockIds: readonly number[]): void;
-  /** Frees every reusable block (their keys are forgotten, not handed to `onEvict`); returns how many. */
-  dropReusable(): number;
+  /**
+   * Frees every reusable block (their keys are forgotten, not handed to `onEvict`, but to `onDrop`
+   * when given); returns how many.
+   */
+  dropReusable(onDrop?: (hash: number) => void): number;
 }
 
 export interface BlockPoolOptions {
   numBlocks: number;
   policy: EvictionPolicy;
-  /** Called with the key of each evicted block (the host tier stores it). */
+  /** Called with the key of each evicted block (a KV event; the host tier stores it). */
   onEvict?: (hash: number) => void;
 }
 
@@ -141,10 +144,11 @@ export function createBlockPool(opts: BlockPoolOptions): BlockPool {
       }
       if (reusableRun.length > 0) policy.addRun(reusableRun);
     },
-    dropReusable() {
+    dropReusable(onDrop) {
       let dropped = 0;
       for (let blockId = policy.popVictim(); blockId >= 0; blockId = policy.popVictim()) {
-        uncache(blockId);
+        const hash = uncache(blockId);
+        onDrop?.(hash);
         freeStack[freeTop++] = blockId;
         dropped++;
       }

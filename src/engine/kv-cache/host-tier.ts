@@ -18,21 +18,31 @@ export interface HostTier {
   has(hash: number): boolean;
   /** Marks the block as just used (a hit). */
   touch(hash: number): void;
-  /** Stores a block evicted from the GPU, evicting the least recently used one when full. */
-  store(hash: number): void;
-  /** Drops every block. */
+  /**
+   * Stores a block evicted from the GPU, evicting the least recently used one when full (handed to
+   * `onEvict`). True when the key was not held before (a held one is only refreshed).
+   */
+  store(hash: number): boolean;
+  /** Every key held, least recently used last: O(blocks), for resets, tests and debugging. */
+  keys(): number[];
+  /** Drops every block (not handed to `onEvict`). */
   clear(): void;
 }
 
-/** A host tier of `capacityBlocks` blocks (0 = a tier that holds nothing). */
-export function createHostTier(capacityBlocks: number): HostTier {
+/**
+ * A host tier of `capacityBlocks` blocks (0 = a tier that holds nothing). `onEvict` hears the key
+ * of each block evicted to make room (the KV cache turns it into a CPU BlockRemoved event).
+ */
+export function createHostTier(capacityBlocks: number, onEvict?: (hash: number) => void): HostTier {
   let evictions = 0;
   const blocks =
     capacityBlocks > 0
       ? new LRUCache<number, true>({
           max: capacityBlocks,
-          dispose: (_value, _key, reason) => {
-            if (reason === 'evict') evictions++;
+          dispose: (_value, key, reason) => {
+            if (reason !== 'evict') return;
+            evictions++;
+            onEvict?.(key);
           },
         })
       : undefined;
@@ -51,7 +61,13 @@ export function createHostTier(capacityBlocks: number): HostTier {
       blocks?.get(hash);
     },
     store(hash) {
-      blocks?.set(hash, true);
+      if (!blocks) return false;
+      const isNew = !blocks.has(hash);
+      blocks.set(hash, true);
+      return isNew;
+    },
+    keys() {
+      return blocks ? [...blocks.keys()] : [];
     },
     clear() {
       blocks?.clear();

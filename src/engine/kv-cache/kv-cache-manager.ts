@@ -9,11 +9,13 @@
  * prefix matches can hit. Generated tokens join the cache as their blocks fill, so turn n+1 of a
  * conversation reuses turn n's prompt and answer. Every call costs O(blocks it touches).
  */
+import type { KvEvent } from '../kv-events.js';
 import { hashBlockTokens, NO_HASH, prefixSeed } from './block-hash.js';
 import { createBlockPool } from './block-pool.js';
 import type { EvictionPolicyName } from './eviction-policy.js';
 import { createEvictionPolicy } from './eviction-policy.js';
 import { createHostTier } from './host-tier.js';
+import { blockRemoved, gpuBlocksStored, hostBlockStored } from './kv-event-builders.js';
 import type { SharedPrefix } from './prefix-stats.js';
 import { createPrefixStats } from './prefix-stats.js';
 
@@ -160,6 +162,16 @@ export interface KvCacheManager {
   topPrefixes(limit: number): readonly SharedPrefix[];
   /** O(total blocks): a full snapshot for tests. */
   inspect(): KvCacheInspection;
+  /**
+   * Where the cache appends its KV events (kv-events.ts) from now on, in the order the changes
+   * happen; null (the default) builds none, so a cache nobody listens to pays nothing for them.
+   */
+  setEventSink(sink: KvEvent[] | null): void;
+  /**
+   * The keys a subscriber to the KV events should hold: one per keyed GPU block (a key two blocks
+   * hold appears twice) and one per host block. O(total blocks): for tests and debugging only.
+   */
+  cachedBlockKeys(): { gpu: number[]; host: number[] };
 }
 
 interface SeqState {
@@ -187,12 +199,22 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
     throw new Error(`KV block size must be ≥ 1, got ${blockSize}`);
   if (!Number.isInteger(gpuBlocks) || gpuBlocks < 1)
     throw new Error(`KV GPU blocks must be ≥ 1, got ${gpuBlocks}`);
-  const host = createHostTier(enableReuse ? Math.max(0, opts.hostBlocks) : 0);
+  /** Where KV events go while someone listens (setEventSink); null: none are built. */
+  let sink: KvEvent[] | null = null;
+  const host = createHostTier(enableReuse ? Math.max(0, opts.hostBlocks) : 0, (hash) =>
+    sink?.push(blockRemoved(hash, 'CPU')),
+  );
+  const hostOn = host.capacityBlocks > 0;
   const policy = createEvictionPolicy(opts.eviction, gpuBlocks);
   const pool = createBlockPool({
     numBlocks: gpuBlocks,
     policy,
-    onEvict: host.capacityBlocks > 0 ? (hash) => host.store(hash) : undefined,
+    // vLLM's BlockPool._maybe_evict_cached_block: one BlockRemoved per evicted block; the host
+    // tier then stores the block (the CPU offloading connector's BlockStored, medium CPU).
+    onEvict: (hash) => {
+      sink?.push(blockRemoved(hash, 'GPU'));
+      if (hostOn && host.store(hash)) sink?.push(hostBlockStored(hash));
+    },
   });
   const prefixes = createPrefixStats(TOP_PREFIX_CAPACITY, blockSize);
   const seqs = new Map<number, SeqState>();
@@ -265,6 +287,14 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
       pool.cache(blockId, hash);
       blocks.push(blockId);
     }
+    // Host hits copied back are GPU blocks that got their keys: vLLM caches the loaded blocks with
+    // cache_full_blocks, which publishes them as one GPU BlockStored after the GPU hits.
+    if (sink && m.host.length > 0) {
+      const parent = gpuHits > 0 ? pool.blockHash(blocks[gpuHits - 1]!) : null;
+      const from = gpuHits * blockSize;
+      const tokens = tokenIds.slice(from, from + m.host.length * blockSize);
+      sink.push(gpuBlocksStored(m.host.slice(), parent, tokens, blockSize));
+    }
     while (blocks.length < gpuHits + newBlocks) blocks.push(pool.allocate());
     seqs.set(seqId, { blocks, numHashed: cachedBlocks, lastHash: m.lastHash });
 
@@ -323,7 +353,9 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
         Math.floor(Math.min(numTokens, split + moreTokenIds.length) / blockSize),
         seq.blocks.length,
       );
-      for (let i = seq.numHashed; i < fullBlocks; i++) {
+      const first = seq.numHashed;
+      const parent = first === 0 ? null : seq.lastHash;
+      for (let i = first; i < fullBlocks; i++) {
         const start = i * blockSize;
         let hash: number;
         if (start + blockSize <= split) {
@@ -342,6 +374,14 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
         seq.lastHash = hash;
       }
       if (fullBlocks > seq.numHashed) seq.numHashed = fullBlocks;
+      // One BlockStored per call for the blocks it keyed, as vLLM's BlockPool.cache_full_blocks
+      // does: parent None for a prefix's first block, the blocks' tokens (prompt, then output).
+      if (sink && fullBlocks > first) {
+        const hashes: number[] = [];
+        for (let i = first; i < fullBlocks; i++) hashes.push(pool.blockHash(seq.blocks[i]!));
+        const tokens = tokenSpan(tokenIds, moreTokenIds, first * blockSize, fullBlocks * blockSize);
+        sink.push(gpuBlocksStored(hashes, parent, tokens, blockSize));
+      }
     },
 
     free(seqId) {
@@ -352,9 +392,26 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
     },
 
     reset() {
-      pool.dropReusable();
+      if (!sink) {
+        pool.dropReusable();
+        host.clear();
+        prefixes.clear();
+        return;
+      }
+      const gpuDropped: number[] = [];
+      pool.dropReusable((hash) => gpuDropped.push(hash));
+      const hostDropped = host.keys();
       host.clear();
       prefixes.clear();
+      // vLLM's reset_prefix_cache publishes AllBlocksCleared, but refuses while blocks are in use;
+      // here blocks in use keep their keys, so only when none is left is "all cleared" true.
+      if (pool.numCached() === 0) {
+        sink.push({ type: 'AllBlocksCleared' });
+        return;
+      }
+      if (gpuDropped.length > 0) sink.push({ type: 'BlockRemoved', blockHashes: gpuDropped, medium: 'GPU' });
+      if (hostDropped.length > 0)
+        sink.push({ type: 'BlockRemoved', blockHashes: hostDropped, medium: 'CPU' });
     },
 
     availableBlocks: () => pool.numFree() + pool.numReusable(),
@@ -396,5 +453,26 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
       for (const [seqId, seq] of seqs) sequences.set(seqId, seq.blocks.slice());
       return { refCounts, hashes, sequences };
     },
+
+    setEventSink(next) {
+      sink = next;
+    },
+
+    cachedBlockKeys() {
+      const gpu: number[] = [];
+      for (let i = 0; i < gpuBlocks; i++) {
+        const hash = pool.blockHash(i);
+        if (hash !== NO_HASH) gpu.push(hash);
+      }
+      return { gpu, host: host.keys() };
+    },
   };
+}
+
+/** Tokens [from, to) of `first` followed by `second` (a prompt, then the generated tokens). */
+function tokenSpan(first: readonly number[], second: readonly number[], from: number, to: number): number[] {
+  const split = first.length;
+  if (to <= split) return first.slice(from, to);
+  if (from >= split) return second.slice(from - split, to - split);
+  return [...first.slice(from), ...second.slice(0, to - split)];
 }

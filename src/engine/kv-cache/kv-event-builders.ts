@@ -1,0 +1,37 @@
+/**
+ * The KV cache's event objects (kv-events.ts), built only while someone listens. The shapes follow
+ * the producers in vLLM: GPU blocks from `BlockPool.cache_full_blocks` / `_maybe_evict_cached_block`
+ * (vllm/v1/core/block_pool.py), host blocks from the CPU offloading connector's `take_events`
+ * (vllm/distributed/kv_transfer/kv_connector/v1/offloading_connector.py).
+ */
+import type { KvBlockRemoved, KvBlockStored, KvMedium } from '../kv-events.js';
+
+/** Full GPU blocks that just got their keys, in chain order; `parent` null for a prefix's first block. */
+export function gpuBlocksStored(
+  blockHashes: readonly number[],
+  parent: number | null,
+  tokenIds: readonly number[],
+  blockSize: number,
+): KvBlockStored {
+  return { type: 'BlockStored', blockHashes, parentBlockHash: parent, tokenIds, blockSize, medium: 'GPU' };
+}
+
+/**
+ * A block the host tier took in. vLLM's offloading connector publishes these with no parent, no
+ * token ids and block_size 0: the offload manager knows keys only (as nimsim's host tier does).
+ */
+export function hostBlockStored(hash: number): KvBlockStored {
+  return {
+    type: 'BlockStored',
+    blockHashes: [hash],
+    parentBlockHash: null,
+    tokenIds: [],
+    blockSize: 0,
+    medium: 'CPU',
+  };
+}
+
+/** One block that lost its key: evicted to make room (vLLM publishes one event per evicted block). */
+export function blockRemoved(hash: number, medium: KvMedium): KvBlockRemoved {
+  return { type: 'BlockRemoved', blockHashes: [hash], medium };
+}

@@ -1,0 +1,39 @@
+/**
+ * The block keys a replica's prefix cache would look a prompt up by, for a router in front of
+ * several engines: the same chained hash (kv-cache/block-hash.ts) with the same seed (the model
+ * key and the request's cache salt), over the blocks a lookup can match — every full block but
+ * one holding the prompt's last token, which is always computed (kv-cache-manager.ts `match`).
+ * A router compares these keys with the ones the replicas publish in their KV events.
+ */
+import { hashBlockTokens, prefixSeed } from './kv-cache/block-hash.js';
+
+/** Keys of a prompt's matchable blocks, first block first (empty when the prompt fits one block). */
+export type PromptBlockKeys = (tokenIds: readonly number[], cacheSalt?: string) => number[];
+
+/** Seeds remembered per cache salt; beyond this many salts the table starts over (each is cheap to redo). */
+const MAX_SEEDS = 4096;
+
+export function createPromptBlockKeys(modelKey: string, blockSize: number): PromptBlockKeys {
+  const modelSeed = prefixSeed(modelKey);
+  const seeds = new Map<string, number>();
+  const seedFor = (salt: string | undefined) => {
+    if (!salt) return modelSeed;
+    let seed = seeds.get(salt);
+    if (seed === undefined) {
+      if (seeds.size >= MAX_SEEDS) seeds.clear();
+      seed = prefixSeed(modelKey, salt);
+      seeds.set(salt, seed);
+    }
+    return seed;
+  };
+  return (tokenIds, cacheSalt) => {
+    const blocks = Math.floor((tokenIds.length - 1) / blockSize);
+    const keys: number[] = [];
+    let parent = seedFor(cacheSalt);
+    for (let i = 0; i < blocks; i++) {
+      parent = hashBlockTokens(parent, tokenIds, i * blockSize, blockSize);
+      keys.push(parent);
+    }
+    return keys;
+  };
+}

@@ -1,0 +1,210 @@
+/**
+ * A fleet: N independent engines (each its own batch, KV cache and GPUs of one profile) on one
+ * clock, behind one object that is itself an Engine — what Dynamo's frontend is to its workers.
+ * Each request goes to the replica its router picks; the caller learns which one synchronously
+ * through `SubmitOptions.onRouted` (called before the replica queues it, so before any event).
+ *
+ * The fleet sees each replica through its observer: KV events feed the prefix index (kv-aware and
+ * session routers only), steps give each replica's peak KV usage, and every event is passed on to
+ * the shared observer (metrics, reports) unchanged.
+ */
+import type { EngineObserver, Engine, SubmitOptions } from '../engine/engine.js';
+import type { EventListener } from '../engine/sequence.js';
+import type { EngineRequest, EngineStats } from '../engine/types.js';
+import type { PromptBlockKeys } from '../engine/prompt-blocks.js';
+import { ActiveSequences, type ActiveRequest } from './active-sequences.js';
+import { createRouter } from './create-router.js';
+import { mergeTopPrefixes, sumStats } from './fleet-stats.js';
+import { PrefixIndex } from './prefix-index.js';
+import type { KvRouterConfig, RouteQuery, RouterName, RoutingState } from './router.js';
+
+export interface FleetSubmitOptions extends SubmitOptions {
+  /**
+   * Told the replica (0-based) the request was routed to, synchronously and before that replica
+   * queues it (so before any event). When that replica's queue is full, `submit` then throws its
+   * `queue_full` as a single engine would: the router does not try another.
+   */
+  readonly onRouted?: (replica: number) => void;
+}
+
+/** One replica of the fleet, for per-replica figures and admin actions. */
+export interface Replica {
+  readonly index: number;
+  stats(): EngineStats;
+  waitingRoom(): number;
+  /** Resets this replica's prefix cache only (and the router's view of it). */
+  resetPrefixCache(): void;
+  topPrefixes: Engine['topPrefixes'];
+  /** Highest fraction of its GPU KV blocks in use at the end of any step so far. */
+  readonly peakKvUsage: number;
+  /** Requests routed here so far. */
+  readonly routed: number;
+}
+
+/** The router's prediction against what the replicas found, in prompt tokens (for metrics). */
+export interface RoutingCounters {
+  /** Tokens the prefix index said the chosen replica held (kv-aware and session routers only). */
+  readonly predictedCachedTokens: number;
+  /** Tokens the chosen replicas found in their caches when they admitted those requests. */
+  readonly actualCachedTokens: number;
+}
+
+export interface Fleet extends Engine {
+  readonly router: RouterName;
+  readonly replicas: readonly Replica[];
+  submit(
+    req: EngineRequest,
+    listener: EventListener,
+    signal?: AbortSignal,
+    options?: FleetSubmitOptions,
+  ): () => void;
+  routing(): RoutingCounters;
+}
+
+export interface FleetOptions {
+  readonly size: number;
+  /** Builds replica `index`'s engine with the observer the fleet gives it. */
+  readonly createReplica: (index: number, observer: EngineObserver) => Engine;
+  readonly router: RouterName;
+  readonly kvRouter: KvRouterConfig;
+  /** Seeds the random and kv-aware routers' streams. */
+  readonly seed: number;
+  readonly blockSize: number;
+  /** The prompt's block keys as the replicas' caches compute them (src/engine/prompt-blocks.ts). */
+  readonly blockKeys: PromptBlockKeys;
+  /** Receives every replica's events. */
+  readonly observer?: EngineObserver | undefined;
+}
+
+export function createFleet(opts: FleetOptions): Fleet {
+  const { size, observer } = opts;
+  const index = new PrefixIndex(size);
+  const active = new ActiveSequences(size);
+  const peaks = new Float64Array(size);
+  const routedCounts = new Int32Array(size);
+  let predictedCachedTokens = 0;
+  let actualCachedTokens = 0;
+  // Set once the router exists (it reads the engines, which need their observers first).
+  let tracksCache = false;
+
+  const observerOf = (i: number): EngineObserver => ({
+    onStep(step) {
+      if (step.kvUsage > peaks[i]!) peaks[i] = step.kvUsage;
+      observer?.onStep?.(step);
+    },
+    ...(observer?.onToken ? { onToken: observer.onToken.bind(observer) } : {}),
+    observesTokens: () =>
+      observer?.observesTokens ? observer.observesTokens() : observer?.onToken !== undefined,
+    ...(observer?.onFinished ? { onFinished: observer.onFinished.bind(observer) } : {}),
+    onKvEvents(batch) {
+      if (tracksCache) index.apply(i, batch);
+      observer?.onKvEvents?.(batch);
+    },
+    observesKvEvents: () => tracksCache || (observer?.observesKvEvents?.() ?? false),
+  });
+  const engines = Array.from({ length: size }, (_, i) => opts.createReplica(i, observerOf(i)));
+  const state: RoutingState = { replicas: engines, index, active, blockSize: opts.blockSize };
+  const router = createRouter(opts.router, state, opts.kvRouter, opts.seed);
+  tracksCache = router.usesCacheState;
+  const overlapScratch = new Int32Array(size);
+
+  const replicas: Replica[] = engines.map((engine, i) => ({
+    index: i,
+    stats: () => engine.stats(),
+    waitingRoom: () => engine.waitingRoom(),
+    resetPrefixCache() {
+      engine.resetPrefixCache();
+      // The replica's AllBlocksCleared event says the same; clearing here keeps the index right
+      // even when events are not emitted.
+      index.clear(i);
+    },
+    topPrefixes: (n) => engine.topPrefixes(n),
+    get peakKvUsage() {
+      return peaks[i]!;
+    },
+    get routed() {
+      return routedCounts[i]!;
+    },
+  }));
+
+  /** A query whose keys and overlaps are computed on first use, once. */
+  const queryOf = (request: EngineRequest): RouteQuery => {
+    let keys: readonly number[] | undefined;
+    let overlaps: Int32Array | undefined;
+    const q: RouteQuery = {
+      request,
+      keys: () =>
+        (keys ??= request.skipPrefixCacheLookup
+          ? []
+          : opts.blockKeys(request.promptTokenIds, request.cacheSalt)),
+      overlaps() {
+        if (!overlaps) {
+          overlaps = overlapScratch;
+          index.overlaps(q.keys(), overlaps);
+        }
+        return overlaps;
+      },
+    };
+    return q;
+  };
+
+  return {
+    router: opts.router,
+    replicas,
+    submit(req, listener, signal, options) {
+      const q = queryOf(req);
+      const r = router.route(q);
+      let tracked: ActiveRequest | undefined;
+      let overlap = 0;
+      if (tracksCache) {
+        overlap = q.overlaps()[r]!;
+        const prefill = Math.max(0, req.promptTokenIds.length - overlap * opts.blockSize);
+        tracked = active.add(r, q.keys(), prefill);
+      }
+      options?.onRouted?.(r);
+      let admitted = false;
+      const routedListener: EventListener = (ev) => {
+        if (ev.type === 'scheduled' && !admitted) {
+          admitted = true;
+          actualCachedTokens += ev.cachedTokens;
+          if (tracked) active.prefilled(tracked);
+        } else if (ev.type === 'finished' && tracked) {
+          active.free(tracked);
+          tracked = undefined;
+        }
+        listener(ev);
+      };
+      try {
+        const abort = engines[r]!.submit(req, routedListener, signal, options);
+        routedCounts[r]!++;
+        predictedCachedTokens += overlap * opts.blockSize;
+        return abort;
+      } catch (err) {
+        if (tracked) active.free(tracked);
+        throw err;
+      }
+    },
+    stats: () => sumStats(engines.map((e) => e.stats())),
+    waitingRoom() {
+      let room = 0;
+      for (const e of engines) room += e.waitingRoom();
+      return room;
+    },
+    resetPrefixCache() {
+      for (const r of replicas) r.resetPrefixCache();
+    },
+    topPrefixes: (n) =>
+      mergeTopPrefixes(
+        engines.map((e) => e.topPrefixes(n)),
+        n,
+      ),
+    cachedBlockKeys() {
+      const all = engines.map((e) => e.cachedBlockKeys());
+      return { gpu: all.flatMap((k) => k.gpu), host: all.flatMap((k) => k.host) };
+    },
+    drain: async (timeoutMs) => {
+      await Promise.all(engines.map((e) => e.drain(timeoutMs)));
+    },
+    routing: () => ({ predictedCachedTokens, actualCachedTokens }),
+  };
+}
