@@ -214,6 +214,72 @@ const cacheAndEngine: PanelSpec[] = [
   },
 ];
 
+/**
+ * One line per replica (the `engine` label of the vllm: series, as vLLM's data-parallel engines
+ * label theirs) and the router's view: with one replica each panel shows one line.
+ */
+const replicas: PanelSpec[] = [
+  {
+    title: 'Running per replica',
+    description:
+      'Requests in each replica’s running batch (vllm:num_requests_running by engine): a router that balances keeps the lines together.',
+    kind: 'timeseries',
+    unit: 'short',
+    queries: [{ expr: `sum by (engine) (vllm:num_requests_running{${M}})`, legend: 'replica {{engine}}' }],
+  },
+  {
+    title: 'KV cache usage per replica',
+    description: 'GPU KV cache usage of each replica (vllm:kv_cache_usage_perc by engine).',
+    kind: 'timeseries',
+    unit: 'percentunit',
+    min: 0,
+    max: 1,
+    queries: [{ expr: `max by (engine) (vllm:kv_cache_usage_perc{${M}})`, legend: 'replica {{engine}}' }],
+  },
+  {
+    title: 'Prefix hit rate per replica',
+    description:
+      'Each replica’s prefix-cache hit rate in tokens (vllm:prefix_cache_hits_total / vllm:prefix_cache_queries_total by engine): KV-aware routing raises it.',
+    kind: 'timeseries',
+    unit: 'percentunit',
+    min: 0,
+    max: 1,
+    queries: [
+      {
+        expr: `sum by (engine) (rate(vllm:prefix_cache_hits_total{${M}}[${R}])) / sum by (engine) (rate(vllm:prefix_cache_queries_total{${M}}[${R}]))`,
+        legend: 'replica {{engine}}',
+      },
+    ],
+  },
+  {
+    title: 'Routed requests per replica',
+    description:
+      'Requests per second the router sends to each replica (nimsim_router_requests_total by replica).',
+    kind: 'timeseries',
+    unit: 'reqps',
+    queries: [
+      {
+        expr: `sum by (replica) (rate(nimsim_router_requests_total{${M}}[${R}]))`,
+        legend: 'replica {{replica}}',
+      },
+    ],
+  },
+  {
+    title: 'Router prediction vs cache',
+    description:
+      'Prompt tokens per second the router expected to find cached (nimsim_router_predicted_cached_tokens_total) against those the replicas found (nimsim_router_actual_cached_tokens_total): a gap means the router’s view of the caches was stale.',
+    kind: 'timeseries',
+    unit: 'short',
+    queries: [
+      {
+        expr: `sum(rate(nimsim_router_predicted_cached_tokens_total{${M}}[${R}]))`,
+        legend: 'predicted',
+      },
+      { expr: `sum(rate(nimsim_router_actual_cached_tokens_total{${M}}[${R}]))`, legend: 'found' },
+    ],
+  },
+];
+
 /** What an operator of a NIM watches, row by row: traffic, latency, throughput, KV cache and engine. */
 export const OVERVIEW: DashboardSpec = {
   uid: 'nimsim-overview',
@@ -225,5 +291,6 @@ export const OVERVIEW: DashboardSpec = {
     { title: 'Latency', panels: latency },
     { title: 'Throughput', panels: throughput },
     { title: 'KV cache and engine', panels: cacheAndEngine },
+    { title: 'Replicas and routing', panels: replicas },
   ],
 };

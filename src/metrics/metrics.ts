@@ -11,6 +11,7 @@ import type { EngineStats } from '../engine/types.js';
 import { renderExposition } from './exposition.js';
 import { FastCounter, type CounterChild } from './fast-metrics.js';
 import { registerRequestMetrics } from './request-metrics.js';
+import { registerRouterMetrics } from './router-metrics.js';
 import { registerSnapshotMetrics } from './snapshot-metrics.js';
 
 export interface MetricsOptions {
@@ -20,17 +21,37 @@ export interface MetricsOptions {
   readonly servedModels?: readonly string[];
   readonly maxModelLen: number;
   readonly maxNumSeqs: number;
-  /** The engine's snapshot, read at scrape time (KV cache counters included). */
+  /** The server's snapshot, read at scrape time (KV cache counters included; sums over replicas). */
   readonly stats: () => EngineStats;
+  /**
+   * Each replica's own snapshot, for the `vllm:` series labelled `engine="<index>"`. Absent: one
+   * engine, whose snapshot is `stats`.
+   */
+  readonly engineStats?: readonly (() => EngineStats)[];
+  /** The router's running totals per replica (several replicas only): the `nimsim_router_*` series. */
+  readonly router?: () => readonly RouterReplicaCounters[];
   /** Labels of vllm:cache_config_info. */
   readonly cacheConfig: Record<string, string>;
   /** Node process metrics (off in unit tests that build many registries). */
   readonly processMetrics?: boolean;
 }
 
+/** What the router has done for one replica since the start: running totals. */
+export interface RouterReplicaCounters {
+  /** Requests sent to the replica. */
+  readonly requests: number;
+  /** Prompt tokens the router expected the replica to find cached (its prefix index's overlap). */
+  readonly predictedCachedTokens: number;
+  /** Prompt tokens the replica found cached when it admitted those requests. */
+  readonly actualCachedTokens: number;
+}
+
 export interface Metrics {
   readonly registry: Registry;
+  /** The observer of engine 0 (the only one, unless there are replicas). */
   readonly observer: EngineObserver;
+  /** The observer of engine (replica) `index`: its events feed the series labelled `engine="<index>"`. */
+  observerFor(index: number): EngineObserver;
   /** `status`: the HTTP status, or `dropped` for a connection dropped unanswered (a fault). */
   recordHttp(route: string, method: string, status: number | 'dropped'): void;
   recordFault(type: string): void;
@@ -38,21 +59,21 @@ export interface Metrics {
   readonly contentType: string;
 }
 
-const ENGINE = '0';
-
 export function createMetrics(opts: MetricsOptions): Metrics {
   const registry = new Registry();
   if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
   const model = { model_name: opts.primaryModel };
-  const vmodel = { model_name: opts.primaryModel, engine: ENGINE };
+  const engineStats = opts.engineStats ?? [opts.stats];
 
-  registerSnapshotMetrics(registry, { stats: opts.stats }, { model, vmodel }, opts.cacheConfig);
-  const observer = registerRequestMetrics(registry, {
+  registerSnapshotMetrics(registry, { stats: opts.stats, engineStats }, { model }, opts.cacheConfig);
+  const requests = registerRequestMetrics(registry, {
     maxModelLen: opts.maxModelLen,
     models: opts.servedModels ?? [opts.primaryModel],
     primaryModel: opts.primaryModel,
+    engines: engineStats.length,
   });
+  if (opts.router) registerRouterMetrics(registry, opts.router, model);
 
   const faults = new Counter({
     name: 'nimsim_injected_faults_total',
@@ -82,7 +103,8 @@ export function createMetrics(opts: MetricsOptions): Metrics {
 
   return {
     registry,
-    observer,
+    observer: requests.observerFor(0),
+    observerFor: (index) => requests.observerFor(index),
     contentType: registry.contentType,
     recordHttp,
     recordFault: (type) => faults.inc({ ...model, type }),

@@ -21,6 +21,16 @@ export interface RequestMetricsOptions {
   readonly models: readonly string[];
   /** Label of engine-wide series (iteration tokens, preemptions): the first served model. */
   readonly primaryModel: string;
+  /**
+   * Engines (replicas) behind the server, labelled `engine="0"` … as vLLM labels its data-parallel
+   * engines (vllm/v1/metrics/loggers.py, one label value per engine index).
+   */
+  readonly engines: number;
+}
+
+/** The observers feeding the event metrics: one per engine, each labelling its own series. */
+export interface RequestMetrics {
+  observerFor(engine: number): EngineObserver;
 }
 
 interface Labels {
@@ -56,10 +66,8 @@ interface Labels {
   readonly byReason: Map<string, { readonly nim: CounterChild; readonly v: CounterChild }>;
 }
 
-const ENGINE = '0';
-
-/** Registers the event-fed metrics on `registry` and returns the observer that feeds them. */
-export function registerRequestMetrics(registry: Registry, opts: RequestMetricsOptions): EngineObserver {
+/** Registers the event-fed metrics on `registry` and returns the observers that feed them. */
+export function registerRequestMetrics(registry: Registry, opts: RequestMetricsOptions): RequestMetrics {
   const registers = [registry];
   const tokenBuckets = B.buckets125(opts.maxModelLen);
   const nimLabels = ['model_name'];
@@ -180,16 +188,15 @@ export function registerRequestMetrics(registry: Registry, opts: RequestMetricsO
     ),
   };
 
+  // One label set per (engine, model): the vllm: children carry the replica's `engine` label, the
+  // NIM 1.x children (model only) are shared, so NIM's series are the sums over replicas.
   const cache = new Map<string, Labels>();
-  // Called for every token: the last model's labels answer without a map lookup.
-  let lastModel: string | undefined;
-  let lastLabels: Labels | undefined;
-  const labelsOf = (modelName: string): Labels => {
-    if (modelName === lastModel && lastLabels !== undefined) return lastLabels;
-    let l = cache.get(modelName);
+  const labelsFor = (engine: string, modelName: string): Labels => {
+    const key = `${engine}\u0000${modelName}`;
+    let l = cache.get(key);
     if (!l) {
       const m = { model_name: modelName };
-      const vm = { model_name: modelName, engine: ENGINE };
+      const vm = { model_name: modelName, engine };
       l = {
         m,
         vm,
@@ -219,102 +226,120 @@ export function registerRequestMetrics(registry: Registry, opts: RequestMetricsO
         },
         byReason: new Map(),
       };
-      cache.set(modelName, l);
+      cache.set(key, l);
     }
-    lastModel = modelName;
-    lastLabels = l;
     return l;
   };
 
   // Series exist at 0 before traffic, so rate() and histogram_quantile() panels have data at once.
-  for (const name of new Set([opts.primaryModel, ...opts.models])) {
-    const { m, vm } = labelsOf(name);
-    for (const c of [nim.prompt, nim.gen]) c.inc(m, 0);
-    for (const c of [v.prompt, v.gen]) c.inc(vm, 0);
-    for (const reason of FINISH_REASONS) {
-      nim.success.inc({ ...m, finished_reason: reason }, 0);
-      v.success.inc({ ...vm, finished_reason: reason }, 0);
+  const models = [...new Set([opts.primaryModel, ...opts.models])];
+  for (let e = 0; e < opts.engines; e++) {
+    for (const name of models) {
+      const { m, vm } = labelsFor(String(e), name);
+      for (const c of [nim.prompt, nim.gen]) c.inc(m, 0);
+      for (const c of [v.prompt, v.gen]) c.inc(vm, 0);
+      for (const reason of FINISH_REASONS) {
+        nim.success.inc({ ...m, finished_reason: reason }, 0);
+        v.success.inc({ ...vm, finished_reason: reason }, 0);
+      }
+      for (const h of [nim.ttft, nim.tpot, nim.e2e, nim.promptH, nim.genH]) h.zero(m);
+      for (const h of [v.ttft, v.itl, v.tpotOld, v.tpotReq, v.e2e, v.queue, v.prefill, v.decode]) h.zero(vm);
+      for (const h of [v.inference, v.promptH, v.genH]) h.zero(vm);
     }
-    for (const h of [nim.ttft, nim.tpot, nim.e2e, nim.promptH, nim.genH]) h.zero(m);
-    for (const h of [v.ttft, v.itl, v.tpotOld, v.tpotReq, v.e2e, v.queue, v.prefill, v.decode]) h.zero(vm);
-    for (const h of [v.inference, v.promptH, v.genH]) h.zero(vm);
+    const primary = labelsFor(String(e), opts.primaryModel).vm;
+    v.preempt.inc(primary, 0);
+    v.iter.zero(primary);
   }
-  const primary = labelsOf(opts.primaryModel).vm;
-  v.preempt.inc(primary, 0);
-  v.iter.zero(primary);
-
-  // vllm:iteration_tokens_total observes, per engine step, the tokens generated plus the whole
-  // prompt of each request that produced its first token (IterationStats in
-  // vllm/v1/metrics/stats.py), not the tokens the step computed: a prefill chunk that yields no
-  // token adds nothing, and cached prompt tokens count. Tokens are delivered before onStep.
-  let iterationTokens = 0;
 
   const countPrompt = ({ perRequest }: Labels, tokens: number) => {
     perRequest.nimPrompt.inc(tokens);
     perRequest.vPrompt.inc(tokens);
   };
 
-  return {
-    onStep(step: StepRecord) {
-      v.iter.observe(primary, iterationTokens);
-      iterationTokens = 0;
-      if (step.preemptions > 0) v.preempt.inc(primary, step.preemptions);
-    },
-    onToken(req: EngineRequest, sinceLastMs: number, first: boolean) {
-      const l = labelsOf(req.modelName);
-      const t = l.perToken;
-      const s = sinceLastMs / 1000;
-      t.nimGen.inc(1);
-      t.vGen.inc(1);
-      iterationTokens += first ? 1 + req.promptTokenIds.length : 1;
-      if (first) {
-        countPrompt(l, req.promptTokenIds.length);
-        t.nimTtft.observe(s);
-        t.vTtft.observe(s);
-      } else {
-        t.nimTpot.observe(s);
-        t.vItl.observe(s);
-        t.vTpotOld.observe(s);
-      }
-    },
-    onFinished(done: FinishedRequest) {
-      const l = labelsOf(done.request.modelName);
-      const { m, vm } = l;
-      const { usage, timings: t } = done;
-      let reason = l.byReason.get(done.reason);
-      if (!reason) {
-        reason = {
-          nim: nim.success.labels({ ...m, finished_reason: done.reason }),
-          v: v.success.labels({ ...vm, finished_reason: done.reason }),
-        };
-        l.byReason.set(done.reason, reason);
-      }
-      reason.nim.inc();
-      reason.v.inc();
-      if (done.reason === 'abort') return;
-      // A plan with no output tokens never had a first token: its prompt still counts.
-      if (usage.completionTokens === 0) countPrompt(l, usage.promptTokens);
-      const r = l.perRequest;
-      const e2eS = seconds(t.finishedMs - t.arrivalMs);
-      r.nimE2e.observe(e2eS);
-      r.vE2e.observe(e2eS);
-      r.vQueue.observe(seconds(t.scheduledMs - t.arrivalMs));
-      r.vPrefill.observe(seconds(t.firstTokenMs - t.scheduledMs));
-      r.vDecode.observe(seconds(t.finishedMs - t.firstTokenMs));
-      r.vInference.observe(seconds(t.finishedMs - t.scheduledMs));
-      r.nimPromptH.observe(usage.promptTokens);
-      r.vPromptH.observe(usage.promptTokens);
-      r.nimGenH.observe(usage.completionTokens);
-      r.vGenH.observe(usage.completionTokens);
-      // vLLM observes every finished request, 0 when there is no token after the first
-      // (mean_time_per_output_token, vllm/v1/metrics/stats.py).
-      r.vTpotReq.observe(
-        usage.completionTokens > 1
-          ? seconds(t.finishedMs - t.firstTokenMs) / (usage.completionTokens - 1)
-          : 0,
-      );
-    },
+  /** The observer of engine (replica) `index`: its own step counters and label cache. */
+  const observerFor = (index: number): EngineObserver => {
+    if (!Number.isInteger(index) || index < 0 || index >= opts.engines)
+      throw new Error(`metrics: engine ${index} is not one of the ${opts.engines} engines`);
+    const engine = String(index);
+    const primary = labelsFor(engine, opts.primaryModel).vm;
+    // Called for every token: the last model's labels answer without a map lookup.
+    let lastModel: string | undefined;
+    let lastLabels: Labels | undefined;
+    const labelsOf = (modelName: string): Labels => {
+      if (modelName === lastModel && lastLabels !== undefined) return lastLabels;
+      lastModel = modelName;
+      lastLabels = labelsFor(engine, modelName);
+      return lastLabels;
+    };
+    // vllm:iteration_tokens_total observes, per engine step, the tokens generated plus the whole
+    // prompt of each request that produced its first token (IterationStats in
+    // vllm/v1/metrics/stats.py), not the tokens the step computed: a prefill chunk that yields no
+    // token adds nothing, and cached prompt tokens count. Tokens are delivered before onStep.
+    let iterationTokens = 0;
+
+    return {
+      onStep(step: StepRecord) {
+        v.iter.observe(primary, iterationTokens);
+        iterationTokens = 0;
+        if (step.preemptions > 0) v.preempt.inc(primary, step.preemptions);
+      },
+      onToken(req: EngineRequest, sinceLastMs: number, first: boolean) {
+        const l = labelsOf(req.modelName);
+        const t = l.perToken;
+        const s = sinceLastMs / 1000;
+        t.nimGen.inc(1);
+        t.vGen.inc(1);
+        iterationTokens += first ? 1 + req.promptTokenIds.length : 1;
+        if (first) {
+          countPrompt(l, req.promptTokenIds.length);
+          t.nimTtft.observe(s);
+          t.vTtft.observe(s);
+        } else {
+          t.nimTpot.observe(s);
+          t.vItl.observe(s);
+          t.vTpotOld.observe(s);
+        }
+      },
+      onFinished(done: FinishedRequest) {
+        const l = labelsOf(done.request.modelName);
+        const { m, vm } = l;
+        const { usage, timings: t } = done;
+        let reason = l.byReason.get(done.reason);
+        if (!reason) {
+          reason = {
+            nim: nim.success.labels({ ...m, finished_reason: done.reason }),
+            v: v.success.labels({ ...vm, finished_reason: done.reason }),
+          };
+          l.byReason.set(done.reason, reason);
+        }
+        reason.nim.inc();
+        reason.v.inc();
+        if (done.reason === 'abort') return;
+        // A plan with no output tokens never had a first token: its prompt still counts.
+        if (usage.completionTokens === 0) countPrompt(l, usage.promptTokens);
+        const r = l.perRequest;
+        const e2eS = seconds(t.finishedMs - t.arrivalMs);
+        r.nimE2e.observe(e2eS);
+        r.vE2e.observe(e2eS);
+        r.vQueue.observe(seconds(t.scheduledMs - t.arrivalMs));
+        r.vPrefill.observe(seconds(t.firstTokenMs - t.scheduledMs));
+        r.vDecode.observe(seconds(t.finishedMs - t.firstTokenMs));
+        r.vInference.observe(seconds(t.finishedMs - t.scheduledMs));
+        r.nimPromptH.observe(usage.promptTokens);
+        r.vPromptH.observe(usage.promptTokens);
+        r.nimGenH.observe(usage.completionTokens);
+        r.vGenH.observe(usage.completionTokens);
+        // vLLM observes every finished request, 0 when there is no token after the first
+        // (mean_time_per_output_token, vllm/v1/metrics/stats.py).
+        r.vTpotReq.observe(
+          usage.completionTokens > 1
+            ? seconds(t.finishedMs - t.firstTokenMs) / (usage.completionTokens - 1)
+            : 0,
+        );
+      },
+    };
   };
+  return { observerFor };
 }
 
 /** A simulated duration in ms as a histogram observation in seconds (never negative). */

@@ -7,13 +7,18 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { EngineStats } from '../engine/types.js';
 
 export interface SnapshotSources {
+  /** The whole server's snapshot (every replica's sums): NIM 1.x's series and nimsim's own. */
   readonly stats: () => EngineStats;
+  /**
+   * Each engine's (replica's) own snapshot, for the `vllm:` series labelled `engine="<index>"`, as
+   * vLLM labels its data-parallel engines. One engine: `[stats]`.
+   */
+  readonly engineStats: readonly (() => EngineStats)[];
 }
 
-/** Label values of engine-wide series: the first served model (vLLM does the same) and engine "0". */
+/** Label values of engine-wide series: the first served model (vLLM does the same). */
 export interface EngineLabels {
   readonly model: { model_name: string };
-  readonly vmodel: { model_name: string; engine: string };
 }
 
 /** Registers the scrape-time gauges and cache counters on `registry`. */
@@ -24,7 +29,11 @@ export function registerSnapshotMetrics(
   cacheConfig: Record<string, string>,
 ): void {
   const registers = [registry];
-  const { model, vmodel } = labels;
+  const { model } = labels;
+  const engines = src.engineStats.map((stats, i) => ({
+    stats,
+    labels: { ...model, engine: String(i) },
+  }));
 
   const gauge = (name: string, help: string, read: (s: EngineStats) => number, vllm: boolean) =>
     new Gauge({
@@ -33,7 +42,8 @@ export function registerSnapshotMetrics(
       labelNames: vllm ? ['model_name', 'engine'] : ['model_name'],
       registers,
       collect() {
-        this.set(vllm ? vmodel : model, read(src.stats()));
+        if (!vllm) this.set(model, read(src.stats()));
+        else for (const e of engines) this.set(e.labels, read(e.stats()));
       },
     });
   // NIM 1.x strips vLLM's prefix and adds num_request_max (docs/nim-api.md#metrics).
@@ -64,13 +74,14 @@ export function registerSnapshotMetrics(
     false,
   );
 
-  // Info-style gauge fixed at 1, as vLLM emulates prometheus Info (log_metrics_info).
-  new Gauge({
+  // Info-style gauge fixed at 1, as vLLM emulates prometheus Info (log_metrics_info), once per engine.
+  const cacheInfo = new Gauge({
     name: 'vllm:cache_config_info',
     help: 'Information of the LLMEngine CacheConfig',
-    labelNames: Object.keys(cacheConfig),
+    labelNames: [...new Set([...Object.keys(cacheConfig), 'engine'])],
     registers,
-  }).set(cacheConfig, 1);
+  });
+  for (const e of engines) cacheInfo.set({ ...cacheConfig, engine: e.labels.engine }, 1);
 
   new Gauge({
     name: 'nimsim_kv_cache_blocks',
@@ -88,65 +99,69 @@ export function registerSnapshotMetrics(
   });
 
   // A counter that follows a monotonic total kept elsewhere: at each scrape it adds the growth.
-  const mirror = (name: string, help: string, read: () => number, vllm: boolean) => {
-    const lbl = vllm ? vmodel : model;
-    let seen = 0;
+  // vLLM series follow each engine's total under its `engine` label; the others the server's.
+  const mirror = (name: string, help: string, read: (s: EngineStats) => number, vllm: boolean) => {
+    const sources = vllm
+      ? engines.map((e) => ({ labels: e.labels, stats: e.stats, seen: 0 }))
+      : [{ labels: model, stats: src.stats, seen: 0 }];
     const c = new Counter({
       name,
       help,
       labelNames: vllm ? ['model_name', 'engine'] : ['model_name'],
       registers,
       collect() {
-        const now = read();
-        if (now > seen) this.inc(lbl, now - seen);
-        seen = Math.max(seen, now);
+        for (const source of sources) {
+          const now = read(source.stats());
+          if (now > source.seen) this.inc(source.labels, now - source.seen);
+          source.seen = Math.max(source.seen, now);
+        }
       },
     });
-    c.inc(lbl, 0); // present at 0 from the start, as vLLM's pre-labelled counters are
+    // Present at 0 from the start, as vLLM's pre-labelled counters are.
+    for (const source of sources) c.inc(source.labels, 0);
   };
-  const kvs = () => src.stats().kvCache;
   mirror(
     'vllm:prefix_cache_queries_total',
     'Prefix cache queries, in terms of number of queried tokens.',
-    () => kvs().queryTokens,
+    (s) => s.kvCache.queryTokens,
     true,
   );
   mirror(
     'vllm:prefix_cache_hits_total',
     'Prefix cache hits, in terms of number of cached tokens.',
-    () => kvs().hitTokens,
+    (s) => s.kvCache.hitTokens,
     true,
   );
   // Deprecated in vLLM 0.9 but still exported next to the new names; dashboards built on it keep working.
   mirror(
     'vllm:gpu_prefix_cache_queries_total',
     'GPU prefix cache queries, in terms of number of queried tokens. DEPRECATED: Use vllm:prefix_cache_queries instead.',
-    () => kvs().queryTokens,
+    (s) => s.kvCache.queryTokens,
     true,
   );
   mirror(
     'vllm:gpu_prefix_cache_hits_total',
     'GPU prefix cache hits, in terms of number of cached tokens. DEPRECATED: Use vllm:prefix_cache_hits instead.',
-    () => kvs().hitTokens,
+    (s) => s.kvCache.hitTokens,
     true,
   );
   mirror(
     'nimsim_kv_cache_evictions_total',
     'Reusable GPU KV blocks evicted to make room.',
-    () => kvs().evictions,
+    (s) => s.kvCache.evictions,
     false,
   );
   mirror(
     'nimsim_kv_cache_host_evictions_total',
     'Host (CPU) tier KV blocks evicted to make room.',
-    () => kvs().hostEvictions,
+    (s) => s.kvCache.hostEvictions,
     false,
   );
   mirror(
     'nimsim_kv_cache_host_hits_total',
     'Prefix cache hits served from the host (CPU) tier, in tokens.',
-    () => kvs().hostHitTokens,
+    (s) => s.kvCache.hostHitTokens,
     false,
   );
-  mirror('nimsim_engine_steps_total', 'Engine steps executed.', () => src.stats().steps, false);
+  mirror('nimsim_engine_steps_total', 'Engine steps executed.', (s) => s.steps, false);
 }
