@@ -11,12 +11,16 @@ export interface ObserverHub extends EngineObserver {
 export function createObserverHub(): ObserverHub {
   const steps: NonNullable<EngineObserver['onStep']>[] = [];
   const tokens: NonNullable<EngineObserver['onToken']>[] = [];
+  const tokenListeners: EngineObserver[] = [];
   const finished: NonNullable<EngineObserver['onFinished']>[] = [];
   const kvListeners: EngineObserver[] = [];
   return {
     add(o) {
       if (o.onStep) steps.push(o.onStep.bind(o));
-      if (o.onToken) tokens.push(o.onToken.bind(o));
+      if (o.onToken) {
+        tokens.push(o.onToken.bind(o));
+        tokenListeners.push(o);
+      }
       if (o.onFinished) finished.push(o.onFinished.bind(o));
       if (o.onKvEvents) kvListeners.push(o);
     },
@@ -28,7 +32,9 @@ export function createObserverHub(): ObserverHub {
     onStep(s) {
       for (const f of steps) f(s);
     },
-    observesTokens: () => tokens.length > 0,
+    // Listening when one token listener is (one without observesTokens always is): a hub inside
+    // another (a replica's, holding the fleet's shared one) must not make every sequence eager.
+    observesTokens: () => tokenListeners.some((o) => (o.observesTokens ? o.observesTokens() : true)),
     onToken(r, ms, first) {
       for (const f of tokens) f(r, ms, first);
     },

@@ -39,6 +39,10 @@ export interface Replica {
   readonly peakKvUsage: number;
   /** Requests routed here so far. */
   readonly routed: number;
+  /** Prompt tokens the router expected this replica to find cached, over the requests routed here. */
+  readonly predictedCachedTokens: number;
+  /** Prompt tokens this replica found cached when it admitted the requests routed here. */
+  readonly actualCachedTokens: number;
 }
 
 /** The router's prediction against what the replicas found, in prompt tokens (for metrics). */
@@ -82,6 +86,8 @@ export function createFleet(opts: FleetOptions): Fleet {
   const active = new ActiveSequences(size);
   const peaks = new Float64Array(size);
   const routedCounts = new Int32Array(size);
+  const predictedByReplica = new Float64Array(size);
+  const actualByReplica = new Float64Array(size);
   let predictedCachedTokens = 0;
   let actualCachedTokens = 0;
   // Set once the router exists (it reads the engines, which need their observers first).
@@ -125,6 +131,12 @@ export function createFleet(opts: FleetOptions): Fleet {
     get routed() {
       return routedCounts[i]!;
     },
+    get predictedCachedTokens() {
+      return predictedByReplica[i]!;
+    },
+    get actualCachedTokens() {
+      return actualByReplica[i]!;
+    },
   }));
 
   /** A query whose keys and overlaps are computed on first use, once. */
@@ -167,6 +179,7 @@ export function createFleet(opts: FleetOptions): Fleet {
         if (ev.type === 'scheduled' && !admitted) {
           admitted = true;
           actualCachedTokens += ev.cachedTokens;
+          actualByReplica[r] = actualByReplica[r]! + ev.cachedTokens;
           if (tracked) active.prefilled(tracked);
         } else if (ev.type === 'finished' && tracked) {
           active.free(tracked);
@@ -178,6 +191,7 @@ export function createFleet(opts: FleetOptions): Fleet {
         const abort = engines[r]!.submit(req, routedListener, signal, options);
         routedCounts[r]!++;
         predictedCachedTokens += overlap * opts.blockSize;
+        predictedByReplica[r] = predictedByReplica[r]! + overlap * opts.blockSize;
         return abort;
       } catch (err) {
         if (tracked) active.free(tracked);
