@@ -12,7 +12,7 @@ export interface AdminDeps {
   /** The configuration as loaded (secrets masked); live values are laid over it. */
   readonly describeConfig: () => Record<string, unknown>;
   /** What /admin/kv-cache reads and resets: the engine's KV statistics, not its cache. */
-  readonly engine: Pick<Engine, 'stats' | 'resetPrefixCache' | 'topPrefixes'>;
+  readonly engine: Pick<Engine, 'stats' | 'resetPrefixCache' | 'topPrefixes' | 'cachedBlockKeys'>;
   /**
    * The keys PATCH /admin/config may change: fault rate, types and delay, time scale, jitter.
    * Scripted replies add their `rules` key with `live.register('rules', …)` in server.ts.
@@ -45,6 +45,9 @@ export function registerAdminRoutes(app: Hono, deps: AdminDeps): void {
       evictions: s.evictions,
       host_evictions: s.hostEvictions,
       top_prefixes: deps.engine.topPrefixes(10),
+      // ?blocks=1: every cached block's key per tier (a key two GPU blocks hold appears twice), what
+      // a KV-event subscriber should hold; O(blocks), for checking a router's index.
+      ...(c.req.query('blocks') === '1' ? { blocks: deps.engine.cachedBlockKeys() } : {}),
     });
   });
   app.post('/admin/kv-cache/reset', (c) => {
