@@ -113,8 +113,8 @@ export function createKvEventPublisher(opts: KvEventPublisherOptions): KvEventPu
     else pub.connect(endpoint);
     if (router && replayEndpoint) await router.bind(replayEndpoint);
   })();
-  // Until someone awaits it, a failed bind is reported here rather than as an unhandled rejection.
-  ready.catch((err: unknown) => onError(err as Error));
+  // A failed bind is the caller's to report, through `ready`; not an unhandled rejection here.
+  ready.catch(() => undefined);
   if (router) void serveReplays(router);
 
   async function pump(): Promise<void> {

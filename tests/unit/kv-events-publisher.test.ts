@@ -365,6 +365,6 @@ describe('KV event publisher on ZeroMQ', () => {
       }),
     );
     await expect(b.ready).rejects.toThrow();
-    expect(errors).toHaveLength(1);
+    expect(errors).toEqual([]); // reported once, by `ready`
   });
 });
