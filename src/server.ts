@@ -19,6 +19,7 @@ import { createStepLagWarning } from './engine/step-lag-warning.js';
 import { createFaultInjector, type FaultInjector } from './api/faults/faults.js';
 import { createServeLiveConfig, type LiveConfig } from './api/admin/live-config.js';
 import type { Logger } from './logging.js';
+import type { KvEventPublisher } from './kv-events/publisher.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import { VERSION } from './version.js';
@@ -156,6 +157,8 @@ function loadRules(config: Config, logger: Logger, watch: boolean): RuleStore {
 
 export interface RunningServer {
   readonly service: Service;
+  /** vLLM's KV events on ZeroMQ (NIMSIM_KV_EVENTS_ENDPOINT), closed on shutdown; undefined when off. */
+  readonly kvEvents: KvEventPublisher | undefined;
   readonly server: ServerType;
   readonly port: number;
   /** Graceful shutdown as on SIGTERM, without exiting the process. */
@@ -181,6 +184,13 @@ export const LISTEN_BACKLOG = 2048;
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const service = createService(config, logger, { watchRules: true });
+  // Loaded only when asked for: the ZeroMQ addon adds ~70 ms to start-up.
+  const kvEvents =
+    config.kvEventsEndpoint !== undefined || config.kvEventsReplayEndpoint !== undefined
+      ? await (
+          await import('./kv-events/serve.js')
+        ).startKvEventPublishing(config, service.runtime.observers, logger)
+      : undefined;
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = createAdaptorServer({
       fetch: service.app.fetch,
@@ -240,7 +250,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         closeIdle();
       });
       service.rules.close();
+      await kvEvents?.close();
       logger.info('shutdown complete');
     })());
-  return { service, server, port, shutdown };
+  return { service, server, port, kvEvents, shutdown };
 }

@@ -5,6 +5,8 @@
  * place and be missing in another. Names are a stable interface (docs/interface.md#settings).
  */
 import { z } from 'zod';
+import { endpointProblem } from '../kv-events/endpoint.js';
+import { KV_EVENT_FORMATS } from '../kv-events/wire-format.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
@@ -31,6 +33,13 @@ const bool = () =>
     .transform((v) => v === '1' || v === 'true' || v === 'yes' || v === 'on');
 
 const str = () => z.string().trim().min(1, 'must not be empty');
+
+/** A ZeroMQ endpoint vLLM's KV-event publisher accepts (src/kv-events/endpoint.ts). */
+const zmqEndpoint = () =>
+  str().superRefine((v, ctx) => {
+    const problem = endpointProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.string().trim().toLowerCase().pipe(z.enum(values));
@@ -389,6 +398,28 @@ export const SETTINGS = {
     schema: bool(),
     default: '0',
     help: 'log JSON lines instead of text',
+  }),
+  kvEventsEndpoint: setting({
+    env: 'NIMSIM_KV_EVENTS_ENDPOINT',
+    schema: zmqEndpoint(),
+    help: "publish vLLM's KV cache events (BlockStored, BlockRemoved, AllBlocksCleared) on this ZeroMQ PUB endpoint: tcp://*:PORT binds, tcp://HOST:PORT connects to a collector (off when unset)",
+  }),
+  kvEventsTopic: setting({
+    env: 'NIMSIM_KV_EVENTS_TOPIC',
+    schema: str(),
+    default: 'kv-events',
+    help: 'topic frame of each KV-event message (subscribers filter on it)',
+  }),
+  kvEventsReplayEndpoint: setting({
+    env: 'NIMSIM_KV_EVENTS_REPLAY_ENDPOINT',
+    schema: zmqEndpoint(),
+    help: "ZeroMQ ROUTER endpoint (bound) answering replay requests for the last 10000 KV-event batches, as vLLM's replay_endpoint",
+  }),
+  kvEventsFormat: setting({
+    env: 'NIMSIM_KV_EVENTS_FORMAT',
+    schema: oneOf(KV_EVENT_FORMATS),
+    default: 'array',
+    help: "msgpack encoding of the events: array (msgspec array_like tagged arrays, what vLLM's KV-event routers decode) or map (tagged maps, as newer vLLM releases publish)",
   }),
 } as const;
 

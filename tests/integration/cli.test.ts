@@ -25,6 +25,17 @@ describe('nimsim CLI', () => {
     expect(flag.stderr).toContain('--time-scale');
   });
 
+  it('exits 2 with one line for a bad KV-events endpoint, or a replay endpoint without one', () => {
+    const bad = run(['serve'], { NIMSIM_KV_EVENTS_ENDPOINT: 'localhost:5557' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toContain('NIMSIM_KV_EVENTS_ENDPOINT');
+    const replayAlone = run(['serve', '--port', '0', '--kv-events-replay-endpoint', 'tcp://127.0.0.1:5558']);
+    expect(replayAlone.status).toBe(2);
+    expect(replayAlone.stderr.trim().split('\n')).toHaveLength(1);
+    expect(replayAlone.stderr).toContain('NIMSIM_KV_EVENTS_REPLAY_ENDPOINT needs NIMSIM_KV_EVENTS_ENDPOINT');
+  });
+
   it('exits 2 for an unknown flag and for an incompatible profile', () => {
     expect(run(['serve', '--bogus']).status).toBe(2);
     const r = run(['serve', '--gpu', 'a100-80gb', '--precision', 'fp8']);

@@ -12,7 +12,10 @@ export interface AdminDeps {
   /** The configuration as loaded (secrets masked); live values are laid over it. */
   readonly describeConfig: () => Record<string, unknown>;
   /** What /admin/kv-cache reads and resets: the engine's KV statistics, not its cache. */
-  readonly engine: Pick<ServingContext['engine'], 'stats' | 'resetPrefixCache' | 'topPrefixes'>;
+  readonly engine: Pick<
+    ServingContext['engine'],
+    'stats' | 'resetPrefixCache' | 'topPrefixes' | 'cachedBlockKeys'
+  >;
   /**
    * The keys PATCH /admin/config may change: fault rate, types and delay, time scale, jitter.
    * Scripted replies add their `rules` key with `live.register('rules', …)` in server.ts.
@@ -45,6 +48,9 @@ export function registerAdminRoutes(routes: Routes, deps: AdminDeps): void {
       evictions: s.evictions,
       host_evictions: s.hostEvictions,
       top_prefixes: deps.engine.topPrefixes(10),
+      // ?blocks=1: every cached block's key per tier (a key two GPU blocks hold appears twice), what
+      // a KV-event subscriber should hold; O(blocks), for checking a router's index.
+      ...(c.req.query('blocks') === '1' ? { blocks: deps.engine.cachedBlockKeys() } : {}),
     });
   });
   routes.post('/admin/kv-cache/reset', (c) => {

@@ -20,9 +20,9 @@ export interface HostTier {
   touch(hash: number): void;
   /**
    * Stores a block evicted from the GPU, evicting the least recently used one when full (handed to
-   * `onEvict`). True when the key was not held before (a held one is only refreshed).
+   * `onEvict`). A key already held is only refreshed.
    */
-  store(hash: number): boolean;
+  store(hash: number): void;
   /** Every key held, least recently used last: O(blocks), for resets, tests and debugging. */
   keys(): number[];
   /** Drops every block (not handed to `onEvict`). */
@@ -61,10 +61,7 @@ export function createHostTier(capacityBlocks: number, onEvict?: (hash: number) 
       blocks?.get(hash);
     },
     store(hash) {
-      if (!blocks) return false;
-      const isNew = !blocks.has(hash);
-      blocks.set(hash, true);
-      return isNew;
+      blocks?.set(hash, true);
     },
     keys() {
       return blocks ? [...blocks.keys()] : [];

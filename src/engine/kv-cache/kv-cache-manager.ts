@@ -212,8 +212,16 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
     // vLLM's BlockPool._maybe_evict_cached_block: one BlockRemoved per evicted block; the host
     // tier then stores the block (the CPU offloading connector's BlockStored, medium CPU).
     onEvict: (hash) => {
-      sink?.push(blockRemoved(hash, 'GPU'));
-      if (hostOn && host.store(hash)) sink?.push(hostBlockStored(hash));
+      if (sink) {
+        sink.push(blockRemoved(hash, 'GPU'));
+        if (!hostOn) return;
+        // A key the host already holds (it was copied back from there) is only refreshed.
+        const isNew = !host.has(hash);
+        host.store(hash);
+        if (isNew) sink.push(hostBlockStored(hash));
+      } else if (hostOn) {
+        host.store(hash);
+      }
     },
   });
   const prefixes = createPrefixStats(TOP_PREFIX_CAPACITY, blockSize);

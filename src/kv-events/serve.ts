@@ -1,0 +1,55 @@
+/**
+ * `serve`'s KV events: when NIMSIM_KV_EVENTS_ENDPOINT is set, one publisher (data-parallel rank 0)
+ * subscribed to the engine's observer hub. A fleet of replicas makes one per replica, rank = index.
+ */
+import { ConfigError, type Config } from '../config/config.js';
+import type { ObserverHub } from '../engine/observer-hub.js';
+import type { Logger } from '../logging.js';
+import { createKvEventPublisher, type KvEventPublisher } from './publisher.js';
+
+/**
+ * The publisher `config` asks for, its sockets bound or connecting, subscribed to `observers`.
+ * A bad combination or a failed bind (port taken, address not local) is a ConfigError naming the
+ * setting, so `serve` exits 2 with one line.
+ */
+export async function startKvEventPublishing(
+  config: Config,
+  observers: ObserverHub,
+  logger: Logger,
+  rank = 0,
+): Promise<KvEventPublisher> {
+  const endpoint = config.kvEventsEndpoint;
+  if (endpoint === undefined)
+    throw new ConfigError(
+      'NIMSIM_KV_EVENTS_REPLAY_ENDPOINT needs NIMSIM_KV_EVENTS_ENDPOINT (the events to replay)',
+    );
+  let publisher: KvEventPublisher | undefined;
+  try {
+    publisher = createKvEventPublisher({
+      endpoint,
+      replayEndpoint: config.kvEventsReplayEndpoint,
+      topic: config.kvEventsTopic,
+      rank,
+      format: config.kvEventsFormat,
+      // vLLM stamps a batch with time.time() when its scheduler step makes it.
+      wallSeconds: () => Date.now() / 1000,
+      onError: (err) => logger.warn(`KV events: ${err.message}`, {}),
+    });
+    await publisher.ready;
+  } catch (err) {
+    await publisher?.close(0); // unset when the constructor threw
+    throw new ConfigError(
+      `KV events cannot use NIMSIM_KV_EVENTS_ENDPOINT=${JSON.stringify(endpoint)}` +
+        (config.kvEventsReplayEndpoint
+          ? ` / NIMSIM_KV_EVENTS_REPLAY_ENDPOINT=${JSON.stringify(config.kvEventsReplayEndpoint)}`
+          : '') +
+        `: ${(err as Error).message}`,
+    );
+  }
+  observers.add(publisher.observer);
+  logger.info(`publishing KV events on ${publisher.endpoint}`, {
+    kv_events_endpoint: publisher.endpoint,
+    kv_events_replay_endpoint: publisher.replayEndpoint ?? null,
+  });
+  return publisher;
+}
