@@ -35,8 +35,14 @@ export interface Runtime {
   /** Context length: the setting or the model's, never more than the KV cache holds (vLLM refuses to start then). */
   readonly maxModelLen: number;
   readonly metadata: Record<string, unknown>;
-  /** Engine events fan out here: metrics and reports subscribe after creation. */
+  /** Engine events fan out here (every replica's): metrics and reports subscribe after creation. */
   readonly observers: ObserverHub;
+  /**
+   * Each replica's events alone, by replica index (one engine: `[observers]`): what per-replica
+   * listeners subscribe to — the metrics labelled `engine="<i>"`, the KV-event publisher of rank i.
+   * Every event reaching one also reaches `observers`.
+   */
+  readonly replicaObservers: readonly ObserverHub[];
   /** The engine's step-time jitter; its sigma can change at run time (PATCH /admin/config). */
   readonly jitter: AdjustableJitter;
 }
@@ -83,7 +89,17 @@ export function createRuntime(config: Config, opts: RuntimeOptions): Runtime {
       jitter: jitterOf,
       observer,
     });
-  const fleet = config.replicas > 1 ? createReplicas(config, jitter, observers, engineFor) : undefined;
+  const replicaObservers =
+    config.replicas > 1 ? Array.from({ length: config.replicas }, () => createObserverHub()) : [observers];
+  const fleet =
+    config.replicas > 1
+      ? createReplicas(config, jitter, observers, (i, jitterOf, fleetObserver) => {
+          // The replica's own hub: the fleet's observer (index, peaks, then the shared hub) first.
+          const own = replicaObservers[i]!;
+          own.add(fleetObserver);
+          return engineFor(jitterOf, own);
+        })
+      : undefined;
   const engine = fleet ?? engineFor(jitter, observers);
   const kvCapacityTokens = deployment.kvCacheBlocks * config.kvBlockSize;
   return {
@@ -99,6 +115,7 @@ export function createRuntime(config: Config, opts: RuntimeOptions): Runtime {
     maxModelLen: Math.min(deployment.maxModelLen, kvCapacityTokens),
     metadata: describeDeployment(deployment),
     observers,
+    replicaObservers,
     jitter,
   };
 }
@@ -112,7 +129,7 @@ function createReplicas(
   config: Config,
   jitter: AdjustableJitter,
   observers: ObserverHub,
-  engineFor: (jitter: () => number, observer: EngineObserver) => Engine,
+  replicaFor: (index: number, jitter: () => number, observer: EngineObserver) => Engine,
 ): Fleet {
   const others: AdjustableJitter[] = [];
   const setSigma = jitter.setSigma.bind(jitter);
@@ -123,11 +140,11 @@ function createReplicas(
   return createFleet({
     size: config.replicas,
     createReplica(i, observer) {
-      if (i === 0) return engineFor(jitter, observer);
+      if (i === 0) return replicaFor(0, jitter, observer);
       const rng = createRandom(hashSeed(config.seed, 'replica-jitter', i));
       const own = createAdjustableJitter(jitter.sigma, () => rng.normal());
       others.push(own);
-      return engineFor(own, observer);
+      return replicaFor(i, own, observer);
     },
     router: config.router ?? 'kv-aware',
     kvRouter: {

@@ -20,7 +20,8 @@ import { createFaultInjector, type FaultInjector } from './api/faults/faults.js'
 import { createServeLiveConfig, type LiveConfig } from './api/admin/live-config.js';
 import type { Logger } from './logging.js';
 import type { KvEventPublisher } from './kv-events/publisher.js';
-import { createMetrics, type Metrics } from './metrics/metrics.js';
+import type { Replica } from './fleet/fleet.js';
+import { createMetrics, type Metrics, type RouterReplicaCounters } from './metrics/metrics.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import { VERSION } from './version.js';
 import type { Hono } from 'hono';
@@ -41,6 +42,15 @@ export interface Service {
   drain(timeoutMs: number): Promise<void>;
 }
 
+/** The router's running totals for one replica, as the metrics read them. */
+function routerCounters(r: Replica): RouterReplicaCounters {
+  return {
+    requests: r.routed,
+    predictedCachedTokens: r.predictedCachedTokens,
+    actualCachedTokens: r.actualCachedTokens,
+  };
+}
+
 /** Everything but the listening socket: used by `serve` and by tests through `app.request()`. */
 export function createService(
   config: Config,
@@ -56,6 +66,11 @@ export function createService(
     maxModelLen: runtime.maxModelLen,
     maxNumSeqs: config.maxNumSeqs,
     stats: () => runtime.engine.stats(),
+    // With replicas, each one's vllm: series carry its index (engine="<i>"), and the router's count.
+    ...(runtime.fleet && {
+      engineStats: runtime.fleet.replicas.map((r) => () => r.stats()),
+      router: () => runtime.fleet!.replicas.map(routerCounters),
+    }),
     cacheConfig: {
       block_size: String(config.kvBlockSize),
       num_gpu_blocks: String(runtime.engine.stats().kvCache.gpu.total),
@@ -70,7 +85,7 @@ export function createService(
     },
     processMetrics: opts.processMetrics ?? true,
   });
-  runtime.observers.add(metrics.observer);
+  runtime.replicaObservers.forEach((hub, i) => hub.add(metrics.observerFor(i)));
   // The step-lag gauge says when the host cannot keep up; the log says it too, at most every 30 s.
   runtime.observers.add(
     createStepLagWarning({
@@ -118,7 +133,12 @@ export function createService(
     metrics,
     // Ready stays ready: once the load delay has passed, no clock read per request.
     readiness: { isReady: () => ready || (ready = Date.now() >= readyAt), isDraining: () => draining },
-    admin: { describeConfig: () => describeConfig(config), engine: runtime.engine, live },
+    admin: {
+      describeConfig: () => describeConfig(config),
+      engine: runtime.engine,
+      replicas: runtime.fleet?.replicas,
+      live,
+    },
     faults,
     logger,
     apiKey: config.apiKey,
@@ -157,8 +177,11 @@ function loadRules(config: Config, logger: Logger, watch: boolean): RuleStore {
 
 export interface RunningServer {
   readonly service: Service;
-  /** vLLM's KV events on ZeroMQ (NIMSIM_KV_EVENTS_ENDPOINT), closed on shutdown; undefined when off. */
-  readonly kvEvents: KvEventPublisher | undefined;
+  /**
+   * vLLM's KV events on ZeroMQ (NIMSIM_KV_EVENTS_ENDPOINT), one publisher per replica (its
+   * data-parallel rank), closed on shutdown; empty when off.
+   */
+  readonly kvEvents: readonly KvEventPublisher[];
   readonly server: ServerType;
   readonly port: number;
   /** Graceful shutdown as on SIGTERM, without exiting the process. */
@@ -189,8 +212,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     config.kvEventsEndpoint !== undefined || config.kvEventsReplayEndpoint !== undefined
       ? await (
           await import('./kv-events/serve.js')
-        ).startKvEventPublishing(config, service.runtime.observers, logger)
-      : undefined;
+        ).startKvEventPublishing(config, service.runtime.replicaObservers, logger)
+      : [];
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = createAdaptorServer({
       fetch: service.app.fetch,
@@ -250,7 +273,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         closeIdle();
       });
       service.rules.close();
-      await kvEvents?.close();
+      await Promise.all(kvEvents.map((p) => p.close()));
       logger.info('shutdown complete');
     })());
   return { service, server, port, kvEvents, shutdown };

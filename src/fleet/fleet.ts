@@ -25,6 +25,11 @@ export interface FleetSubmitOptions extends SubmitOptions {
    * `queue_full` as a single engine would: the router does not try another.
    */
   readonly onRouted?: (replica: number) => void;
+  /**
+   * Send it to this replica without asking the router: the other choices of an `n > 1` request
+   * follow the first, as vLLM runs a request's `n` samples in the one engine it was sent to.
+   */
+  readonly replica?: number | undefined;
 }
 
 /** One replica of the fleet, for per-replica figures and admin actions. */
@@ -35,6 +40,8 @@ export interface Replica {
   /** Resets this replica's prefix cache only (and the router's view of it). */
   resetPrefixCache(): void;
   topPrefixes: Engine['topPrefixes'];
+  /** This replica's cached block keys per tier (O(blocks): tests and debugging). */
+  cachedBlockKeys: Engine['cachedBlockKeys'];
   /** Highest fraction of its GPU KV blocks in use at the end of any step so far. */
   readonly peakKvUsage: number;
   /** Requests routed here so far. */
@@ -125,6 +132,7 @@ export function createFleet(opts: FleetOptions): Fleet {
       index.clear(i);
     },
     topPrefixes: (n) => engine.topPrefixes(n),
+    cachedBlockKeys: () => engine.cachedBlockKeys(),
     get peakKvUsage() {
       return peaks[i]!;
     },
@@ -165,7 +173,11 @@ export function createFleet(opts: FleetOptions): Fleet {
     replicas,
     submit(req, listener, signal, options) {
       const q = queryOf(req);
-      const r = router.route(q);
+      const pinned = options?.replica;
+      const r =
+        pinned !== undefined && Number.isInteger(pinned) && pinned >= 0 && pinned < size
+          ? pinned
+          : router.route(q);
       let tracked: ActiveRequest | undefined;
       let overlap = 0;
       if (tracksCache) {

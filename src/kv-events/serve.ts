@@ -1,6 +1,8 @@
 /**
- * `serve`'s KV events: when NIMSIM_KV_EVENTS_ENDPOINT is set, one publisher (data-parallel rank 0)
- * subscribed to the engine's observer hub. A fleet of replicas makes one per replica, rank = index.
+ * `serve`'s KV events: when NIMSIM_KV_EVENTS_ENDPOINT is set, one publisher per replica, each its
+ * data-parallel rank (= replica index) subscribed to that replica's observer hub, as vLLM's
+ * data-parallel engines each publish on the endpoint's port plus their rank
+ * (offset_endpoint_port, vllm/distributed/kv_events.py).
  */
 import { ConfigError, type Config } from '../config/config.js';
 import type { ObserverHub } from '../engine/observer-hub.js';
@@ -14,9 +16,25 @@ import { createKvEventPublisher, type KvEventPublisher } from './publisher.js';
  */
 export async function startKvEventPublishing(
   config: Config,
+  replicaObservers: readonly ObserverHub[],
+  logger: Logger,
+): Promise<KvEventPublisher[]> {
+  const publishers: KvEventPublisher[] = [];
+  try {
+    for (let rank = 0; rank < replicaObservers.length; rank++)
+      publishers.push(await startRank(config, replicaObservers[rank]!, logger, rank));
+  } catch (err) {
+    await Promise.all(publishers.map((p) => p.close(0)));
+    throw err;
+  }
+  return publishers;
+}
+
+async function startRank(
+  config: Config,
   observers: ObserverHub,
   logger: Logger,
-  rank = 0,
+  rank: number,
 ): Promise<KvEventPublisher> {
   const endpoint = config.kvEventsEndpoint;
   if (endpoint === undefined)
@@ -48,6 +66,7 @@ export async function startKvEventPublishing(
   }
   observers.add(publisher.observer);
   logger.info(`publishing KV events on ${publisher.endpoint}`, {
+    kv_events_rank: rank,
     kv_events_endpoint: publisher.endpoint,
     kv_events_replay_endpoint: publisher.replayEndpoint ?? null,
   });

@@ -88,7 +88,11 @@ export async function serveChat(
   if (gen.latencyMs) await sleepUnlessGone(gen.latencyMs, request.signal);
   const created = Math.floor(Date.now() / 1000);
   const topN = req.logprobs ? (req.top_logprobs ?? 0) : -1;
-  if (req.stream) return { stream: true, frames: streamChat(ctx, req, gen, created, topN, request) };
+  if (req.stream) {
+    // Every choice is submitted (and routed) before streamChat returns.
+    const frames = streamChat(ctx, req, gen, created, topN, request);
+    return { stream: true, frames, replica: gen.replica };
+  }
 
   const { finished, error } = await runToCompletion(ctx.engine, gen, request.signal);
   if (error) throw error;
@@ -111,12 +115,16 @@ export async function serveChat(
     completion_tokens: usage.completion_tokens,
     prompt_tokens_details: usage.prompt_tokens_details,
     session: gen.choices[0]?.request.sessionKey,
+    replica: gen.replica,
   });
   const body = buildChatCompletion(gen, created, finished, usage, logprobs);
   return {
     stream: false,
-    body: ctx.perRequestStats ? { ...body, stats: nimStatsOf(gen.promptTokens, finished) } : body,
+    body: ctx.perRequestStats
+      ? { ...body, stats: nimStatsOf(gen.promptTokens, finished, gen.replica) }
+      : body,
     inParts: logprobs !== undefined,
+    replica: gen.replica,
   };
 }
 

@@ -145,13 +145,15 @@ export async function serveCompletion(
       ? ctx.tokenizer.decode(choice.request.promptTokenIds.filter((t) => t !== ctx.tokenizer.bosTokenId))
       : '';
   if (req.stream) {
-    return { stream: true, frames: streamCompletion(ctx, req, gen, created, topN, echoText, request) };
+    // Every choice is submitted (and routed) before streamCompletion returns.
+    const frames = streamCompletion(ctx, req, gen, created, topN, echoText, request);
+    return { stream: true, frames, replica: gen.replica };
   }
 
   const { finished, error } = await runToCompletion(ctx.engine, gen, request.signal);
   if (error) throw error;
   const usage = usageOf(gen.promptTokens, finished, ctx.cachingOn);
-  request.noteUsage({ ...usage, session: gen.choices[0]?.request.sessionKey });
+  request.noteUsage({ ...usage, session: gen.choices[0]?.request.sessionKey, replica: gen.replica });
   const body: CompletionBody = {
     id: gen.id,
     object: 'text_completion',
@@ -187,9 +189,9 @@ export async function serveCompletion(
     service_tier: null,
     system_fingerprint: null,
     kv_transfer_params: null,
-    ...(ctx.perRequestStats ? { stats: nimStatsOf(gen.promptTokens, finished) } : {}),
+    ...(ctx.perRequestStats ? { stats: nimStatsOf(gen.promptTokens, finished, gen.replica) } : {}),
   };
-  return { stream: false, body, inParts: topN >= 0 };
+  return { stream: false, body, inParts: topN >= 0, replica: gen.replica };
 }
 
 /** Submits every choice now (a refusal is still an HTTP status); frames go to the sink once it exists. */

@@ -25,6 +25,8 @@ export interface NimStats {
     token_to_token_time_in_ms: number;
     tokens_per_second: number;
   };
+  /** nimsim's addition with several replicas: the one the request ran on (NIMSIM_REPLICAS). */
+  replica?: number;
 }
 
 const ms = (x: number) => Math.round(x * 1000) / 1000;
@@ -33,7 +35,11 @@ const ms = (x: number) => Math.round(x * 1000) / 1000;
  * The stats of one request from its choices' finish events (n > 1: the request spans from the
  * first arrival and admission to the last finish; output tokens add up).
  */
-export function nimStatsOf(promptTokens: number, finished: readonly (FinishedEvent | undefined)[]): NimStats {
+export function nimStatsOf(
+  promptTokens: number,
+  finished: readonly (FinishedEvent | undefined)[],
+  replica?: number,
+): NimStats {
   let outputTokens = 0;
   let arrival = Infinity;
   let scheduled = Infinity;
@@ -64,5 +70,6 @@ export function nimStatsOf(promptTokens: number, finished: readonly (FinishedEve
       token_to_token_time_in_ms: ms(tokenToTokenMs),
       tokens_per_second: generationMs > 0 ? ms((outputTokens * 1000) / generationMs) : 0,
     },
+    ...(replica !== undefined ? { replica } : {}),
   };
 }

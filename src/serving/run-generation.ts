@@ -3,7 +3,8 @@
  * consumer. A client disconnect, or the failure of one choice to be queued, aborts every choice so
  * no slot or KV block is left behind.
  */
-import type { Engine, SubmitOptions } from '../engine/engine.js';
+import type { Engine } from '../engine/engine.js';
+import type { FleetSubmitOptions } from '../fleet/fleet.js';
 import type { EngineEvent } from '../engine/types.js';
 import type { ClientSignal } from '../util/client-signal.js';
 import type { PlannedGeneration } from './to-engine.js';
@@ -45,22 +46,27 @@ export function runGeneration(
     for (const choice of gen.choices) {
       let tokenIndex = 0;
       aborts.push(
-        engine.submit(choice.request, (ev) => {
-          switch (ev.type) {
-            case 'tokens':
-              for (const id of ev.ids) sink.onToken(choice.index, tokenIndex++, id, ev.atMs);
-              break;
-            case 'finished':
-              sink.onFinished(choice.index, ev);
-              closeOne();
-              break;
-            case 'failed':
-              sink.onFailed(choice.index, ev.error);
-              break;
-            case 'scheduled':
-              break;
-          }
-        }),
+        engine.submit(
+          choice.request,
+          (ev) => {
+            switch (ev.type) {
+              case 'tokens':
+                for (const id of ev.ids) sink.onToken(choice.index, tokenIndex++, id, ev.atMs);
+                break;
+              case 'finished':
+                sink.onFinished(choice.index, ev);
+                closeOne();
+                break;
+              case 'failed':
+                sink.onFailed(choice.index, ev.error);
+                break;
+              case 'scheduled':
+                break;
+            }
+          },
+          undefined,
+          routing(gen, TOKEN_EVENTS),
+        ),
       );
     }
   } catch (err) {
@@ -73,7 +79,22 @@ export function runGeneration(
 }
 
 /** A non-streaming reply is built from the plan and the finish events; per-token events would be dropped. */
-const NO_TOKEN_EVENTS: SubmitOptions = { tokenEvents: false };
+const NO_TOKEN_EVENTS: FleetSubmitOptions = { tokenEvents: false };
+const TOKEN_EVENTS: FleetSubmitOptions = {};
+
+/**
+ * Submit options that record where a fleet routes the first choice on `gen`, and send the other
+ * choices of the request to the same replica (a single engine ignores both).
+ */
+function routing(gen: PlannedGeneration, base: FleetSubmitOptions): FleetSubmitOptions {
+  if (gen.replica !== undefined) return { ...base, replica: gen.replica };
+  return {
+    ...base,
+    onRouted: (r) => {
+      gen.replica = r;
+    },
+  };
+}
 
 /**
  * The non-streaming form: resolves with every choice's finish event once all are done. The same
@@ -107,7 +128,9 @@ export function runToCompletion(
     };
     try {
       for (const choice of gen.choices) {
-        aborts.push(engine.submit(choice.request, listenerFor(choice.index), undefined, NO_TOKEN_EVENTS));
+        aborts.push(
+          engine.submit(choice.request, listenerFor(choice.index), undefined, routing(gen, NO_TOKEN_EVENTS)),
+        );
       }
     } catch (err) {
       abort();

@@ -16,6 +16,8 @@ export interface LoggedUsage {
   readonly prompt_tokens_details?: { readonly cached_tokens: number } | null;
   /** The request's routing/session identity (`prompt_cache_key`, else `user`), when it sent one. */
   readonly session?: string | undefined;
+  /** The replica the request ran on (several replicas only). */
+  readonly replica?: number | undefined;
 }
 
 /** The HTTP request as a serving call sees it. */
@@ -49,5 +51,12 @@ export type Served<Body, Frame> =
       readonly body: Body;
       /** The body holds StreamedArrays (json-body.ts): write it in parts. */
       readonly inParts: boolean;
+      /** The replica the request ran on (several replicas only): the `x-nimsim-replica` header. */
+      readonly replica?: number | undefined;
     }
-  | { readonly stream: true; readonly frames: FrameSource<Frame> };
+  | {
+      readonly stream: true;
+      readonly frames: FrameSource<Frame>;
+      /** The replica the request was routed to (several replicas only). */
+      readonly replica?: number | undefined;
+    };

@@ -46,9 +46,15 @@ export function streamEnding<Header extends object>(
     },
     onDone() {
       const usage = usageOf(o.gen.promptTokens, o.finished, o.ctx.cachingOn);
-      o.request.noteUsage({ ...usage, session: o.gen.choices[0]?.request.sessionKey });
+      o.request.noteUsage({
+        ...usage,
+        session: o.gen.choices[0]?.request.sessionKey,
+        replica: o.gen.replica,
+      });
       const sink = o.sink();
-      const stats = o.ctx.perRequestStats ? nimStatsOf(o.gen.promptTokens, o.finished) : undefined;
+      const stats = o.ctx.perRequestStats
+        ? nimStatsOf(o.gen.promptTokens, o.finished, o.gen.replica)
+        : undefined;
       if ((o.includeUsage || stats) && sink && !sink.closed) {
         sink.send({
           ...o.header,

@@ -42,6 +42,11 @@ export interface PlannedGeneration {
   readonly choices: readonly PlannedChoice[];
   /** Wall-clock delay a scripted rule adds before the request is submitted. */
   readonly latencyMs?: number | undefined;
+  /**
+   * The replica the router sent the request to (several replicas only): set when its first choice
+   * is submitted (run-generation.ts); the other choices follow it there.
+   */
+  replica?: number | undefined;
 }
 
 type WireRequest = ChatCompletionRequest | CompletionRequest;

@@ -22,7 +22,8 @@ describe('shipped Grafana dashboards', () => {
   });
 
   it('query only metrics nimsim exposes', async () => {
-    const s = testService();
+    // Two replicas: the routing panels' nimsim_router_* series exist only behind a router.
+    const s = testService({ replicas: '2' });
     await s.app.request('/v1/models'); // so nimsim_http_requests_total has a series
     const exp = parseExposition(await (await s.app.request('/v1/metrics')).text());
     const exposed = new Set(exp.samples.map((x) => x.name));

@@ -101,7 +101,8 @@ describe.skipIf(!available && !process.env['CI'])('a real Prometheus scraping ni
 
   beforeAll(async () => {
     expect(available, 'prometheus and promtool must be installed under CI (see .ci/run)').toBe(true);
-    nimsim = await startLiveServer({ timeScale: '20' });
+    // Two replicas, so the per-replica and routing panels have data too.
+    nimsim = await startLiveServer({ timeScale: '20', replicas: '2' });
     dir = mkdtempSync(join(tmpdir(), 'nimsim-prom-'));
     const port = await freePort();
     promUrl = `http://127.0.0.1:${port}`;

@@ -57,6 +57,7 @@ export function usageFields(usage: LoggedUsage | undefined): Record<string, numb
     ...(usage.prompt_tokens_details ? { cached_tokens: usage.prompt_tokens_details.cached_tokens } : {}),
     // The client chose it: escaped like the path.
     ...(usage.session !== undefined ? { session: escapeForLog(usage.session) } : {}),
+    ...(usage.replica !== undefined ? { replica: usage.replica } : {}),
   };
 }
 

@@ -18,7 +18,16 @@ export function servingRequestOf(c: Context): ServingRequest {
   };
 }
 
+/** Names the replica that served a request, when several sit behind the endpoint. */
+export const REPLICA_HEADER = 'x-nimsim-replica';
+
 export function respond<Body, Frame>(c: Context, served: Served<Body, Frame>): Response {
-  if (served.stream) return sseResponse(c, served.frames);
-  return served.inParts ? streamedJsonResponse(served.body) : c.json(served.body as object);
+  const headers: Record<string, string> =
+    served.replica === undefined ? NO_HEADERS : { [REPLICA_HEADER]: String(served.replica) };
+  if (served.stream) return sseResponse(c, served.frames, headers);
+  return served.inParts
+    ? streamedJsonResponse(served.body, headers)
+    : c.json(served.body as object, 200, headers);
 }
+
+const NO_HEADERS: Record<string, string> = {};

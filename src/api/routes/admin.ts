@@ -17,10 +17,47 @@ export interface AdminDeps {
     'stats' | 'resetPrefixCache' | 'topPrefixes' | 'cachedBlockKeys'
   >;
   /**
+   * With several replicas, each one (`replicas[i]` is replica i): /admin/kv-cache reports each,
+   * and `?replica=i` resets one.
+   */
+  readonly replicas?: readonly AdminReplica[];
+  /**
    * The keys PATCH /admin/config may change: fault rate, types and delay, time scale, jitter.
    * Scripted replies add their `rules` key with `live.register('rules', …)` in server.ts.
    */
   readonly live?: LiveConfig;
+}
+
+/** One replica as /admin sees it: its KV statistics and reset, and the requests routed to it. */
+export type AdminReplica = Pick<
+  ServingContext['engine'],
+  'stats' | 'resetPrefixCache' | 'topPrefixes' | 'cachedBlockKeys'
+> & { readonly routed: number };
+
+type KvSource = Pick<ServingContext['engine'], 'stats' | 'topPrefixes' | 'cachedBlockKeys'>;
+
+/** The /admin/kv-cache report of one engine (or of the whole fleet, its replicas summed). */
+function kvCacheReport(source: KvSource, withBlocks: boolean): Record<string, unknown> {
+  const { kvCache: s, kvUsage } = source.stats();
+  return {
+    block_size: s.blockSize,
+    gpu: s.gpu,
+    host: s.host,
+    usage: kvUsage,
+    query_tokens: s.queryTokens,
+    hit_tokens: s.hitTokens,
+    host_hit_tokens: s.hostHitTokens,
+    hit_rate: s.queryTokens > 0 ? s.hitTokens / s.queryTokens : 0,
+    // Re-admissions of preempted requests, counted apart as vLLM does (they find their own blocks).
+    preempted_query_tokens: s.preemptedQueryTokens,
+    preempted_hit_tokens: s.preemptedHitTokens,
+    evictions: s.evictions,
+    host_evictions: s.hostEvictions,
+    top_prefixes: source.topPrefixes(10),
+    // ?blocks=1: every cached block's key per tier (a key two GPU blocks hold appears twice), what
+    // a KV-event subscriber should hold; O(blocks), for checking a router's index.
+    ...(withBlocks ? { blocks: source.cachedBlockKeys() } : {}),
+  };
 }
 
 export function registerAdminRoutes(routes: Routes, deps: AdminDeps): void {
@@ -32,29 +69,35 @@ export function registerAdminRoutes(routes: Routes, deps: AdminDeps): void {
     return c.json({ changed, config: effective() });
   });
   routes.get('/admin/kv-cache', (c) => {
-    const { kvCache: s, kvUsage } = deps.engine.stats();
+    const withBlocks = c.req.query('blocks') === '1';
     return c.json({
-      block_size: s.blockSize,
-      gpu: s.gpu,
-      host: s.host,
-      usage: kvUsage,
-      query_tokens: s.queryTokens,
-      hit_tokens: s.hitTokens,
-      host_hit_tokens: s.hostHitTokens,
-      hit_rate: s.queryTokens > 0 ? s.hitTokens / s.queryTokens : 0,
-      // Re-admissions of preempted requests, counted apart as vLLM does (they find their own blocks).
-      preempted_query_tokens: s.preemptedQueryTokens,
-      preempted_hit_tokens: s.preemptedHitTokens,
-      evictions: s.evictions,
-      host_evictions: s.hostEvictions,
-      top_prefixes: deps.engine.topPrefixes(10),
-      // ?blocks=1: every cached block's key per tier (a key two GPU blocks hold appears twice), what
-      // a KV-event subscriber should hold; O(blocks), for checking a router's index.
-      ...(c.req.query('blocks') === '1' ? { blocks: deps.engine.cachedBlockKeys() } : {}),
+      ...kvCacheReport(deps.engine, withBlocks),
+      // Several replicas: the figures above are their sums, and each one's follow.
+      ...(deps.replicas && {
+        replicas: deps.replicas.map((r, i) => ({
+          replica: i,
+          routed_requests: r.routed,
+          ...kvCacheReport(r, withBlocks),
+        })),
+      }),
     });
   });
   routes.post('/admin/kv-cache/reset', (c) => {
-    deps.engine.resetPrefixCache();
-    return c.json({ reset: true, gpu: deps.engine.stats().kvCache.gpu });
+    const which = c.req.query('replica');
+    if (which === undefined) {
+      deps.engine.resetPrefixCache();
+      return c.json({ reset: true, gpu: deps.engine.stats().kvCache.gpu });
+    }
+    const count = deps.replicas?.length ?? 1;
+    const index = /^\d+$/.test(which) ? Number(which) : NaN;
+    if (!(index < count))
+      throw new ApiError(
+        400,
+        `replica must be an integer from 0 to ${count - 1}, got ${JSON.stringify(which)}`,
+        'replica',
+      );
+    const target = deps.replicas?.[index] ?? deps.engine;
+    target.resetPrefixCache();
+    return c.json({ reset: true, replica: index, gpu: target.stats().kvCache.gpu });
   });
 }
