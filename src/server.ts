@@ -205,6 +205,32 @@ export const FLUSH_AFTER_DRAIN_MS = 250;
  */
 export const LISTEN_BACKLOG = 2048;
 
+/**
+ * A socket that cannot listen is a bad setting, said in one line that names it (exit 2), not a
+ * stack trace: the port taken or not permitted, or a host that is not an address of this machine.
+ */
+export function listenError(err: NodeJS.ErrnoException, config: Pick<Config, 'host' | 'port'>): Error {
+  const where = `${config.host}:${config.port}`;
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return new ConfigError(
+        `--port ${config.port} (NIMSIM_PORT): already in use on ${config.host}; another server listens there`,
+      );
+    case 'EACCES':
+      return new ConfigError(
+        `--port ${config.port} (NIMSIM_PORT): not permitted to listen on ${where} (ports below 1024 need privileges)`,
+      );
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new ConfigError(
+        `--host ${config.host} (NIMSIM_HOST): not an address of this machine (${err.code}); use 0.0.0.0, 127.0.0.1 or one of its own`,
+      );
+    default:
+      return err;
+  }
+}
+
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const service = createService(config, logger, { watchRules: true });
   // Loaded only when asked for: the ZeroMQ addon adds ~70 ms to start-up.
@@ -226,7 +252,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         connectionsCheckingInterval: Math.min(30_000, Math.max(250, config.requestTimeoutMs / 4)),
       },
     });
-    s.once('error', reject);
+    s.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, config)));
     installClientErrorHandler(s as Server, config.apiCompat as 1 | 2);
     s.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => resolve(s));
   });

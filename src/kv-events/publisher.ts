@@ -194,6 +194,15 @@ export function createKvEventPublisher(opts: KvEventPublisherOptions): KvEventPu
         await Promise.race([pumping, new Promise<void>((resolve) => (timer = setTimeout(resolve, flushMs)))]);
         clearTimeout(timer);
       }
+      // Unbind first and wait for it: close() alone lets libzmq release the port later, in its I/O
+      // thread, so a server restarted at once could find its own port still taken. A wildcard
+      // endpoint unbinds by the address it resolved to (ZMQ_LAST_ENDPOINT).
+      const unbind = async (socket: Publisher | Router, bound: boolean) => {
+        if (!bound || socket.closed) return;
+        await socket.unbind(socket.lastEndpoint ?? '').catch(() => undefined);
+      };
+      await ready.catch(() => undefined);
+      await Promise.all([unbind(pub, bindsEndpoint(endpoint)), router && unbind(router, true)]);
       pub.close();
       router?.close();
     },

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -34,6 +35,25 @@ describe('nimsim CLI', () => {
     expect(replayAlone.status).toBe(2);
     expect(replayAlone.stderr.trim().split('\n')).toHaveLength(1);
     expect(replayAlone.stderr).toContain('NIMSIM_KV_EVENTS_REPLAY_ENDPOINT needs NIMSIM_KV_EVENTS_ENDPOINT');
+  });
+
+  it('exits 2 with one line naming --port when the port is taken, and --host when it is not ours', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const r = run(['serve', '--host', '127.0.0.1', '--port', String(port)]);
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(`--port ${port} (NIMSIM_PORT): already in use`);
+    } finally {
+      taken.close();
+    }
+    // TEST-NET-1 (RFC 5737): never an address of this machine.
+    const host = run(['serve', '--host', '192.0.2.1', '--port', '0']);
+    expect(host.status).toBe(2);
+    expect(host.stderr.trim().split('\n')).toHaveLength(1);
+    expect(host.stderr).toContain('--host 192.0.2.1 (NIMSIM_HOST): not an address of this machine');
   });
 
   it('exits 2 for an unknown flag and for an incompatible profile', () => {
