@@ -1,6 +1,6 @@
 /** POST /v1/chat/completions: validate → template → plan → engine → JSON or SSE. */
 import type { Context, Hono } from 'hono';
-import { applyChatTemplate, ChatTemplateError, type ChatMessage } from '../../content/chat-template.js';
+import { applyChatTemplateAsync, ChatTemplateError, type ChatMessage } from '../../content/chat-template.js';
 import { TokenLimitError } from '../../content/tokenizer.js';
 import { ChatCompletionRequestSchema, type ChatCompletionRequest } from '../../protocol/chat.js';
 import { readJson } from '../body.js';
@@ -52,15 +52,15 @@ function contentText(content: ChatMessage['content']): string {
  * Applies the chat template; a conversation the template refuses is a 400, as in vLLM. Tokenizing
  * stops at max_model_len: a longer prompt is refused without being counted to its end.
  */
-export function renderPrompt(
+export async function renderPrompt(
   ctx: ServingContext,
   messages: readonly ChatMessage[],
   addGenerationPrompt: boolean,
   tools: readonly unknown[] | undefined,
-): number[] {
+): Promise<number[]> {
   const limit = ctx.settings.maxModelLen;
   try {
-    return applyChatTemplate(ctx.tokenizer, messages, { addGenerationPrompt, tools, limit });
+    return await applyChatTemplateAsync(ctx.tokenizer, messages, { addGenerationPrompt, tools, limit });
   } catch (err) {
     if (err instanceof ChatTemplateError) throw new ApiError(400, err.message, 'messages');
     if (err instanceof TokenLimitError) throw promptTooLong(limit, err.counted, 'messages');
@@ -68,7 +68,7 @@ export function renderPrompt(
   }
 }
 
-export function planChat(
+export async function planChat(
   ctx: ServingContext,
   req: ChatCompletionRequest,
   header: (name: string) => string | undefined = () => undefined,
@@ -79,7 +79,7 @@ export function planChat(
   // answered before the prompt is rendered.
   const reply = resolveChatReply(req, ctx.rules, header);
   const messages = toTemplateMessages(req);
-  const promptTokenIds = renderPrompt(
+  const promptTokenIds = await renderPrompt(
     ctx,
     messages,
     req.add_generation_prompt ?? true,

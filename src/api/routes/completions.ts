@@ -1,6 +1,6 @@
 /** POST /v1/completions: the legacy text-completion route, single or batched prompts. */
 import type { Context, Hono } from 'hono';
-import { encodeCompletionPrompt } from '../../content/chat-template.js';
+import { encodeCompletionPromptAsync } from '../../content/chat-template.js';
 import { TokenLimitError } from '../../content/tokenizer.js';
 import { CompletionRequestSchema, type CompletionRequest } from '../../protocol/completions.js';
 import { readJson } from '../body.js';
@@ -40,21 +40,25 @@ import { nimStatsOf } from '../nim-stats.js';
 /** OpenAI's and vLLM's default for completions (chat defaults to the rest of the context). */
 const COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
 
-function promptsOf(ctx: ServingContext, req: CompletionRequest): number[][] {
+async function promptsOf(ctx: ServingContext, req: CompletionRequest): Promise<number[][]> {
   const p = req.prompt;
   const limit = ctx.settings.maxModelLen;
   // vLLM tokenizes text prompts with special tokens: Llama 3 gets <|begin_of_text|> first.
   // Tokenizing stops at max_model_len: a longer prompt is refused without being counted to its end.
-  const encode = (text: string) => {
+  const encode = async (text: string) => {
     try {
-      return encodeCompletionPrompt(ctx.tokenizer, text, limit);
+      return await encodeCompletionPromptAsync(ctx.tokenizer, text, limit);
     } catch (err) {
       if (err instanceof TokenLimitError) throw promptTooLong(limit, err.counted, 'prompt');
       throw err;
     }
   };
-  if (typeof p === 'string') return [encode(p)];
-  if (p.every((x) => typeof x === 'string')) return (p as string[]).map(encode);
+  if (typeof p === 'string') return [await encode(p)];
+  if (p.every((x) => typeof x === 'string')) {
+    const prompts: number[][] = [];
+    for (const text of p as string[]) prompts.push(await encode(text));
+    return prompts;
+  }
   if (p.every((x) => typeof x === 'number')) return [p as number[]];
   return p as number[][];
 }
@@ -72,7 +76,7 @@ async function planCompletion(
   const reply = resolveCompletionReply(req, ctx.rules, header);
   const id = newRequestId('cmpl');
   // Every prompt is checked and its max_tokens resolved before anything is planned.
-  const prompts = promptsOf(ctx, req).map((promptTokenIds) => {
+  const prompts = (await promptsOf(ctx, req)).map((promptTokenIds) => {
     for (const t of promptTokenIds) {
       if (t >= ctx.tokenizer.vocabSize) {
         throw new ApiError(

@@ -39,9 +39,10 @@ export function registerTokenizeRoutes(app: Hono, ctx: ServingContext): void {
       tokens = req.add_special_tokens !== false && t.bosTokenId !== undefined ? [t.bosTokenId] : [];
       // Counting stops at max_model_len (vLLM counts any length; see README, Limits).
       const limit = ctx.settings.maxModelLen;
-      if (!t.encodeInto(req.prompt, tokens, limit)) throw promptTooLong(limit, tokens.length, 'prompt');
+      if (!(await t.encodeIntoAsync(req.prompt, tokens, limit)))
+        throw promptTooLong(limit, tokens.length, 'prompt');
     } else {
-      tokens = renderPrompt(
+      tokens = await renderPrompt(
         ctx,
         toTemplateMessages(req),
         req.add_generation_prompt ?? true,
