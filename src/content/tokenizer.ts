@@ -144,11 +144,12 @@ const entryBytes = (ids: readonly number[], text: string): number => 2 * text.le
 export const MAX_PIECE_CHARS = 1024;
 
 /**
- * One slice of encodeIntoAsync: ~4,096 ids of unseen random Unicode take ~3 ms of BPE, 8,192
- * characters of a single long word (the costliest text per character, ~1 µs each) ~8 ms.
+ * One slice of encodeIntoAsync, measured on a 2-core machine shared with other work: 2,048 ids of
+ * unseen random Unicode take ~4 ms of BPE, 4,096 characters of a single long word (the costliest
+ * text per character, ~1.4 µs each) ~6 ms. Yielding costs microseconds.
  */
-export const ENCODE_SLICE_TOKENS = 4096;
-export const ENCODE_SLICE_CHARS = 8192;
+export const ENCODE_SLICE_TOKENS = 2048;
+export const ENCODE_SLICE_CHARS = 4096;
 
 /** The specials llama3-tokenizer-js recognises in text (its `specialTokenRegex`). */
 const SPECIAL_TOKEN_TEXT =
