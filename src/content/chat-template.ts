@@ -81,28 +81,58 @@ export function applyChatTemplate(
 ): number[] {
   const limit = opts.limit ?? Infinity;
   const ids: number[] = [];
-  const encode = (text: string): void => {
+  for (const text of encodingUnits(messages, opts)) {
     if (ids.length >= limit || !tokenizer.encodeInto(text, ids, limit)) {
       throw new TokenLimitError(limit, ids.length);
     }
-  };
+  }
+  return ids;
+}
+
+/**
+ * `applyChatTemplate` that yields to the event loop while tokenizing (Tokenizer.encodeIntoAsync):
+ * a multi-megabyte message counted to max_model_len never holds the loop for long. Same ids,
+ * same errors (a ChatTemplateError is thrown before any tokenizing).
+ */
+export async function applyChatTemplateAsync(
+  tokenizer: Tokenizer,
+  messages: readonly ChatMessage[],
+  opts: ChatTemplateOptions,
+): Promise<number[]> {
+  const limit = opts.limit ?? Infinity;
+  const ids: number[] = [];
+  for (const text of encodingUnits(messages, opts)) {
+    if (ids.length >= limit || !(await tokenizer.encodeIntoAsync(text, ids, limit))) {
+      throw new TokenLimitError(limit, ids.length);
+    }
+  }
+  return ids;
+}
+
+/**
+ * The rendered prompt as texts to encode one after the other: special tokens alone, and the plain
+ * text between them split where a split cannot change the tokens. Built before it is returned, so
+ * the template's refusals come before any tokenizing.
+ */
+function encodingUnits(messages: readonly ChatMessage[], opts: ChatTemplateOptions): string[] {
+  const units: string[] = [];
   let pending = '';
   for (const segment of buildSegments(messages, opts)) {
     if (typeof segment !== 'string') {
-      if (pending !== '') encode(pending);
+      if (pending !== '') units.push(pending);
       pending = '';
-      encode(segment.special);
+      units.push(segment.special);
     } else if (endsWithNewline(pending) && /\S/.test(segment.charAt(0))) {
       // A newline run always closes a pre-token and a non-space character opens one, so encoding
       // the two sides separately gives the same ids as encoding them together.
-      encode(pending);
+      units.push(pending);
       pending = segment;
     } else {
       pending += segment;
     }
   }
-  if (pending !== '') encode(pending);
-  return ids;
+  if (pending !== '') units.push(pending);
+  return units;
 }
 
 /** Looks at the last character only: `/[\r\n]$/` would scan the whole (growing) pending text. */
@@ -118,6 +148,17 @@ function endsWithNewline(text: string): boolean {
 export function encodeCompletionPrompt(tokenizer: Tokenizer, prompt: string, limit = Infinity): number[] {
   const ids = tokenizer.bosTokenId === undefined ? [] : [tokenizer.bosTokenId];
   if (!tokenizer.encodeInto(prompt, ids, limit)) throw new TokenLimitError(limit, ids.length);
+  return ids;
+}
+
+/** `encodeCompletionPrompt` that yields to the event loop while tokenizing (see applyChatTemplateAsync). */
+export async function encodeCompletionPromptAsync(
+  tokenizer: Tokenizer,
+  prompt: string,
+  limit = Infinity,
+): Promise<number[]> {
+  const ids = tokenizer.bosTokenId === undefined ? [] : [tokenizer.bosTokenId];
+  if (!(await tokenizer.encodeIntoAsync(prompt, ids, limit))) throw new TokenLimitError(limit, ids.length);
   return ids;
 }
 

@@ -34,6 +34,13 @@ export interface Tokenizer {
    */
   encodeInto(text: string, out: number[], limit?: number): boolean;
   /**
+   * `encodeInto` in slices of at most ENCODE_SLICE_TOKENS ids or ENCODE_SLICE_CHARS characters,
+   * yielding to the event loop between slices: a multi-megabyte prompt counted to a large limit
+   * (~100 ms of BPE for 131,072 tokens of unseen text) then never holds the loop for more than a
+   * few milliseconds. Same ids and result as `encodeInto`.
+   */
+  encodeIntoAsync(text: string, out: number[], limit?: number): Promise<boolean>;
+  /**
    * Text of `ids`. Special tokens are written out (`<|eot_id|>`) unless `skipSpecialTokens`.
    * Invalid UTF-8 (a multi-byte character split across the end) decodes to U+FFFD.
    */
@@ -136,6 +143,14 @@ const entryBytes = (ids: readonly number[], text: string): number => 2 * text.le
  */
 export const MAX_PIECE_CHARS = 1024;
 
+/**
+ * One slice of encodeIntoAsync, measured on a 2-core machine shared with other work: 2,048 ids of
+ * unseen random Unicode take ~4 ms of BPE, 4,096 characters of a single long word (the costliest
+ * text per character, ~1.4 µs each) ~6 ms. Yielding costs microseconds.
+ */
+export const ENCODE_SLICE_TOKENS = 2048;
+export const ENCODE_SLICE_CHARS = 4096;
+
 /** The specials llama3-tokenizer-js recognises in text (its `specialTokenRegex`). */
 const SPECIAL_TOKEN_TEXT =
   /<\|(?:begin_of_text|end_of_text|start_header_id|end_header_id|eot_id|eom_id|python_tag|finetune_right_pad_id|reserved_special_token_(?:[0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-3][0-9]|24[0-7]))\|>/g;
@@ -195,9 +210,10 @@ function createLlama3Tokenizer(family: TokenizerFamily, base: Llama3Base): Token
 
   /**
    * One pre-token's ids, through the cache; an overlong one in MAX_PIECE_CHARS parts, stopping
-   * between parts once `out` reaches `limit`. Returns the characters encoded.
+   * between parts once `out` holds `limit` ids or `maxChars` characters are done. Returns the
+   * characters encoded.
    */
-  const encodePiece = (piece: string, out: number[], limit: number): number => {
+  const encodePiece = (piece: string, out: number[], limit: number, maxChars: number): number => {
     if (piece.length <= MAX_PIECE_CHARS) {
       let ids = pieceCache.get(piece);
       if (ids === undefined) {
@@ -208,61 +224,91 @@ function createLlama3Tokenizer(family: TokenizerFamily, base: Llama3Base): Token
       return piece.length;
     }
     let at = 0;
-    while (at < piece.length && out.length < limit) {
+    while (at < piece.length && out.length < limit && at < maxChars) {
       let end = Math.min(piece.length, at + MAX_PIECE_CHARS);
       // Never between the two halves of a surrogate pair: a lone half would encode as U+FFFD.
       if (end < piece.length && isHighSurrogate(piece.charCodeAt(end - 1))) end--;
-      encodePiece(piece.slice(at, end), out, limit);
+      encodePiece(piece.slice(at, end), out, limit, Infinity);
       at = end;
     }
     return at;
   };
 
   /**
-   * Text without special-token markup, pre-token by pre-token; returns the characters encoded
-   * (fewer than `text.length` only when `limit` was reached). Byte-level BPE never merges across
-   * pre-tokens, so each one encodes alone exactly as inside its text, and the library's per-call
-   * setup and pre-tokenising regex (which dominated a short prompt's cost, ~40 µs for 15 tokens)
-   * run once per new pre-token only.
+   * `text` from `start`, which holds no special-token markup, pre-token by pre-token; returns the
+   * position reached: `text.length`, or less once `out` holds `limit` ids or the characters from
+   * `start` reach `maxChars`. Byte-level BPE never merges across pre-tokens, so each one encodes
+   * alone exactly as inside its text, and the library's per-call setup and pre-tokenising regex
+   * (which dominated a short prompt's cost, ~40 µs for 15 tokens) run once per new pre-token only.
+   * The pattern never looks behind its match, so matching from a returned position gives the
+   * pre-tokens an uninterrupted pass would have matched there.
    */
-  const encodeOrdinary = (text: string, out: number[], limit: number): number => {
-    let end = 0;
-    for (const match of text.matchAll(LLAMA3_PRETOKENIZER)) {
+  const encodeOrdinary = (
+    text: string,
+    start: number,
+    out: number[],
+    limit: number,
+    maxChars: number,
+  ): number => {
+    const stopAt = start + maxChars;
+    let end = start;
+    // One shared pattern object: each pass sets lastIndex and runs without yielding.
+    LLAMA3_PRETOKENIZER.lastIndex = start;
+    for (let match = LLAMA3_PRETOKENIZER.exec(text); match !== null; match = LLAMA3_PRETOKENIZER.exec(text)) {
       // The pattern covers every character; a gap would be encoded as a piece of its own.
       if (match.index > end) {
-        const gap = text.slice(end, match.index);
-        const used = encodePiece(gap, out, limit);
-        if (used < gap.length) return end + used;
+        const used = encodePiece(text.slice(end, match.index), out, limit, stopAt - end);
+        if (end + used < match.index) return end + used;
       }
       const piece = match[0];
-      const used = encodePiece(piece, out, limit);
+      const used = encodePiece(piece, out, limit, stopAt - match.index);
       end = match.index + used;
-      if (used < piece.length || (out.length >= limit && end < text.length)) return end;
+      if (used < piece.length) return end;
+      if ((out.length >= limit || end >= stopAt) && end < text.length) return end;
+      LLAMA3_PRETOKENIZER.lastIndex = end;
     }
-    if (end < text.length) return end + encodePiece(text.slice(end), out, limit);
+    if (end < text.length) return end + encodePiece(text.slice(end), out, limit, stopAt - end);
     return text.length;
   };
 
   /**
-   * Special-token markup becomes its id (as the library splits on it, the text between is
-   * pre-tokenised on its own); returns the characters encoded.
+   * `text` from `start`: special-token markup becomes its id (as the library splits on it, the
+   * text between is pre-tokenised as a string of its own). Returns the position reached:
+   * `text.length`, or less once `out` holds `limit` ids or about `maxChars` characters from
+   * `start` were encoded; calling again from there continues exactly as an uninterrupted pass.
+   * `markupAt` is where the first `<|` at or after `start` is (-1: none), passed by a caller that
+   * resumes often so that a long text is not searched again from every slice.
    */
-  const encodeFresh = (text: string, out: number[], limit: number): number => {
-    if (!text.includes('<|')) return encodeOrdinary(text, out, limit);
-    let at = 0;
-    for (const match of text.matchAll(SPECIAL_TOKEN_TEXT)) {
+  const encodeFrom = (
+    text: string,
+    start: number,
+    out: number[],
+    limit: number,
+    maxChars: number,
+    markupAt = text.indexOf('<|', start),
+  ): number => {
+    if (markupAt < 0) return encodeOrdinary(text, start, out, limit, maxChars);
+    const stopAt = start + maxChars;
+    let at = start;
+    // A pattern object of its own (encodeOrdinary's runs in between), matched lazily.
+    SPECIAL_TOKEN_TEXT.lastIndex = start;
+    for (let match = SPECIAL_TOKEN_TEXT.exec(text); match !== null; match = SPECIAL_TOKEN_TEXT.exec(text)) {
       if (match.index > at) {
         const part = text.slice(at, match.index);
-        const used = encodeOrdinary(part, out, limit);
+        const used = encodeOrdinary(part, 0, out, limit, stopAt - at);
         if (used < part.length) return at + used;
       }
       out.push(specialId(match[0]));
       at = match.index + match[0].length;
-      if (out.length >= limit && at < text.length) return at;
+      if ((out.length >= limit || at >= stopAt) && at < text.length) return at;
     }
-    if (at < text.length) return at + encodeOrdinary(text.slice(at), out, limit);
+    if (at < text.length) return at + encodeOrdinary(text.slice(at), 0, out, limit, stopAt - at);
     return text.length;
   };
+
+  /** All of `text`, or as far as `limit`; returns the position reached. */
+  const encodeFresh = (text: string, out: number[], limit: number): number =>
+    encodeFrom(text, 0, out, limit, Infinity);
 
   const cachedIds = (text: string): readonly number[] => {
     let ids = encodeCache.get(text);
@@ -293,6 +339,27 @@ function createLlama3Tokenizer(family: TokenizerFamily, base: Llama3Base): Token
       }
       const ids = cached ?? cachedIds(text);
       for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
+      return true;
+    },
+    async encodeIntoAsync(text: string, out: number[], limit = Infinity): Promise<boolean> {
+      const cached = encodeCache.get(text);
+      if (cached !== undefined) {
+        for (let i = 0; i < cached.length; i++) out.push(cached[i]!);
+        return true;
+      }
+      const start = out.length;
+      let at = 0;
+      let markupAt = text.indexOf('<|');
+      for (;;) {
+        const sliceLimit = Math.min(limit, out.length + ENCODE_SLICE_TOKENS);
+        // Searched again only once passed: one linear pass over the text in all.
+        if (markupAt >= 0 && markupAt < at) markupAt = text.indexOf('<|', at);
+        at = encodeFrom(text, at, out, sliceLimit, ENCODE_SLICE_CHARS, markupAt);
+        if (at >= text.length) break;
+        if (out.length >= limit) return false;
+        await yieldToEventLoop();
+      }
+      encodeCache.set(text, out.slice(start));
       return true;
     },
     decode(ids: readonly number[], opts?: { skipSpecialTokens?: boolean }): string {
@@ -333,6 +400,9 @@ function createLlama3Tokenizer(family: TokenizerFamily, base: Llama3Base): Token
     cachedBytes: () => encodeCache.calculatedSize + pieceCache.calculatedSize,
   };
 }
+
+/** Lets timers and I/O run before the next slice (setImmediate: after pending I/O callbacks). */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;

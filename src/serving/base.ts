@@ -7,9 +7,9 @@
  * tokens a generation request would be billed for.
  */
 import {
-  applyChatTemplate,
+  applyChatTemplateAsync,
   ChatTemplateError,
-  encodeCompletionPrompt,
+  encodeCompletionPromptAsync,
   type ChatMessage,
 } from '../content/chat-template.js';
 import { TokenLimitError } from '../content/tokenizer.js';
@@ -49,17 +49,19 @@ export function toTemplateMessages(req: Pick<ChatCompletionRequest, 'messages'>)
 
 /**
  * Applies the chat template; a conversation the template refuses is a 400, as in vLLM. Tokenizing
- * stops at max_model_len: a longer prompt is refused without being counted to its end.
+ * stops at max_model_len: a longer prompt is refused without being counted to its end. Long
+ * prompts are counted in slices that yield to the event loop (the tokenizer's encodeIntoAsync),
+ * so one multi-megabyte prompt never stalls the other streams.
  */
-export function renderPrompt(
+export async function renderPrompt(
   ctx: ServingContext,
   messages: readonly ChatMessage[],
   addGenerationPrompt: boolean,
   tools: readonly unknown[] | undefined,
-): number[] {
+): Promise<number[]> {
   const limit = ctx.settings.maxModelLen;
   try {
-    return applyChatTemplate(ctx.tokenizer, messages, { addGenerationPrompt, tools, limit });
+    return await applyChatTemplateAsync(ctx.tokenizer, messages, { addGenerationPrompt, tools, limit });
   } catch (err) {
     if (err instanceof ChatTemplateError) throw new ApiError(400, err.message, 'messages');
     if (err instanceof TokenLimitError) throw promptTooLong(limit, err.counted, 'messages');
@@ -72,10 +74,10 @@ export function renderPrompt(
  * <|begin_of_text|> first). Tokenizing stops at max_model_len: a longer prompt is refused without
  * being counted to its end.
  */
-export function encodePrompt(ctx: ServingContext, text: string): number[] {
+export async function encodePrompt(ctx: ServingContext, text: string): Promise<number[]> {
   const limit = ctx.settings.maxModelLen;
   try {
-    return encodeCompletionPrompt(ctx.tokenizer, text, limit);
+    return await encodeCompletionPromptAsync(ctx.tokenizer, text, limit);
   } catch (err) {
     if (err instanceof TokenLimitError) throw promptTooLong(limit, err.counted, 'prompt');
     throw err;
@@ -86,10 +88,14 @@ export function encodePrompt(ctx: ServingContext, text: string): number[] {
  * /tokenize's text prompt: the BOS first unless `addSpecialTokens` is false. Counting stops at
  * max_model_len (vLLM counts any length; see README, Limits).
  */
-export function tokenizeText(ctx: ServingContext, text: string, addSpecialTokens: boolean): number[] {
+export async function tokenizeText(
+  ctx: ServingContext,
+  text: string,
+  addSpecialTokens: boolean,
+): Promise<number[]> {
   const t = ctx.tokenizer;
   const tokens = addSpecialTokens && t.bosTokenId !== undefined ? [t.bosTokenId] : [];
   const limit = ctx.settings.maxModelLen;
-  if (!t.encodeInto(text, tokens, limit)) throw promptTooLong(limit, tokens.length, 'prompt');
+  if (!(await t.encodeIntoAsync(text, tokens, limit))) throw promptTooLong(limit, tokens.length, 'prompt');
   return tokens;
 }

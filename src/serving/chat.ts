@@ -29,7 +29,7 @@ import { chatLogprob, chatLogprobJson, usageOf } from './usage.js';
 
 export type ServedChat = Served<ChatCompletionBody, ChatChunkFrame | ErrorFrame>;
 
-export function planChat(
+export async function planChat(
   ctx: ServingContext,
   req: ChatCompletionRequest,
   header: (name: string) => string | undefined = () => undefined,
@@ -40,7 +40,7 @@ export function planChat(
   // answered before the prompt is rendered.
   const reply = resolveChatReply(req, ctx.rules, header);
   const messages = toTemplateMessages(req);
-  const promptTokenIds = renderPrompt(
+  const promptTokenIds = await renderPrompt(
     ctx,
     messages,
     req.add_generation_prompt ?? true,

@@ -38,11 +38,15 @@ export type ServedCompletion = Served<CompletionBody, CompletionChunkFrame | Err
 /** OpenAI's and vLLM's default for completions (chat defaults to the rest of the context). */
 const COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
 
-function promptsOf(ctx: ServingContext, req: CompletionRequest): number[][] {
+async function promptsOf(ctx: ServingContext, req: CompletionRequest): Promise<number[][]> {
   const p = req.prompt;
-  const encode = (text: string) => encodePrompt(ctx, text);
-  if (typeof p === 'string') return [encode(p)];
-  if (p.every((x) => typeof x === 'string')) return (p as string[]).map(encode);
+  if (typeof p === 'string') return [await encodePrompt(ctx, p)];
+  if (p.every((x) => typeof x === 'string')) {
+    // One after another: each yields between its slices, none holds the loop.
+    const prompts: number[][] = [];
+    for (const text of p as string[]) prompts.push(await encodePrompt(ctx, text));
+    return prompts;
+  }
   if (p.every((x) => typeof x === 'number')) return [p as number[]];
   return p as number[][];
 }
@@ -60,7 +64,7 @@ export async function planCompletion(
   const reply = resolveCompletionReply(req, ctx.rules, header);
   const id = newRequestId('cmpl');
   // Every prompt is checked and its max_tokens resolved before anything is planned.
-  const prompts = promptsOf(ctx, req).map((promptTokenIds) => {
+  const prompts = (await promptsOf(ctx, req)).map((promptTokenIds) => {
     for (const t of promptTokenIds) {
       if (t >= ctx.tokenizer.vocabSize) {
         throw new ApiError(

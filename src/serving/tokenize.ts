@@ -15,12 +15,12 @@ export interface TokenizeBody {
   token_strs: string[] | null;
 }
 
-export function serveTokenize(ctx: ServingContext, req: TokenizeRequest): TokenizeBody {
+export async function serveTokenize(ctx: ServingContext, req: TokenizeRequest): Promise<TokenizeBody> {
   if (req.model) checkModel(req.model, ctx.settings);
   const tokens =
     'prompt' in req
-      ? tokenizeText(ctx, req.prompt, req.add_special_tokens !== false)
-      : renderPrompt(ctx, toTemplateMessages(req), req.add_generation_prompt ?? true, req.tools ?? undefined);
+      ? await tokenizeText(ctx, req.prompt, req.add_special_tokens !== false)
+      : await renderPrompt(ctx, toTemplateMessages(req), req.add_generation_prompt ?? true, req.tools ?? undefined);
   return {
     count: tokens.length,
     max_model_len: ctx.settings.maxModelLen,

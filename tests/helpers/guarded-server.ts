@@ -1,6 +1,7 @@
 /**
  * A built nimsim in a child process with a small heap, watched while a test sends it something
- * hostile: a liveness probe polls `/v1/health/live` every 20 ms and records the slowest answer, and
+ * hostile: a liveness probe polls `/v1/health/live` every 20 ms from a worker thread (so the
+ * test's own work does not delay it: liveness-probe-worker.mjs) and records the slowest answer, and
  * the child's resident memory is sampled from /proc. Hardening tests assert that the hostile
  * request got a prompt 4xx (or its documented behaviour), that the event loop kept answering and
  * that memory stayed bounded.
@@ -9,6 +10,7 @@
  * Node's own native memory (deploy/k8s/nimsim.yaml).
  */
 import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import {
   freePort,
   LOCALHOST,
@@ -82,6 +84,7 @@ export async function startGuardedServer(
   });
   const baseUrl = `http://${LOCALHOST}:${port}`;
   const rssMb = () => rssOf(child.pid);
+  const probe = await startProbeWorker(baseUrl);
   let exited = false;
   child.process.once('exit', () => (exited = true));
   return {
@@ -90,8 +93,11 @@ export async function startGuardedServer(
     child,
     rssMb,
     alive: () => !exited,
-    watch: () => watchLiveness(baseUrl, rssMb),
-    stop: () => child.stop(),
+    watch: () => watchLiveness(probe, rssMb),
+    stop: async () => {
+      await probe.terminate();
+      await child.stop();
+    },
   };
 }
 
@@ -104,38 +110,34 @@ function rssOf(pid: number): number {
   }
 }
 
-function watchLiveness(baseUrl: string, rssMb: () => number): LivenessWatch {
-  let running = true;
-  let maxProbeMs = 0;
-  let probes = 0;
-  let failures = 0;
+/** The probe worker of one server (liveness-probe-worker.mjs), ready to be started. */
+async function startProbeWorker(baseUrl: string): Promise<Worker> {
+  const worker = new Worker(new URL('./liveness-probe-worker.mjs', import.meta.url), {
+    workerData: { url: `${baseUrl}/v1/health/live` },
+  });
+  await new Promise((resolve) => worker.once('message', resolve));
+  return worker;
+}
+
+/** The next message of `worker`. */
+const nextMessage = <T>(worker: Worker): Promise<T> =>
+  new Promise((resolve) => worker.once('message', (message: T) => resolve(message)));
+
+function watchLiveness(probe: Worker, rssMb: () => number): LivenessWatch {
+  const started = nextMessage(probe);
+  probe.postMessage('start');
   let peakRssMb = rssMb();
-  let pendingSince: number | undefined;
-  const loop = (async () => {
-    while (running) {
-      const start = performance.now();
-      pendingSince = start;
-      try {
-        const res = await fetch(`${baseUrl}/v1/health/live`, { signal: AbortSignal.timeout(30_000) });
-        await res.arrayBuffer();
-        probes++;
-      } catch {
-        failures++;
-      }
-      pendingSince = undefined;
-      maxProbeMs = Math.max(maxProbeMs, performance.now() - start);
-      const rss = rssMb();
-      if (rss > peakRssMb) peakRssMb = rss;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
+  const sampler = setInterval(() => {
+    const rss = rssMb();
+    if (rss > peakRssMb) peakRssMb = rss;
+  }, 20);
   return {
     async stop() {
-      // A probe still waiting counts its age: a frozen server must not look live by never answering.
-      const stuckMs = pendingSince === undefined ? 0 : performance.now() - pendingSince;
-      running = false;
-      await Promise.race([loop, new Promise((r) => setTimeout(r, 1_000))]);
-      return { maxProbeMs: Math.max(maxProbeMs, stuckMs), probes, failures, peakRssMb };
+      await started;
+      clearInterval(sampler);
+      const report = nextMessage<Omit<LivenessReport, 'peakRssMb'>>(probe);
+      probe.postMessage('stop');
+      return { ...(await report), peakRssMb: Math.max(peakRssMb, rssMb()) };
     },
   };
 }

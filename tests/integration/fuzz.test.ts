@@ -5,7 +5,9 @@
  * sends can reach Object.prototype. Bodies that are not UTF-8 are 400 (not decoded with U+FFFD),
  * and a body sent in arbitrary chunks (no Content-Length) is read exactly as the whole. Hostile
  * content — huge counts, nested quantifiers, long whitespace runs, deep nesting — is answered as
- * promptly.
+ * promptly, and so are hostile prompts (whitespace runs, long words, special-token markup) on
+ * every body route, sent whole or in chunks, and huge request-level counts (n, max_tokens, stop
+ * lists, logit_bias, message lists).
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -358,6 +360,60 @@ const hostileSchema: fc.Arbitrary<unknown> = fc
       : schema,
   );
 
+/** A word of `n` letters: one pre-token, cut into pieces by the tokenizer. */
+const longWord = fc
+  .tuple(fc.integer({ min: 1, max: 200_000 }), fc.constantFrom('a', 'ab', 'xyz', 'é', '日'))
+  .map(([n, unit]) => unit.repeat(Math.ceil(n / unit.length)));
+/** Special-token markup, real or broken, repeated: the tokenizer's split on it. */
+const markupRun = fc
+  .tuple(
+    fc.integer({ min: 1, max: 20_000 }),
+    fc.constantFrom('<|eot_id|>', '<|', '|>', '<|eot_id', ' <|begin_of_text|>\n'),
+  )
+  .map(([n, unit]) => unit.repeat(n));
+/** Prompt text of the shapes that made tokenizing slow: whitespace runs, long words, markup. */
+const hostileText = fc.oneof(whitespaceRun, longWord, markupRun);
+
+/** A body route with `text` as its prompt, in the shapes each route takes. */
+const hostilePromptBody = fc.oneof(
+  hostileText.map(
+    (text) =>
+      ['/v1/chat/completions', { ...validChat(), messages: [{ role: 'user', content: text }] }] as const,
+  ),
+  hostileText.map((text) => ['/v1/completions', { ...validCompletion(), prompt: text }] as const),
+  fc
+    .array(hostileText, { minLength: 1, maxLength: 3 })
+    .map((prompts) => ['/v1/completions', { ...validCompletion(), prompt: prompts }] as const),
+  hostileText.map((text) => ['/tokenize', { model: MODEL, prompt: text }] as const),
+  hostileText.map(
+    (text) => ['/tokenize', { model: MODEL, messages: [{ role: 'system', content: text }] }] as const,
+  ),
+);
+
+/** Request-level counts from modest to absurd, on the fields that size the work. */
+const hostileCountField: fc.Arbitrary<[string, unknown]> = fc.oneof(
+  fc
+    .constantFrom('n', 'max_tokens', 'max_completion_tokens', 'min_tokens', 'top_logprobs')
+    .chain((key) => hugeCount.map((n) => [key, n] as [string, unknown])),
+  hugeCount.map(
+    (n) => ['stop', Array.from({ length: Math.min(n, 5_000) }, (_, i) => `s${i}`)] as [string, unknown],
+  ),
+  hugeCount.map(
+    (n) =>
+      [
+        'logit_bias',
+        Object.fromEntries(Array.from({ length: Math.min(n, 5_000) }, (_, i) => [String(i), 1])),
+      ] as [string, unknown],
+  ),
+  hugeCount.map(
+    (n) =>
+      ['messages', Array.from({ length: Math.min(n, 5_000) }, () => ({ role: 'user', content: 'x' }))] as [
+        string,
+        unknown,
+      ],
+  ),
+);
+
 /** One hostile field set on a small valid chat body. */
 const hostileChatField: fc.Arbitrary<[string, unknown]> = fc.oneof(
   hostileSchema.map((schema) => ['guided_json', schema] as [string, unknown]),
@@ -644,6 +700,65 @@ describe('fuzzing the HTTP surface', () => {
           if (key === 'tools' && toolChoice) body['tool_choice'] = 'required';
           const start = performance.now();
           const res = await send('POST', '/v1/chat/completions', JSON.stringify(body), 'application/json');
+          await expectWellFormed(res);
+          expect(performance.now() - start).toBeLessThan(5_000);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+  it('answers hostile prompts on every body route, whole or chunked, promptly, never a 5xx', async () => {
+    const encoder = new TextEncoder();
+    await fc.assert(
+      fc.asyncProperty(
+        hostilePromptBody,
+        fc.option(fc.array(fc.nat(), { maxLength: 8 }), { nil: undefined }),
+        async ([path, body], cuts) => {
+          const text = JSON.stringify(body);
+          const start = performance.now();
+          const res =
+            cuts === undefined
+              ? await send('POST', path, text, 'application/json')
+              : await (() => {
+                  const bytes = encoder.encode(text);
+                  return sendChunks(
+                    path,
+                    splitAt(
+                      bytes,
+                      cuts.map((c) => c % (bytes.length + 1)),
+                    ),
+                  );
+                })();
+          await expectWellFormed(res);
+          expect(performance.now() - start).toBeLessThan(5_000);
+        },
+      ),
+      { numRuns: 120 },
+    );
+  });
+
+  it('answers huge request-level counts (n, max_tokens, stop, logit_bias, messages) promptly, never a 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        hostileCountField,
+        fc.boolean(),
+        fc.boolean(),
+        async ([key, value], stream, completions) => {
+          const body: Json = completions ? validCompletion() : validChat();
+          if (completions && key === 'messages') return;
+          setOwn(body, key, value);
+          if (completions && key === 'top_logprobs') {
+            delete body['top_logprobs'];
+            body['logprobs'] = value;
+          }
+          body['stream'] = stream;
+          const start = performance.now();
+          const res = await send(
+            'POST',
+            completions ? '/v1/completions' : '/v1/chat/completions',
+            JSON.stringify(body),
+            'application/json',
+          );
           await expectWellFormed(res);
           expect(performance.now() - start).toBeLessThan(5_000);
         },

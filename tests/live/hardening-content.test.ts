@@ -20,12 +20,13 @@ const MODEL = 'meta/llama-3.1-8b-instruct';
 const PROBE_MS = 100;
 /**
  * Refusing a prompt over max_model_len means counting its tokens up to max_model_len (131,072)
- * first: for 10 MB of random Unicode ~50 ms of body decoding and ~100 ms of counting, for a
- * 1,000,000-letter word (one pre-token, cut into 1,024-letter pieces) ~150-300 ms of BPE, on an
- * idle machine, and up to ~1.1 s of probe wait measured during `npm test`. The old code took 25 s
- * and minutes.
+ * first: for 10 MB of random Unicode ~50-100 ms of body decoding and ~100 ms of BPE, for a
+ * 1,000,000-letter word (one pre-token, cut into 1,024-letter pieces) ~150-300 ms of BPE. Both
+ * are done in slices that yield to the event loop (src/api/http/utf8-slices.ts,
+ * Tokenizer.encodeIntoAsync), so the probe bound is the same PROBE_MS as for every other case;
+ * what remains in one turn is JSON.parse of the body (~10-40 ms for 10 MB). The old code took
+ * 25 s and minutes.
  */
-const BIG_PROMPT_PROBE_MS = 1_000;
 const BIG_PROMPT_MS = 3_000;
 
 function doublingDefs(levels: number): Record<string, unknown> {
@@ -57,23 +58,29 @@ describe('hostile content against a live server with a small heap', () => {
     await server?.stop();
   });
 
+  /** `body` is sent as it is when already bytes (serialised before a measurement starts). */
   async function send(path: string, body: unknown) {
     const start = performance.now();
     const res = await fetch(`${server.baseUrl}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
+      body: body instanceof Uint8Array ? body : JSON.stringify(body),
       signal: AbortSignal.timeout(60_000),
     });
     const json = (await res.json()) as { error?: { param: string | null; message: string } };
     return { status: res.status, json, ms: performance.now() - start };
   }
 
-  /** Sends `body` while the liveness probe runs; the answer and what the probe saw. */
+  /**
+   * Sends `body` while the liveness probe runs; the answer and what the probe saw. The body is
+   * serialised before the probe starts: turning 10 MB into JSON and UTF-8 holds this process's
+   * event loop (and so its probe) for tens of milliseconds, which is not the server's doing.
+   */
   async function watched(path: string, body: unknown) {
+    const bytes = Buffer.from(JSON.stringify(body));
     const watch = server.watch();
     await new Promise((resolve) => setTimeout(resolve, 60));
-    const answer = await send(path, body);
+    const answer = await send(path, bytes);
     await new Promise((resolve) => setTimeout(resolve, 60));
     const report: LivenessReport = await watch.stop();
     return { ...answer, report };
@@ -161,9 +168,18 @@ describe('hostile content against a live server with a small heap', () => {
     ],
   ])('%s with a prompt of %s over max_model_len: a 400 once counting passes it', async (path, kind, body) => {
     // 3.6M code points (~10 MB as UTF-8; counting it all took 25 s), or 1,000,000 letters (a 500).
-    const text = kind === 'one word' ? randomLetters(1_000_000, 7) : randomUnicode(3_600_000, path.length);
-    const bound = await probeBound(BIG_PROMPT_PROBE_MS);
-    const { status, json, ms, report } = await watched(path, body(text));
+    const textOf = (seed: number) =>
+      kind === 'one word' ? randomLetters(1_000_000, seed) : randomUnicode(3_600_000, seed);
+    const once = async (seed: number) => {
+      const bound = await probeBound(PROBE_MS);
+      return { bound, ...(await watched(path, body(textOf(seed)))) };
+    };
+    // A slow probe is measured once more, on a text no cache has seen: a server that blocks does
+    // so every time, while the shared host (load average up to 13 during these runs) stalls a
+    // probe only now and then (request-bounds.test.ts does the same).
+    const first = await once(path.length + 7);
+    const { bound, status, json, ms, report } =
+      first.report.maxProbeMs < first.bound ? first : await once(path.length + 1_007);
     const noun = path === '/v1/chat/completions' ? 'messages' : 'prompt';
     expect(status).toBe(400);
     expect(json.error?.param).toBe(noun);

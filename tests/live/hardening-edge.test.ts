@@ -200,11 +200,9 @@ describe('streams nobody reads', () => {
       expect(sampleValue(exp, 'vllm:generation_tokens_total', model)).toBeLessThan(40_000);
       expect(server.alive()).toBe(true);
       expect(report.failures).toBe(0);
-      // At time scale 0 generation takes every cycle it is given, so while the streams run a probe
-      // waits for its share of the CPU whether or not their clients read (the same four streams
-      // read by curl give the same probe times): the server must not freeze, and answers within
-      // a second however loaded the machine.
-      expect(report.maxProbeMs).toBeLessThan(1_000 + idleMs);
+      // At time scale 0 generation takes every cycle it is given, but it pauses every 10 ms
+      // (src/serving/pacer.ts), so a probe waits no longer than for the other cases.
+      expect(report.maxProbeMs).toBeLessThan(MAX_PROBE_MS + idleMs);
       // Four streams, each held to 1 MiB in the process (the kernel's buffers are not RSS).
       expect(report.peakRssMb - baseRss).toBeLessThan(100);
       // The server closed every connection: reading now gets what was sent, then the end.

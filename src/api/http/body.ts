@@ -8,9 +8,7 @@ import type { Context } from 'hono';
 import type { z } from 'zod';
 import { ApiError, fromZodError } from '../../serving/errors.js';
 import { readRequestBody } from './request-body.js';
-
-// ignoreBOM keeps a byte-order mark in the text, so JSON.parse refuses it as it always did.
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+import { decodeUtf8InSlices } from './utf8-slices.js';
 
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
   const type = c.req.header('content-type') ?? '';
@@ -31,7 +29,7 @@ export async function readJsonValue(c: Context): Promise<unknown> {
   const bytes = await readRequestBody(c);
   let text: string;
   try {
-    text = utf8.decode(bytes);
+    text = await decodeUtf8InSlices(bytes);
   } catch {
     throw new ApiError(400, 'The request body is not valid UTF-8.', 'body');
   }

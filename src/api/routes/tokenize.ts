@@ -6,7 +6,9 @@ import { readJson } from '../http/body.js';
 import type { Routes } from '../http/routes.js';
 
 export function registerTokenizeRoutes(routes: Routes, ctx: ServingContext): void {
-  routes.post('/tokenize', async (c) => c.json(serveTokenize(ctx, await readJson(c, TokenizeRequestSchema))));
+  routes.post('/tokenize', async (c) =>
+    c.json(await serveTokenize(ctx, await readJson(c, TokenizeRequestSchema))),
+  );
   routes.post('/detokenize', async (c) =>
     c.json(serveDetokenize(ctx, await readJson(c, DetokenizeRequestSchema))),
   );
