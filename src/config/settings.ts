@@ -55,7 +55,7 @@ const list = () =>
     )
     .pipe(z.array(z.string()).min(1, 'must name at least one value'));
 
-/** Injectable faults (docs/interface.md#faults; the latency faults last); see src/api/faults.ts. */
+/** Injectable faults (docs/interface.md#faults; the latency faults last); see src/api/faults/faults.ts. */
 export const FAULT_TYPE_NAMES = [
   'rate_limit',
   'server_error',
