@@ -51,7 +51,7 @@ for (const table of data.tables) {
     const band = metric === 'ttft' ? 0.5 : 0.25;
     const within = errors.filter((e) => Math.abs(e) <= band).length / errors.length;
     summary.push(
-      `| ${table.id} | ${metric} | ${rows.length} | ${pct(med)} | ${pct(bias)} | ${(100 * within).toFixed(0)} % within ±${band * 100} % |`,
+      `| ${table.id} | ${metric} | ${rows.length} | ${(100 * med).toFixed(1)} % | ${pct(bias)} | ${(100 * within).toFixed(0)} % within ±${band * 100} % |`,
     );
     if (metric === 'throughput' || metric === 'itl') {
       checks.push({
@@ -117,7 +117,7 @@ lines.push(
   '',
 );
 lines.push(
-  `Throughput and ITL over ${overall.length} points: median |error| ${pct(median(overall.map(Math.abs)))}, ` +
+  `Throughput and ITL over ${overall.length} points: median |error| ${(100 * median(overall.map(Math.abs))).toFixed(1)} %, ` +
     `${((100 * overall.filter((e) => Math.abs(e) <= 0.25).length) / overall.length).toFixed(0)} % within ±25 %. ` +
     `Checks passed: ${checks.filter((c) => c.ok).length} of ${checks.length}.`,
   '',

@@ -16,7 +16,7 @@ import type { ComputeDtype, GpuArchitecture } from './gpus.js';
  *   overall; with the per-layer, all-reduce and attention time of the same steps counted apart, the
  *   matmuls themselves run at ~0.5 (the column is then met within -7 ... -11 %).
  * - Hopper BF16/FP16: FP8's achieved rate divided by the measured FP8/FP16 speed-up of 1.45
- *   (docs/calibration.md#precision-speed-ups), 0.50 x 1978.9 / 1.45 / 989.4 = 0.69.
+ *   (docs/calibration.md#ratios), 0.50 x 1978.9 / 1.45 / 989.4 = 0.69.
  * - Blackwell FP4 0.37: the same column for Llama 3.3 70B on B200 and GB200 (TP1) and 3.1 405B on
  *   B200 and GB200 (TP4), 0.29-0.35 of the FP4 peak overall, ~0.37 for the matmuls alone.
  * - Blackwell FP8 0.50 (Hopper's: no Blackwell FP8 prefill point was found); BF16 as Hopper.
