@@ -11,6 +11,7 @@ import {
   ALL_REDUCE_HOP_MS,
   ALL_REDUCE_LINK_EFFICIENCY,
   FIXED_STEP_MS,
+  FRONTEND_MS_PER_REQUEST,
   FRONTEND_MS_PER_SEQ,
   MEMORY_STREAM_EFFICIENCY,
   MFU,
@@ -192,6 +193,7 @@ function buildRoofline(
     fixedStepOverheadMs: FIXED_STEP_MS,
     perLayerMs: PER_LAYER_MS,
     frontendMsPerSeq: frontend === 'nim' ? FRONTEND_MS_PER_SEQ : 0,
+    frontendMsPerRequest: frontend === 'nim' ? FRONTEND_MS_PER_REQUEST : 0,
     hostLinkBytesPerS: gpu.hostLinkBytesPerS,
   };
 }

@@ -71,6 +71,8 @@ export interface RooflineSpec {
    * overlaps the GPU (0 = no front end, as when a benchmark drives the engine in-process).
    */
   readonly frontendMsPerSeq: number;
+  /** The front end's CPU time per new request (parsing, chat template, tokenization), ms. */
+  readonly frontendMsPerRequest: number;
   /** Host (CPU) to GPU bandwidth for KV loaded from the host tier, bytes/s per GPU. */
   readonly hostLinkBytesPerS: number;
 }
@@ -161,7 +163,8 @@ export function createRooflinePerfModel(spec: RooflineSpec): PerfModel {
       allReduceCalls *
       ((tokens * allReduceBytesPerToken) / allReduceLinkBytesPerMs + spec.allReduceLatencyMs);
     const gpuMs = spec.fixedStepOverheadMs + layersMs + matmulMs + attentionMs + allReduceMs + hostMs;
-    const frontendMs = spec.frontendMsPerSeq * (decodeSeqs + chunks);
+    const frontendMs =
+      spec.frontendMsPerSeq * (decodeSeqs + chunks) + spec.frontendMsPerRequest * (work.newRequests ?? 0);
     return Math.max(gpuMs, frontendMs);
   }
 

@@ -143,7 +143,14 @@ export class Scheduler implements RunningPolicy {
     }
 
     if (scheduled.length === 0 && running.cruising === 0) return null;
-    return { scheduled, work: describeWork(scheduled, running, hostLoadTokens), admitted, preempted };
+    let newRequests = 0;
+    for (const seq of admitted) if (seq.preemptions === 0) newRequests++;
+    return {
+      scheduled,
+      work: describeWork(scheduled, running, hostLoadTokens, newRequests),
+      admitted,
+      preempted,
+    };
   }
 
   /**
@@ -246,7 +253,12 @@ export class Scheduler implements RunningPolicy {
   }
 }
 
-function describeWork(scheduled: readonly Sequence[], running: RunningSet, hostLoadTokens: number): StepWork {
+function describeWork(
+  scheduled: readonly Sequence[],
+  running: RunningSet,
+  hostLoadTokens: number,
+  newRequests: number,
+): StepWork {
   // Every cruising sequence decodes one token over its computed context.
   let decodeSeqs = running.cruising;
   let decodeContextTokens = running.cruisingContextTokens;
@@ -260,5 +272,5 @@ function describeWork(scheduled: readonly Sequence[], running: RunningSet, hostL
       prefillChunks.push({ tokens: numNewTokens, contextTokens: seq.numComputed });
     }
   }
-  return { decodeSeqs, decodeContextTokens, prefillChunks, hostLoadTokens };
+  return { decodeSeqs, decodeContextTokens, prefillChunks, hostLoadTokens, newRequests };
 }
