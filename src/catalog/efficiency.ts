@@ -66,7 +66,12 @@ export const FIXED_STEP_MS = 0.5;
  * is an estimate (a PCIe round trip through the host bridge).
  */
 export const ALL_REDUCE_HOP_MS = { nvlink: 0.003, pcie: 0.01 } as const;
-/** Achieved fraction of the link bandwidth by a large all-reduce (NCCL bus bandwidth ~ 0.8 of NVLink peak). */
+/**
+ * Achieved fraction of the link bandwidth by a large all-reduce: NCCL reaches ~370 GB/s of bus
+ * bandwidth on H100's 450 GB/s NVLink, "with the protocol overhead (~20%)"
+ * (https://github.com/NVIDIA/nccl-tests/issues/212; ring 365-370 GB/s from 2 to 8 GPUs in
+ * https://github.com/NVIDIA/nccl/issues/1455).
+ */
 export const ALL_REDUCE_LINK_EFFICIENCY = 0.8;
 
 /**
