@@ -2,7 +2,8 @@
  * `npm run calibrate`: simulates every published measurement of calibration/data.json as its
  * benchmark ran (calibration/evaluate.ts), writes docs/calibration-report.md and
  * docs/calibration-errors.svg, and exits 1 when a summary statistic misses its bound
- * (docs/calibration.md#bounds). `--quick` runs fewer requests per row (for CI).
+ * (docs/calibration.md#bounds). `--quick` runs fewer requests per row and skips the
+ * leave-one-table-out refits (for CI).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import {
@@ -13,6 +14,7 @@ import {
   type Metric,
 } from './evaluate.js';
 import { errorChart } from './chart.js';
+import { FITTED, leaveOneTableOut } from './loto.js';
 
 const quick = process.argv.includes('--quick');
 const data = JSON.parse(readFileSync(new URL('./data.json', import.meta.url), 'utf8')) as CalibrationData;
@@ -135,6 +137,26 @@ lines.push(
 lines.push('## Checks', '', '| Check | Value | Bound | |', '| --- | --- | --- | --- |');
 for (const c of checks) lines.push(`| ${c.what} | ${c.value} | ${c.bound} | ${c.ok ? 'ok' : '**missed**'} |`);
 lines.push('');
+lines.push('## Leave one table out', '');
+if (quick) {
+  lines.push('Not computed in `--quick` runs.', '');
+} else {
+  const loto = leaveOneTableOut(data.tables, comparisons, quick);
+  lines.push(
+    'For each fitted constant (src/catalog/efficiency.ts): the value each table implies at its fitting point',
+    `(${FITTED.map((f) => `${f.name}: ${f.point.label}`).join('; ')}), the median of the other tables' values, and the`,
+    "table's throughput/ITL errors replayed with that value, next to its errors with all data.",
+    '',
+    '| Constant | Table | Implied by the table | Median without it | Median abs. error, left out | Bias, left out | Median abs. error, all data |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  );
+  for (const r of loto) {
+    lines.push(
+      `| ${r.constant} | ${r.table} | ${r.implied.toFixed(3)} | ${r.withoutTable.toFixed(3)} | ${(100 * r.medianAbsError).toFixed(1)} % | ${pct(r.bias)} | ${(100 * r.medianAbsErrorAllData).toFixed(1)} % |`,
+    );
+  }
+  lines.push('');
+}
 lines.push('## Every point', '');
 for (const table of data.tables) {
   lines.push(`### ${table.title}`, '', `Source: ${table.source}`, '');

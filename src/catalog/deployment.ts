@@ -7,16 +7,7 @@
 import type { RooflineSpec } from '../engine/roofline.js';
 import { GPU_KEYS, findGpu } from './gpus.js';
 import type { GpuSpec } from './gpus.js';
-import {
-  ALL_REDUCE_HOP_MS,
-  ALL_REDUCE_LINK_EFFICIENCY,
-  FIXED_STEP_MS,
-  FRONTEND_MS_PER_REQUEST,
-  FRONTEND_MS_PER_SEQ,
-  MEMORY_STREAM_EFFICIENCY,
-  MFU,
-  PER_LAYER_MS,
-} from './efficiency.js';
+import { currentEfficiency } from './efficiency.js';
 import {
   MODEL_NAMES,
   embeddingParams,
@@ -162,10 +153,11 @@ function buildRoofline(
   frontend: Frontend,
 ): RooflineSpec {
   const peak = gpu.denseFlops[precision.computeDtype] ?? 0;
-  const mfu = MFU[gpu.architecture][precision.computeDtype] ?? 0;
+  const eff = currentEfficiency();
+  const mfu = eff.mfu[gpu.architecture][precision.computeDtype] ?? 0;
   const plan = planMemory(model, precision.key, gpu, tp);
   // NCCL's tree / NVLS all-reduce crosses 2 x log2(tp) hops (efficiency.ts ALL_REDUCE_HOP_MS).
-  const allReduceLatencyMs = tp > 1 ? 2 * Math.log2(tp) * ALL_REDUCE_HOP_MS[gpu.allReduceLink] : 0;
+  const allReduceLatencyMs = tp > 1 ? 2 * Math.log2(tp) * eff.allReduceHopMs[gpu.allReduceLink] : 0;
   return {
     numLayers: model.numLayers,
     hiddenSize: model.hiddenSize,
@@ -186,14 +178,14 @@ function buildRoofline(
     peakFlopsPerGpu: peak,
     memoryBytesPerS: gpu.memoryBytesPerS,
     mfu,
-    memoryEfficiency: MEMORY_STREAM_EFFICIENCY,
+    memoryEfficiency: eff.memoryStreamEfficiency,
     tp,
-    allReduceBytesPerS: gpu.allReduceBytesPerS * ALL_REDUCE_LINK_EFFICIENCY,
+    allReduceBytesPerS: gpu.allReduceBytesPerS * eff.allReduceLinkEfficiency,
     allReduceLatencyMs,
-    fixedStepOverheadMs: FIXED_STEP_MS,
-    perLayerMs: PER_LAYER_MS,
-    frontendMsPerSeq: frontend === 'nim' ? FRONTEND_MS_PER_SEQ : 0,
-    frontendMsPerRequest: frontend === 'nim' ? FRONTEND_MS_PER_REQUEST : 0,
+    fixedStepOverheadMs: eff.fixedStepMs,
+    perLayerMs: eff.perLayerMs,
+    frontendMsPerSeq: frontend === 'nim' ? eff.frontendMsPerSeq : 0,
+    frontendMsPerRequest: frontend === 'nim' ? eff.frontendMsPerRequest : 0,
     hostLinkBytesPerS: gpu.hostLinkBytesPerS,
   };
 }

@@ -95,3 +95,48 @@ export const FRONTEND_MS_PER_SEQ = 0.062;
  * c = 50 (TTFT 67 ms published) leaves room for at most ~1.4 ms each.
  */
 export const FRONTEND_MS_PER_REQUEST = 1;
+
+/** Every constant above, as the deployment reads them (see `withEfficiency`). */
+export interface Efficiency {
+  readonly mfu: Readonly<Record<GpuArchitecture, Readonly<Partial<Record<ComputeDtype, number>>>>>;
+  readonly memoryStreamEfficiency: number;
+  readonly perLayerMs: number;
+  readonly fixedStepMs: number;
+  readonly allReduceHopMs: Readonly<Record<'nvlink' | 'pcie', number>>;
+  readonly allReduceLinkEfficiency: number;
+  readonly frontendMsPerSeq: number;
+  readonly frontendMsPerRequest: number;
+}
+
+const DEFAULT_EFFICIENCY: Efficiency = {
+  mfu: MFU,
+  memoryStreamEfficiency: MEMORY_STREAM_EFFICIENCY,
+  perLayerMs: PER_LAYER_MS,
+  fixedStepMs: FIXED_STEP_MS,
+  allReduceHopMs: ALL_REDUCE_HOP_MS,
+  allReduceLinkEfficiency: ALL_REDUCE_LINK_EFFICIENCY,
+  frontendMsPerSeq: FRONTEND_MS_PER_SEQ,
+  frontendMsPerRequest: FRONTEND_MS_PER_REQUEST,
+};
+
+let current: Efficiency = DEFAULT_EFFICIENCY;
+
+/** The constants deployments are built with now. */
+export function currentEfficiency(): Efficiency {
+  return current;
+}
+
+/**
+ * Runs `fn` with some constants replaced, then restores them. Only the calibration tool uses it
+ * (calibration/loto.ts refits a constant without one table and replays that table); no setting
+ * reaches it.
+ */
+export function withEfficiency<T>(overrides: Partial<Efficiency>, fn: () => T): T {
+  const saved = current;
+  current = { ...current, ...overrides };
+  try {
+    return fn();
+  } finally {
+    current = saved;
+  }
+}
