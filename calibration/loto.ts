@@ -1,7 +1,8 @@
 /**
  * Leave-one-table-out errors for the fitted constants of src/catalog/efficiency.ts. For each
- * constant, every table it is fitted on implies a value (the one that makes `simulate` meet that
- * table's fitting point, found by a secant step); the refit value is their median. Leaving a table
+ * constant, every table it is fitted on implies a value: the one that zeroes that table's mean
+ * signed error over the metrics the constant is fitted on (found by a secant step). The refit value
+ * is their median. Leaving a table
  * out, the median of the others is the value that table would have had without its own data, and
  * the table is replayed with it: the errors that show how well the constant carries to data it
  * was not fitted on.
@@ -13,9 +14,9 @@ interface FittedConstant {
   readonly name: string;
   readonly value: (e: Efficiency) => number;
   readonly set: (e: Efficiency, v: number) => Partial<Efficiency>;
-  /** The tables it is fitted on, and the point of each it is fitted to. */
+  /** The tables it is fitted on, each on its mean signed error over `metrics`. */
   readonly tables: readonly string[];
-  readonly point: { readonly label: string; readonly metric: Comparison['metric'] };
+  readonly metrics: readonly Comparison['metric'][];
 }
 
 const mfu = (arch: 'hopper' | 'blackwell', dtype: 'fp8' | 'fp4') => ({
@@ -37,7 +38,7 @@ export const FITTED: readonly FittedConstant[] = [
       'trtllm-v1.0-llama-3.1-405b-h100-sxm-fp8-tp8',
       'trtllm-v1.0-llama-3.1-405b-h200-fp8-tp8',
     ],
-    point: { label: '2048/128', metric: 'throughput' },
+    metrics: ['throughput'],
   },
   {
     name: 'MFU, Blackwell FP4',
@@ -48,14 +49,14 @@ export const FITTED: readonly FittedConstant[] = [
       'trtllm-v1.0-llama-3.1-405b-b200-nvfp4-tp4',
       'trtllm-v1.0-llama-3.1-405b-gb200-nvfp4-tp4',
     ],
-    point: { label: '2048/128', metric: 'throughput' },
+    metrics: ['throughput'],
   },
   {
     name: 'NIM front end per sequence',
     value: (e) => e.frontendMsPerSeq,
     set: (_e, v) => ({ frontendMsPerSeq: v }),
     tables: ['nim-1.8.0-llama-3.1-8b', 'nim-1.3.0-llama-3.1-8b'],
-    point: { label: 'c=200', metric: 'throughput' },
+    metrics: ['itl'],
   },
 ];
 
@@ -75,21 +76,13 @@ const median = (xs: readonly number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-function pointOf(table: Table, fitted: FittedConstant): Table {
-  const label = fitted.point.label;
-  const rows = table.rows.filter((r) =>
-    label.startsWith('c=')
-      ? `c=${String(r.concurrency)}` === label
-      : `${String(r.inputTokens)}/${String(r.outputTokens)}` === label,
-  );
-  return { ...table, rows };
-}
-
-function errorAt(table: Table, fitted: FittedConstant, value: number, quick: boolean): number {
+/** The table's mean signed error over the constant's metrics with the constant at `value`. */
+function biasAt(table: Table, fitted: FittedConstant, value: number, quick: boolean): number {
   const base = currentEfficiency();
-  const rows = withEfficiency(fitted.set(base, value), () => evaluateTable(pointOf(table, fitted), quick));
-  const row = rows.find((r) => r.metric === fitted.point.metric)!;
-  return row.simulated / row.published - 1;
+  const rows = withEfficiency(fitted.set(base, value), () => evaluateTable(table, quick)).filter((r) =>
+    fitted.metrics.includes(r.metric),
+  );
+  return rows.reduce((a, r) => a + r.simulated / r.published - 1, 0) / rows.length;
 }
 
 export function leaveOneTableOut(
@@ -106,9 +99,9 @@ export function leaveOneTableOut(
     for (const id of fitted.tables) {
       const table = tables.find((t) => t.id === id);
       if (!table) continue;
-      // One secant step on the fitting point's error.
-      const e0 = errorAt(table, fitted, v0, quick);
-      const e1 = errorAt(table, fitted, v1, quick);
+      // One secant step on the table's bias.
+      const e0 = biasAt(table, fitted, v0, quick);
+      const e1 = biasAt(table, fitted, v1, quick);
       implied.set(id, e1 === e0 ? v0 : v0 - (e0 * (v1 - v0)) / (e1 - e0));
     }
     for (const [id, value] of implied) {

@@ -143,9 +143,11 @@ if (quick) {
 } else {
   const loto = leaveOneTableOut(data.tables, comparisons, quick);
   lines.push(
-    'For each fitted constant (src/catalog/efficiency.ts): the value each table implies at its fitting point',
-    `(${FITTED.map((f) => `${f.name}: ${f.point.label}`).join('; ')}), the median of the other tables' values, and the`,
-    "table's throughput/ITL errors replayed with that value, next to its errors with all data.",
+    'For each fitted constant (src/catalog/efficiency.ts): the value each of its tables implies (the one that zeroes',
+    `that table's mean signed error; ${FITTED.map((f) => `${f.name}: ${f.tables.length} tables, ${f.metrics.join(' and ')}`).join('; ')}),`,
+    "the median of the other tables' values, and the table's throughput/ITL errors replayed with that value, next to",
+    'its errors with all data. An MFU is refit as the median over its tables; the front end is fitted on NIM 1.8.0 alone',
+    '(1.3.0 is older software and shows how far the constant moves between releases).',
     '',
     '| Constant | Table | Implied by the table | Median without it | Median abs. error, left out | Bias, left out | Median abs. error, all data |',
     '| --- | --- | --- | --- | --- | --- | --- |',

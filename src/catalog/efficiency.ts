@@ -10,16 +10,17 @@ import type { ComputeDtype, GpuArchitecture } from './gpus.js';
  * Achieved fraction of the dense tensor-core peak on the matmuls of a step (model FLOPs
  * utilisation), per GPU architecture and compute type.
  *
- * - Hopper FP8 0.50: the prefill-dominated 2048/128 column of TensorRT-LLM's v1.0 perf overview
- *   (docs/calibration.md#tensorrt-llm-throughput-tables): Llama 3.1 8B (H100, H200), 3.3 70B (H100 TP2,
- *   H200 TP1) and 3.1 405B (H100 TP8, H200 TP8) process 0.40-0.52 of the FP8 peak in matmul FLOPs
- *   overall; with the per-layer, all-reduce and attention time of the same steps counted apart, the
- *   matmuls themselves run at ~0.5 (the column is then met within -7 ... -11 %).
+ * - Hopper FP8 0.49: fitted on TensorRT-LLM's v1.0 perf overview
+ *   (docs/calibration.md#tensorrt-llm-throughput-tables), Llama 3.1 8B (H100, H200), 3.3 70B (H100 TP2,
+ *   H200 TP1) and 3.1 405B (H100 TP8, H200 TP8): each table implies the value that zeroes its mean
+ *   throughput error (0.39-0.54), 0.49 is their median (calibration/loto.ts; the report lists each).
+ *   The prefill-dominated 2048/128 column alone would ask for ~0.55: see
+ *   docs/calibration.md#where-it-stands for why the two differ.
  * - Hopper BF16/FP16: FP8's achieved rate divided by the measured FP8/FP16 speed-up of 1.45
- *   (docs/calibration.md#ratios), 0.50 x 1978.9 / 1.45 / 989.4 = 0.69.
- * - Blackwell FP4 0.37: the same column for Llama 3.3 70B on B200 and GB200 (TP1) and 3.1 405B on
- *   B200 and GB200 (TP4), 0.29-0.35 of the FP4 peak overall, ~0.37 for the matmuls alone.
- * - Blackwell FP8 0.50 (Hopper's: no Blackwell FP8 prefill point was found); BF16 as Hopper.
+ *   (docs/calibration.md#ratios), 0.49 x 1978.9 / 1.45 / 989.4 = 0.68.
+ * - Blackwell FP4 0.295: the same fit on Llama 3.3 70B on B200 and GB200 (TP1) and 3.1 405B on B200
+ *   and GB200 (TP4), 0.29-0.31 per table.
+ * - Blackwell FP8 0.49 and BF16 0.68: Hopper's (no Blackwell FP8 or BF16 table was found).
  * - Ampere BF16/FP16 0.72, Ada FP8 0.56: TensorRT-LLM v0.5 batch-1 prefill of LLaMA 7B, 2,048 tokens
  *   (A100 133 ms, L40S 73 ms; docs/calibration.md#tensorrt-llm-first-token-latencies); Ada BF16 0.7,
  *   near A100's.
@@ -27,8 +28,8 @@ import type { ComputeDtype, GpuArchitecture } from './gpus.js';
 export const MFU: Readonly<Record<GpuArchitecture, Readonly<Partial<Record<ComputeDtype, number>>>>> = {
   ampere: { bf16: 0.72, fp16: 0.72 },
   ada: { fp8: 0.56, bf16: 0.7, fp16: 0.7 },
-  hopper: { fp8: 0.5, bf16: 0.69, fp16: 0.69 },
-  blackwell: { fp8: 0.5, bf16: 0.69, fp16: 0.69, fp4: 0.37 },
+  hopper: { fp8: 0.49, bf16: 0.68, fp16: 0.68 },
+  blackwell: { fp8: 0.49, bf16: 0.68, fp16: 0.68, fp4: 0.295 },
 };
 
 /**
@@ -78,11 +79,11 @@ export const ALL_REDUCE_LINK_EFFICIENCY = 0.8;
  * CPU cost of NIM's front end per scheduled sequence per step, ms: detokenizing, building and
  * streaming one server-sent event per sequence per step over HTTP. It is a CPU stage that overlaps
  * the GPU, so a step takes max(GPU time, front-end time) (docs/performance-model.md#front-end).
- * Fitted on the NIM 8B table (docs/calibration.md#nim-benchmark-tables): from concurrency 150 to 250
- * the inter-token latency grows linearly (9.81, 12.65, 16.14 ms) while throughput stays flat
- * (~13,000 tokens/s), the signature of a stage whose time is proportional to the streams: 1/13,000 s
- * = 0.077 ms per token, 0.062 ms once the GPU's own share is subtracted. A benchmark that drives the
- * engine in-process (trtllm-bench) has no such stage (NIMSIM_FRONTEND=none).
+ * Fitted on the NIM 1.8.0 8B table (docs/calibration.md#nim-benchmark-tables) so that its mean ITL
+ * error is zero: from concurrency 150 to 250 the inter-token latency grows linearly (9.81, 12.65,
+ * 16.14 ms) while throughput stays flat (~13,000 tokens/s), the signature of a stage whose time is
+ * proportional to the streams. A benchmark that drives the engine in-process (trtllm-bench) has no
+ * such stage (NIMSIM_FRONTEND=none).
  */
 export const FRONTEND_MS_PER_SEQ = 0.062;
 
