@@ -65,6 +65,7 @@ export function createRuntime(config: Config, opts: RuntimeOptions): Runtime {
     gpuMemoryUtilization: config.gpuMemoryUtilization,
     kvBlockSize: config.kvBlockSize,
     kvCacheBlocks: config.kvCacheBlocks,
+    frontend: config.frontend,
   });
   const observers = createObserverHub();
   const rng = createRandom(config.seed ^ 0x5eed);
@@ -85,6 +86,7 @@ export function createRuntime(config: Config, opts: RuntimeOptions): Runtime {
       },
       maxNumSeqs: config.maxNumSeqs,
       maxNumBatchedTokens: config.maxNumBatchedTokens,
+      capacityPolicy: deployment.capacityPolicy,
       maxWaiting: config.maxWaiting,
       jitter: jitterOf,
       observer,

@@ -7,6 +7,7 @@
 import type { RooflineSpec } from '../engine/roofline.js';
 import { GPU_KEYS, findGpu } from './gpus.js';
 import type { GpuSpec } from './gpus.js';
+import { currentEfficiency } from './efficiency.js';
 import {
   MODEL_NAMES,
   embeddingParams,
@@ -24,19 +25,17 @@ import type { FitOptions, ModelProfile } from './profiles.js';
 
 export { DeploymentError } from './profile-choice.js';
 
+/** Serving front ends: NIM's HTTP/streaming stage, or none (a benchmark driving the engine in-process). */
+export type Frontend = 'nim' | 'none';
+export const FRONTENDS: readonly Frontend[] = ['nim', 'none'];
+
 /**
- * Scheduler, kernel-launch and sampling cost of every step: inference-sim (BLIS) hardware_config.json
- * `TOverheadMicros 500` (docs/performance-model.md#overheads).
+ * How the runtime admits requests into its running batch: vLLM's (admit on the prompt's blocks,
+ * preempt the newest when blocks run out) or TensorRT-LLM's default GUARANTEED_NO_EVICT (admit only
+ * when the whole request, prompt and output, fits beside what the running requests will need; never
+ * preempt), `SchedulerConfig.capacity_scheduler_policy` in tensorrt_llm/llmapi/llm_args.py.
  */
-const FIXED_STEP_OVERHEAD_MS = 0.5;
-/**
- * Serving cost per scheduled sequence per step (scheduling, sampling, detokenizing and streaming in
- * the server's CPU path; vLLM's 2024 profile of Llama 3 8B on H100 found the API server and the
- * scheduler taking 33 % and 29 % of wall time, https://blog.vllm.ai/2024/09/05/perf-update.html).
- * (derived: fitted so the NIM ITL of docs/calibration.md#nim-benchmark-table at concurrency 100-250
- * is met once compute and memory are accounted for; see tests/unit/roofline-calibration.test.ts.)
- */
-const PER_SEQ_OVERHEAD_MS = 0.024;
+export type CapacityPolicy = 'vllm' | 'guaranteed-no-evict';
 
 export interface DeploymentOptions {
   modelName: string;
@@ -49,6 +48,8 @@ export interface DeploymentOptions {
   gpuMemoryUtilization: number;
   kvBlockSize: number;
   kvCacheBlocks?: number | undefined;
+  /** The serving front end whose CPU time overlaps each step (default `nim`). */
+  frontend?: Frontend | undefined;
 }
 
 export interface Deployment {
@@ -68,6 +69,8 @@ export interface Deployment {
   /** Host (CPU) to GPU bandwidth per GPU, bytes/s, for the host KV tier. */
   readonly hostLinkBytesPerS: number;
   readonly roofline: RooflineSpec;
+  /** The runtime's admission policy (TensorRT-LLM profiles: guaranteed-no-evict). */
+  readonly capacityPolicy: CapacityPolicy;
 }
 
 export interface ProfileListing {
@@ -142,10 +145,19 @@ export function formatProfileList(listing: ProfileListing, withReasons = false):
   return lines.join('\n');
 }
 
-function buildRoofline(model: ModelCard, gpu: GpuSpec, precision: PrecisionSpec, tp: number): RooflineSpec {
+function buildRoofline(
+  model: ModelCard,
+  gpu: GpuSpec,
+  precision: PrecisionSpec,
+  tp: number,
+  frontend: Frontend,
+): RooflineSpec {
   const peak = gpu.denseFlops[precision.computeDtype] ?? 0;
-  const mfu = gpu.mfu[precision.computeDtype] ?? 0;
+  const eff = currentEfficiency();
+  const mfu = eff.mfu[gpu.architecture][precision.computeDtype] ?? 0;
   const plan = planMemory(model, precision.key, gpu, tp);
+  // NCCL's tree / NVLS all-reduce crosses 2 x log2(tp) hops (efficiency.ts ALL_REDUCE_HOP_MS).
+  const allReduceLatencyMs = tp > 1 ? 2 * Math.log2(tp) * eff.allReduceHopMs[gpu.allReduceLink] : 0;
   return {
     numLayers: model.numLayers,
     hiddenSize: model.hiddenSize,
@@ -165,15 +177,15 @@ function buildRoofline(model: ModelCard, gpu: GpuSpec, precision: PrecisionSpec,
     kvBytesPerTokenPerGpu: plan.kvBytesPerTokenPerGpu,
     peakFlopsPerGpu: peak,
     memoryBytesPerS: gpu.memoryBytesPerS,
-    mfuPrefill: mfu,
-    // One rate for both: a decode token's matmul row costs what a prefill token's does once batched.
-    mfuDecode: mfu,
-    mbu: gpu.mbu,
+    mfu,
+    memoryEfficiency: eff.memoryStreamEfficiency,
     tp,
-    allReduceBytesPerS: gpu.allReduceBytesPerS,
-    allReduceLatencyMs: gpu.allReduceLatencyMs,
-    fixedStepOverheadMs: FIXED_STEP_OVERHEAD_MS,
-    perSeqOverheadMs: PER_SEQ_OVERHEAD_MS,
+    allReduceBytesPerS: gpu.allReduceBytesPerS * eff.allReduceLinkEfficiency,
+    allReduceLatencyMs,
+    fixedStepOverheadMs: eff.fixedStepMs,
+    perLayerMs: eff.perLayerMs,
+    frontendMsPerSeq: frontend === 'nim' ? eff.frontendMsPerSeq : 0,
+    frontendMsPerRequest: frontend === 'nim' ? eff.frontendMsPerRequest : 0,
     hostLinkBytesPerS: gpu.hostLinkBytesPerS,
   };
 }
@@ -215,7 +227,7 @@ export function resolveDeployment(opts: DeploymentOptions): Deployment {
   };
   const profile = chooseProfile(model, gpu, opts, fit);
   const precision = PRECISIONS[profile.precision];
-  const plan = planMemory(model, profile.precision, gpu, profile.tp, utilization);
+  const plan = planMemory(model, profile.precision, gpu, profile.tp, utilization, profile.runtime);
   const memoryBlocks = Math.floor(
     Math.max(0, plan.kvBytesPerGpu) / (plan.kvBytesPerTokenPerGpu * opts.kvBlockSize),
   );
@@ -231,7 +243,8 @@ export function resolveDeployment(opts: DeploymentOptions): Deployment {
     kvBlockSize: opts.kvBlockSize,
     kvCacheBlocks: opts.kvCacheBlocks ?? memoryBlocks,
     hostLinkBytesPerS: gpu.hostLinkBytesPerS,
-    roofline: buildRoofline(model, gpu, precision, profile.tp),
+    roofline: buildRoofline(model, gpu, precision, profile.tp, opts.frontend ?? 'nim'),
+    capacityPolicy: profile.runtime === 'tensorrt_llm' ? 'guaranteed-no-evict' : 'vllm',
   };
 }
 

@@ -61,8 +61,9 @@ export interface MemoryPlan {
 }
 
 /**
- * vLLM's default `gpu_memory_utilization`; TRT-LLM reserves 0.9 of free memory too
- * (docs/performance-model.md#kv-memory).
+ * The default memory fraction: vLLM's `gpu_memory_utilization` (a fraction of all GPU memory) and
+ * TensorRT-LLM's `kv_cache_free_gpu_mem_fraction` (a fraction of the memory left after weights and
+ * activations) both default to 0.9 (docs/performance-model.md#kv-memory).
  */
 export const DEFAULT_GPU_MEMORY_UTILIZATION = 0.9;
 /** Activations, CUDA graphs and workspace per GPU, bytes (an estimate, docs/performance-model.md#kv-memory). */
@@ -83,18 +84,24 @@ const PRECISION_RANK: Readonly<Record<PrecisionKey, number>> = {
   int4_awq: 4,
 };
 
-/** Memory plan per GPU for `model` in `precision` at `tp` on `gpu`. */
+/**
+ * Memory plan per GPU for `model` in `precision` at `tp` on `gpu` (docs/performance-model.md#kv-memory).
+ * vLLM gives the KV cache what is left of `fraction` x memory after weights and activations;
+ * TensorRT-LLM gives it `fraction` of the memory left after weights and activations.
+ */
 export function planMemory(
   model: ModelCard,
   precision: PrecisionKey,
   gpu: GpuSpec,
   tp: number,
   gpuMemoryUtilization: number = DEFAULT_GPU_MEMORY_UTILIZATION,
+  runtime: ProfileRuntime = 'vllm',
 ): MemoryPlan {
   const spec = PRECISIONS[precision];
   const weights = weightBytesPerGpu(model, spec, tp);
-  const usable = gpu.memoryBytes * gpuMemoryUtilization;
-  const kvBytes = usable - weights - ACTIVATION_RESERVE_BYTES;
+  const usable = runtime === 'vllm' ? gpu.memoryBytes * gpuMemoryUtilization : gpu.memoryBytes;
+  const left = usable - weights - ACTIVATION_RESERVE_BYTES;
+  const kvBytes = runtime === 'vllm' || left <= 0 ? left : left * gpuMemoryUtilization;
   const perToken = kvBytesPerTokenPerGpu(model, spec, tp);
   return {
     weightBytesPerGpu: weights,
@@ -112,9 +119,10 @@ function memoryMisfit(
   gpu: GpuSpec,
   tp: number,
   options: FitOptions,
+  runtime: ProfileRuntime,
 ): Incompatibility | undefined {
   const utilization = options.gpuMemoryUtilization ?? DEFAULT_GPU_MEMORY_UTILIZATION;
-  const plan = planMemory(model, precision, gpu, tp, utilization);
+  const plan = planMemory(model, precision, gpu, tp, utilization, runtime);
   if (plan.kvBytesPerGpu <= 0) {
     const needGb = (plan.weightBytesPerGpu + ACTIVATION_RESERVE_BYTES) / 1e9;
     return {
@@ -171,7 +179,9 @@ export function enumerateProfiles(model: ModelCard): readonly ModelProfile[] {
     for (const precision of model.precisions) {
       if (!TRTLLM_PRECISIONS.includes(precision)) continue;
       if (!precisionSupportedOn(PRECISIONS[precision], gpu.architecture)) continue;
-      const tp = PROFILE_TP_SIZES.find((size) => memoryMisfit(model, precision, gpu, size, {}) === undefined);
+      const tp = PROFILE_TP_SIZES.find(
+        (size) => memoryMisfit(model, precision, gpu, size, {}, 'tensorrt_llm') === undefined,
+      );
       if (tp === undefined) continue;
       profiles.push(makeProfile(model, 'tensorrt_llm', gpu, precision, tp, 'throughput'));
       if (PROFILE_TP_SIZES.includes(tp * 2)) {
@@ -207,7 +217,7 @@ export function checkCompatibility(
       reason: `tp${profile.tp} needs ${profile.tp * profile.pp} GPUs, the system has ${gpuCount}`,
     };
   }
-  return memoryMisfit(model, profile.precision, gpu, profile.tp, options);
+  return memoryMisfit(model, profile.precision, gpu, profile.tp, options, profile.runtime);
 }
 
 /** Sort key of NIM's automatic choice: lower is preferred. */

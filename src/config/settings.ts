@@ -165,7 +165,13 @@ export const SETTINGS = {
     env: 'NIMSIM_GPU_MEMORY_UTILIZATION',
     schema: num(0.05, 1),
     default: '0.9',
-    help: 'fraction of GPU memory for weights, activations and KV cache (vLLM --gpu-memory-utilization)',
+    help: 'fraction of GPU memory for weights, activations and KV cache (vLLM --gpu-memory-utilization); for tensorrt_llm profiles, the fraction of the memory left after weights that the KV cache takes (kv_cache_free_gpu_mem_fraction)',
+  }),
+  frontend: setting({
+    env: 'NIMSIM_FRONTEND',
+    schema: oneOf(['nim', 'none']),
+    default: 'nim',
+    help: "serving front end whose per-sequence CPU time overlaps each step: nim (NIM's HTTP streaming) or none (the engine driven in-process, as trtllm-bench does)",
   }),
   maxModelLen: setting({
     env: 'NIM_MAX_MODEL_LEN',

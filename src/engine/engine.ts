@@ -14,7 +14,7 @@ import {
   type KvCacheOptions,
 } from './kv-cache/kv-cache-manager.js';
 import type { PerfModel, StepWork } from './perf-model.js';
-import { Scheduler, type StepPlan } from './scheduler.js';
+import { Scheduler, type CapacityPolicy, type StepPlan } from './scheduler.js';
 import { Sequence, type EventListener } from './sequence.js';
 import type {
   EngineRequest,
@@ -81,6 +81,8 @@ export interface EngineSettings {
   readonly perf: PerfModel;
   readonly maxNumSeqs: number;
   readonly maxNumBatchedTokens: number;
+  /** Admission policy (scheduler.ts); default vLLM's. */
+  readonly capacityPolicy?: CapacityPolicy | undefined;
   /** Bound of the waiting queue; a submit beyond it is refused with `queue_full`. */
   readonly maxWaiting: number;
   /** Multiplies each step's duration (mean 1); `() => 1` for none. */

@@ -20,6 +20,8 @@ export interface StepWork {
   readonly prefillChunks: readonly PrefillChunk[];
   /** Tokens of KV copied from the host (CPU) tier into GPU blocks this step (PCIe transfer). */
   readonly hostLoadTokens: number;
+  /** Requests entering the engine for the first time this step (their front-end intake; absent: 0). */
+  readonly newRequests?: number;
 }
 
 export interface PerfModel {

@@ -1,13 +1,18 @@
 /**
- * The roofline step-time model (docs/performance-model.md#step-time): one engine step costs a fixed
- * overhead, plus a per-sequence serving overhead, plus the larger of its compute time and its memory
- * time, plus tensor-parallel all-reduces and any host-to-GPU KV transfer.
+ * The roofline step-time model (docs/performance-model.md#step-time). A step is two stages that
+ * overlap: the GPU's work and the serving front end's per-sequence CPU work; it takes the longer.
  *
- * - compute: 2 FLOPs per matmul parameter per token (LM head once per decode token and once per
- *   prefill chunk) plus attention FLOPs over every (query, context) pair, at `mfu x peak` per GPU;
- * - memory: the weights once per step (for MoE, only the experts the step's tokens are expected to
- *   touch: E x (1 - (1 - k/E)^tokens), the coupon-collector expectation), the KV read of every
- *   context, and the KV written, at `mbu x bandwidth`.
+ * GPU time, per GPU, is a sum of phases, each its own roofline (as BLIS times each phase,
+ * https://github.com/inference-sim/inference-sim):
+ * - matmuls: max(2 FLOPs per matmul parameter per token (LM head once per decode token and once per
+ *   prefill chunk) at `mfu x peak`, the weights streamed once (for MoE, only the experts the step's
+ *   tokens are expected to touch: E x (1 - (1 - k/E)^tokens), the coupon-collector expectation));
+ * - attention: max(FLOPs over every (query, context) pair, KV read and written), since attention
+ *   kernels run after the matmuls of their layer, not alongside them;
+ * - a fixed cost per layer (kernel launch gaps and tails) and per step;
+ * - tensor-parallel all-reduces: a latency per call that grows with the hops of the TP group, plus
+ *   the bytes over the link;
+ * - KV copied in from the host tier over PCIe.
  *
  * Everything is per GPU; the spec is plain numbers so the engine never imports the catalog.
  */
@@ -45,20 +50,29 @@ export interface RooflineSpec {
   readonly peakFlopsPerGpu: number;
   /** Peak device-memory bandwidth, bytes/s, one GPU. */
   readonly memoryBytesPerS: number;
-  /** Achieved fraction of peak FLOP/s for prefill and decode tokens. */
-  readonly mfuPrefill: number;
-  readonly mfuDecode: number;
-  /** Achieved fraction of peak memory bandwidth. */
-  readonly mbu: number;
+  /**
+   * Achieved fraction of peak FLOP/s, prefill and decode alike: once batched, a decode token's
+   * matmul row costs what a prefill token's does.
+   */
+  readonly mfu: number;
+  /** Achieved fraction of peak memory bandwidth when streaming weights or KV. */
+  readonly memoryEfficiency: number;
   /** Tensor-parallel size. */
   readonly tp: number;
-  /** Link bandwidth of the all-reduce, bytes/s per direction, and fixed latency per call in ms. */
+  /** Achieved all-reduce bandwidth of the link, bytes/s per direction, and latency per call in ms. */
   readonly allReduceBytesPerS: number;
   readonly allReduceLatencyMs: number;
   /** Scheduler, launch and sampling cost of any step, ms. */
   readonly fixedStepOverheadMs: number;
-  /** Serving cost per scheduled sequence (decode or prefill chunk) per step, ms. */
-  readonly perSeqOverheadMs: number;
+  /** Fixed GPU cost of each layer in a step (kernel launch gaps and tails), ms. */
+  readonly perLayerMs: number;
+  /**
+   * The front end's CPU time per scheduled sequence (decode or prefill chunk) per step, ms; it
+   * overlaps the GPU (0 = no front end, as when a benchmark drives the engine in-process).
+   */
+  readonly frontendMsPerSeq: number;
+  /** The front end's CPU time per new request (parsing, chat template, tokenization), ms. */
+  readonly frontendMsPerRequest: number;
   /** Host (CPU) to GPU bandwidth for KV loaded from the host tier, bytes/s per GPU. */
   readonly hostLinkBytesPerS: number;
 }
@@ -82,9 +96,9 @@ export function createRooflinePerfModel(spec: RooflineSpec): PerfModel {
   const matmulFlopsPerToken = (2 * spec.matmulParamsPerToken) / tp;
   const lmHeadFlops = (2 * spec.lmHeadParams) / tp;
   const kvBytesPerTokenLayer = spec.kvBytesPerTokenPerGpu / spec.numLayers;
-  const prefillFlopsPerMs = (spec.mfuPrefill * spec.peakFlopsPerGpu) / 1000;
-  const decodeFlopsPerMs = (spec.mfuDecode * spec.peakFlopsPerGpu) / 1000;
-  const memoryBytesPerMs = (spec.mbu * spec.memoryBytesPerS) / 1000;
+  const flopsPerMs = (spec.mfu * spec.peakFlopsPerGpu) / 1000;
+  const memoryBytesPerMs = (spec.memoryEfficiency * spec.memoryBytesPerS) / 1000;
+  const layersMs = spec.perLayerMs * spec.numLayers;
   const hostBytesPerMs = spec.hostLinkBytesPerS / 1000;
   const moeMissShare = spec.numExperts > 0 ? 1 - spec.expertsPerToken / spec.numExperts : 1;
   const allExpertBytes = spec.numExperts * spec.expertBytesPerGpu;
@@ -121,35 +135,37 @@ export function createRooflinePerfModel(spec: RooflineSpec): PerfModel {
 
     // Each decoding sequence attends over its whole context (sliding layers: the last `window` only).
     const decodeWindowContext = window > 0 ? Math.min(decodeContext, decodeSeqs * window) : 0;
-    const decodeFlops =
-      decodeSeqs * (matmulFlopsPerToken + lmHeadFlops) +
+    const decodeAttnFlops =
       attnFlopsPerPairLayer * (fullLayers * decodeContext + windowLayers * decodeWindowContext);
-    const prefillFlops =
-      prefillTokens * matmulFlopsPerToken +
-      chunks * lmHeadFlops +
+    const prefillAttnFlops =
       attnFlopsPerPairLayer * (fullLayers * prefillPairsFull + windowLayers * prefillPairsWindow);
-    const computeMs = prefillFlops / prefillFlopsPerMs + decodeFlops / decodeFlopsPerMs;
+    const matmulFlops =
+      decodeSeqs * (matmulFlopsPerToken + lmHeadFlops) +
+      prefillTokens * matmulFlopsPerToken +
+      chunks * lmHeadFlops;
 
     const expertBytes = allExpertBytes > 0 ? allExpertBytes * (1 - Math.pow(moeMissShare, tokens)) : 0;
-    const kvReadBytes =
-      kvBytesPerTokenLayer *
-      (fullLayers * (decodeContext + prefillContextFull) +
-        windowLayers * (decodeWindowContext + prefillContextWindow));
+    const decodeKvBytes =
+      kvBytesPerTokenLayer * (fullLayers * decodeContext + windowLayers * decodeWindowContext);
+    const prefillKvBytes =
+      kvBytesPerTokenLayer * (fullLayers * prefillContextFull + windowLayers * prefillContextWindow);
     const kvWriteBytes = tokens * spec.kvBytesPerTokenPerGpu;
-    const memoryMs =
-      (spec.streamedWeightBytesPerGpu + expertBytes + kvReadBytes + kvWriteBytes) / memoryBytesPerMs;
 
+    const matmulMs = Math.max(
+      matmulFlops / flopsPerMs,
+      (spec.streamedWeightBytesPerGpu + expertBytes) / memoryBytesPerMs,
+    );
+    // Decode attention is usually bound by its KV read, prefill attention by its FLOPs; each its own roofline.
+    const attentionMs =
+      Math.max(decodeAttnFlops / flopsPerMs, (decodeKvBytes + kvWriteBytes) / memoryBytesPerMs) +
+      Math.max(prefillAttnFlops / flopsPerMs, prefillKvBytes / memoryBytesPerMs);
     const allReduceMs =
       allReduceCalls *
       ((tokens * allReduceBytesPerToken) / allReduceLinkBytesPerMs + spec.allReduceLatencyMs);
-
-    return (
-      spec.fixedStepOverheadMs +
-      spec.perSeqOverheadMs * (decodeSeqs + chunks) +
-      Math.max(computeMs, memoryMs) +
-      allReduceMs +
-      hostMs
-    );
+    const gpuMs = spec.fixedStepOverheadMs + layersMs + matmulMs + attentionMs + allReduceMs + hostMs;
+    const frontendMs =
+      spec.frontendMsPerSeq * (decodeSeqs + chunks) + spec.frontendMsPerRequest * (work.newRequests ?? 0);
+    return Math.max(gpuMs, frontendMs);
   }
 
   return { stepMs };

@@ -4,16 +4,27 @@
  * FCFS order while the token budget, the running-set bound and the KV cache allow. A running
  * sequence that cannot get a block preempts the newest running sequence (recompute: its blocks
  * are freed and it goes back to the front of the waiting queue), as vLLM's FCFS policy does.
+ *
+ * TensorRT-LLM's default capacity policy, GUARANTEED_NO_EVICT (`SchedulerConfig` in
+ * tensorrt_llm/llmapi/llm_args.py), admits differently: a request enters only when the blocks of its
+ * whole length (prompt plus every output token) fit beside what the running requests will still
+ * need, so nothing is ever preempted and the running batch is bounded by the KV capacity over
+ * ISL + OSL rather than over the tokens held so far.
  */
 import type { KvCacheManager } from './kv-cache/kv-cache-manager.js';
 import type { PrefillChunk, StepWork } from './perf-model.js';
 import { RunningSet, type RunningPolicy } from './running-set.js';
 import type { Sequence } from './sequence.js';
 
+/** `vllm`: admit on the prompt's blocks, preempt when short; `guaranteed-no-evict`: TensorRT-LLM's. */
+export type CapacityPolicy = 'vllm' | 'guaranteed-no-evict';
+
 export interface SchedulerLimits {
   readonly maxNumSeqs: number;
   /** Token budget of one step (vLLM max_num_batched_tokens). */
   readonly maxNumBatchedTokens: number;
+  /** Admission policy; default `vllm`. */
+  readonly capacityPolicy?: CapacityPolicy | undefined;
 }
 
 export interface StepPlan {
@@ -36,12 +47,22 @@ export class Scheduler implements RunningPolicy {
   private readonly running: RunningSet;
   /** The sequences preempted in the step being planned. */
   private preempted: Sequence[] = [];
+  /** guaranteed-no-evict: the blocks the running sequences hold at their full length. */
+  private reservedBlocks = 0;
+  private readonly reserveFullLength: boolean;
 
   constructor(
     private readonly kv: KvCacheManager,
     private readonly limits: SchedulerLimits,
   ) {
     this.running = new RunningSet(kv.blockSize, this);
+    this.reserveFullLength = limits.capacityPolicy === 'guaranteed-no-evict';
+  }
+
+  /** Blocks a sequence holds at its full length: prompt plus its whole planned output. */
+  private fullBlocks(seq: Sequence): number {
+    const bs = this.kv.blockSize;
+    return ((seq.numPromptTokens + seq.request.outputTokenIds.length + bs - 1) / bs) | 0;
   }
 
   /** Queues a new sequence at the back of the waiting queue. */
@@ -89,6 +110,15 @@ export class Scheduler implements RunningPolicy {
     ) {
       const seq = this.waiting[0]!;
       if (seq.arrivalMs > startMs) break;
+      // GUARANTEED_NO_EVICT: the whole request must fit beside the running ones' full lengths.
+      const full = this.reserveFullLength ? this.fullBlocks(seq) : 0;
+      // (Alone, a request always enters: the context-length check has bounded it already.)
+      if (
+        this.reserveFullLength &&
+        this.reservedBlocks > 0 &&
+        this.reservedBlocks + full > this.kv.gpuBlocksTotal
+      )
+        break;
       // The cached prefix plus as much of the rest as the budget allows (chunked prefill).
       const known = seq.knownTokenIds();
       const res = this.kv.admitChunk(seq.seqId, known, left, seq.request.cacheSalt, {
@@ -97,6 +127,7 @@ export class Scheduler implements RunningPolicy {
       });
       if (!res) break; // head-of-line: FCFS waits for blocks
       this.waiting.shift();
+      this.reservedBlocks += full;
       const take = Math.min(known.length - res.cachedTokens, left);
       seq.status = 'running';
       running.add(seq);
@@ -112,7 +143,14 @@ export class Scheduler implements RunningPolicy {
     }
 
     if (scheduled.length === 0 && running.cruising === 0) return null;
-    return { scheduled, work: describeWork(scheduled, running, hostLoadTokens), admitted, preempted };
+    let newRequests = 0;
+    for (const seq of admitted) if (seq.preemptions === 0) newRequests++;
+    return {
+      scheduled,
+      work: describeWork(scheduled, running, hostLoadTokens, newRequests),
+      admitted,
+      preempted,
+    };
   }
 
   /**
@@ -165,6 +203,7 @@ export class Scheduler implements RunningPolicy {
   private preemptNewest(): Sequence {
     const seq = this.running.popNewest();
     this.kv.free(seq.seqId);
+    if (this.reserveFullLength) this.reservedBlocks -= this.fullBlocks(seq);
     seq.numComputed = 0;
     seq.allocatedTokens = 0;
     seq.stepTokens = 0;
@@ -198,6 +237,7 @@ export class Scheduler implements RunningPolicy {
     } else if (seq.status === 'running') {
       this.running.remove(seq);
       this.kv.free(seq.seqId);
+      if (this.reserveFullLength) this.reservedBlocks -= this.fullBlocks(seq);
     }
     seq.status = 'finished';
   }
@@ -213,7 +253,12 @@ export class Scheduler implements RunningPolicy {
   }
 }
 
-function describeWork(scheduled: readonly Sequence[], running: RunningSet, hostLoadTokens: number): StepWork {
+function describeWork(
+  scheduled: readonly Sequence[],
+  running: RunningSet,
+  hostLoadTokens: number,
+  newRequests: number,
+): StepWork {
   // Every cruising sequence decodes one token over its computed context.
   let decodeSeqs = running.cruising;
   let decodeContextTokens = running.cruisingContextTokens;
@@ -227,5 +272,5 @@ function describeWork(scheduled: readonly Sequence[], running: RunningSet, hostL
       prefillChunks.push({ tokens: numNewTokens, contextTokens: seq.numComputed });
     }
   }
-  return { decodeSeqs, decodeContextTokens, prefillChunks, hostLoadTokens };
+  return { decodeSeqs, decodeContextTokens, prefillChunks, hostLoadTokens, newRequests };
 }

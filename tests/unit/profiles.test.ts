@@ -98,7 +98,7 @@ describe('model profiles', () => {
 
   it('marks 405B BF16 incompatible on one H100 because the weights do not fit', () => {
     expect(reasonFor(LLAMA_405B, 'h100-sxm', 1, 'vllm-bf16-tp1-pp1')).toBe(
-      'bf16 weights need 813.7 GB per GPU at tp1 (with activations), more than the 72.0 GB usable on h100-sxm',
+      'bf16 weights need 813.7 GB per GPU at tp1 (with activations), more than the 77.0 GB usable on h100-sxm',
     );
   });
 

@@ -11,7 +11,7 @@
  *     docs and pages corpora, HTML and .md renderings). What the numbers fix:
  *     - OSL = 200 (derived): closed-loop throughput = c x OSL / (TTFT + (OSL - 1) x ITL) solves to
  *       OSL = 183-203 at every concurrency (c=25: 203, c=250: 188); OSL 2000 would miss c=250 by 17 %.
- *     - 1 x H100 FP8 (inferred; docs/calibration.md#nim-benchmark-table): ITL 4.63 ms is below BF16's
+ *     - 1 x H100 FP8 (inferred; docs/calibration.md#nim-benchmark-tables): ITL 4.63 ms is below BF16's
  *       weight-read floor.
  *     - ISL = 200 (assumed): TTFT at c=1 is 10.26 ms, which a 1000-token prefill (17.6 ms here)
  *       exceeds; 200 (4.9 ms + HTTP) or 500 (9.0 ms) fit. With ISL 500 the prefill per step is 2.5x

@@ -4,7 +4,14 @@ import type { Deployment } from '../../src/catalog/deployment.js';
 import type { PerfModel, StepWork } from '../../src/engine/perf-model.js';
 import { createRooflinePerfModel } from '../../src/engine/roofline.js';
 
-function deploy(modelName: string, gpu: string, precision: string, tp: number, gpuCount = tp): Deployment {
+function deploy(
+  modelName: string,
+  gpu: string,
+  precision: string,
+  tp: number,
+  gpuCount = tp,
+  frontend: 'nim' | 'none' = 'nim',
+): Deployment {
   return resolveDeployment({
     modelName,
     gpu,
@@ -13,6 +20,7 @@ function deploy(modelName: string, gpu: string, precision: string, tp: number, g
     tp,
     gpuMemoryUtilization: 0.9,
     kvBlockSize: 16,
+    frontend,
   });
 }
 
@@ -106,15 +114,18 @@ describe('createRooflinePerfModel', () => {
   });
 
   it('never makes a faster precision slower for the same work', () => {
+    // The GPU's time alone: NIM's front end can bound a step whatever the precision (see the next test).
+    const gpuOnly = (gpu: string, precision: string) =>
+      modelOf(deploy(LLAMA_8B, gpu, precision, 1, 1, 'none'));
     const h100 = {
-      bf16: modelOf(deploy(LLAMA_8B, 'h100-sxm', 'bf16', 1)),
-      fp8: h100Fp8,
-      int4: modelOf(deploy(LLAMA_8B, 'h100-sxm', 'int4_awq', 1)),
+      bf16: gpuOnly('h100-sxm', 'bf16'),
+      fp8: gpuOnly('h100-sxm', 'fp8'),
+      int4: gpuOnly('h100-sxm', 'int4_awq'),
     };
     const b200 = {
-      bf16: modelOf(deploy(LLAMA_8B, 'b200', 'bf16', 1)),
-      fp8: modelOf(deploy(LLAMA_8B, 'b200', 'fp8', 1)),
-      nvfp4: modelOf(deploy(LLAMA_8B, 'b200', 'nvfp4', 1)),
+      bf16: gpuOnly('b200', 'bf16'),
+      fp8: gpuOnly('b200', 'fp8'),
+      nvfp4: gpuOnly('b200', 'nvfp4'),
     };
     for (const work of WORKS) {
       expect(h100.fp8.stepMs(work)).toBeLessThan(h100.bf16.stepMs(work));
@@ -144,8 +155,16 @@ describe('createRooflinePerfModel', () => {
     const deployment = deploy(LLAMA_70B, 'h200', 'fp8', 2);
     const withAllReduce = createRooflinePerfModel(deployment.roofline);
     const withoutLatency = createRooflinePerfModel({ ...deployment.roofline, allReduceLatencyMs: 0 });
-    // 2 all-reduces x 80 layers x 20 us latency each.
-    expect(withAllReduce.stepMs(decode(1, 100)) - withoutLatency.stepMs(decode(1, 100))).toBeCloseTo(3.2, 9);
+    // 2 all-reduces x 80 layers x 6 us each (2 x log2(2) hops of 3 us, src/catalog/efficiency.ts).
+    expect(withAllReduce.stepMs(decode(1, 100)) - withoutLatency.stepMs(decode(1, 100))).toBeCloseTo(0.96, 9);
+  });
+
+  it("lets NIM's front end bound a step once its per-sequence CPU time exceeds the GPU's", () => {
+    const gpuOnly = modelOf(deploy(LLAMA_8B, 'h100-sxm', 'fp8', 1, 1, 'none'));
+    // One sequence: the GPU's time; 2,000 short sequences: 2,000 x 0.062 ms of front end.
+    expect(h100Fp8.stepMs(decode(1, 100))).toBe(gpuOnly.stepMs(decode(1, 100)));
+    expect(h100Fp8.stepMs(decode(2000, 10))).toBeCloseTo(124, 6);
+    expect(gpuOnly.stepMs(decode(2000, 10))).toBeLessThan(124);
   });
 
   it('scales prefill time with the uncached tokens', () => {

@@ -1,5 +1,5 @@
 /**
- * `simulate` against the published Llama-3.1-8B-Instruct NIM table (docs/calibration.md#nim-benchmark-table,
+ * `simulate` against the published Llama-3.1-8B-Instruct NIM table (docs/calibration.md#nim-benchmark-tables,
  * NIM 1.8.0; client-side AIPerf means). The page's 8B headers were not captured: OSL 200 is
  * derived from the closed-loop throughput identity, 1 × H100 FP8 is inferred from the c=1 ITL, ISL 200
  * is assumed (see tests/unit/roofline-calibration.test.ts).
