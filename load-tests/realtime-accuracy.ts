@@ -3,7 +3,7 @@
  * concurrent streams from one load-generator process?
  *
  *   npm run build && npx tsx load-tests/realtime-accuracy.ts [--streams 500] [--max-tokens 200]
- *     [--max-num-seqs N] [--cpu-prof DIR]
+ *     [--max-num-seqs N] [--replicas N] [--router R] [--gpu G] [--cpu-prof DIR]
  *
  * Starts nimsim as a child process (`--time-scale 1 --jitter 0`, max-num-seqs and max-waiting at
  * least the stream count so every stream runs in one batch and none is refused), opens all streams
@@ -25,6 +25,13 @@
  * --cpu-prof`, written at its exit; client: the inspector, over the burst only), to open in Chrome
  * DevTools or speedscope.
  *
+ * `--replicas N` (with `--router`, default nimsim's) runs both sides as a fleet of N engine replicas
+ * in the one server process (`serve --replicas N`, `simulate` on the same settings): the streams
+ * are spread over N batches, each replica's settings as above, and the client counts the streams
+ * each replica served from the `x-nimsim-replica` response header when the server sends it. N
+ * replicas deliver N batches' tokens from one process: `--gpu` (e.g. a100-80gb, whose steps are
+ * slower than the default H100's) keeps that rate within what one server process can stream.
+ *
  * Prefix caching is off on both sides: every real request sends the same prompt (so later ones
  * would hit the cache), while `simulate` draws distinct random prompts.
  */
@@ -34,7 +41,7 @@ import { Session } from 'node:inspector/promises';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig, type RawSettings } from '../src/config/config.js';
-import { flagOf, type SettingKey } from '../src/config/settings.js';
+import { flagOf, ROUTER_NAMES, type SettingKey } from '../src/config/settings.js';
 import { runSimulation } from '../src/simulate/simulate.js';
 import type { TraceEntry } from '../src/simulate/trace.js';
 import { runTraceSimulation, TRACE_BLOCK_SIZE } from '../src/simulate/trace-replay.js';
@@ -50,11 +57,21 @@ import {
 import { intArg } from './lib/int-arg.js';
 import { startLoopLagMonitor, type LoopLag } from './lib/loop-lag.js';
 import { relativeError, summarize } from './lib/percentiles.js';
+import { promTotal } from './lib/prom-text.js';
 import { streamRequest, type StreamResult } from './lib/sse-client.js';
 
 const streams = intArg('streams', 500);
 const maxTokens = intArg('max-tokens', 200);
 const maxNumSeqs = intArg('max-num-seqs', Math.max(512, streams));
+const replicas = intArg('replicas', 1);
+const gpuArg = process.argv.indexOf('--gpu');
+const gpu = gpuArg > 0 ? process.argv[gpuArg + 1] : undefined;
+const routerArg = process.argv.indexOf('--router');
+const router = routerArg > 0 ? process.argv[routerArg + 1] : undefined;
+if (router !== undefined && !(ROUTER_NAMES as readonly string[]).includes(router)) {
+  process.stderr.write(`--router must be one of ${ROUTER_NAMES.join(', ')}\n`);
+  process.exit(2);
+}
 const profArg = process.argv.indexOf('--cpu-prof');
 const profDir = profArg > 0 ? resolve(process.argv[profArg + 1] ?? 'cpu-profiles') : undefined;
 const STREAM_TIMEOUT_MS = 180_000;
@@ -79,6 +96,10 @@ const SETTINGS: RawSettings = {
   // Every stream is queued rather than refused, on both sides (simulate also applies the bound).
   maxWaiting: String(Math.max(1024, streams)),
   enableKvCacheReuse: '0',
+  // A fleet only when asked: the single-engine run keeps exactly its former settings.
+  ...(replicas > 1 ? { replicas: String(replicas) } : {}),
+  ...(router !== undefined ? { router } : {}),
+  ...(gpu !== undefined ? { gpu } : {}),
 };
 
 function settingFlags(raw: RawSettings): string[] {
@@ -95,13 +116,13 @@ async function postJson<T>(port: number, path: string, body: unknown): Promise<T
   return (await res.json()) as T;
 }
 
-/** `[sum, count]` of a histogram in Prometheus text (sum in its unit, seconds); zeros if absent. */
+/**
+ * `[sum, count]` of a histogram in Prometheus text (sum in its unit, seconds); zeros if absent.
+ * Summed over its samples (per-engine ones when a fleet labels them `engine`), so a fleet that
+ * exposes a series per replica is counted whole.
+ */
 function histogramTotals(metricsText: string, name: string): [number, number] {
-  const value = (suffix: string) => {
-    const m = new RegExp(`^${name}${suffix}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(metricsText);
-    return m ? Number(m[1]) : 0;
-  };
-  return [value('_sum'), value('_count')];
+  return [promTotal(metricsText, `${name}_sum`) ?? 0, promTotal(metricsText, `${name}_count`) ?? 0];
 }
 
 /** Mean of a histogram over the observations made between two scrapes; undefined if none. */
@@ -114,6 +135,15 @@ function histogramMeanBetween(before: string, after: string, name: string): numb
 function gaugeValue(metricsText: string, name: string): number | undefined {
   const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(metricsText);
   return m ? Number(m[1]) : undefined;
+}
+
+/** Streams per replica from the `x-nimsim-replica` header, or why they are unknown. */
+function perReplicaLine(ok: readonly StreamResult[], n: number): string {
+  if (!ok.every((r) => r.replica !== undefined && r.replica < n))
+    return 'streams per replica: n/a (the server sent no x-nimsim-replica header)';
+  const counts = new Array<number>(n).fill(0);
+  for (const r of ok) counts[r.replica!]!++;
+  return `streams per replica: ${counts.join(' / ')}`;
 }
 
 const pct = (x: number) => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)} %` : 'n/a');
@@ -197,7 +227,9 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: 8 }, () => request(8)));
     process.stdout.write(
       `realtime-accuracy: ${streams} concurrent streams × ${maxTokens} tokens, prompt ${promptTokens} tokens, ` +
-        `max-num-seqs ${maxNumSeqs}, server pid ${server.pid}\n`,
+        `max-num-seqs ${maxNumSeqs}` +
+        (replicas > 1 ? ` per replica, ${replicas} replicas (router ${router ?? 'default'})` : '') +
+        `, server pid ${server.pid}\n`,
     );
     metricsBefore = await (await fetch(`http://${LOCALHOST}:${port}/metrics`)).text();
     const profiler =
@@ -269,8 +301,8 @@ async function main(): Promise<void> {
   const serverItlS = histogramMeanBetween(metricsBefore, metricsText, 'vllm:inter_token_latency_seconds');
   const serverTtftS = histogramMeanBetween(metricsBefore, metricsText, 'vllm:time_to_first_token_seconds');
   const serverTokens =
-    (gaugeValue(metricsText, 'vllm:generation_tokens_total') ?? NaN) -
-    (gaugeValue(metricsBefore, 'vllm:generation_tokens_total') ?? NaN);
+    (promTotal(metricsText, 'vllm:generation_tokens_total') ?? NaN) -
+    (promTotal(metricsBefore, 'vllm:generation_tokens_total') ?? NaN);
   const stepLagS = gaugeValue(metricsText, 'nimsim_engine_step_lag_seconds');
 
   const cell = (x: number | undefined, digits = 2) =>
@@ -297,6 +329,7 @@ async function main(): Promise<void> {
         (atOnce.rejected_429 + replayed.rejected_429 > 0
           ? `; simulate refused ${atOnce.rejected_429} / ${replayed.rejected_429}`
           : ''),
+      ...(replicas > 1 ? [perReplicaLine(ok, replicas)] : []),
       `content chunks per stream: mean ${chunks.mean.toFixed(1)}, min…max ${Math.min(...ok.map((r) => r.contentChunkMs.length))}…${chunks.max}`,
       `requests reached the server (response headers) after their start p50/p90/p99/max ${dist(accepted)} / ` +
         `${ms(accepted.max)}; the last ${ms(Math.max(...arrivals.map((a) => a.timestampMs)))} after the first`,

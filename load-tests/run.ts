@@ -22,6 +22,7 @@ import { cacheStrategies } from './scenarios/cache-strategies.js';
 import { multiTurn } from './scenarios/multi-turn.js';
 import { overhead } from './scenarios/overhead.js';
 import { poisson } from './scenarios/poisson.js';
+import { routing } from './scenarios/routing.js';
 import { smoke } from './scenarios/smoke.js';
 import { streams1k } from './scenarios/streams-1k.js';
 import { sweep } from './scenarios/sweep.js';
@@ -33,6 +34,7 @@ const SCENARIOS: readonly Scenario[] = [
   poisson,
   multiTurn,
   cacheStrategies,
+  routing,
   trace,
   overhead,
   streams1k,

@@ -23,6 +23,11 @@ export interface ChatClient {
     turn?: number;
     /** Keep the reply text (multi-turn histories need it). */
     collectText?: boolean;
+    /**
+     * The session's routing identity, sent as OpenAI's `user` and `prompt_cache_key` (what a
+     * session-affinity router keys on); omitted when undefined.
+     */
+    sessionKey?: string;
   }): Promise<RequestRecord>;
   /** Closes the pooled sockets. */
   close(): void;
@@ -43,6 +48,7 @@ export function createChatClient(target: Target, opts: { timeoutMs: number }): C
         ignore_eos: true,
         stream: true,
         stream_options: { include_usage: true },
+        ...(req.sessionKey === undefined ? {} : { user: req.sessionKey, prompt_cache_key: req.sessionKey }),
       });
       const result = await streamRequest({
         host: target.host,

@@ -31,6 +31,11 @@ export interface StreamResult {
   readonly endAtMs: number;
   /** Whether `data: [DONE]` arrived. */
   readonly done: boolean;
+  /**
+   * The replica that served it, from nimsim's `x-nimsim-replica` response header (a fleet started
+   * with `--replicas`); undefined when the server sent no such header.
+   */
+  readonly replica?: number | undefined;
   /** A transport error, a non-200 status or an in-band `{"error":…}` frame. */
   readonly error: string | undefined;
 }
@@ -113,6 +118,16 @@ export function transportErrorText(err: unknown): string {
   return plain === undefined ? message : `${plain} (${message})`;
 }
 
+/** nimsim's response header naming the replica that served a request (when it runs a fleet). */
+export const REPLICA_HEADER = 'x-nimsim-replica';
+
+/** The replica index of an `x-nimsim-replica` value, or undefined when absent or not an index. */
+export function replicaHeader(value: string | string[] | undefined): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined || !/^\s*\d+\s*$/.test(text)) return undefined;
+  return Number(text);
+}
+
 /** Sends one streaming POST and resolves once the stream ends; never rejects. */
 export function streamRequest(req: StreamRequest): Promise<StreamResult> {
   return new Promise((resolve) => {
@@ -125,6 +140,7 @@ export function streamRequest(req: StreamRequest): Promise<StreamResult> {
     let error: string | undefined;
     let status = 0;
     let headersAtMs: number | undefined;
+    let replica: number | undefined;
     const sentAtMs = performance.now();
     let settled = false;
     const finish = () => {
@@ -143,6 +159,7 @@ export function streamRequest(req: StreamRequest): Promise<StreamResult> {
         endAtMs: performance.now(),
         done,
         error,
+        replica,
       });
     };
 
@@ -195,6 +212,7 @@ export function streamRequest(req: StreamRequest): Promise<StreamResult> {
       (res) => {
         headersAtMs = performance.now();
         status = res.statusCode ?? 0;
+        replica = replicaHeader(res.headers[REPLICA_HEADER]);
         res.setEncoding('utf8');
         if (status !== 200) {
           // Keep what the server said: a newcomer needs "model x does not exist", not just "404".
