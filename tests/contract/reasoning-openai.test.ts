@@ -128,6 +128,40 @@ describe('DeepSeek-R1', () => {
     expect(finish).toBe('length');
   });
 
+  it('makes a tool call or structured output after the reasoning, streamed and not', async () => {
+    const tools: OpenAI.ChatCompletionTool[] = [
+      {
+        type: 'function',
+        function: {
+          name: 'compare',
+          parameters: { type: 'object', properties: { a: { type: 'number' } }, required: ['a'] },
+        },
+      },
+    ];
+    const body = { model: R1, messages: question, tools, tool_choice: 'required' as const, max_tokens: 4000 };
+    const whole = await r1.chat.completions.create({ ...body, seed: 6 });
+    const call = whole.choices[0]!.message.tool_calls![0]!;
+    expect(call.type === 'function' && call.function.name).toBe('compare');
+    expect(fields(whole.choices[0]!.message).reasoning!.length).toBeGreaterThan(0);
+    expect(whole.choices[0]!.finish_reason).toBe('tool_calls');
+
+    const stream = r1.chat.completions.stream({ ...body, seed: 6 });
+    const final = await stream.finalChatCompletion();
+    const streamed = final.choices[0]!.message.tool_calls?.[0];
+    expect(streamed?.type === 'function' && streamed.function.arguments).toBe(
+      call.type === 'function' && call.function.arguments,
+    );
+
+    const json = await r1.chat.completions.create({
+      model: R1,
+      messages: question,
+      max_tokens: 4000,
+      response_format: { type: 'json_object' },
+    });
+    expect(fields(json.choices[0]!.message).reasoning!.length).toBeGreaterThan(0);
+    expect(() => JSON.parse(json.choices[0]!.message.content!) as unknown).not.toThrow();
+  });
+
   it('names the field reasoning_content alone under NIMSIM_API_COMPAT=1 (NIM 1.x)', async () => {
     const res = await r1Compat1.chat.completions.create({ model: R1, messages: question, max_tokens: 4000 });
     const message = res.choices[0]!.message as object;
