@@ -8,6 +8,17 @@ import type { PrecisionKey, PrecisionSpec } from './precisions.js';
 
 export type TokenizerKind = 'llama3' | 'mistral' | 'o200k' | 'deepseek';
 
+/**
+ * How a reasoning model is switched into reasoning (README, Reasoning models):
+ * - `always`: it always thinks first (DeepSeek-R1);
+ * - `reasoning_effort`: it always thinks, as long as the request's `reasoning_effort` says
+ *   (gpt-oss: low, medium (default), high);
+ * - `system_prompt`: it thinks only when the first message is the system prompt `detailed thinking
+ *   on` (Llama 3.3 Nemotron Super 49B v1; NIM "Use Reasoning Models",
+ *   https://docs.nvidia.com/nim/large-language-models/latest/reasoning-model.html).
+ */
+export type ReasoningSwitch = 'always' | 'reasoning_effort' | 'system_prompt';
+
 /** Routed mixture-of-experts layers. */
 export interface MoeSpec {
   readonly numExperts: number;
@@ -54,6 +65,8 @@ export interface ModelCard {
   readonly slidingWindow?: { readonly tokens: number; readonly layers: number } | undefined;
   /** Checkpoint precisions the profiles of this model exist in. */
   readonly precisions: readonly PrecisionKey[];
+  /** A reasoning model: how a request turns its reasoning on. Absent = a plain chat model. */
+  readonly reasoning?: ReasoningSwitch | undefined;
 }
 
 const LLAMA_PRECISIONS: readonly PrecisionKey[] = ['bf16', 'fp16', 'fp8', 'nvfp4', 'int4_awq'];
@@ -186,6 +199,7 @@ export const MODELS: Readonly<Record<string, ModelCard>> = {
     // config.json sliding_window 128 with layer_types alternating sliding/full over 36 layers
     slidingWindow: { tokens: 128, layers: 18 },
     precisions: ['bf16', 'fp8', 'nvfp4'],
+    reasoning: 'reasoning_effort',
   },
   'deepseek-ai/deepseek-r1': {
     name: 'deepseek-ai/deepseek-r1',
@@ -217,6 +231,31 @@ export const MODELS: Readonly<Record<string, ModelCard>> = {
     },
     // The checkpoint is FP8 (block-scaled) natively; NVIDIA publishes an NVFP4 variant
     precisions: ['fp8', 'nvfp4'],
+    reasoning: 'always',
+  },
+  // NIM model name as in NIM's "Use Reasoning Models" page (see ReasoningSwitch). A NAS-pruned
+  // derivative of Llama 3.3 70B (nvidia/Llama-3_3-Nemotron-Super-49B-v1 config.json, DeciLM):
+  // some of its 80 blocks have no attention, which this dense description does not model, so its
+  // KV per token is that of 80 attention layers (an upper bound).
+  'nvidia/llama-3.3-nemotron-super-49b-v1': {
+    name: 'nvidia/llama-3.3-nemotron-super-49b-v1',
+    shortName: 'nvidia/llama-3.3-nemotron-super-49b-v1',
+    ownedBy: 'nvidia',
+    modelUrl: ngc('nvidia', 'llama-3.3-nemotron-super-49b-v1'),
+    tokenizer: 'llama3',
+    maxModelLen: 131072, // config.json max_position_embeddings (model card: 128K context)
+    numLayers: 80, // num_hidden_layers
+    hiddenSize: 8192, // hidden_size
+    numAttentionHeads: 64, // num_attention_heads
+    numKvHeads: 8, // block_configs attention n_heads_in_group 8 (64 / 8)
+    headDim: 128, // hidden_size / num_attention_heads
+    vocabSize: 128256, // vocab_size (the Llama 3 tokenizer)
+    attnQkHeadDim: 128,
+    attnVHeadDim: 128,
+    totalParams: 49_900_000_000, // model card and Hugging Face: 49.9B (rounded)
+    activeParams: 49_900_000_000, // dense
+    precisions: ['bf16', 'fp8'],
+    reasoning: 'system_prompt',
   },
 };
 

@@ -294,6 +294,12 @@ export const SETTINGS = {
     default: '150',
     help: 'median natural reply length in tokens when ignore_eos is off',
   }),
+  meanReasoningTokens: setting({
+    env: 'NIMSIM_MEAN_REASONING_TOKENS',
+    schema: int(1),
+    default: '1000',
+    help: "median reasoning length in tokens of a reasoning model's reply (gpt-oss: at reasoning_effort medium)",
+  }),
   readyDelayMs: setting({
     env: 'NIMSIM_READY_DELAY_MS',
     schema: int(0),

@@ -54,6 +54,14 @@ export interface ChatTemplateOptions {
    * (pass max_model_len: such a prompt is refused anyway). Absent: no limit.
    */
   readonly limit?: number | undefined;
+  /**
+   * Drop earlier assistant turns' reasoning, as DeepSeek-R1's template does: an assistant
+   * message's content is rendered from after its last `</think>` (tokenizer_config.json of
+   * deepseek-ai/DeepSeek-R1: `content.split('</think>')[-1]`). A reasoning field sent back with
+   * the message is never rendered either, so the next turn's prompt leaves the prefix cache where
+   * the previous turn's reasoning began.
+   */
+  readonly dropReasoning?: boolean | undefined;
 }
 
 /** The template refused the conversation (the API answers 400 with this message, as vLLM does). */
@@ -228,11 +236,18 @@ function buildSegments(messages: readonly ChatMessage[], opts: ChatTemplateOptio
       out.push(templateJson(contentText(message.content), 'tool message content'), EOT);
     } else {
       header(message.role);
-      out.push(pythonStrip(contentText(message.content)), EOT);
+      let text = contentText(message.content);
+      if (opts.dropReasoning === true && message.role === 'assistant') text = afterReasoning(text);
+      out.push(pythonStrip(text), EOT);
     }
   }
   if (opts.addGenerationPrompt) header('assistant');
   return out;
+}
+
+function afterReasoning(content: string): string {
+  const end = content.lastIndexOf('</think>');
+  return end < 0 ? content : content.slice(end + '</think>'.length);
 }
 
 /** `tojson` inside the template: a value nested too deeply is the client's 400, not a crash. */

@@ -8,6 +8,7 @@ import { pythonJson } from './chat-template.js';
 import { guidedText, type GuidedSpec } from './guided.js';
 import { JsonSchemaError, schemaBudget, type SchemaJson } from './json-schema.js';
 import { planOutputSteps, runToEnd, type OutputPlan, type PlanOutputOptions } from './output-plan.js';
+import type { ReasoningPart } from './reasoning.js';
 import {
   chooseTool,
   generateArguments,
@@ -47,6 +48,11 @@ export interface ReplySpec {
 export interface ReplyPlan extends OutputPlan {
   /** Set when the output is a complete tool call (a truncated one stays plain text, as in vLLM). */
   readonly toolCall?: ToolCallPlan | undefined;
+  /**
+   * A reasoning model's plan (reasoning.ts): its first `tokens` tokens are the reasoning, whose
+   * pieces stream as reasoning deltas; `text`, `finishReason` and `toolCall` are the answer's.
+   */
+  readonly reasoning?: ReasoningPart | undefined;
 }
 
 /**

@@ -69,6 +69,8 @@ export const ChatCompletionRequestSchema = z.object({
   guided_regex: z.string().nullish(),
   guided_choice: GuidedChoiceSchema.nullish(),
   guided_grammar: z.string().nullish(),
+  // vLLM's ChatCompletionRequest: gpt-oss reads it (README, Reasoning models); others ignore it.
+  reasoning_effort: z.enum(['low', 'medium', 'high']).nullish(),
 });
 
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;

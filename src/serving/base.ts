@@ -61,7 +61,14 @@ export async function renderPrompt(
 ): Promise<number[]> {
   const limit = ctx.settings.maxModelLen;
   try {
-    return await applyChatTemplateAsync(ctx.tokenizer, messages, { addGenerationPrompt, tools, limit });
+    // DeepSeek-R1's template drops earlier turns' reasoning (chat-template.ts `dropReasoning`).
+    const dropReasoning = ctx.settings.reasoning === 'always';
+    return await applyChatTemplateAsync(ctx.tokenizer, messages, {
+      addGenerationPrompt,
+      tools,
+      limit,
+      ...(dropReasoning ? { dropReasoning } : {}),
+    });
   } catch (err) {
     if (err instanceof ChatTemplateError) throw new ApiError(400, err.message, 'messages');
     if (err instanceof TokenLimitError) throw promptTooLong(limit, err.counted, 'messages');

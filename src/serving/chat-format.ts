@@ -2,8 +2,10 @@
  * Engine results → chat.completion and chat.completion.chunk objects (OpenAI's shapes, with the
  * vLLM extras NIM 2.x returns: stop_reason, prompt_logprobs, kv_transfer_params).
  */
+import type { ApiCompat } from './errors.js';
 import type { StreamedArray } from './json-body.js';
 import type { ChatChunkHeader, ChatCompletionBody, WireUsage } from './protocol.js';
+import { reasoningFields } from './reasoning.js';
 import type { FinishedEvent } from './run-generation.js';
 import type { PlannedGeneration } from './to-engine.js';
 
@@ -17,12 +19,23 @@ export function stopReasonOf(gen: PlannedGeneration, index: number, finished: Fi
   return gen.choices[index]?.plan.stopReason ?? null;
 }
 
-/** The text a choice has produced: its planned pieces up to the tokens actually generated. */
+/**
+ * The text a choice has produced: its planned pieces up to the tokens actually generated. For a
+ * reasoning plan, the answer's text only (the pieces after the reasoning).
+ */
 export function choiceText(gen: PlannedGeneration, index: number, completionTokens: number): string {
   const plan = gen.choices[index]!.plan;
   return completionTokens >= plan.tokenIds.length
     ? plan.text
-    : plan.pieces.slice(0, completionTokens).join('');
+    : plan.pieces.slice(plan.reasoning?.tokens ?? 0, completionTokens).join('');
+}
+
+/** The reasoning a choice has produced so far (all of it once the answer began). */
+export function choiceReasoning(gen: PlannedGeneration, index: number, completionTokens: number): string {
+  const plan = gen.choices[index]!.plan;
+  const part = plan.reasoning;
+  if (part === undefined) return '';
+  return completionTokens >= part.tokens ? part.text : plan.pieces.slice(0, completionTokens).join('');
 }
 
 /** The complete tool call a choice made, or undefined (none planned, or cut short). */
@@ -53,6 +66,8 @@ export function buildChatCompletion(
   usage: WireUsage,
   /** Each choice's `logprobs.content`, made as the body is written. */
   logprobs: ((index: number) => StreamedArray) | undefined,
+  /** Names the reasoning field(s) of a reasoning model's message (serving/reasoning.ts). */
+  compat: ApiCompat = 2,
 ): ChatCompletionBody {
   return {
     id: gen.id,
@@ -63,9 +78,17 @@ export function buildChatCompletion(
       const done = finished[choice.index];
       const n = done?.usage.completionTokens ?? 0;
       const call = completedToolCall(gen, choice.index, done);
-      // The llama3_json parser returns no content beside a call; forced calls return "".
+      const reasoning = choice.plan.reasoning;
+      // The llama3_json parser returns no content beside a call; forced calls return "". A reply
+      // cut inside its reasoning has no content (vLLM's reasoning parsers return None).
       const content =
-        call === undefined ? choiceText(gen, choice.index, n) : call.style === 'auto' ? null : '';
+        reasoning !== undefined && n <= reasoning.tokens
+          ? null
+          : call === undefined
+            ? choiceText(gen, choice.index, n)
+            : call.style === 'auto'
+              ? null
+              : '';
       return {
         index: choice.index,
         message: {
@@ -82,7 +105,9 @@ export function buildChatCompletion(
                     function: { name: call.name, arguments: call.arguments },
                   },
                 ],
-          reasoning_content: null,
+          ...(reasoning === undefined
+            ? { reasoning_content: null }
+            : reasoningFields(compat, choiceReasoning(gen, choice.index, n))),
         },
         logprobs: logprobs ? { content: logprobs(choice.index) } : null,
         finish_reason: finishReasonOf(gen, choice.index, done),

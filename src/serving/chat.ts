@@ -13,6 +13,7 @@ import { StreamedArray } from './json-body.js';
 import { nimStatsOf } from './nim-stats.js';
 import { Pacer } from './pacer.js';
 import type { ChatChunkFrame, ChatCompletionBody, ErrorFrame } from './protocol.js';
+import { reasoningFields, reasoningTokensOf, resolveReasoning } from './reasoning.js';
 import { resolveChatReply } from './reply-spec.js';
 import { checkBounds } from './request-bounds.js';
 import { runGeneration, runToCompletion, type FinishedEvent } from './run-generation.js';
@@ -46,6 +47,7 @@ export async function planChat(
     req.add_generation_prompt ?? true,
     req.tools ?? undefined,
   );
+  const reasoning = resolveReasoning(req, ctx.settings);
   const maxTokens = resolveMaxTokens(
     promptTokenIds.length,
     req.max_completion_tokens ?? req.max_tokens,
@@ -76,6 +78,7 @@ export async function planChat(
     latencyMs: reply.latencyMs,
     budget,
     pacer: new Pacer(signal),
+    reasoning,
   });
 }
 
@@ -109,7 +112,7 @@ export async function serveChat(
             }
           }, true)
       : undefined;
-  const usage = usageOf(gen.promptTokens, finished, ctx.cachingOn);
+  const usage = usageOf(gen.promptTokens, finished, ctx.cachingOn, reasoningTokensOf(gen, finished));
   request.noteUsage({
     prompt_tokens: usage.prompt_tokens,
     completion_tokens: usage.completion_tokens,
@@ -117,7 +120,7 @@ export async function serveChat(
     session: gen.choices[0]?.request.sessionKey,
     replica: gen.replica,
   });
-  const body = buildChatCompletion(gen, created, finished, usage, logprobs);
+  const body = buildChatCompletion(gen, created, finished, usage, logprobs, ctx.compat);
   return {
     stream: false,
     body: ctx.perRequestStats
@@ -146,10 +149,13 @@ function streamChat(
   const continuousUsage = includeUsage && (req.stream_options?.continuous_usage_stats ?? false);
   const finished: (FinishedEvent | undefined)[] = [];
   const generated = gen.choices.map(() => 0);
-  // A planned tool call streams as tool_calls deltas, as vLLM's llama3_json parser sends them.
-  const toolDeltas: (ToolCallDelta[] | undefined)[] = gen.choices.map((choice) =>
-    choice.plan.toolCall === undefined ? undefined : toolCallDeltas(choice.plan.pieces, choice.plan.toolCall),
-  );
+  // A planned tool call streams as tool_calls deltas, as vLLM's llama3_json parser sends them;
+  // after a reasoning, from the answer's first token on (indexed from there).
+  const toolDeltas: (ToolCallDelta[] | undefined)[] = gen.choices.map((choice) => {
+    const { toolCall, pieces, reasoning } = choice.plan;
+    if (toolCall === undefined) return undefined;
+    return toolCallDeltas(reasoning === undefined ? pieces : pieces.slice(reasoning.tokens), toolCall);
+  });
   const usageField = (): Pick<ChatChunkFrame, 'usage'> => {
     if (!includeUsage) return {};
     if (!continuousUsage) return { usage: null };
@@ -186,19 +192,22 @@ function streamChat(
     {
       onToken(i, pos, id) {
         generated[i] = pos + 1;
-        const toolDelta = toolDeltas[i]?.[pos];
+        const plan = gen.choices[i]!.plan;
+        // A reasoning plan's first tokens stream as reasoning deltas, before any content.
+        const reasoningTokens = plan.reasoning?.tokens ?? 0;
+        const toolDelta = toolDeltas[i]?.[pos - reasoningTokens];
         if (toolDelta !== undefined) {
           sendToolDelta(i, toolDelta);
           return;
         }
-        const text = gen.choices[i]!.plan.pieces[pos] ?? '';
+        const text = plan.pieces[pos] ?? '';
         if (text === '' && topN < 0) return;
         sink?.send({
           ...header,
           choices: [
             {
               index: i,
-              delta: { content: text },
+              delta: pos < reasoningTokens ? reasoningFields(ctx.compat, text) : { content: text },
               logprobs:
                 topN >= 0
                   ? { content: [chatLogprob(ctx.tokenizer, gen.choices[i]!.seed, pos, id, topN)] }

@@ -7,6 +7,7 @@
  * in for it — several replicas behind a router, implementing the same Engine interface — changes
  * nothing above this line.
  */
+import { findModel } from '../catalog/models.js';
 import type { Config } from '../config/config.js';
 import type { RuleStore } from '../content/rules/rule-store.js';
 import type { Tokenizer } from '../content/tokenizer.js';
@@ -47,6 +48,8 @@ export function createServingContext(
       seed: config.seed,
       content: config.content,
       meanOutputTokens: config.meanOutputTokens,
+      meanReasoningTokens: config.meanReasoningTokens,
+      reasoning: findModel(config.modelName)?.reasoning,
       maxTokensPerRequest: config.maxTokensPerRequest,
       maxLogprobsPerRequest: config.maxLogprobsPerRequest,
       maxWaiting: config.maxWaiting,

@@ -21,6 +21,8 @@ import type { NimStats } from './nim-stats.js';
 /** vLLM's usage: cached prompt tokens, or null when prefix caching is off. */
 export type WireUsage = Omit<CompletionUsage, 'prompt_tokens_details' | 'completion_tokens_details'> & {
   prompt_tokens_details: { cached_tokens: number } | null;
+  /** Only when the request reasoned (serving/reasoning.ts). */
+  completion_tokens_details?: { reasoning_tokens: number };
 };
 
 /** `continuous_usage_stats`: the running counts every chunk carries (no cache details). */
@@ -39,7 +41,14 @@ export interface ChatChoiceLogprobs<Content = ChatLogprob[]> {
   content: Content;
 }
 
-export type ChatChunkChoice = Omit<ChatCompletionChunk.Choice, 'finish_reason' | 'logprobs'> & {
+/** vLLM's DeltaMessage: openai's delta plus the reasoning fields (serving/reasoning.ts). */
+export type ChatChunkDelta = ChatCompletionChunk.Choice['delta'] & {
+  reasoning?: string | null;
+  reasoning_content?: string | null;
+};
+
+export type ChatChunkChoice = Omit<ChatCompletionChunk.Choice, 'finish_reason' | 'logprobs' | 'delta'> & {
+  delta: ChatChunkDelta;
   finish_reason: VllmFinish<ChatCompletionChunk.Choice['finish_reason']>;
   logprobs: ChatChoiceLogprobs | null;
   stop_reason?: string | number | null;
@@ -63,6 +72,8 @@ export type ChatCompletionBody = Omit<
   choices: (Omit<ChatCompletion.Choice, 'finish_reason' | 'logprobs' | 'message'> & {
     message: Pick<ChatMessage, 'role' | 'content' | 'refusal'> & {
       tool_calls: NonNullable<ChatMessage['tool_calls']>;
+      /** vLLM ≥ 0.11.1's reasoning field (reasoning models on NIM 2.x only). */
+      reasoning?: string | null;
       /** vLLM's reasoning output field (null: no reasoning parser). */
       reasoning_content: string | null;
     };

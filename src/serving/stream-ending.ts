@@ -11,6 +11,7 @@ import type { ErrorFrame, WireUsage } from './protocol.js';
 import type { FinishedEvent, GenerationSink } from './run-generation.js';
 import type { ChunkSink, ServingRequest } from './served.js';
 import type { PlannedGeneration } from './to-engine.js';
+import { reasoningTokensOf } from './reasoning.js';
 import { usageOf } from './usage.js';
 
 /** The stream's last chunk: no choices, the usage and/or NIM's stats. */
@@ -45,7 +46,12 @@ export function streamEnding<Header extends object>(
       o.abort();
     },
     onDone() {
-      const usage = usageOf(o.gen.promptTokens, o.finished, o.ctx.cachingOn);
+      const usage = usageOf(
+        o.gen.promptTokens,
+        o.finished,
+        o.ctx.cachingOn,
+        reasoningTokensOf(o.gen, o.finished),
+      );
       o.request.noteUsage({
         ...usage,
         session: o.gen.choices[0]?.request.sessionKey,

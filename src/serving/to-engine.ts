@@ -7,6 +7,8 @@
 import { randomFillSync } from 'node:crypto';
 import { hashSeed } from '../util/random.js';
 import { JsonSchemaError } from '../content/json-schema.js';
+import type { ReasoningSwitch } from '../catalog/models.js';
+import { planReasonedReplySteps, type ReasoningOptions } from '../content/reasoning.js';
 import { planReplySteps, type ReplyPlan, type ReplySpec } from '../content/reply.js';
 import type { Tokenizer } from '../content/tokenizer.js';
 import type { EngineRequest } from '../engine/types.js';
@@ -22,6 +24,10 @@ export interface GenerationSettings extends RequestLimits {
   readonly seed: number;
   readonly content: 'generate' | 'echo';
   readonly meanOutputTokens: number;
+  /** Median reasoning length of a reasoning model (NIMSIM_MEAN_REASONING_TOKENS). */
+  readonly meanReasoningTokens?: number;
+  /** The served model's reasoning switch (catalog); absent = a plain chat model. */
+  readonly reasoning?: ReasoningSwitch | undefined;
 }
 
 export interface PlannedChoice {
@@ -129,6 +135,8 @@ export async function planGeneration(
     readonly budget: RequestBudget;
     /** Pauses planning between slices (one pacer for the whole wire request). */
     readonly pacer: Pacer;
+    /** The request reasons first (serving/reasoning.ts); absent = it answers straight away. */
+    readonly reasoning?: ReasoningOptions | undefined;
   },
 ): Promise<PlannedGeneration> {
   const n = req.n ?? 1;
@@ -137,7 +145,7 @@ export async function planGeneration(
   const choices: PlannedChoice[] = [];
   for (let index = 0; index < n; index++) {
     const seed = choiceSeed(req, opts.promptTokenIds, opts.settings.seed, index);
-    const plan = await planChoice(opts.reply ?? {}, opts.budget, opts.pacer, {
+    const plan = await planChoice(opts.reply ?? {}, opts.reasoning, opts.budget, opts.pacer, {
       tokenizer: opts.tokenizer,
       seed,
       maxTokens: opts.maxTokens,
@@ -182,11 +190,13 @@ export async function planGeneration(
  */
 async function planChoice(
   spec: ReplySpec,
+  reasoning: ReasoningOptions | undefined,
   budget: RequestBudget,
   pacer: Pacer,
   base: Parameters<typeof planReplySteps>[1],
 ): Promise<ReplyPlan> {
-  const steps = planReplySteps(spec, base);
+  const steps =
+    reasoning === undefined ? planReplySteps(spec, base) : planReasonedReplySteps(spec, base, reasoning);
   let counted = 0;
   for (;;) {
     const step = nextStep(steps);

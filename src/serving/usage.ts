@@ -16,15 +16,19 @@ export function usageOf(
   promptTokens: number,
   finished: readonly (FinishedEvent | undefined)[],
   cachingOn: boolean,
+  /** Of the completion tokens, those that were reasoning; undefined when the request did not reason. */
+  reasoningTokens?: number,
 ): WireUsage {
   let completion = 0;
   for (const f of finished) completion += f?.usage.completionTokens ?? 0;
-  return {
+  const usage: WireUsage = {
     prompt_tokens: promptTokens,
     completion_tokens: completion,
     total_tokens: promptTokens + completion,
     prompt_tokens_details: cachingOn ? { cached_tokens: finished[0]?.usage.cachedTokens ?? 0 } : null,
   };
+  if (reasoningTokens !== undefined) usage.completion_tokens_details = { reasoning_tokens: reasoningTokens };
+  return usage;
 }
 
 /** A token as logprobs show it: its text alone (U+FFFD for part of a character) and its bytes. */

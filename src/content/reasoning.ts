@@ -1,0 +1,106 @@
+/**
+ * A reasoning model's reply: first its reasoning, then the answer, as one token list the engine
+ * decodes (reasoning tokens take decode steps and KV like any output token). vLLM's reasoning
+ * parsers (vllm/reasoning/deepseek_r1_reasoning_parser.py and its siblings) split the output at the
+ * end of the reasoning: what comes before is the message's reasoning field, what comes after is
+ * its content. The plan records where that split lies so the API can stream reasoning deltas
+ * first and report `reasoning_tokens`.
+ *
+ * `max_tokens` bounds reasoning and answer together (vLLM counts every generated token): a reply
+ * cut inside its reasoning has reasoning only, no content, and finish reason `length`.
+ */
+import { planOutputSteps, type PlanOutputOptions } from './output-plan.js';
+import { hashSeed } from './random.js';
+import { planReplySteps, type ReplyPlan, type ReplySpec } from './reply.js';
+
+/** How one request reasons: the median reasoning length and the text that closes the reasoning. */
+export interface ReasoningOptions {
+  /** Median reasoning length in tokens; lengths are lognormal around it, seeded per choice. */
+  readonly meanTokens: number;
+  /**
+   * What the model writes between its reasoning and its answer (`</think>` for DeepSeek-R1 and
+   * Nemotron; the Harmony channel switch for gpt-oss). The parser removes it: it is in neither
+   * field, but its tokens are generated and counted as reasoning tokens.
+   */
+  readonly endMarker: string;
+}
+
+/** Where the reasoning lies in a plan's tokens. */
+export interface ReasoningPart {
+  /** Tokens before the answer: the reasoning and its end marker (all of it when cut inside). */
+  readonly tokens: number;
+  /** The reasoning field's text (the end marker excluded). */
+  readonly text: string;
+}
+
+/** Think-style end of reasoning (DeepSeek-R1's and Nemotron's templates). */
+export const THINK_END_MARKER = '\n</think>\n\n';
+/** gpt-oss (Harmony): the analysis channel ends, the final channel begins. */
+export const HARMONY_END_MARKER = '<|end|><|start|>assistant<|channel|>final<|message|>';
+
+/**
+ * Plans reasoning then the reply (reply.ts `planReplySteps`) in slices. The answer is planned with
+ * what max_tokens leaves after the reasoning, from the choice's own seed, so the answer a
+ * reasoning model gives is the one a plain model would give with that budget.
+ */
+export function* planReasonedReplySteps(
+  spec: ReplySpec,
+  base: PlanOutputOptions,
+  reasoning: ReasoningOptions,
+): Generator<number, ReplyPlan, void> {
+  const { tokenizer } = base;
+  const maxTokens = Math.max(0, Math.floor(base.maxTokens));
+  // The reasoning's natural length, drawn from its own seed; no stop rules apply inside it.
+  const thought = yield* planOutputSteps({
+    tokenizer,
+    seed: hashSeed(base.seed, 'reasoning'),
+    maxTokens,
+    mode: 'generate',
+    meanOutputTokens: reasoning.meanTokens,
+  });
+  const ids = thought.tokenIds;
+  const pieces = thought.pieces;
+  // A natural end is an EOS; reasoning ends with the marker instead.
+  const lastId = ids[ids.length - 1];
+  if (lastId !== undefined && tokenizer.eosTokenIds.includes(lastId)) {
+    ids.pop();
+    pieces.pop();
+  }
+  const text = pieces.join('');
+  const marker = tokenizer.encode(reasoning.endMarker);
+  const reasoningTokens = ids.length + marker.length;
+  if (reasoningTokens >= maxTokens) {
+    // Cut inside the reasoning (or its marker): no content, finish reason length.
+    const cut = Math.min(ids.length, maxTokens);
+    const tokenIds = ids.slice(0, cut).concat(marker.slice(0, maxTokens - cut));
+    const cutPieces = pieces.slice(0, cut).concat(marker.slice(0, maxTokens - cut).map(() => ''));
+    return {
+      tokenIds,
+      pieces: cutPieces,
+      text: '',
+      finishReason: 'length',
+      reasoning: { tokens: tokenIds.length, text: cutPieces.join('') },
+    };
+  }
+  const answer = yield* planReplySteps(spec, {
+    ...base,
+    maxTokens: maxTokens - reasoningTokens,
+    minTokens: Math.max(0, (base.minTokens ?? 0) - reasoningTokens),
+  });
+  for (const id of marker) {
+    ids.push(id);
+    pieces.push('');
+  }
+  for (let k = 0; k < answer.tokenIds.length; k++) {
+    ids.push(answer.tokenIds[k]!);
+    pieces.push(answer.pieces[k]!);
+  }
+  return { ...answer, tokenIds: ids, pieces, reasoning: { tokens: reasoningTokens, text } };
+}
+
+/** gpt-oss's `reasoning_effort` scales its reasoning length (nimsim's factors; medium is the default). */
+export const EFFORT_FACTORS: Readonly<Record<'low' | 'medium' | 'high', number>> = {
+  low: 0.25,
+  medium: 1,
+  high: 3,
+};
