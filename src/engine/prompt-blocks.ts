@@ -37,3 +37,26 @@ export function createPromptBlockKeys(modelKey: string, blockSize: number): Prom
     return keys;
   };
 }
+
+/**
+ * The block keys of a prompt that grows by appending (a conversation resending its history): the
+ * keys of the earlier prompts, kept in `known`, are extended by the blocks hashed for the first
+ * time, so each turn hashes only its new tokens rather than the whole conversation again.
+ * Returns a new array of the prompt's matchable keys (what {@link PromptBlockKeys} gives), which
+ * stays as it is when `known` grows. The caller guarantees that every prompt given with one
+ * `known` starts with the tokens of the ones before it. No cache salt (the model's seed).
+ */
+export type GrowingPromptBlockKeys = (known: number[], tokenIds: readonly number[]) => number[];
+
+export function createGrowingPromptBlockKeys(modelKey: string, blockSize: number): GrowingPromptBlockKeys {
+  const modelSeed = prefixSeed(modelKey);
+  return (known, tokenIds) => {
+    const blocks = Math.floor((tokenIds.length - 1) / blockSize);
+    let parent = known.length > 0 ? known[known.length - 1]! : modelSeed;
+    for (let i = known.length; i < blocks; i++) {
+      parent = hashBlockTokens(parent, tokenIds, i * blockSize, blockSize);
+      known.push(parent);
+    }
+    return known.slice(0, Math.max(0, blocks));
+  };
+}
