@@ -51,7 +51,10 @@ export type GrowingPromptBlockKeys = (known: number[], tokenIds: readonly number
 export function createGrowingPromptBlockKeys(modelKey: string, blockSize: number): GrowingPromptBlockKeys {
   const modelSeed = prefixSeed(modelKey);
   return (known, tokenIds) => {
-    if (!knownKeys.has(tokenIds)) knownKeys.set(tokenIds, { seed: modelSeed, blockSize, keys: known });
+    if (!knownKeys.has(tokenIds)) {
+      knownKeys.set(tokenIds, { seed: modelSeed, blockSize, keys: known });
+      anyKnown = true;
+    }
     const blocks = Math.floor((tokenIds.length - 1) / blockSize);
     let parent = known.length > 0 ? known[known.length - 1]! : modelSeed;
     for (let i = known.length; i < blocks; i++) {
@@ -77,6 +80,8 @@ interface KnownKeys {
  * conversation's entry goes with it.
  */
 const knownKeys = new WeakMap<readonly number[], KnownKeys>();
+/** Whether any keys were ever known: until then a lookup costs nothing (no WeakMap probe). */
+let anyKnown = false;
 
 /**
  * Keys already computed for the first blocks of `tokenIds` under `seed` and `blockSize` (as
@@ -87,6 +92,7 @@ export function knownBlockKeys(
   seed: number,
   blockSize: number,
 ): readonly number[] | undefined {
+  if (!anyKnown) return undefined;
   const known = knownKeys.get(tokenIds);
   return known && known.seed === seed && known.blockSize === blockSize ? known.keys : undefined;
 }

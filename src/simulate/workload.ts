@@ -99,7 +99,7 @@ function drawLength(rng: Random, mean: number, stddev: number): number {
  * not from inside the engine's `finished` event (see `answered`).
  */
 export class Session {
-  private readonly history: number[];
+  private history: number[];
   turn = 0;
   private readonly rng: Random;
   /** Draws the lengths when they vary (its own stream: the tokens stay those of exact lengths). */
@@ -135,8 +135,11 @@ export class Session {
       for (const id of this.pendingAnswer) history.push(id);
       this.pendingAnswer = undefined;
     }
-    for (const id of tokens(this.rng, n)) history.push(id);
-    return history;
+    const fresh = tokens(this.rng, n);
+    // A first turn without a shared prefix is its new tokens alone (no copy).
+    if (history.length === 0) this.history = fresh;
+    else for (const id of fresh) history.push(id);
+    return this.history;
   }
 
   nextOutput(): readonly number[] {
