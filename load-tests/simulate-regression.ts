@@ -63,6 +63,76 @@ const EVICTION_BASE = [
   '2500',
 ] as const;
 
+/** A fleet's common workload: multi-turn sessions over a shared prefix, enough to spread. */
+const FLEET_BASE = [
+  '--concurrency',
+  '128',
+  '--requests',
+  '1200',
+  '--turns',
+  '3',
+  '--shared-prefix-tokens',
+  '600',
+  '--input-tokens',
+  '200',
+  '--output-tokens',
+  '80',
+  '--think-time-ms',
+  '500',
+] as const;
+
+/** Multi-tenant chat behind a fleet: per-tenant system prompts, Zipf users, 4-turn sessions. */
+const TENANTS_BASE = [
+  '--tenants',
+  '12',
+  '--users-per-tenant',
+  '40',
+  '--shared-prefix-tokens',
+  '500',
+  '--turns',
+  '4',
+  '--input-tokens',
+  '150',
+  '--output-tokens',
+  '120',
+  '--think-time-ms',
+  '1500',
+  '--concurrency',
+  '160',
+  '--requests',
+  '1600',
+  '--kv-cache-blocks',
+  '3000',
+] as const;
+
+const FLEET_ROUTERS = ['round-robin', 'random', 'least-loaded', 'kv-aware', 'session'] as const;
+
+/** Each router at 4 and at 8 replicas on the fleet workload, then tenants with the prefix routers. */
+const FLEET_WORKLOADS: readonly Workload[] = [
+  ...FLEET_ROUTERS.flatMap((router) =>
+    ['4', '8'].map((replicas) => ({
+      name: `fleet-${replicas}-${router}`,
+      why: `${replicas} replicas behind the ${router} router, multi-turn sessions over a shared prefix`,
+      args: [...FLEET_BASE, '--replicas', replicas, '--router', router],
+    })),
+  ),
+  ...(['kv-aware', 'session', 'round-robin'] as const).map((router) => ({
+    name: `tenants-8-${router}`,
+    why: `multi-tenant chat (own system prompts, Zipf users) on 8 replicas, ${router} router`,
+    args: [...TENANTS_BASE, '--replicas', '8', '--router', router],
+  })),
+  {
+    name: 'tenants-8-kv-aware-softmax',
+    why: 'the multi-tenant workload on 8 replicas, kv-aware router sampling at a temperature',
+    args: [...TENANTS_BASE, '--replicas', '8', '--router', 'kv-aware', '--router-temperature', '0.5'],
+  },
+  {
+    name: 'tenants-1-replica',
+    why: 'the multi-tenant workload on one engine (no fleet)',
+    args: [...TENANTS_BASE],
+  },
+];
+
 const WORKLOADS: readonly Workload[] = [
   { name: 'default', why: 'every default: 100 requests one at a time', args: [] },
   {
@@ -256,6 +326,7 @@ const WORKLOADS: readonly Workload[] = [
       '64',
     ],
   },
+  ...FLEET_WORKLOADS,
 ];
 
 function usage(message: string): never {

@@ -2,7 +2,7 @@
  * How much faster than real time `nimsim simulate` runs.
  *
  *   npm run build && npx tsx load-tests/simulate-speed.ts [--runs 8] [--warm-runs 4]
- *     [--concurrency 250] [--requests 10000]
+ *     [--concurrency 250] [--requests 10000] [--replicas 1] [--router kv-aware]
  *
  * Cold: `runs` fresh `node dist/cli.js simulate … --json` processes, as a user runs it; each
  * report's `speedup` is simulated time / wall time of the simulation (process start-up excluded).
@@ -14,6 +14,9 @@
  * run is preceded by a fixed CPU-bound reference loop, timed, and every run is also given as
  * simulate wall / reference wall, a ratio that drift moves much less than either figure. Min and
  * median are printed; the min is the best estimate of the machine's undisturbed speed.
+ *
+ * `--replicas N` (and `--router`) time a fleet of N engines behind that router instead of one
+ * engine, on the same workload.
  */
 import { execFileSync } from 'node:child_process';
 import { loadConfig } from '../src/config/config.js';
@@ -24,6 +27,11 @@ const runs = intArg('runs', 8);
 const warmRuns = intArg('warm-runs', 4);
 const concurrency = intArg('concurrency', 250);
 const requests = intArg('requests', 10_000);
+const replicas = intArg('replicas', 1);
+const routerAt = process.argv.indexOf('--router');
+const router = routerAt > 0 ? (process.argv[routerAt + 1] ?? '') : undefined;
+const fleetArgs =
+  replicas > 1 ? ['--replicas', String(replicas), ...(router ? ['--router', router] : [])] : [];
 
 /** A fixed amount of integer work (~50-100 ms on this machine when it is quiet). */
 function referenceMs(): number {
@@ -57,10 +65,16 @@ function print(label: string, samples: readonly Sample[], simulatedS: number): v
   );
 }
 
-const args = ['simulate', '--concurrency', String(concurrency), '--requests', String(requests), '--json'];
-process.stdout.write(
-  `simulate --concurrency ${concurrency} --requests ${requests}: ${runs} cold runs, ${warmRuns} warm runs\n\n`,
-);
+const args = [
+  'simulate',
+  '--concurrency',
+  String(concurrency),
+  '--requests',
+  String(requests),
+  ...fleetArgs,
+  '--json',
+];
+process.stdout.write(`${args.slice(0, -1).join(' ')}: ${runs} cold runs, ${warmRuns} warm runs\n\n`);
 
 let simulatedS = 0;
 const cold: Sample[] = [];
@@ -75,7 +89,11 @@ for (let i = 0; i < runs; i++) {
   );
 }
 
-const config = loadConfig({}, {});
+// The same settings as the cold runs' flags (a bad --router exits 2 there first).
+const config = loadConfig(
+  {},
+  replicas > 1 ? { replicas: String(replicas), ...(router ? { router } : {}) } : {},
+);
 const workload: WorkloadOptions = {
   concurrency,
   requests,

@@ -37,3 +37,62 @@ export function createPromptBlockKeys(modelKey: string, blockSize: number): Prom
     return keys;
   };
 }
+
+/**
+ * The block keys of a prompt that grows by appending (a conversation resending its history): the
+ * keys of the earlier prompts, kept in `known`, are extended by the blocks hashed for the first
+ * time, so each turn hashes only its new tokens rather than the whole conversation again.
+ * Returns a new array of the prompt's matchable keys (what {@link PromptBlockKeys} gives), which
+ * stays as it is when `known` grows. The caller guarantees that every prompt given with one
+ * `known` starts with the tokens of the ones before it. No cache salt (the model's seed).
+ */
+export type GrowingPromptBlockKeys = (known: number[], tokenIds: readonly number[]) => number[];
+
+export function createGrowingPromptBlockKeys(modelKey: string, blockSize: number): GrowingPromptBlockKeys {
+  const modelSeed = prefixSeed(modelKey);
+  return (known, tokenIds) => {
+    if (!knownKeys.has(tokenIds)) {
+      knownKeys.set(tokenIds, { seed: modelSeed, blockSize, keys: known });
+      anyKnown = true;
+    }
+    const blocks = Math.floor((tokenIds.length - 1) / blockSize);
+    let parent = known.length > 0 ? known[known.length - 1]! : modelSeed;
+    for (let i = known.length; i < blocks; i++) {
+      parent = hashBlockTokens(parent, tokenIds, i * blockSize, blockSize);
+      known.push(parent);
+    }
+    return known.slice(0, Math.max(0, blocks));
+  };
+}
+
+/** Keys computed for a growing token array: its first `keys.length` blocks' under `seed`. */
+interface KnownKeys {
+  readonly seed: number;
+  readonly blockSize: number;
+  readonly keys: readonly number[];
+}
+
+/**
+ * The keys {@link createGrowingPromptBlockKeys} has computed, by token array: a replica's cache
+ * looking that prompt up (kv-cache-manager.ts `match`) takes them instead of hashing the same
+ * blocks again, as a request carrying its block keys from the router would. Sound because those
+ * arrays only ever grow by appending (their earlier blocks never change); weak, so a finished
+ * conversation's entry goes with it.
+ */
+const knownKeys = new WeakMap<readonly number[], KnownKeys>();
+/** Whether any keys were ever known: until then a lookup costs nothing (no WeakMap probe). */
+let anyKnown = false;
+
+/**
+ * Keys already computed for the first blocks of `tokenIds` under `seed` and `blockSize` (as
+ * `hashBlockTokens` chains them from that seed), or undefined: the caller hashes the rest itself.
+ */
+export function knownBlockKeys(
+  tokenIds: readonly number[],
+  seed: number,
+  blockSize: number,
+): readonly number[] | undefined {
+  if (!anyKnown) return undefined;
+  const known = knownKeys.get(tokenIds);
+  return known && known.seed === seed && known.blockSize === blockSize ? known.keys : undefined;
+}

@@ -10,7 +10,7 @@
  * replica admits the request (its `scheduled` event), since a `simulate` run does not deliver token
  * events. Chunked prefill of a long prompt thus stops counting one or more steps early.
  */
-import { ReplicaSets } from './replica-sets.js';
+import { PathTable } from './path-table.js';
 
 /** One routed request, until it finishes. */
 export interface ActiveRequest {
@@ -21,31 +21,32 @@ export interface ActiveRequest {
 }
 
 export class ActiveSequences {
-  /** Which replicas' active requests hold each key. */
-  private readonly sets: ReplicaSets;
-  /** Per replica, how many of its active requests hold each key (small tables: one count per slot). */
-  private readonly counts: ReplicaSets[];
+  /**
+   * Per replica, the tree of its active requests' prompt blocks: a request adds and removes only
+   * the blocks no other active request there holds, and a replica's share of a prompt is found in
+   * O(log blocks) lookups (path-table.ts).
+   */
+  private readonly paths: PathTable[];
   readonly prefillTokens: Float64Array;
 
   constructor(readonly replicas: number) {
-    this.sets = new ReplicaSets(replicas);
-    this.counts = Array.from({ length: replicas }, () => new ReplicaSets(1, true));
+    this.paths = Array.from({ length: replicas }, () => new PathTable());
     this.prefillTokens = new Float64Array(replicas);
   }
 
   /** Distinct prompt blocks of the replica's active requests (Dynamo's active_blocks). */
   activeBlocks(replica: number): number {
-    return this.sets.sizes[replica]!;
+    return this.paths[replica]!.size;
   }
 
   /** Per replica, how many of `keys` its active requests already hold in a row from the first. */
   activeDepths(keys: readonly number[], out: Int32Array): void {
-    ReplicaSets.depths([this.sets], keys, out);
+    for (let w = 0; w < this.replicas; w++) out[w] = this.paths[w]!.depth(keys);
   }
 
   add(replica: number, keys: readonly number[], prefillTokens: number): ActiveRequest {
-    const counts = this.counts[replica]!;
-    for (const key of keys) if (counts.add(key, 0)) this.sets.add(key, replica);
+    const paths = this.paths[replica]!;
+    paths.add(keys, paths.depth(keys));
     this.prefillTokens[replica]! += prefillTokens;
     return { replica, keys, prefillTokens };
   }
@@ -59,7 +60,6 @@ export class ActiveSequences {
   /** The request finished (or was aborted): its blocks and any prefill left go. */
   free(req: ActiveRequest): void {
     this.prefilled(req);
-    const counts = this.counts[req.replica]!;
-    for (const key of req.keys) if (counts.remove(key, 0)) this.sets.remove(key, req.replica);
+    this.paths[req.replica]!.remove(req.keys);
   }
 }

@@ -30,6 +30,12 @@ export interface FleetSubmitOptions extends SubmitOptions {
    * follow the first, as vLLM runs a request's `n` samples in the one engine it was sent to.
    */
   readonly replica?: number | undefined;
+  /**
+   * The prompt's block keys, as `FleetOptions.blockKeys` would compute them, when the caller has
+   * them cheaper (a conversation extends its previous turn's keys): asked for only when the router
+   * reads keys, and only for a request without a cache salt or a skipped lookup.
+   */
+  readonly promptBlockKeys?: (() => readonly number[]) | undefined;
 }
 
 /** One replica of the fleet, for per-replica figures and admin actions. */
@@ -148,7 +154,7 @@ export function createFleet(opts: FleetOptions): Fleet {
   }));
 
   /** A query whose keys and overlaps are computed on first use, once. */
-  const queryOf = (request: EngineRequest): RouteQuery => {
+  const queryOf = (request: EngineRequest, given: FleetSubmitOptions['promptBlockKeys']): RouteQuery => {
     let keys: readonly number[] | undefined;
     let overlaps: Int32Array | undefined;
     const q: RouteQuery = {
@@ -156,7 +162,9 @@ export function createFleet(opts: FleetOptions): Fleet {
       keys: () =>
         (keys ??= request.skipPrefixCacheLookup
           ? []
-          : opts.blockKeys(request.promptTokenIds, request.cacheSalt)),
+          : given && !request.cacheSalt
+            ? given()
+            : opts.blockKeys(request.promptTokenIds, request.cacheSalt)),
       overlaps() {
         if (!overlaps) {
           overlaps = overlapScratch;
@@ -172,7 +180,7 @@ export function createFleet(opts: FleetOptions): Fleet {
     router: opts.router,
     replicas,
     submit(req, listener, signal, options) {
-      const q = queryOf(req);
+      const q = queryOf(req, options?.promptBlockKeys);
       const pinned = options?.replica;
       const r =
         pinned !== undefined && Number.isInteger(pinned) && pinned >= 0 && pinned < size

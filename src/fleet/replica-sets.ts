@@ -103,7 +103,8 @@ export class ReplicaSets {
       if (--this.counts[slot * this.replicas + replica]! > 0) return false;
     } else {
       const copies = this.copies![replica]!;
-      const held = copies.get(key);
+      // Extra copies are rare: skip the Map (it boxes the key and hashes it) when there are none.
+      const held = copies.size === 0 ? undefined : copies.get(key);
       if (held !== undefined) {
         if (held > 2) copies.set(key, held - 1);
         else copies.delete(key);
@@ -149,7 +150,7 @@ export class ReplicaSets {
       let i = 0;
       for (; i < keys.length && active !== 0; i++) {
         let mask = 0;
-        for (const s of sets) mask |= s.maskOf(keys[i]!, w);
+        for (const s of sets) if (s.used > 0) mask |= s.maskOf(keys[i]!, w);
         let dropped = active & ~mask;
         while (dropped !== 0) {
           const low = dropped & -dropped;
@@ -187,15 +188,17 @@ export class ReplicaSets {
       next = (next + 1) & mask;
     }
     this.keys[hole] = EMPTY;
-    this.masks.fill(0, hole * this.words, (hole + 1) * this.words);
-    if (this.counts) this.counts.fill(0, hole * this.replicas, (hole + 1) * this.replicas);
+    // Element loops, not fill/copyWithin: a slot is a word or two, less than a builtin call costs.
+    const { words, replicas, masks, counts } = this;
+    for (let w = 0; w < words; w++) masks[hole * words + w] = 0;
+    if (counts) for (let r = 0; r < replicas; r++) counts[hole * replicas + r] = 0;
   }
 
   private moveSlot(from: number, to: number): void {
+    const { words, replicas, masks, counts } = this;
     this.keys[to] = this.keys[from]!;
-    this.masks.copyWithin(to * this.words, from * this.words, (from + 1) * this.words);
-    if (this.counts)
-      this.counts.copyWithin(to * this.replicas, from * this.replicas, (from + 1) * this.replicas);
+    for (let w = 0; w < words; w++) masks[to * words + w] = masks[from * words + w]!;
+    if (counts) for (let r = 0; r < replicas; r++) counts[to * replicas + r] = counts[from * replicas + r]!;
   }
 
   private grow(): void {

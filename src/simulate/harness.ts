@@ -19,6 +19,8 @@ export interface SubmitExtras {
   readonly sessionKey?: string | undefined;
   /** Its tenant, for the report's per-tenant figures. */
   readonly tenant?: number | undefined;
+  /** The prompt's block keys when the caller keeps them (a fleet's router asks for them). */
+  readonly promptBlockKeys?: (() => readonly number[]) | undefined;
 }
 
 export interface Harness {
@@ -85,7 +87,13 @@ export function createHarness(config: Config, slo?: Slo): Harness {
             onDone();
           },
           undefined,
-          fleet ? { tokenEvents: false, onRouted: (r: number) => (replica = r) } : NO_TOKEN_EVENTS,
+          fleet
+            ? {
+                tokenEvents: false,
+                onRouted: (r: number) => (replica = r),
+                promptBlockKeys: extras?.promptBlockKeys,
+              }
+            : NO_TOKEN_EVENTS,
         );
         return true;
       } catch (err) {

@@ -5,6 +5,7 @@
  */
 import type { Config } from '../config/config.js';
 import { createRandom, hashSeed } from '../content/random.js';
+import { createGrowingPromptBlockKeys } from '../engine/prompt-blocks.js';
 import { createHarness } from './harness.js';
 import { tenantReport } from './tenant-report.js';
 import type { SimulationReport } from './report.js';
@@ -108,6 +109,9 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
   const thinkRng = createRandom(hashSeed(config.seed, 'think-time'));
   const thinkMs = () =>
     workload.thinkTimeMs > 0 ? -workload.thinkTimeMs * Math.log(1 - thinkRng.nextFloat()) : 0;
+  const growingKeys = runtime.fleet
+    ? createGrowingPromptBlockKeys(config.modelName, config.kvBlockSize)
+    : undefined;
   let issued = 0;
   let sessions = 0;
   const openLoop = workload.requestRate !== undefined;
@@ -124,8 +128,13 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
         if (!openLoop) startSession();
       } else clock.schedule(clock.now() + thinkMs(), () => issue(s, owner));
     };
+    // A fleet's router keys the prompt by its blocks: the session extends its last turn's keys.
+    const promptBlockKeys = growingKeys ? () => growingKeys(s.blockKeys, prompt) : undefined;
+    const extras =
+      owner || promptBlockKeys
+        ? { sessionKey: owner?.sessionKey, tenant: owner?.tenant, promptBlockKeys }
+        : undefined;
     const submit = () => {
-      const extras = owner ? { sessionKey: owner.sessionKey, tenant: owner.tenant } : undefined;
       if (harness.submit(`sim-${s.index}-${s.turn}`, prompt, output, s.turn + 1, onDone, extras)) return;
       // Queue full. A closed-loop user retries after Retry-After; an open-loop arrival is simply
       // lost, as a rate-based load tool counts it (the session ends).

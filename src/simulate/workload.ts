@@ -89,13 +89,25 @@ function drawLength(rng: Random, mean: number, stddev: number): number {
   return Math.min(maxLength(mean, stddev), Math.max(1, Math.round(mean + stddev * rng.normal())));
 }
 
-/** One conversation: hands out each turn's prompt and output plan, and remembers the history. */
+/**
+ * One conversation: hands out each turn's prompt and output plan, and remembers the history.
+ *
+ * The history is one array that grows by appending (each turn's prompt is that array): copying
+ * the whole conversation into a new array every turn made a session's cost grow with the square
+ * of its turns. A prompt is thus the same array as the previous turn's, longer: safe because a
+ * turn is only asked for once the previous request has finished, and the answer is appended then,
+ * not from inside the engine's `finished` event (see `answered`).
+ */
 export class Session {
   private history: number[];
   turn = 0;
   private readonly rng: Random;
   /** Draws the lengths when they vary (its own stream: the tokens stay those of exact lengths). */
   private readonly lengths: Random | undefined;
+  /** Block keys of the prompts so far, extended by a fleet's router (prompt-blocks.ts). */
+  readonly blockKeys: number[] = [];
+  /** The last answer, appended to the history when the next turn is asked for. */
+  private pendingAnswer: readonly number[] | undefined;
 
   constructor(
     readonly index: number,
@@ -112,14 +124,21 @@ export class Session {
   }
 
   /** The next turn's prompt: the whole conversation so far plus `inputTokens` new tokens. */
-  nextPrompt(): number[] {
+  nextPrompt(): readonly number[] {
     const { inputTokens, inputTokensStddev = 0 } = this.opts;
     const n =
       this.lengths && inputTokensStddev > 0
         ? drawLength(this.lengths, inputTokens, inputTokensStddev)
         : inputTokens;
+    const { history } = this;
+    if (this.pendingAnswer) {
+      for (const id of this.pendingAnswer) history.push(id);
+      this.pendingAnswer = undefined;
+    }
     const fresh = tokens(this.rng, n);
-    this.history = this.history.length === 0 ? fresh : this.history.concat(fresh);
+    // A first turn without a shared prefix is its new tokens alone (no copy).
+    if (history.length === 0) this.history = fresh;
+    else for (const id of fresh) history.push(id);
     return this.history;
   }
 
@@ -129,10 +148,13 @@ export class Session {
     return this.answer.slice(0, drawLength(this.lengths, outputTokens, outputTokensStddev));
   }
 
-  /** Records the answer so the next turn resends it. */
+  /**
+   * Records the answer so the next turn resends it. It is called from the request's `finished`
+   * event, while the engine may still hold the prompt: the history grows only at the next turn.
+   */
   answered(output: readonly number[]): void {
     this.turn++;
-    if (!this.done) this.history = this.history.concat(output);
+    if (!this.done) this.pendingAnswer = output;
   }
 
   get done(): boolean {

@@ -10,6 +10,7 @@
  * conversation reuses turn n's prompt and answer. Every call costs O(blocks it touches).
  */
 import type { KvEvent } from '../kv-events.js';
+import { knownBlockKeys } from '../prompt-blocks.js';
 import { hashBlockTokens, NO_HASH, prefixSeed } from './block-hash.js';
 import { createBlockPool } from './block-pool.js';
 import type { EvictionPolicyName } from './eviction-policy.js';
@@ -243,9 +244,12 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
     const found: Match = { gpu: [], host: [], rootHash: NO_HASH, lastHash: seed };
     if (!enableReuse || skipLookup) return found;
     const maxBlocks = Math.floor((tokenIds.length - 1) / blockSize);
+    // Keys a fleet's router already computed for this prompt (prompt-blocks.ts): the same chain.
+    const known = knownBlockKeys(tokenIds, seed, blockSize);
+    const knownBlocks = known ? Math.min(known.length, maxBlocks) : 0;
     let parent = seed;
     for (let i = 0; i < maxBlocks; i++) {
-      const hash = hashBlockTokens(parent, tokenIds, i * blockSize, blockSize);
+      const hash = i < knownBlocks ? known![i]! : hashBlockTokens(parent, tokenIds, i * blockSize, blockSize);
       const blockId = pool.lookup(hash);
       // The host run continues the GPU run; a GPU block after a host block ends the match.
       if (blockId >= 0 && found.host.length === 0) found.gpu.push(blockId);
