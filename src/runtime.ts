@@ -7,7 +7,7 @@ import { resolveDeployment, describeDeployment, type Deployment } from './catalo
 import type { Config } from './config/config.js';
 import { servedModelNames } from './config/config.js';
 import { createTokenizer, type Tokenizer } from './content/tokenizer.js';
-import { createRandom, hashSeed } from './content/random.js';
+import { createRandom, hashSeed } from './util/random.js';
 import type { Clock } from './engine/clock.js';
 import { createEngine, type Engine, type EngineObserver } from './engine/engine.js';
 import { createObserverHub, type ObserverHub } from './engine/observer-hub.js';

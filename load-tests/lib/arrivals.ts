@@ -3,7 +3,7 @@
  * so that two runs send the same schedule — what `vllm bench serve --request-rate` and AIPerf's
  * `--request-rate` do by default.
  */
-import { createRandom, type Random } from '../../src/content/random.js';
+import { createRandom, type Random } from '../../src/util/random.js';
 
 /** An exponential deviate with the given mean (inverse-CDF sampling). */
 export function exponential(rng: Random, mean: number): number {

@@ -5,7 +5,7 @@
  * to the server's `/tokenize` is needed. The chat template adds its own tokens around each
  * message, so reports show the input length the server billed (`usage.prompt_tokens`).
  */
-import { createRandom, hashSeed, type SeedPart } from '../../src/content/random.js';
+import { createRandom, hashSeed, type SeedPart } from '../../src/util/random.js';
 import { createTokenizer } from '../../src/content/tokenizer.js';
 
 const CANDIDATES = (

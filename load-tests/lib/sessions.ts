@@ -5,7 +5,7 @@
  * whose lines of one session are such turns.
  */
 import { performance } from 'node:perf_hooks';
-import { createRandom, hashSeed } from '../../src/content/random.js';
+import { createRandom, hashSeed } from '../../src/util/random.js';
 import { exponential } from './arrivals.js';
 import type { ChatClient, ChatMessage } from './chat-client.js';
 import type { RequestRecord } from './metrics.js';

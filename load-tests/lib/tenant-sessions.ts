@@ -8,7 +8,7 @@
  * session makes room for the next, until `requests` turns were sent in all — as `simulate` does.
  */
 import { performance } from 'node:perf_hooks';
-import { createRandom, hashSeed } from '../../src/content/random.js';
+import { createRandom, hashSeed } from '../../src/util/random.js';
 import { zipfSampler } from '../../src/simulate/tenants.js';
 import { exponential } from './arrivals.js';
 import type { ChatClient, ChatMessage } from './chat-client.js';

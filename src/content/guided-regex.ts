@@ -7,7 +7,7 @@
  * and patterns whose expansion exceeds MAX_REGEX_EXPANSION are refused with an error naming the
  * construct (the API answers 400). Generating then costs at most that expansion.
  */
-import type { Random } from './random.js';
+import type { Random } from '../util/random.js';
 
 /** The pattern uses something outside the supported subset; the message names it. */
 export class UnsupportedRegexError extends Error {

@@ -7,7 +7,7 @@
  */
 import { compileRegex, type RegexGenerator } from './guided-regex.js';
 import { generateJson, JsonSchemaError, type SchemaJson } from './json-schema.js';
-import { createRandom, hashSeed } from './random.js';
+import { createRandom, hashSeed } from '../util/random.js';
 
 export type GuidedSpec =
   | {

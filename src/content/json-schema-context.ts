@@ -6,7 +6,7 @@
 import type { StringFormats } from './json-schema-formats.js';
 import type { Schema } from './json-schema-shape.js';
 import type { Writer } from './json-schema-writer.js';
-import type { Random } from './random.js';
+import type { Random } from '../util/random.js';
 
 /** Past this depth, generation keeps to required properties, minimum items and non-$ref branches. */
 export const SHALLOW_DEPTH = 5;

@@ -2,7 +2,7 @@
  * Strings a model would write for a JSON Schema `string`: plain words, and values of the common
  * `format`s (date-time, date, time, email, uuid, uri, hostname, ipv4, ipv6, duration), seeded.
  */
-import type { Random } from './random.js';
+import type { Random } from '../util/random.js';
 
 const WORDS = [
   'alpha',

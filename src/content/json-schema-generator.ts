@@ -15,7 +15,7 @@ import { createSchemaResolver } from './json-schema-resolve.js';
 import { inferredType, JsonSchemaError, type Schema } from './json-schema-shape.js';
 import { createStringGenerator } from './json-schema-string.js';
 import type { Writer } from './json-schema-writer.js';
-import type { Random } from './random.js';
+import type { Random } from '../util/random.js';
 
 const MAX_DEPTH = 32;
 

@@ -5,7 +5,7 @@
  * of each schema object (bounds, grid) is made once.
  */
 import { JsonSchemaError } from './json-schema-shape.js';
-import type { Random } from './random.js';
+import type { Random } from '../util/random.js';
 
 interface NumberPlan {
   readonly lo: number;

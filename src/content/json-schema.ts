@@ -23,7 +23,7 @@ import { schemaBoundsProblem } from './json-schema-bounds.js';
 import { createSchemaGenerator } from './json-schema-generator.js';
 import { isRecord, JsonSchemaError, type Schema } from './json-schema-shape.js';
 import { BudgetExhausted, createWriter } from './json-schema-writer.js';
-import { createRandom, hashSeed } from './random.js';
+import { createRandom, hashSeed } from '../util/random.js';
 
 export { JsonSchemaError } from './json-schema-shape.js';
 

@@ -3,7 +3,7 @@
  * distribution: the chosen token is made the most likely one, with a confidence drawn per position,
  * and the alternatives share part of the remaining probability mass in decreasing order.
  */
-import { createRandom, hashSeed } from './random.js';
+import { createRandom, hashSeed } from '../util/random.js';
 
 export interface TokenLogprob {
   /** Natural log of the chosen token's probability; < 0. */

@@ -5,7 +5,7 @@
  * streamable text.
  */
 import { createProseGenerator, type ProseGenerator } from './prose.js';
-import { createRandom, hashSeed } from './random.js';
+import { createRandom, hashSeed } from '../util/random.js';
 import { createStopMatcher } from './stop-matcher.js';
 import type { Tokenizer } from './tokenizer.js';
 

@@ -9,7 +9,7 @@
  * ids equal `encode(decode(ids))`, which is what lets the next turn's prompt hit the KV blocks of
  * this answer. The corpus therefore holds only lowercase ASCII words and `, . ? !`.
  */
-import { createRandom, type Random } from './random.js';
+import { createRandom, type Random } from '../util/random.js';
 import type { Tokenizer } from './tokenizer.js';
 
 /** One step of the text: a whole pre-token, its ids, and whether it closes a sentence. */

@@ -10,7 +10,7 @@
  * cut inside its reasoning has reasoning only, no content, and finish reason `length`.
  */
 import { planOutputSteps, type PlanOutputOptions } from './output-plan.js';
-import { hashSeed } from './random.js';
+import { hashSeed } from '../util/random.js';
 import { planReplySteps, type ReplyPlan, type ReplySpec } from './reply.js';
 
 /** How one request reasons: the median reasoning length and the text that closes the reasoning. */

@@ -13,7 +13,7 @@
  * OpenAI there).
  */
 import { generateJson, type SchemaJson } from './json-schema.js';
-import { createRandom, hashSeed } from './random.js';
+import { createRandom, hashSeed } from '../util/random.js';
 
 /** A tool offered in the request (`tools[].function`). */
 export interface ToolDef {

@@ -1,5 +1,5 @@
 /** Builds the router a setting names (NIMSIM_ROUTER), each from its own seeded random stream. */
-import { createRandom, hashSeed } from '../content/random.js';
+import { createRandom, hashSeed } from '../util/random.js';
 import type { KvRouterConfig, Router, RouterName, RoutingState } from './router.js';
 import { createKvAwareRouter } from './routers/kv-aware.js';
 import { createLeastLoadedRouter } from './routers/least-loaded.js';

@@ -4,7 +4,7 @@
  * Same engine, timing model and cache as `serve`: only the clock differs.
  */
 import type { Config } from '../config/config.js';
-import { createRandom, hashSeed } from '../content/random.js';
+import { createRandom, hashSeed } from '../util/random.js';
 import { createGrowingPromptBlockKeys } from '../engine/prompt-blocks.js';
 import { createHarness } from './harness.js';
 import { tenantReport } from './tenant-report.js';

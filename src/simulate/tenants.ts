@@ -5,7 +5,7 @@
  * tenant is the head of the tenants' Zipf). A session's key is its user's (`user` /
  * `prompt_cache_key` in the API), which a session-affinity router keeps on one replica.
  */
-import { createRandom, hashSeed, type Random } from '../content/random.js';
+import { createRandom, hashSeed, type Random } from '../util/random.js';
 import { tokens } from './workload.js';
 
 export interface TenantOptions {

@@ -15,7 +15,7 @@
  *   request that finds the waiting queue full is lost and counted as a 429.
  */
 import type { Config } from '../config/config.js';
-import { createRandom, hashSeed } from '../content/random.js';
+import { createRandom, hashSeed } from '../util/random.js';
 import { createHarness } from './harness.js';
 import type { SimulationReport, Slo } from './report.js';
 import type { TraceEntry } from './trace.js';

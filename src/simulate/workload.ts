@@ -4,7 +4,7 @@
  * prefix shared by every prompt, and multi-turn sessions in which each turn resends the whole
  * conversation (previous prompt + previous answer) plus new tokens.
  */
-import { createRandom, hashSeed, type Random } from '../content/random.js';
+import { createRandom, hashSeed, type Random } from '../util/random.js';
 import type { Slo } from './report.js';
 import type { TenantOptions } from './tenants.js';
 

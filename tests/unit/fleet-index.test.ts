@@ -5,7 +5,7 @@
  * clock (the index must agree with what each replica's cache holds and what its lookup finds).
  */
 import { describe, expect, it } from 'vitest';
-import { createRandom } from '../../src/content/random.js';
+import { createRandom } from '../../src/util/random.js';
 import { createVirtualClock } from '../../src/engine/clock.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
 import type { KvEventBatch } from '../../src/engine/kv-events.js';

@@ -4,7 +4,7 @@
  * and each path's depth must equal a plain reference: a count per key of the paths holding it.
  */
 import { describe, expect, it } from 'vitest';
-import { createRandom } from '../../src/content/random.js';
+import { createRandom } from '../../src/util/random.js';
 import { PathTable } from '../../src/fleet/path-table.js';
 
 describe('path table', () => {

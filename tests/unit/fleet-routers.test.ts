@@ -3,7 +3,7 @@
  * score, Dynamo's kv-aware cost and softmax, and sticky sessions with their fallback.
  */
 import { describe, expect, it } from 'vitest';
-import { createRandom } from '../../src/content/random.js';
+import { createRandom } from '../../src/util/random.js';
 import type { EngineRequest, EngineStats } from '../../src/engine/types.js';
 import { ActiveSequences } from '../../src/fleet/active-sequences.js';
 import { PrefixIndex } from '../../src/fleet/prefix-index.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileRegex, MAX_REGEX_EXPANSION, UnsupportedRegexError } from '../../src/content/guided-regex.js';
-import { createRandom } from '../../src/content/random.js';
+import { createRandom } from '../../src/util/random.js';
 
 const PATTERNS = [
   '\\d{3}-\\d{4}',

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { tokenLogprob } from '../../src/content/logprobs.js';
 import { createDetokenizer, planOutput, type PlanOutputOptions } from '../../src/content/output-plan.js';
 import { createProseGenerator } from '../../src/content/prose.js';
-import { createRandom, hashSeed } from '../../src/content/random.js';
+import { createRandom, hashSeed } from '../../src/util/random.js';
 import { createTokenizer } from '../../src/content/tokenizer.js';
 
 const tokenizer = createTokenizer('llama3');

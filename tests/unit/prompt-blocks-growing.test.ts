@@ -4,7 +4,7 @@
  * hashing the prompt itself.
  */
 import { describe, expect, it } from 'vitest';
-import { createRandom } from '../../src/content/random.js';
+import { createRandom } from '../../src/util/random.js';
 import { prefixSeed } from '../../src/engine/kv-cache/block-hash.js';
 import { createKvCacheManager } from '../../src/engine/kv-cache/kv-cache-manager.js';
 import {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { createRandom } from '../../src/content/random.js';
+import { createRandom } from '../../src/util/random.js';
 import { runSimulation, type WorkloadOptions } from '../../src/simulate/simulate.js';
 import { TenantMix, zipfSampler } from '../../src/simulate/tenants.js';
 

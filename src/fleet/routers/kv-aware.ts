@@ -12,7 +12,7 @@
  * the cheapest, a tie going to the replica with the fewest cached blocks (Dynamo's tree size), and
  * a tie of those to a random one (seeded here).
  */
-import type { Random } from '../../content/random.js';
+import type { Random } from '../../util/random.js';
 import type { KvRouterConfig, Router, RoutingState } from '../router.js';
 
 export function createKvAwareRouter(state: RoutingState, config: KvRouterConfig, rng: Random): Router {
