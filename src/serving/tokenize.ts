@@ -20,7 +20,12 @@ export async function serveTokenize(ctx: ServingContext, req: TokenizeRequest): 
   const tokens =
     'prompt' in req
       ? await tokenizeText(ctx, req.prompt, req.add_special_tokens !== false)
-      : await renderPrompt(ctx, toTemplateMessages(req), req.add_generation_prompt ?? true, req.tools ?? undefined);
+      : await renderPrompt(
+          ctx,
+          toTemplateMessages(req),
+          req.add_generation_prompt ?? true,
+          req.tools ?? undefined,
+        );
   return {
     count: tokens.length,
     max_model_len: ctx.settings.maxModelLen,
