@@ -5,7 +5,8 @@
 //   1. `npx nimsim serve` answers a chat request and exits 0 on SIGTERM;
 //   2. `import { startNimsim } from 'nimsim'` starts and closes a server in-process, and its
 //      declarations type-check through the package's `exports`;
-//   3. examples/weather-agent's own test passes against the installed package's binary.
+//   3. examples/weather-agent's own test passes against the installed package's binary;
+//   4. `npm install git+file://<this repository>#HEAD` builds it through `prepare`.
 // Only the package's runtime dependencies may be installed (plus the test tools asked for here).
 // Bounded to 3 minutes; most of it is `npm install` from the registry.
 import { spawn, execFileSync } from 'node:child_process';
@@ -240,6 +241,39 @@ export const wrong = startNimsim({ notASetting: 1 });
   const passed = /Tests\s+(\d+) passed/.exec(stripVTControlCharacters(tested));
   if (!passed || /failed|skipped/.test(tested)) fail(`examples/weather-agent's test:\n${tested}`);
   log(`examples/weather-agent's test: ${passed[1]} passed against the installed package`);
+
+  // --- 4. from git: npm clones the repository, installs its dev dependencies there and runs its
+  // `prepare` (the build), then installs the result like a tarball. This clones the commit checked
+  // out here (HEAD), so it checks what is committed.
+  const fromGit = join(work, 'from-git');
+  mkdirSync(fromGit);
+  writeFileSync(
+    join(fromGit, 'package.json'),
+    JSON.stringify({ name: 'nimsim-git-consumer', private: true }),
+  );
+  const head = run('git', ['rev-parse', 'HEAD'], repo, 'git rev-parse HEAD').trim();
+  run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', `git+file://${repo}#${head}`],
+    fromGit,
+    'npm install <git url>',
+  );
+  for (const built of ['dist/cli.js', 'dist/index.js', 'dist/index.d.ts']) {
+    if (!existsSync(join(fromGit, 'node_modules/nimsim', built))) fail(`installed from git without ${built}`);
+  }
+  if (existsSync(join(fromGit, 'node_modules/typescript')))
+    fail('installed from git with its dev dependencies');
+  const gitVersion = run(
+    'npx',
+    ['--no-install', 'nimsim', '--version'],
+    fromGit,
+    'npx nimsim (from git)',
+  ).trim();
+  if (gitVersion !== ours.version)
+    fail(`npx nimsim --version (from git) printed ${JSON.stringify(gitVersion)}`);
+  log(
+    `installed from git (commit ${head.slice(0, 12)}): prepare built dist/, nimsim ${gitVersion} on the PATH`,
+  );
   log('OK');
 } finally {
   rmSync(work, { recursive: true, force: true });
