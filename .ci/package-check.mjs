@@ -169,6 +169,7 @@ try {
   );
 
   // --- 2. the programmatic API, in JavaScript, and its declarations from TypeScript.
+  const kvPort = await freePort();
   writeFileSync(
     join(app, 'api.mjs'),
     `import { startNimsim } from 'nimsim';
@@ -182,7 +183,11 @@ const res = await fetch(nim.baseURL + '/chat/completions', {
 const body = await res.json();
 await nim.close();
 const after = await fetch(nim.url + '/v1/health/live').then(() => 'still answering', () => 'closed');
-console.log(JSON.stringify({ port: nim.port, models: models.data.map((m) => m.id), status: res.status, tokens: body.usage?.completion_tokens, after }));
+// KV events load the zeromq runtime dependency (lazily): a publisher must bind and close.
+const kv = await startNimsim({ timeScale: 0, logLevel: 'WARNING', kvEventsEndpoint: 'tcp://127.0.0.1:${kvPort}' });
+const kvEvents = kv.server.kvEvents.length;
+await kv.close();
+console.log(JSON.stringify({ port: nim.port, models: models.data.map((m) => m.id), status: res.status, tokens: body.usage?.completion_tokens, after, kvEvents }));
 `,
   );
   const apiOut = JSON.parse(run(process.execPath, ['api.mjs'], app, 'the programmatic API').trim());
@@ -191,7 +196,8 @@ console.log(JSON.stringify({ port: nim.port, models: models.data.map((m) => m.id
     apiOut.models.join() !== 'my-model' ||
     apiOut.status !== 200 ||
     apiOut.tokens !== 4 ||
-    apiOut.after !== 'closed'
+    apiOut.after !== 'closed' ||
+    apiOut.kvEvents !== 1
   ) {
     fail(`the programmatic API: ${JSON.stringify(apiOut)}`);
   }
@@ -227,7 +233,9 @@ export const wrong = startNimsim({ notASetting: 1 });
     app,
     'tsc on the declarations',
   );
-  log(`startNimsim: port ${apiOut.port}, chat 200, closed; its declarations type-check`);
+  log(
+    `startNimsim: port ${apiOut.port}, chat 200, closed; KV events over zeromq; its declarations type-check`,
+  );
 
   // --- 3. the example's own test, run from the project against the installed package.
   const example = join(app, 'weather-agent');
