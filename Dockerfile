@@ -1,7 +1,12 @@
 # nimsim as a container that starts like a NIM: port 8000, /v1/health/{live,ready}, NIM_* settings.
 #   docker build -t nimsim .
-#   docker run --rm -p 8000:8000 -e NIMSIM_GPU=b200 nimsim
-# Node 24 is an LTS line; nimsim needs Node >= 20 (its CI runs on 20).
+#   docker run --rm --stop-timeout 45 -p 8000:8000 -e NIMSIM_GPU=b200 nimsim
+# podman and buildah build OCI images by default, which have no HEALTHCHECK: add --format docker.
+# On SIGTERM running streams drain for up to 30 s; Docker's default stop timeout (10 s) would cut
+# them, hence --stop-timeout (or `docker stop -t 45`).
+# Node 24 is the Active LTS line. nimsim runs on Node >= 20, but Node 20 reached its end of life in
+# April 2026, so the image does not ship it; .ci/container-check.sh builds and tests this default
+# (NODE_VERSION=20 there builds the same image on Node 20).
 ARG NODE_VERSION=24
 
 # Build: every dependency (TypeScript), then compile src/ to dist/.

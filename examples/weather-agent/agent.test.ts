@@ -1,8 +1,13 @@
 /**
- * The weather agent's own end-to-end test: a real nimsim process (started from this repository's
- * CLI) with `rules.yaml`, the official openai client, and the app's tool loop.
+ * The weather agent's own end-to-end test: a real nimsim process with `rules.yaml`, the official
+ * openai client, and the app's tool loop. Inside this repository the process runs the CLI's source;
+ * copied into a project that installed the nimsim package, it runs that package's `nimsim` binary
+ * (.ci/package-check.mjs runs it that way).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,13 +18,21 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 let nimsim: ChildProcess;
 let baseURL: string;
 
+/** The node arguments that run `nimsim`: this repository's source, else the installed package's bin. */
+function nimsimCommand(): string[] {
+  const source = here('../../src/cli.ts');
+  if (existsSync(source)) return ['--import', 'tsx', source];
+  const manifest = createRequire(import.meta.url).resolve('nimsim/package.json');
+  const { bin } = JSON.parse(readFileSync(manifest, 'utf8')) as { bin: { nimsim: string } };
+  return [join(dirname(manifest), bin.nimsim)];
+}
+
 /** Starts `nimsim serve` on a free port with the rules file; resolves with its base URL. */
 function startNimsim(): Promise<string> {
-  nimsim = spawn(
-    process.execPath,
-    ['--import', 'tsx', here('../../src/cli.ts'), 'serve', '--port', '0', '--time-scale', '0'],
-    { env: { ...process.env, NIMSIM_RULES_FILE: here('rules.yaml') }, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  nimsim = spawn(process.execPath, [...nimsimCommand(), 'serve', '--port', '0', '--time-scale', '0'], {
+    env: { ...process.env, NIMSIM_RULES_FILE: here('rules.yaml') },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     let log = '';
     nimsim.stderr!.on('data', (chunk: Buffer) => {

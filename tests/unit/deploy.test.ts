@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config/config.js';
 import { SETTINGS } from '../../src/config/settings.js';
+import { DRAIN_TIMEOUT_MS } from '../../src/server.js';
 
 const read = (p: string) => readFileSync(new URL(`../../${p}`, import.meta.url), 'utf8');
 const SETTING_ENVS = new Set(Object.values(SETTINGS).map((d) => d.env));
@@ -70,10 +71,27 @@ describe('Kubernetes example', () => {
 
   it('lets running streams drain (30 s) before the pod is killed, and is scraped by Prometheus', () => {
     expect(pod.spec.terminationGracePeriodSeconds).toBeGreaterThan(30);
+    // The preStop pause counts against the grace period too.
+    const [cmd, seconds] = container.lifecycle.preStop.exec.command as string[];
+    expect(cmd).toBe('sleep');
+    expect(Number(seconds)).toBeGreaterThan(0);
+    expect(pod.spec.terminationGracePeriodSeconds).toBeGreaterThan(Number(seconds) + DRAIN_TIMEOUT_MS / 1000);
     expect(pod.metadata.annotations).toEqual({
       'prometheus.io/scrape': 'true',
       'prometheus.io/port': '8000',
       'prometheus.io/path': '/v1/metrics',
+    });
+  });
+
+  it('runs as the restricted Pod Security profile asks: non-root, no capabilities, default seccomp', () => {
+    expect(pod.spec.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
     });
   });
 
