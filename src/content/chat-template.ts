@@ -15,7 +15,7 @@
  *   strings as iterable, so a plain string result arrives quoted).
  * Other model families use this template too: their own templates are not implemented.
  */
-import { TokenLimitError, type Tokenizer } from './tokenizer.js';
+import { ENCODE_SLICE_CHARS, TokenLimitError, type Tokenizer } from './tokenizer.js';
 import { contentText } from '../util/content-text.js';
 
 export interface ChatTextPart {
@@ -109,10 +109,18 @@ export async function applyChatTemplateAsync(
 ): Promise<number[]> {
   const limit = opts.limit ?? Infinity;
   const ids: number[] = [];
-  for (const text of encodingUnits(messages, opts)) {
-    if (ids.length >= limit || !(await tokenizer.encodeIntoAsync(text, ids, limit))) {
-      throw new TokenLimitError(limit, ids.length);
-    }
+  const units = encodingUnits(messages, opts);
+  let chars = 0;
+  for (const text of units) chars += text.length;
+  // A prompt within one slice is encoded in one go: awaiting each unit would only add a microtask
+  // per unit to every ordinary request.
+  const sync = chars <= ENCODE_SLICE_CHARS;
+  for (const text of units) {
+    if (ids.length >= limit) throw new TokenLimitError(limit, ids.length);
+    const fits = sync
+      ? tokenizer.encodeInto(text, ids, limit)
+      : await tokenizer.encodeIntoAsync(text, ids, limit);
+    if (!fits) throw new TokenLimitError(limit, ids.length);
   }
   return ids;
 }

@@ -4,7 +4,7 @@
  * no slot or KV block is left behind.
  */
 import type { Engine } from '../engine/engine.js';
-import type { FleetSubmitOptions } from '../fleet/fleet.js';
+import type { Fleet, FleetSubmitOptions } from '../fleet/fleet.js';
 import type { EngineEvent } from '../engine/types.js';
 import type { ClientSignal } from '../util/client-signal.js';
 import type { PlannedGeneration } from './to-engine.js';
@@ -65,7 +65,7 @@ export function runGeneration(
             }
           },
           undefined,
-          routing(gen, TOKEN_EVENTS),
+          routing(engine, gen, TOKEN_EVENTS),
         ),
       );
     }
@@ -86,15 +86,19 @@ const TOKEN_EVENTS: FleetSubmitOptions = {};
  * Submit options that record where a fleet routes the first choice on `gen`, and send the other
  * choices of the request to the same replica (a single engine ignores both).
  */
-function routing(gen: PlannedGeneration, base: FleetSubmitOptions): FleetSubmitOptions {
-  if (gen.replica !== undefined) return { ...base, replica: gen.replica };
+function routing(engine: Engine, gen: PlannedGeneration, base: FleetSubmitOptions): FleetSubmitOptions {
+  // One engine: nothing to route, and no object per request.
+  if (!isFleet(engine)) return base;
+  if (gen.replica !== undefined) return { tokenEvents: base.tokenEvents, replica: gen.replica };
   return {
-    ...base,
+    tokenEvents: base.tokenEvents,
     onRouted: (r) => {
       gen.replica = r;
     },
   };
 }
+
+const isFleet = (engine: Engine): boolean => (engine as Partial<Fleet>).replicas !== undefined;
 
 /**
  * The non-streaming form: resolves with every choice's finish event once all are done. The same
@@ -129,7 +133,12 @@ export function runToCompletion(
     try {
       for (const choice of gen.choices) {
         aborts.push(
-          engine.submit(choice.request, listenerFor(choice.index), undefined, routing(gen, NO_TOKEN_EVENTS)),
+          engine.submit(
+            choice.request,
+            listenerFor(choice.index),
+            undefined,
+            routing(engine, gen, NO_TOKEN_EVENTS),
+          ),
         );
       }
     } catch (err) {

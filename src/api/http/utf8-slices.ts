@@ -9,13 +9,17 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 /** Bytes decoded per turn of the event loop (~5–10 ms of non-ASCII text on a slow core). */
 const SLICE_BYTES = 1024 * 1024;
 
+/** Decodes a one-slice body in one call (no stream state: safe to share). */
+const WHOLE = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /**
  * `bytes` as text; throws TypeError on invalid UTF-8, as `TextDecoder` with `fatal` does. A
  * byte-order mark stays in the text (ignoreBOM), so JSON.parse refuses it as it always did.
  */
 export async function decodeUtf8InSlices(bytes: Uint8Array): Promise<string> {
+  // Almost every body fits one slice: the shared decoder, no per-request construction.
+  if (bytes.length <= SLICE_BYTES) return WHOLE.decode(bytes);
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-  if (bytes.length <= SLICE_BYTES) return decoder.decode(bytes);
   const parts: string[] = [];
   for (let at = 0; at < bytes.length; at += SLICE_BYTES) {
     if (at > 0) await yieldToEventLoop();
