@@ -33,6 +33,39 @@ function addSettingOptions(cmd: Command, only?: readonly SettingKey[]): Command 
   return cmd;
 }
 
+/**
+ * Settings only the HTTP server reads: `simulate` runs the engine on a virtual clock with no
+ * socket, client, fault or rule, so it does not offer them, and passing one is an unknown-flag
+ * error (exit 2) rather than a flag silently ignored.
+ */
+const SERVE_ONLY_SETTINGS: ReadonlySet<SettingKey> = new Set<SettingKey>([
+  'port',
+  'host',
+  'servedModelName',
+  'timeScale',
+  'readyDelayMs',
+  'apiKey',
+  'adminToken',
+  'faultRate',
+  'faultTypes',
+  'faultDelayMs',
+  'faultHeaders',
+  'rulesFile',
+  'apiCompat',
+  'perReqMetricsEnable',
+  'maxBodyBytes',
+  'streamBufferBytes',
+  'maxHeaderBytes',
+  'requestTimeoutMs',
+  'maxTokensPerRequest',
+  'maxLogprobsPerRequest',
+  'kvEventsEndpoint',
+  'kvEventsTopic',
+  'kvEventsReplayEndpoint',
+  'kvEventsFormat',
+]);
+const SIMULATE_SETTINGS = (Object.keys(SETTINGS) as SettingKey[]).filter((k) => !SERVE_ONLY_SETTINGS.has(k));
+
 function rawSettings(cmd: Command): RawSettings {
   const raw: RawSettings = {};
   for (const key of Object.keys(SETTINGS) as SettingKey[]) {
@@ -100,11 +133,15 @@ function readTrace(file: string) {
   } catch (err) {
     throw new UsageError(`--trace ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
+  let entries: ReturnType<typeof parseTrace>;
   try {
-    return parseTrace(text);
+    entries = parseTrace(text);
   } catch (err) {
     throw new UsageError(`--trace ${file}: ${(err as Error).message}`);
   }
+  // An all-zero report of nothing would read as a result.
+  if (entries.length === 0) throw new UsageError(`--trace ${file}: the trace has no requests`);
+  return entries;
 }
 
 function buildProgram(): Command {
@@ -137,44 +174,46 @@ function buildProgram(): Command {
       'run a synthetic workload or a trace through the engine on a virtual clock and print a report',
     );
   for (const f of SIMULATE_FLAGS) sim.addOption(new Option(f.flag, f.help));
-  addSettingOptions(sim).action((opts: Record<string, string | boolean | undefined>, cmd: Command) => {
-    const config = loadConfig(process.env, rawSettings(cmd));
-    const str = (k: string) => (typeof opts[k] === 'string' ? (opts[k] as string) : undefined);
-    const print = (report: ReturnType<typeof runSimulation>) =>
-      process.stdout.write(
-        opts['json'] ? JSON.stringify(report, null, 2) + '\n' : formatReport(report) + '\n',
-      );
-    const sloTtft = positiveNumber('slo-ttft-ms', str('sloTtftMs'));
-    const sloItl = positiveNumber('slo-itl-ms', str('sloItlMs'));
-    const slo =
-      sloTtft === undefined && sloItl === undefined ? undefined : { ttftMs: sloTtft, itlMs: sloItl };
-    const traceFile = str('trace');
-    if (traceFile !== undefined) {
-      print(
-        runTraceSimulation(config, readTrace(traceFile), {
-          blockSize: positiveInt('trace-block-size', str('traceBlockSize'), TRACE_BLOCK_SIZE),
-          requests: str('requests') === undefined ? undefined : positiveInt('requests', str('requests'), 1),
-          slo,
-        }),
-      );
-      return;
-    }
-    const workload: WorkloadOptions = {
-      concurrency: positiveInt('concurrency', str('concurrency'), 1),
-      requests: positiveInt('requests', str('requests'), 100),
-      inputTokens: positiveInt('input-tokens', str('inputTokens'), 200),
-      outputTokens: positiveInt('output-tokens', str('outputTokens'), 200),
-      inputTokensStddev: positiveInt('input-tokens-stddev', str('inputTokensStddev'), 0, 0),
-      outputTokensStddev: positiveInt('output-tokens-stddev', str('outputTokensStddev'), 0, 0),
-      sharedPrefixTokens: positiveInt('shared-prefix-tokens', str('sharedPrefixTokens'), 0, 0),
-      turns: positiveInt('turns', str('turns'), 1),
-      thinkTimeMs: positiveInt('think-time-ms', str('thinkTimeMs'), 0, 0),
-      requestRate: positiveNumber('request-rate', str('requestRate')),
-      slo,
-      tenants: tenantOptions(str),
-    };
-    print(runSimulation(config, workload));
-  });
+  addSettingOptions(sim, SIMULATE_SETTINGS).action(
+    (opts: Record<string, string | boolean | undefined>, cmd: Command) => {
+      const config = loadConfig(process.env, rawSettings(cmd));
+      const str = (k: string) => (typeof opts[k] === 'string' ? (opts[k] as string) : undefined);
+      const print = (report: ReturnType<typeof runSimulation>) =>
+        process.stdout.write(
+          opts['json'] ? JSON.stringify(report, null, 2) + '\n' : formatReport(report) + '\n',
+        );
+      const sloTtft = positiveNumber('slo-ttft-ms', str('sloTtftMs'));
+      const sloItl = positiveNumber('slo-itl-ms', str('sloItlMs'));
+      const slo =
+        sloTtft === undefined && sloItl === undefined ? undefined : { ttftMs: sloTtft, itlMs: sloItl };
+      const traceFile = str('trace');
+      if (traceFile !== undefined) {
+        print(
+          runTraceSimulation(config, readTrace(traceFile), {
+            blockSize: positiveInt('trace-block-size', str('traceBlockSize'), TRACE_BLOCK_SIZE),
+            requests: str('requests') === undefined ? undefined : positiveInt('requests', str('requests'), 1),
+            slo,
+          }),
+        );
+        return;
+      }
+      const workload: WorkloadOptions = {
+        concurrency: positiveInt('concurrency', str('concurrency'), 1),
+        requests: positiveInt('requests', str('requests'), 100),
+        inputTokens: positiveInt('input-tokens', str('inputTokens'), 200),
+        outputTokens: positiveInt('output-tokens', str('outputTokens'), 200),
+        inputTokensStddev: positiveInt('input-tokens-stddev', str('inputTokensStddev'), 0, 0),
+        outputTokensStddev: positiveInt('output-tokens-stddev', str('outputTokensStddev'), 0, 0),
+        sharedPrefixTokens: positiveInt('shared-prefix-tokens', str('sharedPrefixTokens'), 0, 0),
+        turns: positiveInt('turns', str('turns'), 1),
+        thinkTimeMs: positiveInt('think-time-ms', str('thinkTimeMs'), 0, 0),
+        requestRate: positiveNumber('request-rate', str('requestRate')),
+        slo,
+        tenants: tenantOptions(str),
+      };
+      print(runSimulation(config, workload));
+    },
+  );
 
   program
     .command('list-model-profiles')

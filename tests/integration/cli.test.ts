@@ -56,6 +56,31 @@ describe('nimsim CLI', () => {
     expect(host.stderr).toContain('--host 192.0.2.1 (NIMSIM_HOST): not an address of this machine');
   });
 
+  it('refuses a flag only the server reads, and an empty trace, with exit 2 and one line', () => {
+    for (const flag of [
+      ['--port', '9000'],
+      ['--api-key', 'k'],
+      ['--fault-rate', '0.1'],
+      ['--rules-file', 'x.yaml'],
+    ]) {
+      const r = run(['simulate', ...flag]);
+      expect(r.status, flag[0]).toBe(2);
+      expect(r.stderr.trim().split('\n'), flag[0]).toHaveLength(1);
+      expect(r.stderr).toContain(`unknown option '${flag[0]}'`);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'nimsim-empty-trace-'));
+    try {
+      const empty = join(dir, 'empty.jsonl');
+      writeFileSync(empty, '# no requests\n\n');
+      const r = run(['simulate', '--trace', empty]);
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain('the trace has no requests');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exits 2 for an unknown flag and for an incompatible profile', () => {
     expect(run(['serve', '--bogus']).status).toBe(2);
     const r = run(['serve', '--gpu', 'a100-80gb', '--precision', 'fp8']);
