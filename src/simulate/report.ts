@@ -269,7 +269,9 @@ export function formatReport(r: SimulationReport): string {
     `prefix hit rate   ${(r.prefix_cache_hit_rate * 100).toFixed(1)} %  (mean cached tokens ${r.cached_tokens_mean})`,
     `KV peak usage     ${(r.kv_cache_peak_usage * 100).toFixed(1)} %`,
     `preemptions       ${r.preemptions}`,
-    `429 rejections    ${r.rejected_429}`,
+    // Refusals, not requests: a closed-loop session refused retries 1 s later (simulate.ts) and each
+    // refusal counts; an open-loop arrival refused is lost.
+    `429 rejections    ${r.rejected_429}${r.rejected_429 > 0 ? '  (queue full; every refusal counted, retries too)' : ''}`,
     ...(r.rejected_400 !== undefined
       ? [`400 rejections    ${r.rejected_400}  (longer than the context)`]
       : []),
