@@ -64,6 +64,12 @@ export interface EngineObserver {
    */
   onKvEvents?(batch: KvEventBatch): void;
   observesKvEvents?(): boolean;
+  /**
+   * False when no KV-event listener needs the blocks' token ids (a router's prefix index keys on
+   * the hashes alone): BlockStored then carries none, and the cache copies no tokens. Absent: the
+   * tokens are wanted (the ZMQ publisher sends them, as vLLM does).
+   */
+  observesKvEventTokens?(): boolean;
 }
 
 /**
@@ -145,6 +151,8 @@ export function createEngine(opts: EngineOptions): Engine {
     observer?.observesKvEvents ? observer.observesKvEvents() : observer?.onKvEvents !== undefined;
   /** The KV events of the step being planned (the cache appends to it), or null when nobody listens. */
   let kvEvents: KvEvent[] | null = null;
+  /** Whether the events carry their blocks' token ids (someone listening wants them). */
+  let kvEventTokens = false;
   let nextSeqId = 1;
   let stepTimer: Cancel | undefined;
   let stepping = false;
@@ -196,9 +204,11 @@ export function createEngine(opts: EngineOptions): Engine {
   /** Asked once per step (and per reset): the cache builds events only while someone listens. */
   const watchKvEvents = () => {
     const on = kvEventsObserved();
-    if (on === (kvEvents !== null)) return;
-    kvEvents = on ? [] : null;
-    kv.setEventSink(kvEvents);
+    const tokens = on && (observer?.observesKvEventTokens?.() ?? true);
+    if (on === (kvEvents !== null) && tokens === kvEventTokens) return;
+    if (on !== (kvEvents !== null)) kvEvents = on ? [] : null;
+    kvEventTokens = tokens;
+    kv.setEventSink(kvEvents, tokens);
   };
 
   /** Hands the events gathered since the last flush to the observer, as one batch at `atMs`. */
@@ -206,7 +216,7 @@ export function createEngine(opts: EngineOptions): Engine {
     if (kvEvents === null || kvEvents.length === 0) return;
     const events = kvEvents;
     kvEvents = [];
-    kv.setEventSink(kvEvents);
+    kv.setEventSink(kvEvents, kvEventTokens);
     observer?.onKvEvents?.({ atMs, events });
   };
 

@@ -26,6 +26,13 @@ export function createObserverHub(): ObserverHub {
     },
     // Listening when one KV listener is (one without observesKvEvents always is).
     observesKvEvents: () => kvListeners.some((o) => (o.observesKvEvents ? o.observesKvEvents() : true)),
+    // Tokens are wanted when one listening KV listener wants them (absent: it does).
+    observesKvEventTokens: () =>
+      kvListeners.some(
+        (o) =>
+          (o.observesKvEvents ? o.observesKvEvents() : true) &&
+          (o.observesKvEventTokens ? o.observesKvEventTokens() : true),
+      ),
     onKvEvents(batch) {
       for (const o of kvListeners) o.onKvEvents!(batch);
     },

@@ -106,6 +106,9 @@ export function createFleet(opts: FleetOptions): Fleet {
   // Set once the router exists (it reads the engines, which need their observers first).
   let tracksCache = false;
 
+  /** Whether the observer behind the fleet listens for KV events (one without the method does). */
+  const downstreamListens = () =>
+    observer?.observesKvEvents ? observer.observesKvEvents() : observer?.onKvEvents !== undefined;
   const observerOf = (i: number): EngineObserver => ({
     onStep(step) {
       if (step.kvUsage > peaks[i]!) peaks[i] = step.kvUsage;
@@ -119,7 +122,9 @@ export function createFleet(opts: FleetOptions): Fleet {
       if (tracksCache) index.apply(i, batch);
       observer?.onKvEvents?.(batch);
     },
-    observesKvEvents: () => tracksCache || (observer?.observesKvEvents?.() ?? false),
+    observesKvEvents: () => tracksCache || downstreamListens(),
+    // The prefix index keys on hashes: token ids only when a listener behind the fleet wants them.
+    observesKvEventTokens: () => downstreamListens() && (observer?.observesKvEventTokens?.() ?? true),
   });
   const engines = Array.from({ length: size }, (_, i) => opts.createReplica(i, observerOf(i)));
   const state: RoutingState = { replicas: engines, index, active, blockSize: opts.blockSize };

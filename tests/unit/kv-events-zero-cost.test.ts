@@ -117,4 +117,28 @@ describe('KV events when nobody listens', () => {
     load(engine, clock);
     expect(batches.flatMap((b) => b.events).length).toBe(events);
   });
+
+  it('copies no token ids when no listener wants them (a router index keys on hashes), and does when one does', () => {
+    const storedTokens = (observer: EngineObserver) => {
+      const clock = createVirtualClock();
+      const batches: KvEventBatch[] = [];
+      const hub = createObserverHub();
+      hub.add({ ...observer, onKvEvents: (b) => batches.push(b) });
+      load(createEngine({ ...LIMITS, clock, kvCache: KV, observer: hub }), clock);
+      const stored = batches
+        .flatMap((b) => b.events)
+        .filter((e) => e.type === 'BlockStored' && e.medium === 'GPU');
+      expect(stored.length).toBeGreaterThan(0);
+      return stored.map((e) => (e.type === 'BlockStored' ? e.tokenIds.length : -1));
+    };
+    // The same hashes either way; only the tokens differ.
+    expect(
+      storedTokens({ observesKvEvents: () => true, observesKvEventTokens: () => false }).every(
+        (n) => n === 0,
+      ),
+    ).toBe(true);
+    expect(storedTokens({ observesKvEvents: () => true }).every((n) => n > 0 && n % KV.blockSize === 0)).toBe(
+      true,
+    );
+  });
 });

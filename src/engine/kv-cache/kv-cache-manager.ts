@@ -167,7 +167,7 @@ export interface KvCacheManager {
    * Where the cache appends its KV events (kv-events.ts) from now on, in the order the changes
    * happen; null (the default) builds none, so a cache nobody listens to pays nothing for them.
    */
-  setEventSink(sink: KvEvent[] | null): void;
+  setEventSink(sink: KvEvent[] | null, withTokens?: boolean): void;
   /**
    * The keys a subscriber to the KV events should hold: one per keyed GPU block (a key two blocks
    * hold appears twice) and one per host block. O(total blocks): for tests and debugging only.
@@ -202,6 +202,8 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
     throw new Error(`KV GPU blocks must be ≥ 1, got ${gpuBlocks}`);
   /** Where KV events go while someone listens (setEventSink); null: none are built. */
   let sink: KvEvent[] | null = null;
+  /** Whether BlockStored events carry the blocks' token ids (setEventSink). */
+  let sinkTokens = true;
   const host = createHostTier(enableReuse ? Math.max(0, opts.hostBlocks) : 0, (hash) =>
     sink?.push(blockRemoved(hash, 'CPU')),
   );
@@ -304,7 +306,7 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
     if (sink && m.host.length > 0) {
       const parent = gpuHits > 0 ? pool.blockHash(blocks[gpuHits - 1]!) : null;
       const from = gpuHits * blockSize;
-      const tokens = tokenIds.slice(from, from + m.host.length * blockSize);
+      const tokens = sinkTokens ? tokenIds.slice(from, from + m.host.length * blockSize) : NO_TOKENS;
       sink.push(gpuBlocksStored(m.host.slice(), parent, tokens, blockSize));
     }
     while (blocks.length < gpuHits + newBlocks) blocks.push(pool.allocate());
@@ -391,7 +393,9 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
       if (sink && fullBlocks > first) {
         const hashes: number[] = [];
         for (let i = first; i < fullBlocks; i++) hashes.push(pool.blockHash(seq.blocks[i]!));
-        const tokens = tokenSpan(tokenIds, moreTokenIds, first * blockSize, fullBlocks * blockSize);
+        const tokens = sinkTokens
+          ? tokenSpan(tokenIds, moreTokenIds, first * blockSize, fullBlocks * blockSize)
+          : NO_TOKENS;
         sink.push(gpuBlocksStored(hashes, parent, tokens, blockSize));
       }
     },
@@ -466,8 +470,9 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
       return { refCounts, hashes, sequences };
     },
 
-    setEventSink(next) {
+    setEventSink(next, withTokens = true) {
       sink = next;
+      sinkTokens = withTokens;
     },
 
     cachedBlockKeys() {
