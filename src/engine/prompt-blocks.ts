@@ -51,10 +51,6 @@ export type GrowingPromptBlockKeys = (known: number[], tokenIds: readonly number
 export function createGrowingPromptBlockKeys(modelKey: string, blockSize: number): GrowingPromptBlockKeys {
   const modelSeed = prefixSeed(modelKey);
   return (known, tokenIds) => {
-    if (!knownKeys.has(tokenIds)) {
-      knownKeys.set(tokenIds, { seed: modelSeed, blockSize, keys: known });
-      anyKnown = true;
-    }
     const blocks = Math.floor((tokenIds.length - 1) / blockSize);
     let parent = known.length > 0 ? known[known.length - 1]! : modelSeed;
     for (let i = known.length; i < blocks; i++) {
@@ -63,36 +59,4 @@ export function createGrowingPromptBlockKeys(modelKey: string, blockSize: number
     }
     return known.slice(0, Math.max(0, blocks));
   };
-}
-
-/** Keys computed for a growing token array: its first `keys.length` blocks' under `seed`. */
-interface KnownKeys {
-  readonly seed: number;
-  readonly blockSize: number;
-  readonly keys: readonly number[];
-}
-
-/**
- * The keys {@link createGrowingPromptBlockKeys} has computed, by token array: a replica's cache
- * looking that prompt up (kv-cache-manager.ts `match`) takes them instead of hashing the same
- * blocks again, as a request carrying its block keys from the router would. Sound because those
- * arrays only ever grow by appending (their earlier blocks never change); weak, so a finished
- * conversation's entry goes with it.
- */
-const knownKeys = new WeakMap<readonly number[], KnownKeys>();
-/** Whether any keys were ever known: until then a lookup costs nothing (no WeakMap probe). */
-let anyKnown = false;
-
-/**
- * Keys already computed for the first blocks of `tokenIds` under `seed` and `blockSize` (as
- * `hashBlockTokens` chains them from that seed), or undefined: the caller hashes the rest itself.
- */
-export function knownBlockKeys(
-  tokenIds: readonly number[],
-  seed: number,
-  blockSize: number,
-): readonly number[] | undefined {
-  if (!anyKnown) return undefined;
-  const known = knownKeys.get(tokenIds);
-  return known && known.seed === seed && known.blockSize === blockSize ? known.keys : undefined;
 }

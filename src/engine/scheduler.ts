@@ -124,6 +124,7 @@ export class Scheduler implements RunningPolicy {
       const res = this.kv.admitChunk(seq.seqId, known, left, seq.request.cacheSalt, {
         preempted: seq.preemptions > 0,
         skipLookup: seq.request.skipPrefixCacheLookup === true,
+        blockKeys: seq.request.promptBlockKeys,
       });
       if (!res) break; // head-of-line: FCFS waits for blocks
       this.waiting.shift();

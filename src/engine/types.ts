@@ -28,6 +28,12 @@ export interface EngineRequest {
    * cached as they fill.
    */
   readonly skipPrefixCacheLookup?: boolean | undefined;
+  /**
+   * The prompt's block keys (as prompt-blocks.ts chains them under the model and `cacheSalt`), when
+   * the submitter already computed them — a fleet's router does: the KV cache looks the prefix up
+   * with them instead of hashing the prompt again, as vLLM's Request carries its `block_hashes`.
+   */
+  readonly promptBlockKeys?: readonly number[] | undefined;
   /** Routing/session identity (`prompt_cache_key` or `user`), recorded for multi-replica routing. */
   readonly sessionKey?: string | undefined;
   /** Served model name, carried to events for per-model metrics. */

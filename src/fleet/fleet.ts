@@ -213,7 +213,11 @@ export function createFleet(opts: FleetOptions): Fleet {
         listener(ev);
       };
       try {
-        const abort = engines[r]!.submit(req, routedListener, signal, options);
+        // The keys the router computed travel with the request: the replica's cache does not hash
+        // the prompt again.
+        const routed =
+          tracksCache && !req.skipPrefixCacheLookup ? { ...req, promptBlockKeys: q.keys() } : req;
+        const abort = engines[r]!.submit(routed, routedListener, signal, options);
         routedCounts[r]!++;
         predictedCachedTokens += overlap * opts.blockSize;
         predictedByReplica[r] = predictedByReplica[r]! + overlap * opts.blockSize;

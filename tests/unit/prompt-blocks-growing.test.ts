@@ -1,17 +1,12 @@
 /**
  * A conversation's block keys extended turn by turn (src/engine/prompt-blocks.ts) must be the keys
- * of the whole prompt hashed afresh, and a replica's cache given them must find what it finds
- * hashing the prompt itself.
+ * of the whole prompt hashed afresh, and a replica's cache given them with a request must find what
+ * it finds hashing the prompt itself.
  */
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../src/util/random.js';
-import { prefixSeed } from '../../src/engine/kv-cache/block-hash.js';
 import { createKvCacheManager } from '../../src/engine/kv-cache/kv-cache-manager.js';
-import {
-  createGrowingPromptBlockKeys,
-  createPromptBlockKeys,
-  knownBlockKeys,
-} from '../../src/engine/prompt-blocks.js';
+import { createGrowingPromptBlockKeys, createPromptBlockKeys } from '../../src/engine/prompt-blocks.js';
 
 const MODEL = 'meta/llama-3.1-8b-instruct';
 
@@ -36,13 +31,10 @@ describe('growing prompt block keys', () => {
     }
   });
 
-  it('reach a cache lookup only under the seed and block size they were made with', () => {
+  it('carried by a request, give the cache lookup what hashing the prompt finds, and are used', () => {
     const growing = createGrowingPromptBlockKeys(MODEL, 16);
     const prompt = Array.from({ length: 100 }, (_, i) => i + 1);
-    const same = prompt.slice(); // the same tokens, no keys known for this array
     const keys = growing([], prompt);
-    expect(knownBlockKeys(prompt, 12345, 16)).toBeUndefined(); // another seed (a cache salt)
-    expect(knownBlockKeys(same, 12345, 16)).toBeUndefined();
     const cache = createKvCacheManager({
       blockSize: 16,
       gpuBlocks: 64,
@@ -51,18 +43,17 @@ describe('growing prompt block keys', () => {
       enableReuse: true,
       modelKey: MODEL,
     });
-    cache.admit(1, same, same.length);
-    cache.cacheBlocks(1, same, same.length);
-    // Looked up with its known keys, the prompt finds what its tokens hashed afresh find.
-    expect(cache.peekPrefix(prompt)).toEqual(cache.peekPrefix(same));
-    expect(cache.peekPrefix(prompt).gpuTokens).toBe(keys.length * 16);
-    expect(cache.peekPrefix(prompt, 'tenant-a')).toEqual({ gpuTokens: 0, hostTokens: 0 });
-    // The lookup does take the known keys: wrong ones known for an array find nothing.
-    const wrong = same.slice();
-    growing([1, 2, 3, 4, 5, 6], wrong);
-    expect(cache.peekPrefix(wrong)).toEqual({ gpuTokens: 0, hostTokens: 0 });
-    // Known under the model's seed and block size only.
-    expect(knownBlockKeys(prompt, prefixSeed(MODEL), 16)).toEqual(keys);
-    expect(knownBlockKeys(prompt, prefixSeed(MODEL), 32)).toBeUndefined();
+    cache.admit(1, prompt, prompt.length);
+    cache.cacheBlocks(1, prompt, prompt.length);
+    cache.free(1);
+    // With its keys, all of them or the first few (the rest hashed), the prompt finds its blocks.
+    expect(cache.admit(2, prompt, prompt.length, undefined, { blockKeys: keys })?.cachedTokens).toBe(
+      keys.length * 16,
+    );
+    expect(
+      cache.admit(3, prompt, prompt.length, undefined, { blockKeys: keys.slice(0, 2) })?.cachedTokens,
+    ).toBe(keys.length * 16);
+    // The keys are what the lookup reads: wrong ones find nothing.
+    expect(cache.admit(4, prompt, prompt.length, undefined, { blockKeys: [1, 2, 3] })?.cachedTokens).toBe(0);
   });
 });

@@ -10,7 +10,6 @@
  * conversation reuses turn n's prompt and answer. Every call costs O(blocks it touches).
  */
 import type { KvEvent } from '../kv-events.js';
-import { knownBlockKeys } from '../prompt-blocks.js';
 import { hashBlockTokens, NO_HASH, prefixSeed } from './block-hash.js';
 import { createBlockPool } from './block-pool.js';
 import type { EvictionPolicyName } from './eviction-policy.js';
@@ -87,6 +86,11 @@ export interface AdmitOptions {
    * keyed as they fill, for later requests.
    */
   readonly skipLookup?: boolean;
+  /**
+   * The prompt's block keys, when the request carries them (EngineRequest.promptBlockKeys): the
+   * lookup takes them for the blocks they cover instead of hashing those tokens again.
+   */
+  readonly blockKeys?: readonly number[] | undefined;
 }
 
 export interface KvCacheManager {
@@ -241,13 +245,17 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
   const straddle: number[] = new Array<number>(blockSize).fill(0);
   const blocksFor = (numTokens: number) => ((numTokens + blockSize - 1) / blockSize) | 0;
 
-  function match(tokenIds: readonly number[], salt: string | undefined, skipLookup = false): Match {
+  function match(
+    tokenIds: readonly number[],
+    salt: string | undefined,
+    skipLookup = false,
+    known?: readonly number[],
+  ): Match {
     const seed = seedFor(salt);
     const found: Match = { gpu: [], host: [], rootHash: NO_HASH, lastHash: seed };
     if (!enableReuse || skipLookup) return found;
     const maxBlocks = Math.floor((tokenIds.length - 1) / blockSize);
-    // Keys a fleet's router already computed for this prompt (prompt-blocks.ts): the same chain.
-    const known = knownBlockKeys(tokenIds, seed, blockSize);
+    // Keys the request carries (a fleet's router computed them): the same chain, hashed once.
     const knownBlocks = known ? Math.min(known.length, maxBlocks) : 0;
     let parent = seed;
     for (let i = 0; i < maxBlocks; i++) {
@@ -339,12 +347,12 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
     },
 
     admit(seqId, tokenIds, numTokens, cacheSalt, options) {
-      const m = match(tokenIds, cacheSalt, options?.skipLookup);
+      const m = match(tokenIds, cacheSalt, options?.skipLookup, options?.blockKeys);
       return admitMatched(seqId, tokenIds, numTokens, m, options);
     },
 
     admitChunk(seqId, tokenIds, budgetTokens, cacheSalt, options) {
-      const m = match(tokenIds, cacheSalt, options?.skipLookup);
+      const m = match(tokenIds, cacheSalt, options?.skipLookup, options?.blockKeys);
       const cached = (m.gpu.length + m.host.length) * blockSize;
       const numTokens = cached + Math.min(tokenIds.length - cached, budgetTokens);
       return admitMatched(seqId, tokenIds, numTokens, m, options, tokenIds.length);
