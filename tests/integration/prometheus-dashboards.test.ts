@@ -1,6 +1,6 @@
 /**
  * The shipped dashboards without a Prometheus: the committed JSON is what grafana/dashboards.ts
- * generates, every metric a panel queries is one nimsim exposes, and the README describes every
+ * generates, every metric a panel queries is one nimsim exposes, and docs/metrics.md describes every
  * panel. (prometheus.test.ts runs the queries against a real Prometheus.)
  */
 import { readFileSync } from 'node:fs';
@@ -41,12 +41,11 @@ describe('shipped Grafana dashboards', () => {
     expect(missing).toEqual([]);
   });
 
-  it('have every panel described in the README', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  it('have every panel described in docs/metrics.md', () => {
+    const page = readFileSync(join(ROOT, 'docs', 'metrics.md'), 'utf8');
     for (const spec of DASHBOARDS) {
       for (const row of spec.rows) {
-        for (const p of row.panels)
-          expect.soft(readme, `${spec.uid} / ${p.title}`).toContain(`**${p.title}**`);
+        for (const p of row.panels) expect.soft(page, `${spec.uid} / ${p.title}`).toContain(`**${p.title}**`);
       }
     }
   });
