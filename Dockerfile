@@ -27,7 +27,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY --from=build /app/dist ./dist
 COPY LICENSE ./
 
-# NIM's settings (README "Settings" lists every one; an empty value means unset / the default).
+# NIM's settings (docs/settings.md lists every one; an empty value means unset / the default).
 ENV NIM_SERVER_PORT=8000 \
     NIM_MODEL_NAME=meta/llama-3.1-8b-instruct \
     NIM_SERVED_MODEL_NAME="" \

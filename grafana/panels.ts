@@ -14,7 +14,7 @@ export interface Query {
 
 export interface PanelSpec {
   readonly title: string;
-  /** What the panel shows and why an operator looks at it (also the README's text). */
+  /** What the panel shows and why an operator looks at it (also its text in docs/metrics.md). */
   readonly description: string;
   readonly kind: 'timeseries' | 'stat' | 'table';
   readonly queries: readonly Query[];

@@ -3,7 +3,7 @@
  * the traffic that leaks when something is wrong — streams read to the end, streams aborted
  * mid-way, multi-turn prompts that reuse and evict KV blocks, injected faults (status, dropped
  * connections, stalls) — and, beside those users, slow readers that read a long stream far slower
- * than it is written and abusive requests that each must get their 4xx (README "Limits"). Reports
+ * than it is written and abusive requests that each must get their 4xx (docs/limits.md). Reports
  * the server's RSS, V8 heap in use and external memory after warm-up and at the end (medians of a
  * window, sampled every 5 s), the same after a forced full collection every 30 s, and whether
  * running requests and KV blocks in use went back to zero. Exits 1 if RSS grew 10 % or more,
@@ -381,7 +381,7 @@ async function slowReader(id: number): Promise<void> {
 
 /**
  * Abusive requests, one kind after another at a low rate, each with the status it must get: the
- * bounds of README's "Limits" section. A dropped connection or any other status is unexpected.
+ * bounds of docs/limits.md. A dropped connection or any other status is unexpected.
  */
 const chat = (extra: Record<string, unknown>, content = 'Hello.') =>
   JSON.stringify({ model: MODEL, messages: [{ role: 'user', content }], max_tokens: 8, ...extra });

@@ -16,8 +16,8 @@ export type SettingValue = string | number | boolean | readonly string[];
 
 /**
  * Settings by the keys of RawSettings (src/config/config.ts; `port`, `gpu`, `modelName`,
- * `rulesFile`, `timeScale`, ...): each is the CLI flag of that name in camelCase, README
- * "Settings" lists them all with their environment variables.
+ * `rulesFile`, `timeScale`, ...): each is the CLI flag of that name in camelCase, and
+ * docs/settings.md lists them all with their environment variables.
  */
 export type NimsimSettings = Partial<Record<SettingKey, SettingValue>>;
 
@@ -55,7 +55,7 @@ export function toRawSettings(settings: NimsimSettings): RawSettings {
   const raw: RawSettings = {};
   for (const [key, value] of Object.entries(settings) as [SettingKey, SettingValue | undefined][]) {
     if (!(key in SETTINGS)) {
-      throw new ConfigError(`unknown setting ${JSON.stringify(key)} (README "Settings" lists them)`);
+      throw new ConfigError(`unknown setting ${JSON.stringify(key)} (docs/settings.md lists them)`);
     }
     if (value === undefined) continue;
     raw[key] = Array.isArray(value)

@@ -9,7 +9,7 @@ import type { PrecisionKey, PrecisionSpec } from './precisions.js';
 export type TokenizerKind = 'llama3' | 'mistral' | 'o200k' | 'deepseek';
 
 /**
- * How a reasoning model is switched into reasoning (README, Reasoning models):
+ * How a reasoning model is switched into reasoning (docs/api.md#reasoning-models):
  * - `always`: it always thinks first (DeepSeek-R1);
  * - `reasoning_effort`: it always thinks, as long as the request's `reasoning_effort` says
  *   (gpt-oss: low, medium (default), high);

@@ -1,7 +1,7 @@
 /**
  * Every setting nimsim reads, declared once: its environment variable, its flag, its schema (over
  * the raw string) and its default. The CLI's options, the config loader, `GET /admin/config` and
- * the README's settings table are all derived from this table, so a setting cannot exist in one
+ * the settings table of docs/settings.md are all derived from this table, so a setting cannot exist in one
  * place and be missing in another. Names are a stable interface (docs/interface.md#settings).
  */
 import { z } from 'zod';

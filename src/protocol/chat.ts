@@ -69,7 +69,7 @@ export const ChatCompletionRequestSchema = z.object({
   guided_regex: z.string().nullish(),
   guided_choice: GuidedChoiceSchema.nullish(),
   guided_grammar: z.string().nullish(),
-  // vLLM's ChatCompletionRequest: gpt-oss reads it (README, Reasoning models); others ignore it.
+  // vLLM's ChatCompletionRequest: gpt-oss reads it (docs/api.md#reasoning-models); others ignore it.
   reasoning_effort: z.enum(['low', 'medium', 'high']).nullish(),
 });
 

@@ -93,7 +93,7 @@ export async function encodePrompt(ctx: ServingContext, text: string): Promise<n
 
 /**
  * /tokenize's text prompt: the BOS first unless `addSpecialTokens` is false. Counting stops at
- * max_model_len (vLLM counts any length; see README, Limits).
+ * max_model_len (vLLM counts any length; see docs/limits.md).
  */
 export async function tokenizeText(
   ctx: ServingContext,

@@ -1,5 +1,5 @@
 /**
- * Reasoning on the wire (README, Reasoning models; docs/nim-api.md#reasoning): whether a chat
+ * Reasoning on the wire (docs/api.md#reasoning-models; docs/nim-api.md#reasoning): whether a chat
  * request makes the served model reason and for how long, what the reasoning field is called in
  * the simulated vLLM version, and how many completion tokens were reasoning.
  */

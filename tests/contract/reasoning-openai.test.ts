@@ -1,5 +1,5 @@
 /**
- * Reasoning models through the official openai client against live nimsim servers (README,
+ * Reasoning models through the official openai client against live nimsim servers (docs/api.md,
  * Reasoning models): the reasoning field beside the content, reasoning deltas before content
  * deltas, reasoning_tokens in usage, each model's switch, a cut inside the reasoning, and
  * DeepSeek-R1's template dropping the previous turn's reasoning from the prefix cache.
