@@ -57,7 +57,7 @@ for (const table of data.tables) {
     );
     if (metric === 'throughput' || metric === 'itl') {
       checks.push({
-        what: `${table.id} ${metric}: median |error|`,
+        what: `${table.id} ${metric}: median abs. error`,
         value: pct(med),
         bound: '≤ 15 %',
         ok: med <= 0.15,
