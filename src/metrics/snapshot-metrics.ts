@@ -165,7 +165,7 @@ export function registerSnapshotMetrics(
     (s) => s.kvCache.hostHitTokens,
     false,
   );
-  // The disk tier's, named as the host tier's are (docs/kv-tiers.md#metrics).
+  // The disk tier's, named as the host tier's are (docs/kv-tiers.md#metrics-and-reports).
   mirror(
     'nimsim_kv_cache_disk_evictions_total',
     'Local-disk tier KV blocks evicted to make room.',

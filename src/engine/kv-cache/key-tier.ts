@@ -3,8 +3,7 @@
  * stores block keys only — the simulator needs to know *whether* a block's KV is there, not its
  * contents. A hit copies the block to the GPU and the tier keeps its copy: KVBM onboards from G2
  * and G3 by copying into new device blocks, the source blocks stay registered in their pools
- * (docs/kv-tiers.md). Eviction is LRU, on `lru-cache`, as KVBM's pools reuse their least recently
- * used inactive blocks first.
+ * (docs/kv-tiers.md). Eviction is least recently used first, on `lru-cache`.
  */
 import { LRUCache } from 'lru-cache';
 
