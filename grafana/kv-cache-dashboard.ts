@@ -39,13 +39,14 @@ export const KV_CACHE: DashboardSpec = {
         {
           title: 'Cached vs queried prompt tokens',
           description:
-            'Prompt tokens looked up in the cache and tokens found, per second (vllm:prefix_cache_queries_total, vllm:prefix_cache_hits_total), and of the hits those loaded from the host tier (nimsim_kv_cache_host_hits_total).',
+            'Prompt tokens looked up in the cache and tokens found, per second (vllm:prefix_cache_queries_total, vllm:prefix_cache_hits_total), and of the hits those loaded from the host and disk tiers (nimsim_kv_cache_host_hits_total, nimsim_kv_cache_disk_hits_total).',
           kind: 'timeseries',
           unit: 'short',
           queries: [
             { expr: `sum(rate(vllm:prefix_cache_queries_total{${M}}[${R}]))`, legend: 'queried' },
             { expr: `sum(rate(vllm:prefix_cache_hits_total{${M}}[${R}]))`, legend: 'hit' },
             { expr: `sum(rate(nimsim_kv_cache_host_hits_total{${M}}[${R}]))`, legend: 'hit (host tier)' },
+            { expr: `sum(rate(nimsim_kv_cache_disk_hits_total{${M}}[${R}]))`, legend: 'hit (disk tier)' },
           ],
         },
         {
@@ -99,14 +100,29 @@ export const KV_CACHE: DashboardSpec = {
           ],
         },
         {
+          title: 'Disk tier blocks',
+          description:
+            'Local-disk tier blocks used and free (nimsim_kv_cache_blocks{tier="disk"}); all zero when NIMSIM_KV_DISK_CACHE_BLOCKS is 0.',
+          kind: 'timeseries',
+          unit: 'short',
+          stacked: true,
+          queries: [
+            {
+              expr: `sum by (state) (nimsim_kv_cache_blocks{tier="disk",${M}})`,
+              legend: '{{state}}',
+            },
+          ],
+        },
+        {
           title: 'Evictions per tier',
           description:
-            'Blocks evicted per second from the GPU reusable pool (to the host tier when there is one) and from the host tier (nimsim_kv_cache_evictions_total, nimsim_kv_cache_host_evictions_total).',
+            'Blocks evicted per second from the GPU reusable pool (to the host tier when there is one, else the disk tier), from the host tier (to the disk tier when there is one) and from the disk tier (nimsim_kv_cache_evictions_total, nimsim_kv_cache_host_evictions_total, nimsim_kv_cache_disk_evictions_total).',
           kind: 'timeseries',
           unit: 'ops',
           queries: [
             { expr: `sum(rate(nimsim_kv_cache_evictions_total{${M}}[${R}]))`, legend: 'gpu' },
             { expr: `sum(rate(nimsim_kv_cache_host_evictions_total{${M}}[${R}]))`, legend: 'host' },
+            { expr: `sum(rate(nimsim_kv_cache_disk_evictions_total{${M}}[${R}]))`, legend: 'disk' },
           ],
         },
         {

@@ -66,6 +66,7 @@ export function createRuntime(config: Config, opts: RuntimeOptions): Runtime {
     kvBlockSize: config.kvBlockSize,
     kvCacheBlocks: config.kvCacheBlocks,
     frontend: config.frontend,
+    kvDisk: config.kvDisk,
   });
   const observers = createObserverHub();
   const rng = createRandom(config.seed ^ 0x5eed);
@@ -80,6 +81,7 @@ export function createRuntime(config: Config, opts: RuntimeOptions): Runtime {
         blockSize: config.kvBlockSize,
         gpuBlocks: deployment.kvCacheBlocks,
         hostBlocks: config.kvHostCacheBlocks,
+        diskBlocks: config.kvDiskCacheBlocks,
         eviction: config.kvEviction,
         enableReuse: config.enableKvCacheReuse,
         modelKey: config.modelName,

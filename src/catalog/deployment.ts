@@ -8,6 +8,8 @@ import type { RooflineSpec } from '../engine/roofline.js';
 import { GPU_KEYS, findGpu } from './gpus.js';
 import type { GpuSpec } from './gpus.js';
 import { currentEfficiency } from './efficiency.js';
+import { DEFAULT_NVME_DEVICE, NVME_DEVICE_KEYS, findNvmeDevice } from './nvme-devices.js';
+import type { NvmeDeviceSpec } from './nvme-devices.js';
 import {
   MODEL_NAMES,
   embeddingParams,
@@ -50,6 +52,8 @@ export interface DeploymentOptions {
   kvCacheBlocks?: number | undefined;
   /** The serving front end whose CPU time overlaps each step (default `nim`). */
   frontend?: Frontend | undefined;
+  /** The local-disk KV tier's drive, an nvme-devices.ts key (NIMSIM_KV_DISK; default micron-9550). */
+  kvDisk?: string | undefined;
 }
 
 export interface Deployment {
@@ -68,6 +72,8 @@ export interface Deployment {
   readonly kvCacheBlocks: number;
   /** Host (CPU) to GPU bandwidth per GPU, bytes/s, for the host KV tier. */
   readonly hostLinkBytesPerS: number;
+  /** The drive under the local-disk KV tier (used when NIMSIM_KV_DISK_CACHE_BLOCKS > 0). */
+  readonly kvDisk: NvmeDeviceSpec;
   readonly roofline: RooflineSpec;
   /** The runtime's admission policy (TensorRT-LLM profiles: guaranteed-no-evict). */
   readonly capacityPolicy: CapacityPolicy;
@@ -95,6 +101,16 @@ function requireGpu(key: string): GpuSpec {
   const gpu = findGpu(key);
   if (!gpu) throw new DeploymentError('NIMSIM_GPU', `unknown GPU "${key}"; allowed: ${GPU_KEYS.join(', ')}`);
   return gpu;
+}
+
+function requireNvme(key: string): NvmeDeviceSpec {
+  const device = findNvmeDevice(key);
+  if (!device)
+    throw new DeploymentError(
+      'NIMSIM_KV_DISK',
+      `unknown NVMe device "${key}"; allowed: ${NVME_DEVICE_KEYS.join(', ')}`,
+    );
+  return device;
 }
 
 function requirePositiveInteger(setting: string, value: number): void {
@@ -151,6 +167,7 @@ function buildRoofline(
   precision: PrecisionSpec,
   tp: number,
   frontend: Frontend,
+  disk: NvmeDeviceSpec,
 ): RooflineSpec {
   const peak = gpu.denseFlops[precision.computeDtype] ?? 0;
   const eff = currentEfficiency();
@@ -187,6 +204,8 @@ function buildRoofline(
     frontendMsPerSeq: frontend === 'nim' ? eff.frontendMsPerSeq : 0,
     frontendMsPerRequest: frontend === 'nim' ? eff.frontendMsPerRequest : 0,
     hostLinkBytesPerS: gpu.hostLinkBytesPerS,
+    diskReadBytesPerS: disk.seqReadBytesPerS,
+    diskReadLatencyMs: disk.readLatencyMs,
   };
 }
 
@@ -194,6 +213,7 @@ function buildRoofline(
 export function resolveDeployment(opts: DeploymentOptions): Deployment {
   const model = requireModel(opts.modelName);
   const gpu = requireGpu(opts.gpu);
+  const kvDisk = requireNvme(opts.kvDisk ?? DEFAULT_NVME_DEVICE);
   requirePositiveInteger('NIMSIM_GPUS', opts.gpuCount);
   requirePositiveInteger('NIMSIM_KV_BLOCK_SIZE', opts.kvBlockSize);
   if (opts.kvCacheBlocks !== undefined) requirePositiveInteger('NIMSIM_KV_CACHE_BLOCKS', opts.kvCacheBlocks);
@@ -243,7 +263,8 @@ export function resolveDeployment(opts: DeploymentOptions): Deployment {
     kvBlockSize: opts.kvBlockSize,
     kvCacheBlocks: opts.kvCacheBlocks ?? memoryBlocks,
     hostLinkBytesPerS: gpu.hostLinkBytesPerS,
-    roofline: buildRoofline(model, gpu, precision, profile.tp, opts.frontend ?? 'nim'),
+    kvDisk,
+    roofline: buildRoofline(model, gpu, precision, profile.tp, opts.frontend ?? 'nim', kvDisk),
     capacityPolicy: profile.runtime === 'tensorrt_llm' ? 'guaranteed-no-evict' : 'vllm',
   };
 }

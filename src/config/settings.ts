@@ -210,6 +210,18 @@ export const SETTINGS = {
     default: '0',
     help: 'host (CPU) KV tier in blocks; GPU evictions land there (0 = off)',
   }),
+  kvDiskCacheBlocks: setting({
+    env: 'NIMSIM_KV_DISK_CACHE_BLOCKS',
+    schema: int(0, MAX_KV_BLOCKS),
+    default: '0',
+    help: 'local-disk (NVMe) KV tier in blocks, below the host tier: host evictions land there, or GPU evictions with no host tier (0 = off)',
+  }),
+  kvDisk: setting({
+    env: 'NIMSIM_KV_DISK',
+    schema: str(),
+    default: 'micron-9550',
+    help: "the disk tier's NVMe drive, whose read bandwidth and latency a disk hit costs: micron-9550 (PCIe Gen5), kioxia-cm6 (Gen4), micron-9200 (Gen3)",
+  }),
   maxNumSeqs: setting({
     env: 'NIMSIM_MAX_NUM_SEQS',
     schema: int(1, 100_000),

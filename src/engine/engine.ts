@@ -10,6 +10,7 @@ import { EngineError } from './errors.js';
 import type { KvEvent, KvEventBatch } from './kv-events.js';
 import {
   createKvCacheManager,
+  type CachedBlockKeys,
   type KvCacheManager,
   type KvCacheOptions,
 } from './kv-cache/kv-cache-manager.js';
@@ -122,7 +123,7 @@ export interface Engine {
    */
   waitingRoom(): number;
   /**
-   * Drops every cached block no request holds, in both tiers, and the shared-prefix table; blocks
+   * Drops every cached block no request holds, in every tier, and the shared-prefix table; blocks
    * in use keep their keys, and the counters stay. (vLLM's reset_prefix_cache refuses while any
    * block is in use; here running requests are left alone.)
    */
@@ -130,10 +131,11 @@ export interface Engine {
   /** The `n` most hit shared prefixes, most hits first. */
   topPrefixes(n: number): readonly SharedPrefixStats[];
   /**
-   * The keys of every cached block, per tier (a key two GPU blocks hold appears twice): what a
-   * subscriber to the KV events should hold. O(total blocks): for tests and debugging only.
+   * The keys of every cached block, per tier (a key two GPU blocks hold appears twice; `disk` only
+   * with a disk tier): what a subscriber to the KV events should hold. O(total blocks): for tests
+   * and debugging only.
    */
-  cachedBlockKeys(): { gpu: number[]; host: number[] };
+  cachedBlockKeys(): CachedBlockKeys;
   /** Stops admitting; resolves when running and waiting requests are done, aborting the rest after `timeoutMs` (wall). */
   drain(timeoutMs: number): Promise<void>;
 }
@@ -144,6 +146,9 @@ const MAX_CATCH_UP_MS = 50;
 export function createEngine(opts: EngineOptions): Engine {
   const { clock, perf, observer } = opts;
   const kv = opts.kv ?? createKvCacheManager(opts.kvCache);
+  /** Whether the cache has a tier below the GPU: usage then says which tier served the cached tokens. */
+  const { host, disk } = kv.stats();
+  const tiered = host.total + disk.total > 0;
   const scheduler = new Scheduler(kv, opts);
   const tokensObserved = () =>
     observer?.observesTokens ? observer.observesTokens() : observer?.onToken !== undefined;
@@ -179,6 +184,7 @@ export function createEngine(opts: EngineOptions): Engine {
         promptTokens: seq.numPromptTokens,
         completionTokens: seq.numGenerated,
         cachedTokens: seq.cachedTokens,
+        ...(tiered ? { cachedTokensByTier: { host: seq.hostCachedTokens, disk: seq.diskCachedTokens } } : {}),
       },
       timings: {
         arrivalMs: seq.arrivalMs,
@@ -364,13 +370,16 @@ export function createEngine(opts: EngineOptions): Engine {
           blockSize: kv.blockSize,
           gpu: s.gpu,
           host: s.host,
+          disk: s.disk,
           queryTokens: s.queryTokens,
           hitTokens: s.hitTokens,
           hostHitTokens: s.hostHitTokens,
+          diskHitTokens: s.diskHitTokens,
           preemptedQueryTokens: s.preemptedQueryTokens,
           preemptedHitTokens: s.preemptedHitTokens,
           evictions: s.evictions,
           hostEvictions: s.hostEvictions,
+          diskEvictions: s.diskEvictions,
         },
       };
     },

@@ -9,8 +9,14 @@
  * stable and unique.
  */
 
-/** Where a block lives: GPU memory, or the host (CPU) offload tier. */
-export type KvMedium = 'GPU' | 'CPU';
+/**
+ * Where a block lives: GPU memory, the host (CPU) offload tier, or the local-disk tier. vLLM names
+ * the first two (`MEDIUM_GPU` in vllm/distributed/kv_events.py, `CPULoadStoreSpec.medium()` in
+ * vllm/v1/kv_offload); vLLM has no disk medium, and `DISK` is the one Dynamo's router reads as its
+ * disk tier and writes for it (`StorageTier::from_kv_medium` / `to_kv_medium`,
+ * lib/kv-router/src/protocols.rs in ai-dynamo/dynamo).
+ */
+export type KvMedium = 'GPU' | 'CPU' | 'DISK';
 
 /** Full blocks that became matchable, in chain order (vLLM BlockStored). */
 export interface KvBlockStored {

@@ -20,6 +20,10 @@ export interface StepWork {
   readonly prefillChunks: readonly PrefillChunk[];
   /** Tokens of KV copied from the host (CPU) tier into GPU blocks this step (PCIe transfer). */
   readonly hostLoadTokens: number;
+  /** Tokens of KV read from the local-disk tier into GPU blocks this step (absent: 0). */
+  readonly diskLoadTokens?: number;
+  /** Requests whose blocks this step reads from disk, each paying the drive's read latency (absent: 0). */
+  readonly diskLoadRequests?: number;
   /** Requests entering the engine for the first time this step (their front-end intake; absent: 0). */
   readonly newRequests?: number;
 }

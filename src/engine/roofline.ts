@@ -12,7 +12,7 @@
  * - a fixed cost per layer (kernel launch gaps and tails) and per step;
  * - tensor-parallel all-reduces: a latency per call that grows with the hops of the TP group, plus
  *   the bytes over the link;
- * - KV copied in from the host tier over PCIe.
+ * - KV copied in from the host tier over the host link, and read from the disk tier (docs/kv-tiers.md).
  *
  * Everything is per GPU; the spec is plain numbers so the engine never imports the catalog.
  */
@@ -75,6 +75,13 @@ export interface RooflineSpec {
   readonly frontendMsPerRequest: number;
   /** Host (CPU) to GPU bandwidth for KV loaded from the host tier, bytes/s per GPU. */
   readonly hostLinkBytesPerS: number;
+  /**
+   * Sequential read bandwidth of the local-disk tier's drive, bytes/s per GPU (one drive per GPU),
+   * and its read latency, ms. A disk block reaches the GPU across the host link too, so it moves at
+   * the slower of the two.
+   */
+  readonly diskReadBytesPerS: number;
+  readonly diskReadLatencyMs: number;
 }
 
 /** Bytes per activation element crossing the all-reduce (activations stay 16-bit). */
@@ -100,6 +107,9 @@ export function createRooflinePerfModel(spec: RooflineSpec): PerfModel {
   const memoryBytesPerMs = (spec.memoryEfficiency * spec.memoryBytesPerS) / 1000;
   const layersMs = spec.perLayerMs * spec.numLayers;
   const hostBytesPerMs = spec.hostLinkBytesPerS / 1000;
+  // NVMe → GPU directly (GPUDirect Storage) or through a host bounce buffer: either way the bytes
+  // stream at the slower of the drive and the host link (docs/kv-tiers.md#transfer-time).
+  const diskBytesPerMs = Math.min(spec.diskReadBytesPerS, spec.hostLinkBytesPerS) / 1000;
   const moeMissShare = spec.numExperts > 0 ? 1 - spec.expertsPerToken / spec.numExperts : 1;
   const allExpertBytes = spec.numExperts * spec.expertBytesPerGpu;
   const allReduceBytesPerToken = tp > 1 ? ((2 * (tp - 1)) / tp) * spec.hiddenSize * ACTIVATION_BYTES : 0;
@@ -131,7 +141,15 @@ export function createRooflinePerfModel(spec: RooflineSpec): PerfModel {
     const tokens = decodeSeqs + prefillTokens;
     const hostMs =
       work.hostLoadTokens > 0 ? (work.hostLoadTokens * spec.kvBytesPerTokenPerGpu) / hostBytesPerMs : 0;
-    if (tokens === 0) return hostMs > 0 ? spec.fixedStepOverheadMs + hostMs : 0;
+    const diskTokens = work.diskLoadTokens ?? 0;
+    // KVBM onboards one request's blocks after another, host and disk alike: the loads add up.
+    const loadMs =
+      diskTokens > 0
+        ? hostMs +
+          (work.diskLoadRequests ?? 1) * spec.diskReadLatencyMs +
+          (diskTokens * spec.kvBytesPerTokenPerGpu) / diskBytesPerMs
+        : hostMs;
+    if (tokens === 0) return loadMs > 0 ? spec.fixedStepOverheadMs + loadMs : 0;
 
     // Each decoding sequence attends over its whole context (sliding layers: the last `window` only).
     const decodeWindowContext = window > 0 ? Math.min(decodeContext, decodeSeqs * window) : 0;
@@ -162,7 +180,7 @@ export function createRooflinePerfModel(spec: RooflineSpec): PerfModel {
     const allReduceMs =
       allReduceCalls *
       ((tokens * allReduceBytesPerToken) / allReduceLinkBytesPerMs + spec.allReduceLatencyMs);
-    const gpuMs = spec.fixedStepOverheadMs + layersMs + matmulMs + attentionMs + allReduceMs + hostMs;
+    const gpuMs = spec.fixedStepOverheadMs + layersMs + matmulMs + attentionMs + allReduceMs + loadMs;
     const frontendMs =
       spec.frontendMsPerSeq * (decodeSeqs + chunks) + spec.frontendMsPerRequest * (work.newRequests ?? 0);
     return Math.max(gpuMs, frontendMs);

@@ -101,7 +101,7 @@ export class Scheduler implements RunningPolicy {
     let left = running.planStep(this.limits.maxNumBatchedTokens, scheduled);
 
     // 2. Waiting sequences, FCFS; none after a preemption (vLLM: the cache is under pressure).
-    let hostLoadTokens = 0;
+    const loads = { hostTokens: 0, diskTokens: 0, diskRequests: 0 };
     while (
       preempted.length === 0 &&
       left > 0 &&
@@ -134,9 +134,18 @@ export class Scheduler implements RunningPolicy {
       running.add(seq);
       seq.numComputed = res.cachedTokens;
       seq.allocatedTokens = this.roundUpToBlock(res.cachedTokens + take);
-      if (seq.preemptions === 0) seq.cachedTokens = res.cachedTokens;
+      if (seq.preemptions === 0) {
+        seq.cachedTokens = res.cachedTokens;
+        seq.hostCachedTokens = res.hostTokens;
+        seq.diskCachedTokens = res.diskTokens;
+      }
       this.cacheScheduled(seq, take);
-      hostLoadTokens += res.hostTokens;
+      // What the GPU loads from the tiers below it before this step computes (perf-model.ts).
+      loads.hostTokens += res.hostTokens;
+      if (res.diskTokens > 0) {
+        loads.diskTokens += res.diskTokens;
+        loads.diskRequests++;
+      }
       admitted.push(seq);
       seq.stepTokens = take;
       scheduled.push(seq);
@@ -148,7 +157,7 @@ export class Scheduler implements RunningPolicy {
     for (const seq of admitted) if (seq.preemptions === 0) newRequests++;
     return {
       scheduled,
-      work: describeWork(scheduled, running, hostLoadTokens, newRequests),
+      work: describeWork(scheduled, running, loads, newRequests),
       admitted,
       preempted,
     };
@@ -257,7 +266,7 @@ export class Scheduler implements RunningPolicy {
 function describeWork(
   scheduled: readonly Sequence[],
   running: RunningSet,
-  hostLoadTokens: number,
+  loads: { readonly hostTokens: number; readonly diskTokens: number; readonly diskRequests: number },
   newRequests: number,
 ): StepWork {
   // Every cruising sequence decodes one token over its computed context.
@@ -273,5 +282,15 @@ function describeWork(
       prefillChunks.push({ tokens: numNewTokens, contextTokens: seq.numComputed });
     }
   }
-  return { decodeSeqs, decodeContextTokens, prefillChunks, hostLoadTokens, newRequests };
+  const work = {
+    decodeSeqs,
+    decodeContextTokens,
+    prefillChunks,
+    hostLoadTokens: loads.hostTokens,
+    newRequests,
+  };
+  // Disk fields only when the disk was read: a step without them is the work it always was.
+  return loads.diskTokens > 0
+    ? { ...work, diskLoadTokens: loads.diskTokens, diskLoadRequests: loads.diskRequests }
+    : work;
 }

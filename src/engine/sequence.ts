@@ -20,6 +20,9 @@ export class Sequence {
   allocatedTokens = 0;
   /** Prompt tokens found in the prefix cache at the first admission (as usage reports them). */
   cachedTokens = 0;
+  /** Of `cachedTokens`, those loaded from the host tier and from the disk tier. */
+  hostCachedTokens = 0;
+  diskCachedTokens = 0;
   preemptions = 0;
   /** Rank in the running set: running order is ascending runOrder (set at each admission). */
   runOrder = 0;

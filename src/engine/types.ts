@@ -53,8 +53,13 @@ export interface RequestTimings {
 export interface RequestUsage {
   readonly promptTokens: number;
   readonly completionTokens: number;
-  /** Prompt tokens served from the prefix cache (GPU or host tier) at the final admission. */
+  /** Prompt tokens served from the prefix cache (any tier) at the final admission. */
   readonly cachedTokens: number;
+  /**
+   * Of `cachedTokens`, those loaded from the host and the disk tier (the rest were on the GPU);
+   * present only when the cache has a tier below the GPU.
+   */
+  readonly cachedTokensByTier?: { readonly host: number; readonly disk: number };
 }
 
 export type EngineEvent =
@@ -88,12 +93,16 @@ export interface KvCacheSnapshot {
   };
   /** Host (CPU) tier, in blocks (`total` 0: no host tier). */
   readonly host: { readonly total: number; readonly used: number };
+  /** Local-disk tier below the host tier, in blocks (`total` 0: no disk tier). */
+  readonly disk: { readonly total: number; readonly used: number };
   /** Prompt tokens looked up by admissions of new requests (vLLM prefix_cache_queries). */
   readonly queryTokens: number;
-  /** Of those, tokens found in the cache, GPU and host tiers (vLLM prefix_cache_hits). */
+  /** Of those, tokens found in the cache, every tier (vLLM prefix_cache_hits). */
   readonly hitTokens: number;
   /** Of the hits, tokens found in the host tier. */
   readonly hostHitTokens: number;
+  /** Of the hits, tokens found in the disk tier. */
+  readonly diskHitTokens: number;
   /**
    * Tokens looked up by re-admissions of preempted requests, counted apart as vLLM does
    * (PrefixCacheStats.preempted_queries, vllm/v1/metrics/stats.py): they find their own blocks.
@@ -103,8 +112,10 @@ export interface KvCacheSnapshot {
   readonly preemptedHitTokens: number;
   /** Reusable GPU blocks evicted to make room. */
   readonly evictions: number;
-  /** Host-tier blocks evicted to make room. */
+  /** Host-tier blocks evicted to make room (to the disk tier when there is one). */
   readonly hostEvictions: number;
+  /** Disk-tier blocks evicted to make room. */
+  readonly diskEvictions: number;
 }
 
 /** One of the most shared cached prefixes: grouped by its first block, `tokens` = `blocks` × block size. */

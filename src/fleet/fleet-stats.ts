@@ -12,13 +12,16 @@ export function sumStats(all: readonly EngineStats[]): EngineStats {
   let steps = 0;
   const gpu = { total: 0, inUse: 0, reusable: 0, free: 0, cached: 0 };
   const host = { total: 0, used: 0 };
+  const disk = { total: 0, used: 0 };
   let queryTokens = 0;
   let hitTokens = 0;
   let hostHitTokens = 0;
+  let diskHitTokens = 0;
   let preemptedQueryTokens = 0;
   let preemptedHitTokens = 0;
   let evictions = 0;
   let hostEvictions = 0;
+  let diskEvictions = 0;
   for (const s of all) {
     running += s.running;
     waiting += s.waiting;
@@ -35,13 +38,17 @@ export function sumStats(all: readonly EngineStats[]): EngineStats {
     gpu.cached += k.gpu.cached;
     host.total += k.host.total;
     host.used += k.host.used;
+    disk.total += k.disk.total;
+    disk.used += k.disk.used;
     queryTokens += k.queryTokens;
     hitTokens += k.hitTokens;
     hostHitTokens += k.hostHitTokens;
+    diskHitTokens += k.diskHitTokens;
     preemptedQueryTokens += k.preemptedQueryTokens;
     preemptedHitTokens += k.preemptedHitTokens;
     evictions += k.evictions;
     hostEvictions += k.hostEvictions;
+    diskEvictions += k.diskEvictions;
   }
   return {
     running,
@@ -56,13 +63,16 @@ export function sumStats(all: readonly EngineStats[]): EngineStats {
       blockSize: first.kvCache.blockSize,
       gpu,
       host,
+      disk,
       queryTokens,
       hitTokens,
       hostHitTokens,
+      diskHitTokens,
       preemptedQueryTokens,
       preemptedHitTokens,
       evictions,
       hostEvictions,
+      diskEvictions,
     },
   };
 }

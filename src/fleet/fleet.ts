@@ -243,7 +243,8 @@ export function createFleet(opts: FleetOptions): Fleet {
       ),
     cachedBlockKeys() {
       const all = engines.map((e) => e.cachedBlockKeys());
-      return { gpu: all.flatMap((k) => k.gpu), host: all.flatMap((k) => k.host) };
+      const keys = { gpu: all.flatMap((k) => k.gpu), host: all.flatMap((k) => k.host) };
+      return all.some((k) => k.disk) ? { ...keys, disk: all.flatMap((k) => k.disk ?? []) } : keys;
     },
     drain: async (timeoutMs) => {
       await Promise.all(engines.map((e) => e.drain(timeoutMs)));

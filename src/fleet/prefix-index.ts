@@ -4,8 +4,8 @@
  * which keeps a radix tree of the blocks each worker reported stored and answers "how many of this
  * request's blocks does each worker hold, in a row from the first" (its overlap scores).
  *
- * A block in either tier counts: the replica's lookup finds host-tier blocks too (they are copied
- * back, not recomputed).
+ * A block in any tier counts: the replica's lookup finds host- and disk-tier blocks too (they are
+ * copied back, not recomputed).
  */
 import type { KvEventBatch } from '../engine/kv-events.js';
 import { ReplicaSets } from './replica-sets.js';
@@ -13,12 +13,14 @@ import { ReplicaSets } from './replica-sets.js';
 export class PrefixIndex {
   private readonly gpu: ReplicaSets;
   private readonly cpu: ReplicaSets;
-  private readonly both: readonly ReplicaSets[];
+  private readonly disk: ReplicaSets;
+  private readonly tiers: readonly ReplicaSets[];
 
   constructor(readonly replicas: number) {
     this.gpu = new ReplicaSets(replicas);
     this.cpu = new ReplicaSets(replicas);
-    this.both = [this.gpu, this.cpu];
+    this.disk = new ReplicaSets(replicas);
+    this.tiers = [this.gpu, this.cpu, this.disk];
   }
 
   /** Applies one replica's events, in order. */
@@ -28,7 +30,7 @@ export class PrefixIndex {
         this.clear(replica);
         continue;
       }
-      const tier = ev.medium === 'CPU' ? this.cpu : this.gpu;
+      const tier = ev.medium === 'CPU' ? this.cpu : ev.medium === 'DISK' ? this.disk : this.gpu;
       if (ev.type === 'BlockStored') for (const key of ev.blockHashes) tier.add(key, replica);
       else for (const key of ev.blockHashes) tier.remove(key, replica);
     }
@@ -38,20 +40,21 @@ export class PrefixIndex {
   clear(replica: number): void {
     this.gpu.clear(replica);
     this.cpu.clear(replica);
+    this.disk.clear(replica);
   }
 
   /** Per replica, the blocks of `keys` it holds in a row from the first (overlap scores), into `out`. */
   overlaps(keys: readonly number[], out: Int32Array): void {
-    ReplicaSets.depths(this.both, keys, out);
+    ReplicaSets.depths(this.tiers, keys, out);
   }
 
-  /** Blocks (either tier) the index believes `replica` holds: Dynamo's tree size, its tie break. */
+  /** Blocks (any tier) the index believes `replica` holds: Dynamo's tree size, its tie break. */
   blocksOf(replica: number): number {
-    return this.gpu.sizes[replica]! + this.cpu.sizes[replica]!;
+    return this.gpu.sizes[replica]! + this.cpu.sizes[replica]! + this.disk.sizes[replica]!;
   }
 
   /** Distinct block keys known across the fleet, per tier. */
-  get size(): { gpu: number; cpu: number } {
-    return { gpu: this.gpu.size, cpu: this.cpu.size };
+  get size(): { gpu: number; cpu: number; disk: number } {
+    return { gpu: this.gpu.size, cpu: this.cpu.size, disk: this.disk.size };
   }
 }

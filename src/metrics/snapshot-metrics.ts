@@ -85,7 +85,7 @@ export function registerSnapshotMetrics(
 
   new Gauge({
     name: 'nimsim_kv_cache_blocks',
-    help: 'KV cache blocks by tier (gpu, host) and state (in_use, reusable, free; host: used, free).',
+    help: 'KV cache blocks by tier (gpu, host, disk) and state (in_use, reusable, free; host and disk: used, free).',
     labelNames: ['model_name', 'tier', 'state'],
     registers,
     collect() {
@@ -95,6 +95,8 @@ export function registerSnapshotMetrics(
       this.set({ ...model, tier: 'gpu', state: 'free' }, s.gpu.free);
       this.set({ ...model, tier: 'host', state: 'used' }, s.host.used);
       this.set({ ...model, tier: 'host', state: 'free' }, s.host.total - s.host.used);
+      this.set({ ...model, tier: 'disk', state: 'used' }, s.disk.used);
+      this.set({ ...model, tier: 'disk', state: 'free' }, s.disk.total - s.disk.used);
     },
   });
 
@@ -161,6 +163,19 @@ export function registerSnapshotMetrics(
     'nimsim_kv_cache_host_hits_total',
     'Prefix cache hits served from the host (CPU) tier, in tokens.',
     (s) => s.kvCache.hostHitTokens,
+    false,
+  );
+  // The disk tier's, named as the host tier's are (docs/kv-tiers.md#metrics-and-reports).
+  mirror(
+    'nimsim_kv_cache_disk_evictions_total',
+    'Local-disk tier KV blocks evicted to make room.',
+    (s) => s.kvCache.diskEvictions,
+    false,
+  );
+  mirror(
+    'nimsim_kv_cache_disk_hits_total',
+    'Prefix cache hits served from the local-disk tier, in tokens.',
+    (s) => s.kvCache.diskHitTokens,
     false,
   );
   mirror('nimsim_engine_steps_total', 'Engine steps executed.', (s) => s.steps, false);

@@ -76,6 +76,11 @@ export interface SimulationReport {
   router_cached_tokens?: { predicted: number; found: number };
   /** With --tenants: each tenant's share and figures (tenant 0 the most popular). */
   by_tenant?: TenantReport[];
+  /**
+   * With a disk tier (--kv-disk-cache-blocks > 0): the prefix-cache hits by the tier they came
+   * from, in prompt tokens (they add up to the hits behind prefix_cache_hit_rate).
+   */
+  prefix_cache_hit_tokens_by_tier?: { gpu: number; host: number; disk: number };
 }
 
 /** One tenant of a multi-tenant workload in the report. */
@@ -154,7 +159,7 @@ export function buildReport(input: {
   }
   const durationS = n > 0 ? (end - start) / 1000 : 0;
   const per = (x: number) => (durationS > 0 ? Math.round((x / durationS) * 100) / 100 : 0);
-  const { queryTokens, hitTokens } = input.kvCache;
+  const { queryTokens, hitTokens, hostHitTokens, diskHitTokens } = input.kvCache;
   const byTurn = byTurnOf(o);
   return {
     requests: n,
@@ -175,7 +180,27 @@ export function buildReport(input: {
     deployment: input.deployment,
     ...(byTurn.length > 0 ? { by_turn: byTurn } : {}),
     ...(input.slo ? { goodput: goodputOf(input.slo, per(good), n > 0 ? good / n : 0) } : {}),
+    // Only with a disk tier, so that every report without one stays what it was.
+    ...(input.kvCache.disk.total > 0
+      ? {
+          prefix_cache_hit_tokens_by_tier: {
+            gpu: hitTokens - hostHitTokens - diskHitTokens,
+            host: hostHitTokens,
+            disk: diskHitTokens,
+          },
+        }
+      : {}),
   };
+}
+
+/** `prefix hits by tier` line: each tier's share of the prompt tokens looked up. */
+function tierLine(r: SimulationReport): string {
+  const t = r.prefix_cache_hit_tokens_by_tier!;
+  const total = t.gpu + t.host + t.disk;
+  // The hit rate splits in proportion to the tokens each tier served.
+  const share = (x: number) =>
+    `${(total > 0 ? (r.prefix_cache_hit_rate * x * 100) / total : 0).toFixed(1)} %`;
+  return `hits by tier      GPU ${share(t.gpu)}, host ${share(t.host)}, disk ${share(t.disk)}  (tokens ${t.gpu} / ${t.host} / ${t.disk})`;
 }
 
 function goodputOf(slo: Slo, requestsPerS: number, fraction: number): Goodput {
@@ -267,6 +292,7 @@ export function formatReport(r: SimulationReport): string {
     `input tokens/s    ${r.input_tokens_per_s}`,
     `requests/s        ${r.requests_per_s}`,
     `prefix hit rate   ${(r.prefix_cache_hit_rate * 100).toFixed(1)} %  (mean cached tokens ${r.cached_tokens_mean})`,
+    ...(r.prefix_cache_hit_tokens_by_tier ? [tierLine(r)] : []),
     `KV peak usage     ${(r.kv_cache_peak_usage * 100).toFixed(1)} %`,
     `preemptions       ${r.preemptions}`,
     // Refusals, not requests: a closed-loop session refused retries 1 s later (simulate.ts) and each

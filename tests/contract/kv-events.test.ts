@@ -2,8 +2,9 @@
  * vLLM's KV events from a real nimsim server over real ZeroMQ sockets, read the way a KV-aware
  * router reads them: a SUB socket on the topic, msgpack-decoded batches, gaps filled from the replay
  * ROUTER. Through a multi-turn load on a small cache (evictions), streams the client drops (aborts),
- * a host tier and resets (one while requests run, one idle), the set of (medium, key) rebuilt from
- * the events alone must equal the engine's own (GET /admin/kv-cache?blocks=1), duplicates included.
+ * a host tier with a disk tier below it and resets (one while requests run, one idle), the set of
+ * (medium, key) rebuilt from the events alone must equal the engine's own
+ * (GET /admin/kv-cache?blocks=1), duplicates included.
  */
 import { decode } from '@msgpack/msgpack';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -41,10 +42,11 @@ function apply(counts: Map<string, number>, ev: unknown): void {
   }
 }
 
-function multiset(blocks: { gpu: number[]; host: number[] }): Map<string, number> {
+function multiset(blocks: { gpu: number[]; host: number[]; disk?: number[] }): Map<string, number> {
   const m = new Map<string, number>();
   for (const k of blocks.gpu) m.set(`GPU:${k}`, (m.get(`GPU:${k}`) ?? 0) + 1);
   for (const k of blocks.host) m.set(`CPU:${k}`, (m.get(`CPU:${k}`) ?? 0) + 1);
+  for (const k of blocks.disk ?? []) m.set(`DISK:${k}`, (m.get(`DISK:${k}`) ?? 0) + 1);
   return m;
 }
 
@@ -120,7 +122,7 @@ describe.each(['array', 'map'] as const)('KV events from a live server (%s encod
     await server?.stop();
   });
 
-  it('rebuild the cached set exactly, through evictions, aborts, a host tier and resets; replay fills gaps', async () => {
+  it('rebuild the cached set exactly, through evictions, aborts, host and disk tiers and resets; replay fills gaps', async () => {
     const [pubPort, replayPort] = [await freePort(), await freePort()];
     // The PUB socket connects to this subscriber (a collector that binds, as Dynamo's does).
     sub = new Subscriber({ linger: 0 });
@@ -137,7 +139,8 @@ describe.each(['array', 'map'] as const)('KV events from a live server (%s encod
     server = await startLiveServer({
       timeScale: '4',
       kvCacheBlocks: '32',
-      kvHostCacheBlocks: '24',
+      kvHostCacheBlocks: '12',
+      kvDiskCacheBlocks: '48',
       maxNumSeqs: '4',
       adminToken: TOKEN,
       kvEventsEndpoint: `tcp://127.0.0.1:${pubPort}`,
@@ -169,7 +172,7 @@ describe.each(['array', 'map'] as const)('KV events from a live server (%s encod
     const midReset = await fetch(`${base}/admin/kv-cache/reset`, { method: 'POST', headers: AUTH });
     expect(midReset.status).toBe(200);
     await load;
-    // A second wave after the reset refills the cache, evicting into the host tier.
+    // A second wave after the reset refills the cache, evicting into the host tier and on to disk.
     await Promise.all([6, 7, 8, 9].map(conversation));
     expect(aborted).toBeGreaterThan(0);
 
@@ -179,7 +182,8 @@ describe.each(['array', 'map'] as const)('KV events from a live server (%s encod
         evictions: number;
         host_evictions: number;
         host: { used: number };
-        blocks: { gpu: number[]; host: number[] };
+        disk: { used: number };
+        blocks: { gpu: number[]; host: number[]; disk: number[] };
       };
       // A router that joins late gets the batches it missed from the replay buffer: this one
       // pretends it missed the first third of what the live socket delivered.
@@ -208,6 +212,8 @@ describe.each(['array', 'map'] as const)('KV events from a live server (%s encod
     const { stats, all } = await check();
     expect(stats.evictions).toBeGreaterThan(0);
     expect(stats.host.used).toBeGreaterThan(0);
+    expect(stats.host_evictions).toBeGreaterThan(0);
+    expect(stats.disk.used).toBeGreaterThan(0);
     expect(stats.blocks.gpu.length).toBeGreaterThan(0);
     const tags = new Set(
       all.flatMap(({ payload }) =>
@@ -232,7 +238,7 @@ describe.each(['array', 'map'] as const)('KV events from a live server (%s encod
     const after = await check();
     const lastBatch = decode(after.all.at(-1)!.payload) as Decoded;
     expect(lastBatch[1]).toEqual([format === 'array' ? ['AllBlocksCleared'] : { type: 'AllBlocksCleared' }]);
-    expect(after.stats.blocks).toEqual({ gpu: [], host: [] });
+    expect(after.stats.blocks).toEqual({ gpu: [], host: [], disk: [] });
 
     sub.close();
     await listening;

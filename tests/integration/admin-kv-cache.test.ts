@@ -2,7 +2,7 @@
  * GET /admin/kv-cache and POST /admin/kv-cache/reset: the KV cache's state as the engine reports
  * it, checked against what the clients were told (usage.prompt_tokens, cached_tokens) and against
  * the settings. A GPU cache of 40 blocks makes a long unrelated prompt evict the first
- * conversation's blocks to the host tier, where the next turn finds them.
+ * conversation's blocks to the host tier (or the disk tier), where the next turn finds them.
  */
 import { describe, expect, it } from 'vitest';
 import { postJson, testService } from '../helpers/service.js';
@@ -55,15 +55,18 @@ describe('/admin/kv-cache', () => {
       'block_size',
       'gpu',
       'host',
+      'disk',
       'usage',
       'query_tokens',
       'hit_tokens',
       'host_hit_tokens',
+      'disk_hit_tokens',
       'hit_rate',
       'preempted_query_tokens',
       'preempted_hit_tokens',
       'evictions',
       'host_evictions',
+      'disk_evictions',
       'top_prefixes',
     ]);
     expect(s.block_size).toBe(16);
@@ -83,6 +86,8 @@ describe('/admin/kv-cache', () => {
     expect(s.host.used).toBe(s.evictions);
     expect(s.hit_rate).toBe(s.hit_tokens / s.query_tokens);
     expect([s.preempted_query_tokens, s.preempted_hit_tokens, s.host_evictions]).toEqual([0, 0, 0]);
+    // No disk tier: its figures are there, at zero.
+    expect([s.disk, s.disk_hit_tokens, s.disk_evictions]).toEqual([{ total: 0, used: 0 }, 0, 0]);
     expect(s.top_prefixes).toHaveLength(1);
     const [top] = s.top_prefixes as Json[];
     expect(top).toEqual({
@@ -109,5 +114,25 @@ describe('/admin/kv-cache', () => {
       s.evictions,
     ]);
     expect((await chat(service, SYSTEM, 'third question')).cached).toBe(0);
+  });
+
+  it('reports the disk tier: with no host tier, GPU evictions land there and the next turn loads from it', async () => {
+    const service = testService({ adminToken: 'adm', kvCacheBlocks: '40', kvDiskCacheBlocks: '100' });
+    await chat(service, SYSTEM, 'first question');
+    await chat(service, 'x '.repeat(500), 'an unrelated long prompt');
+    const second = await chat(service, SYSTEM, 'second question');
+    const s = await kvCache(service);
+    expect(s.host).toEqual({ total: 0, used: 0 });
+    expect(s.disk.total).toBe(100);
+    expect(s.disk.used).toBe(s.evictions);
+    expect(s.host_hit_tokens).toBe(0);
+    expect(s.disk_hit_tokens).toBeGreaterThan(0);
+    expect(s.disk_hit_tokens).toBeLessThan(second.cached);
+    const withBlocks = (await (
+      await service.app.request('/admin/kv-cache?blocks=1', { headers: AUTH })
+    ).json()) as Json;
+    expect(withBlocks.blocks.disk).toHaveLength(s.disk.used);
+    await service.app.request('/admin/kv-cache/reset', { method: 'POST', headers: AUTH });
+    expect((await kvCache(service)).disk.used).toBe(0);
   });
 });

@@ -52,6 +52,8 @@ const FAMILIES: Record<string, string> = {
   nimsim_kv_cache_evictions_total: 'counter',
   nimsim_kv_cache_host_evictions_total: 'counter',
   nimsim_kv_cache_host_hits_total: 'counter',
+  nimsim_kv_cache_disk_evictions_total: 'counter',
+  nimsim_kv_cache_disk_hits_total: 'counter',
   nimsim_kv_cache_blocks: 'gauge',
   nimsim_engine_step_lag_seconds: 'gauge',
   nimsim_engine_steps_total: 'counter',

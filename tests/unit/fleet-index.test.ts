@@ -108,68 +108,75 @@ describe('prefix index', () => {
     expect(out[0]).toBe(0);
   });
 
-  it("agrees with real replicas: the overlap it predicts is what each replica's lookup finds", () => {
-    const BLOCK = 4;
-    const clock = createVirtualClock();
-    const perf: PerfModel = { stepMs: () => 5 };
-    const index = new PrefixIndex(3);
-    const engines: Engine[] = [0, 1, 2].map((r) =>
-      createEngine({
-        clock,
-        perf,
-        kvCache: {
-          blockSize: BLOCK,
-          gpuBlocks: 40,
-          hostBlocks: 10,
-          eviction: 'lru',
-          enableReuse: true,
-          modelKey: 'm',
-        },
-        maxNumSeqs: 4,
-        maxNumBatchedTokens: 64,
-        maxWaiting: 100,
-        jitter: () => 1,
-        observer: { onKvEvents: (b) => index.apply(r, b) },
-      }),
-    );
-    const keysOf = createPromptBlockKeys('m', BLOCK);
-    const rng = createRandom(3);
-    const prefixes = Array.from({ length: 6 }, (_, p) =>
-      Array.from({ length: 8 + 4 * p }, (_, i) => 1000 * p + i),
-    );
-    let checked = 0;
-    for (let i = 0; i < 300; i++) {
-      const prompt = prefixes[rng.nextInt(prefixes.length)]!.concat(
-        Array.from({ length: 1 + rng.nextInt(9) }, () => rng.nextInt(50_000)),
+  it.each([
+    ['a host tier', { hostBlocks: 10, diskBlocks: 0 }],
+    ['host and disk tiers', { hostBlocks: 4, diskBlocks: 12 }],
+  ])(
+    "agrees with real replicas with %s: the overlap it predicts is what each replica's lookup finds",
+    (_, tiers) => {
+      const BLOCK = 4;
+      const clock = createVirtualClock();
+      const perf: PerfModel = { stepMs: () => 5 };
+      const index = new PrefixIndex(3);
+      const engines: Engine[] = [0, 1, 2].map((r) =>
+        createEngine({
+          clock,
+          perf,
+          kvCache: {
+            blockSize: BLOCK,
+            gpuBlocks: 40,
+            ...tiers,
+            eviction: 'lru',
+            enableReuse: true,
+            modelKey: 'm',
+          },
+          maxNumSeqs: 4,
+          maxNumBatchedTokens: 64,
+          maxWaiting: 100,
+          jitter: () => 1,
+          observer: { onKvEvents: (b) => index.apply(r, b) },
+        }),
       );
-      const r = rng.nextInt(3);
-      const keys = keysOf(prompt);
-      const predicted = new Int32Array(3);
-      index.overlaps(keys, predicted);
-      // Nothing runs between two requests here: the replica's lookup finds exactly the predicted run.
-      engines[r]!.submit(
-        {
-          id: `q${i}`,
-          promptTokenIds: prompt,
-          outputTokenIds: [1, 2, 3, 4, 5],
-          finishReason: 'length',
-          modelName: 'm',
-        },
-        (ev) => {
-          if (ev.type !== 'scheduled') return;
-          expect(ev.cachedTokens).toBe(predicted[r]! * BLOCK);
-          checked++;
-        },
-        undefined,
-        { tokenEvents: false },
+      const keysOf = createPromptBlockKeys('m', BLOCK);
+      const rng = createRandom(3);
+      const prefixes = Array.from({ length: 6 }, (_, p) =>
+        Array.from({ length: 8 + 4 * p }, (_, i) => 1000 * p + i),
       );
-      clock.runUntilIdle();
-    }
-    expect(checked).toBe(300);
-    // And the index holds per replica exactly the keys the replica's cache holds (both tiers).
-    for (let r = 0; r < 3; r++) {
-      const { gpu, host } = engines[r]!.cachedBlockKeys();
-      expect(index.blocksOf(r)).toBe(new Set(gpu).size + new Set(host).size);
-    }
-  });
+      let checked = 0;
+      for (let i = 0; i < 300; i++) {
+        const prompt = prefixes[rng.nextInt(prefixes.length)]!.concat(
+          Array.from({ length: 1 + rng.nextInt(9) }, () => rng.nextInt(50_000)),
+        );
+        const r = rng.nextInt(3);
+        const keys = keysOf(prompt);
+        const predicted = new Int32Array(3);
+        index.overlaps(keys, predicted);
+        // Nothing runs between two requests here: the replica's lookup finds exactly the predicted run.
+        engines[r]!.submit(
+          {
+            id: `q${i}`,
+            promptTokenIds: prompt,
+            outputTokenIds: [1, 2, 3, 4, 5],
+            finishReason: 'length',
+            modelName: 'm',
+          },
+          (ev) => {
+            if (ev.type !== 'scheduled') return;
+            expect(ev.cachedTokens).toBe(predicted[r]! * BLOCK);
+            checked++;
+          },
+          undefined,
+          { tokenEvents: false },
+        );
+        clock.runUntilIdle();
+      }
+      expect(checked).toBe(300);
+      // And the index holds per replica exactly the keys the replica's cache holds (every tier).
+      for (let r = 0; r < 3; r++) {
+        const { gpu, host, disk = [] } = engines[r]!.cachedBlockKeys();
+        expect(index.blocksOf(r)).toBe(new Set(gpu).size + new Set(host).size + new Set(disk).size);
+        if (tiers.diskBlocks > 0) expect(disk.length).toBeGreaterThan(0);
+      }
+    },
+  );
 });

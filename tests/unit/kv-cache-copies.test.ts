@@ -122,7 +122,11 @@ function run(eviction: EvictionPolicyName, gpuBlocks: number, ops: readonly Op[]
       if (q) continue;
       const tokens = [...PROMPTS[op.prompt]!];
       const hits = model.expectedHits(tokens);
-      expect(kv.peekPrefix(tokens)).toEqual({ gpuTokens: hits.length * BLOCK_SIZE, hostTokens: 0 });
+      expect(kv.peekPrefix(tokens)).toEqual({
+        gpuTokens: hits.length * BLOCK_SIZE,
+        hostTokens: 0,
+        diskTokens: 0,
+      });
       const seqId = nextSeqId++;
       const numTokens = Math.min(tokens.length, hits.length * BLOCK_SIZE + op.chunk);
       const res = kv.admit(seqId, tokens, numTokens);

@@ -83,7 +83,7 @@ describe('LRU eviction', () => {
     kv.free(cacheBlock(kv, 3));
     // Hit [1,1] again and release it: now [2,2] is the least recently used.
     const again = nextSeqId++;
-    expect(kv.admit(again, [1, 1, 0], 2)).toEqual({ cachedTokens: 2, hostTokens: 0 });
+    expect(kv.admit(again, [1, 1, 0], 2)).toEqual({ cachedTokens: 2, hostTokens: 0, diskTokens: 0 });
     kv.free(again);
     pinFresh(kv, 1);
     expect(cachedOf(kv, [1, 2, 3])).toEqual([1, 3]);
@@ -97,9 +97,9 @@ describe('LRU eviction', () => {
     kv.cacheBlocks(seqId, tokens, 6);
     kv.free(seqId);
     pinFresh(kv, 1);
-    expect(kv.peekPrefix(tokens)).toEqual({ gpuTokens: 4, hostTokens: 0 });
+    expect(kv.peekPrefix(tokens)).toEqual({ gpuTokens: 4, hostTokens: 0, diskTokens: 0 });
     pinFresh(kv, 1);
-    expect(kv.peekPrefix(tokens)).toEqual({ gpuTokens: 2, hostTokens: 0 });
+    expect(kv.peekPrefix(tokens)).toEqual({ gpuTokens: 2, hostTokens: 0, diskTokens: 0 });
   });
 });
 

@@ -31,8 +31,8 @@ describe('KvCacheManager prefix matching', () => {
     const kv = makeCache();
     runToCompletion(kv, 1, range(0, 14));
     const second = [...range(0, 10), 100, 101, 102, 103];
-    expect(kv.peekPrefix(second)).toEqual({ gpuTokens: 8, hostTokens: 0 });
-    expect(kv.admit(2, second, 14)).toEqual({ cachedTokens: 8, hostTokens: 0 });
+    expect(kv.peekPrefix(second)).toEqual({ gpuTokens: 8, hostTokens: 0, diskTokens: 0 });
+    expect(kv.admit(2, second, 14)).toEqual({ cachedTokens: 8, hostTokens: 0, diskTokens: 0 });
     const s = kv.stats();
     expect(s.queryTokens).toBe(28);
     expect(s.hitTokens).toBe(8);
@@ -42,13 +42,17 @@ describe('KvCacheManager prefix matching', () => {
     const kv = makeCache();
     runToCompletion(kv, 1, range(0, 14));
     const second = [...range(0, 10), ...range(100, 120)]; // 30 tokens, 8 cached
-    expect(kv.admitChunk(2, second, 5)).toEqual({ cachedTokens: 8, hostTokens: 0 });
+    expect(kv.admitChunk(2, second, 5)).toEqual({ cachedTokens: 8, hostTokens: 0, diskTokens: 0 });
     // 8 cached + 5 new = 13 tokens: 4 blocks, 2 of them shared with sequence 1's cached prefix.
     expect(kv.inspect().sequences.get(2)).toHaveLength(4);
     expect(kv.grow(2, 16)).toBe(true);
     expect(kv.inspect().sequences.get(2)).toHaveLength(4);
     // A budget past the end allocates only up to the last token.
-    expect(kv.admitChunk(3, range(200, 210), 1000)).toEqual({ cachedTokens: 0, hostTokens: 0 });
+    expect(kv.admitChunk(3, range(200, 210), 1000)).toEqual({
+      cachedTokens: 0,
+      hostTokens: 0,
+      diskTokens: 0,
+    });
     expect(kv.inspect().sequences.get(3)).toHaveLength(3);
     expect(kv.stats().hitTokens).toBe(8);
   });
@@ -62,7 +66,7 @@ describe('KvCacheManager prefix matching', () => {
     expect(kv.stats().gpu.inUse).toBe(10);
     expect(kv.stats().queryTokens).toBe(40); // a refused admission counts no query
     kv.free(1);
-    expect(kv.admitChunk(2, long, 8)).toEqual({ cachedTokens: 0, hostTokens: 0 });
+    expect(kv.admitChunk(2, long, 8)).toEqual({ cachedTokens: 0, hostTokens: 0, diskTokens: 0 });
     expect(kv.inspect().sequences.get(2)).toHaveLength(2); // still only the chunk is allocated
   });
 
@@ -75,6 +79,7 @@ describe('KvCacheManager prefix matching', () => {
     expect(kv.admit(1, range(0, 14), 14, undefined, { preempted: true })).toEqual({
       cachedTokens: 12,
       hostTokens: 0,
+      diskTokens: 0,
     });
     expect(kv.stats()).toMatchObject({
       queryTokens: 14,
@@ -93,6 +98,7 @@ describe('KvCacheManager prefix matching', () => {
     expect(kv.admit(2, range(0, 14), 14, undefined, { skipLookup: true })).toEqual({
       cachedTokens: 0,
       hostTokens: 0,
+      diskTokens: 0,
     });
     // Nothing counted, nothing pinned from the cache: a whole new allocation.
     expect(kv.stats()).toMatchObject({ queryTokens: before.queryTokens, hitTokens: before.hitTokens });
@@ -100,33 +106,33 @@ describe('KvCacheManager prefix matching', () => {
     // Its blocks join the cache as they fill (computed over other tokens here: new keys).
     kv.cacheBlocks(2, range(200, 214), 14);
     kv.free(2);
-    expect(kv.peekPrefix(range(200, 214))).toEqual({ gpuTokens: 12, hostTokens: 0 });
+    expect(kv.peekPrefix(range(200, 214))).toEqual({ gpuTokens: 12, hostTokens: 0, diskTokens: 0 });
   });
 
   it('leaves at least one token to compute when the whole prompt is cached', () => {
     const kv = makeCache();
     runToCompletion(kv, 1, range(0, 16));
-    expect(kv.peekPrefix(range(0, 16))).toEqual({ gpuTokens: 12, hostTokens: 0 });
-    expect(kv.peekPrefix(range(0, 17))).toEqual({ gpuTokens: 16, hostTokens: 0 });
-    expect(kv.peekPrefix([])).toEqual({ gpuTokens: 0, hostTokens: 0 });
+    expect(kv.peekPrefix(range(0, 16))).toEqual({ gpuTokens: 12, hostTokens: 0, diskTokens: 0 });
+    expect(kv.peekPrefix(range(0, 17))).toEqual({ gpuTokens: 16, hostTokens: 0, diskTokens: 0 });
+    expect(kv.peekPrefix([])).toEqual({ gpuTokens: 0, hostTokens: 0, diskTokens: 0 });
   });
 
   it('matches only whole-chain prefixes: a changed first block hides every later block', () => {
     const kv = makeCache();
     runToCompletion(kv, 1, range(0, 13));
-    expect(kv.peekPrefix([99, ...range(1, 13)])).toEqual({ gpuTokens: 0, hostTokens: 0 });
+    expect(kv.peekPrefix([99, ...range(1, 13)])).toEqual({ gpuTokens: 0, hostTokens: 0, diskTokens: 0 });
   });
 
   it('does not share blocks across cache salts or models', () => {
     const kv = makeCache();
     runToCompletion(kv, 1, range(0, 9), 'tenant-a');
-    expect(kv.peekPrefix(range(0, 9), 'tenant-a')).toEqual({ gpuTokens: 8, hostTokens: 0 });
-    expect(kv.peekPrefix(range(0, 9), 'tenant-b')).toEqual({ gpuTokens: 0, hostTokens: 0 });
-    expect(kv.peekPrefix(range(0, 9))).toEqual({ gpuTokens: 0, hostTokens: 0 });
+    expect(kv.peekPrefix(range(0, 9), 'tenant-a')).toEqual({ gpuTokens: 8, hostTokens: 0, diskTokens: 0 });
+    expect(kv.peekPrefix(range(0, 9), 'tenant-b')).toEqual({ gpuTokens: 0, hostTokens: 0, diskTokens: 0 });
+    expect(kv.peekPrefix(range(0, 9))).toEqual({ gpuTokens: 0, hostTokens: 0, diskTokens: 0 });
     const other = makeCache({ modelKey: 'meta/llama-3.1-70b-instruct' });
     runToCompletion(other, 1, range(0, 9));
-    expect(other.peekPrefix(range(0, 9))).toEqual({ gpuTokens: 8, hostTokens: 0 });
-    expect(other.peekPrefix(range(0, 9), 'tenant-a')).toEqual({ gpuTokens: 0, hostTokens: 0 });
+    expect(other.peekPrefix(range(0, 9))).toEqual({ gpuTokens: 8, hostTokens: 0, diskTokens: 0 });
+    expect(other.peekPrefix(range(0, 9), 'tenant-a')).toEqual({ gpuTokens: 0, hostTokens: 0, diskTokens: 0 });
   });
 
   it('peekPrefix changes no counter and pins nothing', () => {
@@ -140,7 +146,7 @@ describe('KvCacheManager prefix matching', () => {
   it('reuses turn n prompt and answer on turn n+1 of a conversation', () => {
     const kv = makeCache();
     const prompt = range(0, 10);
-    expect(kv.admit(1, prompt, 10)).toEqual({ cachedTokens: 0, hostTokens: 0 });
+    expect(kv.admit(1, prompt, 10)).toEqual({ cachedTokens: 0, hostTokens: 0, diskTokens: 0 });
     kv.cacheBlocks(1, prompt, 10);
     // Decode 7 tokens one by one; the last generated token's KV is never computed.
     const tokens = [...prompt];
@@ -152,7 +158,7 @@ describe('KvCacheManager prefix matching', () => {
     kv.free(1);
     // Turn 2 resends 17 tokens plus 5 new ones: 16 computed tokens → 4 full blocks hit.
     const turn2 = [...tokens, 900, 901, 902, 903, 904];
-    expect(kv.admit(2, turn2, turn2.length)).toEqual({ cachedTokens: 16, hostTokens: 0 });
+    expect(kv.admit(2, turn2, turn2.length)).toEqual({ cachedTokens: 16, hostTokens: 0, diskTokens: 0 });
   });
 });
 
@@ -189,7 +195,7 @@ describe('KvCacheManager block accounting', () => {
     kv.admit(1, a, 10);
     kv.cacheBlocks(1, a, 10);
     const b = [...range(0, 8), 50, 51, 52];
-    expect(kv.admit(2, b, 11)).toEqual({ cachedTokens: 8, hostTokens: 0 });
+    expect(kv.admit(2, b, 11)).toEqual({ cachedTokens: 8, hostTokens: 0, diskTokens: 0 });
     const snap = kv.inspect();
     const tableA = snap.sequences.get(1)!;
     const tableB = snap.sequences.get(2)!;
@@ -217,7 +223,7 @@ describe('KvCacheManager block accounting', () => {
     kv.free(1);
     kv.free(2);
     expect(kv.stats().gpu).toEqual({ total: 16, inUse: 0, reusable: 4, free: 12, cached: 4 });
-    expect(kv.admit(3, p, 9)).toEqual({ cachedTokens: 8, hostTokens: 0 });
+    expect(kv.admit(3, p, 9)).toEqual({ cachedTokens: 8, hostTokens: 0, diskTokens: 0 });
     expect(kv.inspect().sequences.get(3)!.slice(0, 2)).toEqual(firstCopy);
   });
 
@@ -238,7 +244,7 @@ describe('KvCacheManager block accounting', () => {
     // Hits 2 blocks and needs 3 more: 5 > 4 although "available" says 4.
     expect(kv.availableBlocks()).toBe(4);
     expect(kv.admit(2, range(0, 20), 20)).toBeNull();
-    expect(kv.admit(2, range(0, 16), 16)).toEqual({ cachedTokens: 8, hostTokens: 0 });
+    expect(kv.admit(2, range(0, 16), 16)).toEqual({ cachedTokens: 8, hostTokens: 0, diskTokens: 0 });
     expect(kv.availableBlocks()).toBe(0);
   });
 
@@ -281,20 +287,23 @@ describe('KvCacheManager block accounting', () => {
   });
 
   it('with reuse off hashes and matches nothing but still counts blocks', () => {
-    const kv = makeCache({ enableReuse: false, gpuBlocks: 4, hostBlocks: 8 });
+    const kv = makeCache({ enableReuse: false, gpuBlocks: 4, hostBlocks: 8, diskBlocks: 8 });
     runToCompletion(kv, 1, range(0, 9));
-    expect(kv.peekPrefix(range(0, 9))).toEqual({ gpuTokens: 0, hostTokens: 0 });
-    expect(kv.admit(2, range(0, 9), 9)).toEqual({ cachedTokens: 0, hostTokens: 0 });
+    expect(kv.peekPrefix(range(0, 9))).toEqual({ gpuTokens: 0, hostTokens: 0, diskTokens: 0 });
+    expect(kv.admit(2, range(0, 9), 9)).toEqual({ cachedTokens: 0, hostTokens: 0, diskTokens: 0 });
     expect(kv.stats()).toEqual({
       gpu: { total: 4, inUse: 3, reusable: 0, free: 1, cached: 0 },
       host: { total: 0, used: 0 },
+      disk: { total: 0, used: 0 },
       queryTokens: 0, // nothing is looked up, so nothing is counted (vLLM: no prefix-cache stats)
       hitTokens: 0,
       hostHitTokens: 0,
+      diskHitTokens: 0,
       preemptedQueryTokens: 0,
       preemptedHitTokens: 0,
       evictions: 0,
       hostEvictions: 0,
+      diskEvictions: 0,
     });
     expect(kv.admit(3, range(0, 5), 5)).toBeNull();
   });
@@ -307,13 +316,13 @@ describe('KvCacheManager host tier', () => {
     runToCompletion(kv, 2, range(100, 116)); // needs all 4 blocks: evicts both
     expect(kv.stats().evictions).toBe(2);
     expect(kv.stats().host).toEqual({ total: 8, used: 2 });
-    expect(kv.peekPrefix(range(0, 12))).toEqual({ gpuTokens: 0, hostTokens: 8 });
-    expect(kv.admit(3, range(0, 12), 12)).toEqual({ cachedTokens: 8, hostTokens: 8 });
+    expect(kv.peekPrefix(range(0, 12))).toEqual({ gpuTokens: 0, hostTokens: 8, diskTokens: 0 });
+    expect(kv.admit(3, range(0, 12), 12)).toEqual({ cachedTokens: 8, hostTokens: 8, diskTokens: 0 });
     const s = kv.stats();
     expect(s.hitTokens).toBe(8);
     expect(s.hostHitTokens).toBe(8);
     // The copies are registered on the GPU again: another sequence hits them there.
-    expect(kv.peekPrefix(range(0, 12))).toEqual({ gpuTokens: 8, hostTokens: 0 });
+    expect(kv.peekPrefix(range(0, 12))).toEqual({ gpuTokens: 8, hostTokens: 0, diskTokens: 0 });
   });
 
   it('continues a GPU run with the host run of the same chain', () => {
@@ -321,7 +330,7 @@ describe('KvCacheManager host tier', () => {
     runToCompletion(kv, 1, range(0, 13)); // 3 cached blocks; freed last-first
     kv.admit(2, range(100, 104), 4); // takes the free block
     kv.admit(3, range(200, 204), 4); // evicts block 3 of the chain (last block first)
-    expect(kv.peekPrefix(range(0, 13))).toEqual({ gpuTokens: 8, hostTokens: 4 });
+    expect(kv.peekPrefix(range(0, 13))).toEqual({ gpuTokens: 8, hostTokens: 4, diskTokens: 0 });
   });
 
   it('ends the match at a GPU block that follows a host block', () => {
@@ -329,7 +338,7 @@ describe('KvCacheManager host tier', () => {
     runToCompletion(kv, 1, range(0, 9)); // 2 cached blocks, 1 free
     kv.admit(2, range(100, 108), 8); // FIFO evicts the chain's first block
     expect(kv.stats().evictions).toBe(1);
-    expect(kv.peekPrefix(range(0, 9))).toEqual({ gpuTokens: 0, hostTokens: 4 });
+    expect(kv.peekPrefix(range(0, 9))).toEqual({ gpuTokens: 0, hostTokens: 4, diskTokens: 0 });
   });
 
   it('refreshes a host block on a hit so the host tier evicts another one first', () => {
@@ -338,9 +347,9 @@ describe('KvCacheManager host tier', () => {
     runToCompletion(kv, 2, [2, 2, 9]); // [1,1] → host
     runToCompletion(kv, 3, [3, 3, 9]); // [2,2] → host: host holds [1,1], [2,2]
     // The copy takes the free block; the second block evicts [3,3], and the host tier drops [2,2].
-    expect(kv.admit(4, [1, 1, 9], 3)).toEqual({ cachedTokens: 2, hostTokens: 2 });
-    expect(kv.peekPrefix([2, 2, 9])).toEqual({ gpuTokens: 0, hostTokens: 0 });
-    expect(kv.peekPrefix([3, 3, 9])).toEqual({ gpuTokens: 0, hostTokens: 2 });
+    expect(kv.admit(4, [1, 1, 9], 3)).toEqual({ cachedTokens: 2, hostTokens: 2, diskTokens: 0 });
+    expect(kv.peekPrefix([2, 2, 9])).toEqual({ gpuTokens: 0, hostTokens: 0, diskTokens: 0 });
+    expect(kv.peekPrefix([3, 3, 9])).toEqual({ gpuTokens: 0, hostTokens: 2, diskTokens: 0 });
     expect(kv.stats().hostEvictions).toBe(1);
   });
 
@@ -349,14 +358,14 @@ describe('KvCacheManager host tier', () => {
     runToCompletion(kv, 1, [1, 1, 9]);
     runToCompletion(kv, 2, [2, 2, 9]); // evicts [1,1]
     runToCompletion(kv, 3, [3, 3, 9]); // evicts [2,2]
-    expect(kv.peekPrefix([1, 1, 9])).toEqual({ gpuTokens: 0, hostTokens: 2 });
+    expect(kv.peekPrefix([1, 1, 9])).toEqual({ gpuTokens: 0, hostTokens: 2, diskTokens: 0 });
     runToCompletion(kv, 4, [4, 4, 9]); // evicts [3,3] to host, which drops [1,1]
     const s = kv.stats();
     expect(s.evictions).toBe(3);
     expect(s.hostEvictions).toBe(1);
-    expect(kv.peekPrefix([1, 1, 9])).toEqual({ gpuTokens: 0, hostTokens: 0 });
-    expect(kv.peekPrefix([2, 2, 9])).toEqual({ gpuTokens: 0, hostTokens: 2 });
-    expect(kv.peekPrefix([3, 3, 9])).toEqual({ gpuTokens: 0, hostTokens: 2 });
+    expect(kv.peekPrefix([1, 1, 9])).toEqual({ gpuTokens: 0, hostTokens: 0, diskTokens: 0 });
+    expect(kv.peekPrefix([2, 2, 9])).toEqual({ gpuTokens: 0, hostTokens: 2, diskTokens: 0 });
+    expect(kv.peekPrefix([3, 3, 9])).toEqual({ gpuTokens: 0, hostTokens: 2, diskTokens: 0 });
   });
 });
 
@@ -372,8 +381,8 @@ describe('KvCacheManager admin views', () => {
     const s = kv.stats();
     expect(s.gpu).toEqual({ total: 4, inUse: 3, reusable: 0, free: 1, cached: 2 });
     expect(s.host.used).toBe(0);
-    expect(kv.peekPrefix(range(0, 9))).toEqual({ gpuTokens: 0, hostTokens: 0 });
-    expect(kv.peekPrefix(range(300, 309))).toEqual({ gpuTokens: 8, hostTokens: 0 });
+    expect(kv.peekPrefix(range(0, 9))).toEqual({ gpuTokens: 0, hostTokens: 0, diskTokens: 0 });
+    expect(kv.peekPrefix(range(300, 309))).toEqual({ gpuTokens: 8, hostTokens: 0, diskTokens: 0 });
   });
 
   it('lists the most hit shared prefixes first with their first tokens', () => {

@@ -190,7 +190,7 @@ function runScenario(opts: KvCacheOptions, ops: Op[], exact: boolean) {
         expect(kv.inspect()).toEqual(beforeSnap);
         continue;
       }
-      expect(res).toEqual({ cachedTokens: cached, hostTokens: peek.hostTokens });
+      expect(res).toEqual({ cachedTokens: cached, hostTokens: peek.hostTokens, diskTokens: 0 });
       // With caching off nothing is looked up, so nothing is counted (vLLM get_computed_blocks).
       if (opts.enableReuse) queried += tokens.length;
       found += res.cachedTokens;

@@ -2,7 +2,8 @@
  * The engine's KV events (kv-events.ts), as vLLM's block pool and CPU offloading connector emit
  * them: a subscriber that applies them in order must hold exactly the keys the cache holds, per
  * tier and with duplicates, at every moment between steps — through evictions to the host tier,
- * host hits copied back, host evictions, preemptions, aborts and resets.
+ * host hits copied back, host evictions to the disk tier, disk hits and evictions, preemptions,
+ * aborts and resets.
  */
 import { describe, expect, it } from 'vitest';
 import { createVirtualClock } from '../../src/engine/clock.js';
@@ -61,11 +62,12 @@ class Subscriber {
   }
 }
 
-function multiset(keys: { gpu: number[]; host: number[] }): Map<string, number> {
+function multiset(keys: { gpu: number[]; host: number[]; disk?: number[] }): Map<string, number> {
   const m = new Map<string, number>();
   for (const [medium, list] of [
     ['GPU', keys.gpu],
     ['CPU', keys.host],
+    ['DISK', keys.disk ?? []],
   ] as const) {
     for (const k of list) m.set(`${medium}:${k}`, (m.get(`${medium}:${k}`) ?? 0) + 1);
   }
@@ -74,8 +76,16 @@ function multiset(keys: { gpu: number[]; host: number[] }): Map<string, number> 
 
 const sorted = (m: Map<string, number>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
 
-function kvOptions(gpuBlocks: number, hostBlocks: number): KvCacheOptions {
-  return { blockSize: BLOCK, gpuBlocks, hostBlocks, eviction: 'lru', enableReuse: true, modelKey: MODEL };
+function kvOptions(gpuBlocks: number, hostBlocks: number, diskBlocks = 0): KvCacheOptions {
+  return {
+    blockSize: BLOCK,
+    gpuBlocks,
+    hostBlocks,
+    diskBlocks,
+    eviction: 'lru',
+    enableReuse: true,
+    modelKey: MODEL,
+  };
 }
 
 interface Harness {
@@ -87,11 +97,12 @@ interface Harness {
   seen: { duplicates: number; preemptions: number };
 }
 
-function harness(gpuBlocks: number, hostBlocks: number): Harness {
+function harness(gpuBlocks: number, hostBlocks: number, diskBlocks = 0): Harness {
   const clock = createVirtualClock();
   const sub = new Subscriber();
   const hub = createObserverHub();
-  const engine = createEngine({ ...LIMITS, clock, kvCache: kvOptions(gpuBlocks, hostBlocks), observer: hub });
+  const kvCache = kvOptions(gpuBlocks, hostBlocks, diskBlocks);
+  const engine = createEngine({ ...LIMITS, clock, kvCache, observer: hub });
   const seen = { duplicates: 0, preemptions: 0 };
   hub.add({ onKvEvents: (b) => sub.apply(b), onStep: (s) => (seen.preemptions += s.preemptions) });
   const check = () => {
@@ -204,6 +215,31 @@ describe('KV events: a subscriber rebuilds the cache from them alone', () => {
       expect(h.sub.batches[i]!.atMs).toBeGreaterThanOrEqual(h.sub.batches[i - 1]!.atMs);
       expect(h.sub.batches[i]!.events.length).toBeGreaterThan(0);
     }
+  });
+
+  it('through a disk tier below the host tier: host evictions land there, disk hits, disk evictions', () => {
+    const h = harness(48, 16, 24);
+    runLoad(h, 7, [400, 900]);
+    const s = h.engine.stats().kvCache;
+    expect(s.hostEvictions).toBeGreaterThan(0);
+    expect(s.diskHitTokens).toBeGreaterThan(0);
+    expect(s.diskEvictions).toBeGreaterThan(0);
+    const kinds = new Set(
+      h.sub.batches
+        .flatMap((b) => b.events)
+        .map((e) => (e.type === 'AllBlocksCleared' ? e.type : `${e.type}/${e.medium}`)),
+    );
+    expect(kinds).toContain('BlockStored/DISK');
+    expect(kinds).toContain('BlockRemoved/DISK');
+  });
+
+  it('through a disk tier with no host tier: GPU evictions land on disk', () => {
+    const h = harness(48, 0, 32);
+    runLoad(h, 8, [500]);
+    const s = h.engine.stats().kvCache;
+    expect([s.host.used, s.hostHitTokens]).toEqual([0, 0]);
+    expect(s.diskHitTokens).toBeGreaterThan(0);
+    expect(s.diskEvictions).toBeGreaterThan(0);
   });
 
   it('sees a key held by two GPU blocks twice', () => {

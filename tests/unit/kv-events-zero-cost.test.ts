@@ -20,9 +20,9 @@ vi.mock('../../src/engine/kv-cache/kv-event-builders.js', async (importOriginal)
       built.n++;
       return real.gpuBlocksStored(...args);
     },
-    hostBlockStored: (...args: Parameters<typeof real.hostBlockStored>) => {
+    offloadedBlockStored: (...args: Parameters<typeof real.offloadedBlockStored>) => {
       built.n++;
-      return real.hostBlockStored(...args);
+      return real.offloadedBlockStored(...args);
     },
     blockRemoved: (...args: Parameters<typeof real.blockRemoved>) => {
       built.n++;
@@ -37,12 +37,13 @@ const KV = {
   blockSize: 4,
   gpuBlocks: 24,
   hostBlocks: 8,
+  diskBlocks: 8,
   eviction: 'lru',
   enableReuse: true,
   modelKey: 'm',
 } as const;
 
-/** Twelve distinct prompts through a small cache: keys, evictions, host stores and host evictions. */
+/** Twelve distinct prompts through a small cache: keys, evictions, host and disk stores and evictions. */
 function load(engine: ReturnType<typeof createEngine>, clock: ReturnType<typeof createVirtualClock>) {
   for (let r = 0; r < 12; r++) {
     const prompt = Array.from({ length: 30 }, (_, i) => r * 100 + i);
@@ -81,6 +82,7 @@ describe('KV events when nobody listens', () => {
       engine.resetPrefixCache();
       expect(engine.stats().kvCache.evictions).toBeGreaterThan(0);
       expect(engine.stats().kvCache.hostEvictions).toBeGreaterThan(0);
+      expect(engine.stats().kvCache.diskEvictions).toBeGreaterThan(0);
       expect(built.n).toBe(0);
       expect(sinks).toEqual([]);
     }

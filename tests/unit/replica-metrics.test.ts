@@ -25,13 +25,16 @@ function stats(running: number, waiting: number, hitTokens: number): EngineStats
       blockSize: 16,
       gpu: { total: 100, inUse: running * 2, reusable: 0, free: 100 - running * 2, cached: 0 },
       host: { total: 0, used: 0 },
+      disk: { total: 0, used: 0 },
       queryTokens: hitTokens * 2,
       hitTokens,
       hostHitTokens: 0,
+      diskHitTokens: 0,
       preemptedQueryTokens: 0,
       preemptedHitTokens: 0,
       evictions: 0,
       hostEvictions: 0,
+      diskEvictions: 0,
     },
   };
 }

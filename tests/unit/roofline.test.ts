@@ -195,4 +195,27 @@ describe('createRooflinePerfModel', () => {
     expect(deployment.hostLinkBytesPerS).toBe(64e9);
     expect(model.stepMs(loaded) - model.stepMs(work)).toBeCloseTo(10.24, 9);
   });
+
+  it('adds the read of KV loaded from the disk tier, at the slower of the drive and the host link, plus a read latency per request', () => {
+    const deployment = deploy(LLAMA_8B, 'h100-sxm', 'fp8', 1);
+    const model = modelOf(deployment);
+    const work = decode(16, 1000);
+    // 10,000 tokens x 64 KiB at the Micron 9550's 14 GB/s = 46.811428… ms; two requests, 60 µs each.
+    const disk: StepWork = { ...work, diskLoadTokens: 10_000, diskLoadRequests: 2 };
+    expect(model.stepMs(disk) - model.stepMs(work)).toBeCloseTo((655_360_000 / 14e9) * 1000 + 0.12, 9);
+    // Host and disk loads add up: KVBM onboards them one after the other.
+    const both: StepWork = { ...disk, hostLoadTokens: 10_000 };
+    expect(model.stepMs(both) - model.stepMs(disk)).toBeCloseTo(10.24, 9);
+    // Behind a host link slower than the drive (a hypothetical 7 GB/s), the link sets the pace.
+    const slowLink = { ...deployment.roofline, hostLinkBytesPerS: 7e9 };
+    const held = createRooflinePerfModel(slowLink);
+    expect(held.stepMs(disk) - held.stepMs(work)).toBeCloseTo((655_360_000 / 7e9) * 1000 + 0.12, 9);
+  });
+
+  it('charges a step that only loads from disk its fixed overhead and the read', () => {
+    const deployment = deploy(LLAMA_8B, 'h100-sxm', 'fp8', 1);
+    const idle = { decodeSeqs: 0, decodeContextTokens: 0, prefillChunks: [], hostLoadTokens: 0 };
+    const ms = modelOf(deployment).stepMs({ ...idle, diskLoadTokens: 16, diskLoadRequests: 1 });
+    expect(ms).toBeCloseTo(deployment.roofline.fixedStepOverheadMs + ((16 * 65_536) / 14e9) * 1000 + 0.06, 9);
+  });
 });

@@ -43,18 +43,22 @@ function kvCacheReport(source: KvSource, withBlocks: boolean): Record<string, un
     block_size: s.blockSize,
     gpu: s.gpu,
     host: s.host,
+    disk: s.disk,
     usage: kvUsage,
     query_tokens: s.queryTokens,
     hit_tokens: s.hitTokens,
     host_hit_tokens: s.hostHitTokens,
+    disk_hit_tokens: s.diskHitTokens,
     hit_rate: s.queryTokens > 0 ? s.hitTokens / s.queryTokens : 0,
     // Re-admissions of preempted requests, counted apart as vLLM does (they find their own blocks).
     preempted_query_tokens: s.preemptedQueryTokens,
     preempted_hit_tokens: s.preemptedHitTokens,
     evictions: s.evictions,
     host_evictions: s.hostEvictions,
+    disk_evictions: s.diskEvictions,
     top_prefixes: source.topPrefixes(10),
-    // ?blocks=1: every cached block's key per tier (a key two GPU blocks hold appears twice), what
+    // ?blocks=1: every cached block's key per tier (a key two GPU blocks hold appears twice; disk
+    // only with a disk tier), what
     // a KV-event subscriber should hold; O(blocks), for checking a router's index.
     ...(withBlocks ? { blocks: source.cachedBlockKeys() } : {}),
   };

@@ -2,7 +2,8 @@
  * The KV cache's event objects (kv-events.ts), built only while someone listens. The shapes follow
  * the producers in vLLM: GPU blocks from `BlockPool.cache_full_blocks` / `_maybe_evict_cached_block`
  * (vllm/v1/core/block_pool.py), host blocks from the CPU offloading connector's `take_events`
- * (vllm/distributed/kv_transfer/kv_connector/v1/offloading_connector.py).
+ * (vllm/distributed/kv_transfer/kv_connector/v1/offloading_connector.py); disk blocks the same way,
+ * under the medium Dynamo's router reads as its disk tier (kv-events.ts).
  */
 import type { KvBlockRemoved, KvBlockStored, KvMedium } from '../kv-events.js';
 
@@ -17,17 +18,18 @@ export function gpuBlocksStored(
 }
 
 /**
- * A block the host tier took in. vLLM's offloading connector publishes these with no parent, no
- * token ids and block_size 0: the offload manager knows keys only (as nimsim's host tier does).
+ * A block an offload tier (host `CPU` or `DISK`) took in. vLLM's offloading connector publishes
+ * these with no parent, no token ids and block_size 0: the offload manager knows keys only (as
+ * nimsim's tiers do).
  */
-export function hostBlockStored(hash: number): KvBlockStored {
+export function offloadedBlockStored(hash: number, medium: KvMedium): KvBlockStored {
   return {
     type: 'BlockStored',
     blockHashes: [hash],
     parentBlockHash: null,
     tokenIds: [],
     blockSize: 0,
-    medium: 'CPU',
+    medium,
   };
 }
 

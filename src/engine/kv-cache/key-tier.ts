@@ -1,13 +1,13 @@
 /**
- * The optional second tier: host (CPU) memory holding KV blocks evicted from the GPU
- * (NIM_ENABLE_KV_CACHE_HOST_OFFLOAD, Dynamo KVBM's G2). It stores block keys only — the simulator
- * needs to know *whether* a block's KV is there, not its contents. A hit copies the block back
- * to the GPU (a PCIe transfer instead of a recompute); the host copy stays, as KVBM onboarding
- * copies rather than moves. Eviction is LRU, on `lru-cache`.
+ * One offload tier below the GPU: host (CPU) memory, Dynamo KVBM's G2, or local disk, its G3. It
+ * stores block keys only — the simulator needs to know *whether* a block's KV is there, not its
+ * contents. A hit copies the block to the GPU and the tier keeps its copy: KVBM onboards from G2
+ * and G3 by copying into new device blocks, the source blocks stay registered in their pools
+ * (docs/kv-tiers.md). Eviction is least recently used first, on `lru-cache`.
  */
 import { LRUCache } from 'lru-cache';
 
-export interface HostTier {
+export interface KeyTier {
   /** Capacity in blocks; 0 disables the tier. */
   readonly capacityBlocks: number;
   /** Blocks held. */
@@ -19,10 +19,10 @@ export interface HostTier {
   /** Marks the block as just used (a hit). */
   touch(hash: number): void;
   /**
-   * Stores a block evicted from the GPU, evicting the least recently used one when full (handed to
-   * `onEvict`). A key already held is only refreshed.
+   * Stores a block, evicting the least recently used one when full (handed to `onEvict`, before
+   * this call returns). A key already held is only refreshed. Returns whether the key is new.
    */
-  store(hash: number): void;
+  store(hash: number): boolean;
   /** Every key held, least recently used last: O(blocks), for resets, tests and debugging. */
   keys(): number[];
   /** Drops every block (not handed to `onEvict`). */
@@ -30,10 +30,11 @@ export interface HostTier {
 }
 
 /**
- * A host tier of `capacityBlocks` blocks (0 = a tier that holds nothing). `onEvict` hears the key
- * of each block evicted to make room (the KV cache turns it into a CPU BlockRemoved event).
+ * A tier of `capacityBlocks` blocks (0 = a tier that holds nothing). `onEvict` hears the key of
+ * each block evicted to make room (the tiers above turn it into a BlockRemoved event and pass the
+ * block on to the next tier down).
  */
-export function createHostTier(capacityBlocks: number, onEvict?: (hash: number) => void): HostTier {
+export function createKeyTier(capacityBlocks: number, onEvict?: (hash: number) => void): KeyTier {
   let evictions = 0;
   const blocks =
     capacityBlocks > 0
@@ -61,7 +62,10 @@ export function createHostTier(capacityBlocks: number, onEvict?: (hash: number) 
       blocks?.get(hash);
     },
     store(hash) {
-      blocks?.set(hash, true);
+      if (!blocks) return false;
+      const isNew = !blocks.has(hash);
+      blocks.set(hash, true);
+      return isNew;
     },
     keys() {
       return blocks ? [...blocks.keys()] : [];
