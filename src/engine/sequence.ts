@@ -4,7 +4,8 @@
  */
 import type { EngineEvent, EngineRequest, FinishReason } from './types.js';
 
-export type SequenceStatus = 'waiting' | 'running' | 'finished';
+/** `transferring`: admitted, its blocks allocated, waiting for remote KV (vLLM WAITING_FOR_REMOTE_KVS). */
+export type SequenceStatus = 'waiting' | 'transferring' | 'running' | 'finished';
 
 export type EventListener = (event: EngineEvent) => void;
 
@@ -21,6 +22,8 @@ export class Sequence {
   /** Prompt tokens found in the prefix cache at the first admission (as usage reports them). */
   cachedTokens = 0;
   preemptions = 0;
+  /** While transferring: the blocks it pulls over the KV-transfer link. */
+  transferBlocks = 0;
   /** Rank in the running set: running order is ascending runOrder (set at each admission). */
   runOrder = 0;
   /**

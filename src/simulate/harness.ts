@@ -50,7 +50,7 @@ const NO_TOKEN_EVENTS: FleetSubmitOptions = { tokenEvents: false };
 export function createHarness(config: Config, slo?: Slo): Harness {
   const wallStart = performance.now();
   const clock = createVirtualClock();
-  const runtime = createRuntime(config, { clock, defaultJitter: 0 });
+  const runtime = createRuntime(config, { clock, defaultJitter: 0, keepSamples: true });
   const { engine, fleet } = runtime;
   const model = runtime.servedModels[0]!;
   const outcomes = new Outcomes();
