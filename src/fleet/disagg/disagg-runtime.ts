@@ -18,6 +18,16 @@ import type { Runtime, RuntimeOptions } from '../../runtime.js';
 import { createRandom, hashSeed } from '../../util/random.js';
 import { createDisaggFleet, type Role } from './disagg-fleet.js';
 
+/** What /v1/metadata and the report's `deployment` say of a disaggregated deployment. */
+export interface DisaggMetadata {
+  readonly prefillReplicas: number;
+  readonly decodeReplicas: number;
+  readonly prefill: ReturnType<typeof describeDeployment>;
+  readonly decode: ReturnType<typeof describeDeployment>;
+  readonly kvTransferLink: string;
+  readonly maxLocalPrefillLength: number;
+}
+
 /** A pool's deployment: the settings' model and GPU at the pool's TP, on that many GPUs. */
 function poolDeployment(config: Config, tp: number | undefined, precision: string | undefined): Deployment {
   return resolveDeployment({
@@ -138,7 +148,7 @@ export function createDisaggRuntime(config: Config, opts: RuntimeOptions): Runti
         decode: describeDeployment(decode),
         kvTransferLink: link.key,
         maxLocalPrefillLength: config.maxLocalPrefillLength,
-      },
+      } satisfies DisaggMetadata,
     },
     observers,
     replicaObservers,
