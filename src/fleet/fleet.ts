@@ -81,8 +81,8 @@ export interface ReserveOptions {
 }
 
 /**
- * A replica chosen and counted in its router's load view before the request is queued there, as
- * Dynamo's routers select and reserve a worker: a disaggregated request picks its decode replica
+ * A replica chosen and counted in its router's load view before the request is queued there, so
+ * requests routed meanwhile see it taken: a disaggregated request picks its decode replica
  * when it arrives and reaches it only after its remote prefill. `submit` (once) queues it there as
  * Fleet.submit would; `cancel` releases the reservation of a request that never gets there.
  */
