@@ -35,7 +35,7 @@ function disaggregated(flags: RawSettings = {}) {
     const done = events.find((e): e is Finished => e.type === 'finished')!;
     return { done, events, replica };
   };
-  return { fleet, transfers, run };
+  return { fleet, transfers, run, clock };
 }
 
 const tokens = (n: number, from = 1000) => Array.from({ length: n }, (_, i) => from + i);
@@ -109,6 +109,31 @@ describe('disaggregated prefill and decode', () => {
     expect(prefill.hitTokens).toBe(2048);
     expect(prefill.gpu.inUse).toBe(0);
     expect(fleet.replicas[1]!.stats().kvCache.gpu.inUse).toBe(0);
+  });
+
+  it('frees the decode replica’s blocks when a request is aborted during its transfer', () => {
+    const { fleet, clock } = disaggregated({ kvTransferLink: 'roce-400g' });
+    const controller = new AbortController();
+    const events: EngineEvent[] = [];
+    let blocksWhileMoving = 0;
+    fleet.disagg.onTransfer((t) => {
+      blocksWhileMoving = fleet.replicas[1]!.stats().kvCache.gpu.inUse;
+      clock.schedule(clock.now() + t.ms / 2, () => controller.abort());
+    });
+    const req: EngineRequest = {
+      id: 'a',
+      promptTokenIds: tokens(4096),
+      outputTokenIds: [1, 2, 3],
+      finishReason: 'length',
+      modelName: 'm',
+    };
+    fleet.submit(req, (ev) => events.push(ev), controller.signal);
+    clock.runUntilIdle();
+    expect(blocksWhileMoving).toBe(256); // the whole prompt's blocks, allocated before the pull
+    expect(events.filter((e) => e.type === 'tokens')).toHaveLength(0);
+    expect(events.at(-1)).toMatchObject({ type: 'finished', reason: 'abort' });
+    expect(fleet.replicas[1]!.stats()).toMatchObject({ running: 0, waiting: 0, kvBlocksInUse: 0 });
+    expect(fleet.disagg.transfersInFlight).toBe(0);
   });
 
   it('refuses --replicas with the prefill and decode replicas, and one pool without the other', () => {

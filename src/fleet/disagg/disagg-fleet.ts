@@ -201,12 +201,18 @@ export function createDisaggFleet(opts: DisaggFleetOptions): DisaggFleet {
             return;
           }
           stats.remotePrefills++;
-          decodeAbort = reservation.submit(
-            { ...req, remotePrefillTokens: remoteTokens },
-            decodeListener(ev.timings.finishedMs),
-            signal,
-            { tokenEvents: options?.tokenEvents, pastWaitingBound: true },
-          );
+          try {
+            decodeAbort = reservation.submit(
+              { ...req, remotePrefillTokens: remoteTokens },
+              decodeListener(ev.timings.finishedMs),
+              signal,
+              { tokenEvents: options?.tokenEvents, pastWaitingBound: true },
+            );
+          } catch (err) {
+            // The decode replica shut down meanwhile (a drain past its timeout): say so in-band.
+            listener({ type: 'failed', error: err as Error });
+            listener({ ...ev, reason: 'abort', timings: timingsOf(ev.timings) });
+          }
       }
     };
     // Dynamo's prefill request: the same prompt, one token to produce.
@@ -252,8 +258,10 @@ export function createDisaggFleet(opts: DisaggFleetOptions): DisaggFleet {
       const all = pools.map((p) => p.cachedBlockKeys());
       return { gpu: all.flatMap((k) => k.gpu), host: all.flatMap((k) => k.host) };
     },
+    // Prefill first: a request whose prefill finishes during the drain still reaches its decode replica.
     drain: async (timeoutMs) => {
-      await Promise.all(pools.map((p) => p.drain(timeoutMs)));
+      await prefillPool.drain(timeoutMs);
+      await decodePool.drain(timeoutMs);
     },
     routing() {
       const [a, b] = pools.map((p) => p.routing());
