@@ -15,6 +15,8 @@ import { createAdjustableJitter, type AdjustableJitter } from './engine/jitter.j
 import { createPromptBlockKeys } from './engine/prompt-blocks.js';
 import { createRooflinePerfModel } from './engine/roofline.js';
 import { createFleet, type Fleet } from './fleet/fleet.js';
+import { isDisaggregated } from './config/config.js';
+import { createDisaggRuntime } from './fleet/disagg/disagg-runtime.js';
 
 export interface Runtime {
   readonly config: Config;
@@ -51,9 +53,12 @@ export interface RuntimeOptions {
   readonly clock: Clock;
   /** Jitter sigma when NIMSIM_JITTER is unset: 0.03 for serve, 0 for simulate. */
   readonly defaultJitter: number;
+  /** Disaggregated: keep every KV transfer's and queue wait's figures for a report (simulate). */
+  readonly keepSamples?: boolean;
 }
 
 export function createRuntime(config: Config, opts: RuntimeOptions): Runtime {
+  if (isDisaggregated(config)) return createDisaggRuntime(config, opts);
   const deployment = resolveDeployment({
     modelName: config.modelName,
     gpu: config.gpu,

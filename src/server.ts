@@ -23,6 +23,7 @@ import type { KvEventPublisher } from './kv-events/publisher.js';
 import type { Replica } from './fleet/fleet.js';
 import { createMetrics, type Metrics, type RouterReplicaCounters } from './metrics/metrics.js';
 import { createRuntime, type Runtime } from './runtime.js';
+import { isDisaggFleet, type DisaggFleet } from './fleet/disagg/disagg-fleet.js';
 import { VERSION } from './version.js';
 import type { Hono } from 'hono';
 
@@ -51,6 +52,25 @@ function routerCounters(r: Replica): RouterReplicaCounters {
   };
 }
 
+/** A disaggregated fleet as its metrics read it: roles, transfers, queues. */
+function disaggMetricsOf(fleet: DisaggFleet) {
+  const waiting = (from: number, to: number) => {
+    let n = 0;
+    for (let i = from; i < to; i++) n += fleet.replicas[i]!.stats().waiting;
+    return n;
+  };
+  const P = fleet.prefillReplicas;
+  return {
+    roles: fleet.roles,
+    source: {
+      counters: () => fleet.disagg,
+      waiting: (role: 'prefill' | 'decode') =>
+        role === 'prefill' ? waiting(0, P) : waiting(P, fleet.replicas.length),
+      onTransfer: (l: (t: { ms: number; bytes: number }) => void) => fleet.disagg.onTransfer(l),
+    },
+  };
+}
+
 /** Everything but the listening socket: used by `serve` and by tests through `app.request()`. */
 export function createService(
   config: Config,
@@ -71,6 +91,7 @@ export function createService(
       engineStats: runtime.fleet.replicas.map((r) => () => r.stats()),
       router: () => runtime.fleet!.replicas.map(routerCounters),
     }),
+    ...(isDisaggFleet(runtime.fleet) && { disagg: disaggMetricsOf(runtime.fleet) }),
     cacheConfig: {
       block_size: String(config.kvBlockSize),
       num_gpu_blocks: String(runtime.engine.stats().kvCache.gpu.total),

@@ -40,7 +40,37 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: RawSettings = {}): Con
     }
     out[key] = parsed.data;
   }
+  checkDisaggregation(out, (key) => flags[key] !== undefined || (env[SETTINGS[key].env] ?? '') !== '');
   return Object.freeze(out) as Config;
+}
+
+/** Whether the settings ask for disaggregated prefill and decode (both pools > 0). */
+export function isDisaggregated(config: Pick<Config, 'prefillReplicas' | 'decodeReplicas'>): boolean {
+  return config.prefillReplicas > 0 && config.decodeReplicas > 0;
+}
+
+/** Settings that make sense only together (docs/disaggregation.md#settings). */
+function checkDisaggregation(out: Record<string, unknown>, given: (key: SettingKey) => boolean): void {
+  const name = (key: SettingKey) => SETTINGS[key].env;
+  const prefill = out['prefillReplicas'] as number;
+  const decode = out['decodeReplicas'] as number;
+  if (prefill > 0 !== decode > 0) {
+    throw new ConfigError(
+      `${name('prefillReplicas')} and ${name('decodeReplicas')} go together: both > 0 for disaggregated serving, or both 0`,
+    );
+  }
+  const disaggregated = prefill > 0;
+  if (disaggregated && given('replicas')) {
+    throw new ConfigError(
+      `${name('replicas')} cannot be given with ${name('prefillReplicas')} and ${name('decodeReplicas')}: a disaggregated deployment's replicas are its prefill and decode replicas`,
+    );
+  }
+  if (!disaggregated) {
+    for (const key of ['prefillTp', 'decodeTp', 'prefillMaxWaiting', 'decodeMaxWaiting'] as const) {
+      if (given(key))
+        throw new ConfigError(`${name(key)} needs ${name('prefillReplicas')} and ${name('decodeReplicas')}`);
+    }
+  }
 }
 
 /** The served model names: NIM_SERVED_MODEL_NAME, else the simulated model's name. */

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { endpointProblem } from '../kv-events/endpoint.js';
 import { KV_EVENT_FORMATS } from '../kv-events/wire-format.js';
+import { KV_LINK_KEYS } from '../catalog/links.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
@@ -274,6 +275,49 @@ export const SETTINGS = {
     schema: num(0, 100),
     default: '0',
     help: "kv-aware router: softmax temperature over the replicas' costs, as Dynamo's --router-temperature (0 = always the cheapest)",
+  }),
+  prefillReplicas: setting({
+    env: 'NIMSIM_PREFILL_REPLICAS',
+    schema: int(0, MAX_REPLICAS),
+    default: '0',
+    help: 'disaggregated serving (with NIMSIM_DECODE_REPLICAS, both > 0; not with NIMSIM_REPLICAS): prefill replicas, each prefilling prompts and sending their KV blocks to a decode replica',
+  }),
+  decodeReplicas: setting({
+    env: 'NIMSIM_DECODE_REPLICAS',
+    schema: int(0, MAX_REPLICAS),
+    default: '0',
+    help: 'disaggregated serving (with NIMSIM_PREFILL_REPLICAS, both > 0): decode replicas, each receiving prompts KV blocks and generating the answers',
+  }),
+  kvTransferLink: setting({
+    env: 'NIMSIM_KV_TRANSFER_LINK',
+    schema: oneOf(KV_LINK_KEYS),
+    help: `link carrying KV blocks from prefill to decode replicas: ${KV_LINK_KEYS.join(', ')} (default: the GPU's NVLink)`,
+  }),
+  prefillTp: setting({
+    env: 'NIMSIM_PREFILL_TP',
+    schema: int(1, 64),
+    help: "disaggregated: tensor-parallel size of each prefill replica, which then has that many GPUs (default: the profile's)",
+  }),
+  decodeTp: setting({
+    env: 'NIMSIM_DECODE_TP',
+    schema: int(1, 64),
+    help: "disaggregated: tensor-parallel size of each decode replica, which then has that many GPUs (default: the profile's)",
+  }),
+  maxLocalPrefillLength: setting({
+    env: 'NIMSIM_MAX_LOCAL_PREFILL_LENGTH',
+    schema: int(0),
+    default: '1000',
+    help: "disaggregated: a prompt whose tokens not cached on its decode replica are at most this many is prefilled there, not remotely (Dynamo's max_local_prefill_length; 0 = always remote)",
+  }),
+  prefillMaxWaiting: setting({
+    env: 'NIMSIM_PREFILL_MAX_WAITING',
+    schema: int(0),
+    help: "disaggregated: bound of each prefill replica's waiting queue; beyond it 429 (default NIMSIM_MAX_WAITING)",
+  }),
+  decodeMaxWaiting: setting({
+    env: 'NIMSIM_DECODE_MAX_WAITING',
+    schema: int(0),
+    help: "disaggregated: bound of each decode replica's waiting queue for new requests; beyond it 429 (default NIMSIM_MAX_WAITING)",
   }),
   timeScale: setting({
     env: 'NIMSIM_TIME_SCALE',

@@ -92,6 +92,12 @@ export interface EngineSettings {
   readonly capacityPolicy?: CapacityPolicy | undefined;
   /** Bound of the waiting queue; a submit beyond it is refused with `queue_full`. */
   readonly maxWaiting: number;
+  /**
+   * The link remote KV blocks arrive over (a disaggregated decode replica): each block occupies it
+   * `msPerBlock`, one transfer after another, and lands `latencyMs` after its last byte left.
+   * Absent: a remote transfer takes no time.
+   */
+  readonly kvTransfer?: KvTransferLink | undefined;
   /** Multiplies each step's duration (mean 1); `() => 1` for none. */
   readonly jitter: () => number;
   readonly observer?: EngineObserver;
@@ -100,6 +106,17 @@ export interface EngineSettings {
 export interface SubmitOptions {
   /** Deliver a `tokens` event per token (default). `simulate` only needs `finished`, and skips them. */
   readonly tokenEvents?: boolean;
+  /**
+   * Queue it even when the waiting queue is at its bound: the second leg of a request already
+   * accepted (a disaggregated decode after its remote prefill), which a server cannot refuse.
+   */
+  readonly pastWaitingBound?: boolean;
+}
+
+/** See EngineSettings.kvTransfer. */
+export interface KvTransferLink {
+  readonly msPerBlock: number;
+  readonly latencyMs: number;
 }
 
 export interface Engine {
@@ -165,6 +182,8 @@ export function createEngine(opts: EngineOptions): Engine {
   let lastLagMs = 0;
   let steps = 0;
   let draining = false;
+  /** When the KV-transfer link is free of the transfers already started (disaggregated decode). */
+  let linkFreeAtMs = 0;
   const drainWaiters: (() => void)[] = [];
 
   const finish = (seq: Sequence, reason: FinishReason, atMs: number) => {
@@ -233,6 +252,8 @@ export function createEngine(opts: EngineOptions): Engine {
     if (!plan && scheduler.numWaiting > 0 && scheduler.numRunning === 0) plan = scheduler.schedule(startMs);
     // The cache's keys change only while a step is planned (cacheBlocks, evictions) or on a reset.
     flushKvEvents(startMs);
+    const transfers = scheduler.takeNewTransfers();
+    if (transfers.length > 0) startTransfers(transfers, startMs);
     if (!plan) {
       stepping = false;
       stepTimer = undefined;
@@ -310,6 +331,33 @@ export function createEngine(opts: EngineOptions): Engine {
     runStep(nowMs - endMs > Math.max(MAX_CATCH_UP_MS, 2 * (endMs - startMs)) ? nowMs : endMs);
   };
 
+  /**
+   * Times the remote KV transfers admitted at `startMs`: one after another over the link, each
+   * `blocks × msPerBlock` plus the link's latency. When one lands its sequence joins the running
+   * set and the engine wakes.
+   */
+  const startTransfers = (started: readonly Sequence[], startMs: number) => {
+    const link = opts.kvTransfer;
+    for (const seq of started) {
+      const begin = Math.max(startMs, linkFreeAtMs);
+      const busyMs = link ? seq.transferBlocks * link.msPerBlock : 0;
+      linkFreeAtMs = begin + busyMs;
+      const doneMs = begin + busyMs + (link ? link.latencyMs : 0);
+      seq.scheduledMs = startMs;
+      seq.listener({
+        type: 'scheduled',
+        atMs: startMs,
+        cachedTokens: seq.cachedTokens,
+        kvTransfer: { blocks: seq.transferBlocks, doneMs },
+      });
+      clock.schedule(doneMs, () => {
+        if (seq.status !== 'transferring') return; // aborted meanwhile
+        scheduler.finishTransfer(seq);
+        wake();
+      });
+    }
+  };
+
   const failUnfittable = (seq: Sequence, atMs: number) => {
     const err = new EngineError(
       'kv_capacity',
@@ -327,7 +375,7 @@ export function createEngine(opts: EngineOptions): Engine {
   return {
     submit(req, listener, signal, options) {
       if (draining) throw new EngineError('draining', 'The server is shutting down.');
-      if (scheduler.numWaiting >= opts.maxWaiting) {
+      if (scheduler.numWaiting >= opts.maxWaiting && options?.pastWaitingBound !== true) {
         throw new EngineError(
           'queue_full',
           `The waiting queue is full (${opts.maxWaiting} requests). Retry later.`,

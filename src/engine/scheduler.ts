@@ -47,6 +47,10 @@ export class Scheduler implements RunningPolicy {
   private readonly running: RunningSet;
   /** The sequences preempted in the step being planned. */
   private preempted: Sequence[] = [];
+  /** Admitted sequences waiting for remote KV blocks (disaggregated decode), not yet running. */
+  private readonly transferring = new Set<Sequence>();
+  /** Sequences that started a transfer in the step being planned (the engine times them). */
+  private newTransfers: Sequence[] = [];
   /** guaranteed-no-evict: the blocks the running sequences hold at their full length. */
   private reservedBlocks = 0;
   private readonly reserveFullLength: boolean;
@@ -75,9 +79,9 @@ export class Scheduler implements RunningPolicy {
     return this.waiting.length;
   }
 
-  /** Sequences running now. */
+  /** Sequences running now, those waiting for their remote KV included (they hold blocks and a slot). */
   get numRunning(): number {
-    return this.running.size;
+    return this.running.size + this.transferring.size;
   }
 
   /** The head of the waiting queue: the next to be admitted. */
@@ -106,7 +110,7 @@ export class Scheduler implements RunningPolicy {
       preempted.length === 0 &&
       left > 0 &&
       this.waiting.length > 0 &&
-      running.size < this.limits.maxNumSeqs
+      running.size + this.transferring.size < this.limits.maxNumSeqs
     ) {
       const seq = this.waiting[0]!;
       if (seq.arrivalMs > startMs) break;
@@ -129,6 +133,16 @@ export class Scheduler implements RunningPolicy {
       if (!res) break; // head-of-line: FCFS waits for blocks
       this.waiting.shift();
       this.reservedBlocks += full;
+      if (this.startTransfer(seq, res.cachedTokens)) {
+        seq.hostCachedTokens = res.hostTokens;
+        seq.diskCachedTokens = res.diskTokens;
+        loads.hostTokens += res.hostTokens;
+        if (res.diskTokens > 0) {
+          loads.diskTokens += res.diskTokens;
+          loads.diskRequests++;
+        }
+        continue;
+      }
       const take = Math.min(known.length - res.cachedTokens, left);
       seq.status = 'running';
       running.add(seq);
@@ -161,6 +175,53 @@ export class Scheduler implements RunningPolicy {
       admitted,
       preempted,
     };
+  }
+
+  /**
+   * A disaggregated decode's first admission (EngineRequest.remotePrefillTokens): when its own cache
+   * lacks some of the remote blocks, it allocates them and waits for them without running (vLLM
+   * allocates the blocks, then the NixlConnector pulls only those beyond the local prefix hit and
+   * the request waits in WAITING_FOR_REMOTE_KVS). Returns false for any other request.
+   */
+  private startTransfer(seq: Sequence, cachedTokens: number): boolean {
+    const remote = seq.preemptions === 0 ? (seq.request.remotePrefillTokens ?? 0) : 0;
+    if (remote <= cachedTokens) return false;
+    // admitChunk found room for the whole prompt, so the remote blocks fit.
+    if (!this.kv.grow(seq.seqId, remote)) throw new Error('scheduler: remote KV blocks did not fit');
+    seq.status = 'transferring';
+    seq.cachedTokens = cachedTokens;
+    seq.numComputed = cachedTokens;
+    seq.allocatedTokens = this.roundUpToBlock(remote);
+    seq.stepTokens = 0;
+    seq.transferBlocks = ((remote - cachedTokens) / this.kv.blockSize) | 0;
+    this.transferring.add(seq);
+    this.newTransfers.push(seq);
+    return true;
+  }
+
+  /** The sequences that started a transfer since the last call (the engine times each). */
+  takeNewTransfers(): Sequence[] {
+    if (this.newTransfers.length === 0) return this.newTransfers;
+    const started = this.newTransfers;
+    this.newTransfers = [];
+    return started;
+  }
+
+  /**
+   * `seq`'s remote blocks have arrived: they are cached as computed (vLLM caches them when the
+   * receive finishes) and it joins the running set to compute the rest of its prompt. The last
+   * prompt token is always computed here, as vLLM recomputes it when the whole prompt arrived.
+   */
+  finishTransfer(seq: Sequence): void {
+    if (seq.status !== 'transferring') return;
+    this.transferring.delete(seq);
+    const { promptTokenIds } = seq.request;
+    const remote = seq.request.remotePrefillTokens!;
+    this.kv.cacheBlocks(seq.seqId, promptTokenIds, remote);
+    seq.numComputed = Math.min(remote, promptTokenIds.length - 1);
+    seq.transferBlocks = 0;
+    seq.status = 'running';
+    this.running.add(seq);
   }
 
   /**
@@ -248,6 +309,10 @@ export class Scheduler implements RunningPolicy {
       this.running.remove(seq);
       this.kv.free(seq.seqId);
       if (this.reserveFullLength) this.reservedBlocks -= this.fullBlocks(seq);
+    } else if (seq.status === 'transferring') {
+      this.transferring.delete(seq);
+      this.kv.free(seq.seqId);
+      if (this.reserveFullLength) this.reservedBlocks -= this.fullBlocks(seq);
     }
     seq.status = 'finished';
   }
@@ -257,7 +322,7 @@ export class Scheduler implements RunningPolicy {
    * queue order, then the running ones in running order, for the caller to report.
    */
   abortAll(): Sequence[] {
-    const all = [...this.waiting, ...this.running.toArray()];
+    const all = [...this.waiting, ...this.transferring, ...this.running.toArray()];
     for (const seq of all) this.remove(seq);
     return all;
   }

@@ -4,7 +4,8 @@
  */
 import type { EngineEvent, EngineRequest, FinishReason } from './types.js';
 
-export type SequenceStatus = 'waiting' | 'running' | 'finished';
+/** `transferring`: admitted, its blocks allocated, waiting for remote KV (vLLM WAITING_FOR_REMOTE_KVS). */
+export type SequenceStatus = 'waiting' | 'transferring' | 'running' | 'finished';
 
 export type EventListener = (event: EngineEvent) => void;
 
@@ -24,6 +25,8 @@ export class Sequence {
   hostCachedTokens = 0;
   diskCachedTokens = 0;
   preemptions = 0;
+  /** While transferring: the blocks it pulls over the KV-transfer link. */
+  transferBlocks = 0;
   /** Rank in the running set: running order is ascending runOrder (set at each admission). */
   runOrder = 0;
   /**

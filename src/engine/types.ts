@@ -34,6 +34,15 @@ export interface EngineRequest {
    * with them instead of hashing the prompt again, as vLLM's Request carries its `block_hashes`.
    */
   readonly promptBlockKeys?: readonly number[] | undefined;
+  /**
+   * Disaggregated decode: the prompt's first tokens whose KV a prefill replica computed and sends
+   * over the KV-transfer link (a multiple of the block size: only full blocks move, as vLLM's
+   * NixlConnector sends them). At its first admission the request allocates blocks for them, looks
+   * its own prefix cache up first (only the blocks it lacks move) and waits for the transfer before
+   * it runs (vLLM's WAITING_FOR_REMOTE_KVS); then it computes only the rest of the prompt. A
+   * preempted request recomputes everything, as vLLM does. Absent or 0: an ordinary request.
+   */
+  readonly remotePrefillTokens?: number | undefined;
   /** Routing/session identity (`prompt_cache_key` or `user`), recorded for multi-replica routing. */
   readonly sessionKey?: string | undefined;
   /** Served model name, carried to events for per-model metrics. */
@@ -65,7 +74,16 @@ export interface RequestUsage {
 export type EngineEvent =
   /** The engine gave up on the request (e.g. it can never fit the KV cache); `finished` follows. */
   | { readonly type: 'failed'; readonly error: Error }
-  | { readonly type: 'scheduled'; readonly atMs: number; readonly cachedTokens: number }
+  | {
+      readonly type: 'scheduled';
+      readonly atMs: number;
+      readonly cachedTokens: number;
+      /**
+       * A request with `remotePrefillTokens`: the KV blocks it pulls over the link (those its own
+       * cache lacked) and when they have all arrived (ms on the engine's clock).
+       */
+      readonly kvTransfer?: { readonly blocks: number; readonly doneMs: number } | undefined;
+    }
   | { readonly type: 'tokens'; readonly ids: readonly number[]; readonly atMs: number }
   | {
       readonly type: 'finished';

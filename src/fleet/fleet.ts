@@ -66,6 +66,39 @@ export interface RoutingCounters {
   readonly actualCachedTokens: number;
 }
 
+/** What `Fleet.reserve` needs besides the request. */
+export interface ReserveOptions {
+  /** As FleetSubmitOptions.replica. */
+  readonly replica?: number | undefined;
+  /** As FleetSubmitOptions.promptBlockKeys. */
+  readonly promptBlockKeys?: (() => readonly number[]) | undefined;
+  /**
+   * The prompt tokens the chosen replica will compute, given the blocks its cache holds (the
+   * prefix index's overlap, 0 when the router reads no cache): its prefill load in the router's
+   * view. Called once, synchronously. Default: the prompt less the overlap.
+   */
+  readonly prefillTokens?: ((overlapBlocks: number) => number) | undefined;
+}
+
+/**
+ * A replica chosen and counted in its router's load view before the request is queued there, so
+ * requests routed meanwhile see it taken: a disaggregated request picks its decode replica
+ * when it arrives and reaches it only after its remote prefill. `submit` (once) queues it there as
+ * Fleet.submit would; `cancel` releases the reservation of a request that never gets there.
+ */
+export interface Reservation {
+  readonly replica: number;
+  /** Prompt blocks the prefix index says the replica holds in a row (0 when the router reads no cache). */
+  readonly overlapBlocks: number;
+  submit(
+    req: EngineRequest,
+    listener: EventListener,
+    signal?: AbortSignal,
+    options?: SubmitOptions,
+  ): () => void;
+  cancel(): void;
+}
+
 export interface Fleet extends Engine {
   readonly router: RouterName;
   readonly replicas: readonly Replica[];
@@ -76,6 +109,12 @@ export interface Fleet extends Engine {
     options?: FleetSubmitOptions,
   ): () => void;
   routing(): RoutingCounters;
+}
+
+/** A fleet of one pool of like replicas, which can also reserve a replica before queueing there. */
+export interface PoolFleet extends Fleet {
+  /** Routes a request and reserves the replica without queueing it (see Reservation). */
+  reserve(req: EngineRequest, options?: ReserveOptions): Reservation;
 }
 
 export interface FleetOptions {
@@ -93,7 +132,7 @@ export interface FleetOptions {
   readonly observer?: EngineObserver | undefined;
 }
 
-export function createFleet(opts: FleetOptions): Fleet {
+export function createFleet(opts: FleetOptions): PoolFleet {
   const { size, observer } = opts;
   const index = new PrefixIndex(size);
   const active = new ActiveSequences(size);
@@ -181,51 +220,77 @@ export function createFleet(opts: FleetOptions): Fleet {
     return q;
   };
 
+  /**
+   * Routes `req` now and counts it in the chosen replica's load (the router's active sequences);
+   * the request is queued there only by the reservation's `submit` (see Reservation).
+   */
+  const reserve = (req: EngineRequest, options?: ReserveOptions): Reservation => {
+    const q = queryOf(req, options?.promptBlockKeys);
+    const pinned = options?.replica;
+    const r =
+      pinned !== undefined && Number.isInteger(pinned) && pinned >= 0 && pinned < size
+        ? pinned
+        : router.route(q);
+    let tracked: ActiveRequest | undefined;
+    let overlap = 0;
+    if (tracksCache) {
+      overlap = q.overlaps()[r]!;
+      const full = Math.max(0, req.promptTokenIds.length - overlap * opts.blockSize);
+      tracked = active.add(r, q.keys(), options?.prefillTokens?.(overlap) ?? full);
+    } else {
+      options?.prefillTokens?.(0);
+    }
+    let used = false;
+    return {
+      replica: r,
+      overlapBlocks: overlap,
+      cancel() {
+        if (used) return;
+        used = true;
+        if (tracked) active.free(tracked);
+      },
+      submit(sent, listener, signal, submitOptions) {
+        if (used) throw new Error('fleet: a reservation is submitted once');
+        used = true;
+        let admitted = false;
+        const routedListener: EventListener = (ev) => {
+          if (ev.type === 'scheduled' && !admitted) {
+            admitted = true;
+            actualCachedTokens += ev.cachedTokens;
+            actualByReplica[r] = actualByReplica[r]! + ev.cachedTokens;
+            if (tracked) active.prefilled(tracked);
+          } else if (ev.type === 'finished' && tracked) {
+            active.free(tracked);
+            tracked = undefined;
+          }
+          listener(ev);
+        };
+        try {
+          // The keys the router computed travel with the request: the replica's cache does not
+          // hash the prompt again.
+          const routed =
+            tracksCache && !sent.skipPrefixCacheLookup ? { ...sent, promptBlockKeys: q.keys() } : sent;
+          const abort = engines[r]!.submit(routed, routedListener, signal, submitOptions);
+          routedCounts[r]!++;
+          predictedCachedTokens += overlap * opts.blockSize;
+          predictedByReplica[r] = predictedByReplica[r]! + overlap * opts.blockSize;
+          return abort;
+        } catch (err) {
+          if (tracked) active.free(tracked);
+          throw err;
+        }
+      },
+    };
+  };
+
   return {
     router: opts.router,
     replicas,
+    reserve,
     submit(req, listener, signal, options) {
-      const q = queryOf(req, options?.promptBlockKeys);
-      const pinned = options?.replica;
-      const r =
-        pinned !== undefined && Number.isInteger(pinned) && pinned >= 0 && pinned < size
-          ? pinned
-          : router.route(q);
-      let tracked: ActiveRequest | undefined;
-      let overlap = 0;
-      if (tracksCache) {
-        overlap = q.overlaps()[r]!;
-        const prefill = Math.max(0, req.promptTokenIds.length - overlap * opts.blockSize);
-        tracked = active.add(r, q.keys(), prefill);
-      }
-      options?.onRouted?.(r);
-      let admitted = false;
-      const routedListener: EventListener = (ev) => {
-        if (ev.type === 'scheduled' && !admitted) {
-          admitted = true;
-          actualCachedTokens += ev.cachedTokens;
-          actualByReplica[r] = actualByReplica[r]! + ev.cachedTokens;
-          if (tracked) active.prefilled(tracked);
-        } else if (ev.type === 'finished' && tracked) {
-          active.free(tracked);
-          tracked = undefined;
-        }
-        listener(ev);
-      };
-      try {
-        // The keys the router computed travel with the request: the replica's cache does not hash
-        // the prompt again.
-        const routed =
-          tracksCache && !req.skipPrefixCacheLookup ? { ...req, promptBlockKeys: q.keys() } : req;
-        const abort = engines[r]!.submit(routed, routedListener, signal, options);
-        routedCounts[r]!++;
-        predictedCachedTokens += overlap * opts.blockSize;
-        predictedByReplica[r] = predictedByReplica[r]! + overlap * opts.blockSize;
-        return abort;
-      } catch (err) {
-        if (tracked) active.free(tracked);
-        throw err;
-      }
+      const reservation = reserve(req, options);
+      options?.onRouted?.(reservation.replica);
+      return reservation.submit(req, listener, signal, options);
     },
     stats: () => sumStats(engines.map((e) => e.stats())),
     waitingRoom() {

@@ -12,6 +12,7 @@ import { renderExposition } from './exposition.js';
 import { FastCounter, type CounterChild } from './fast-metrics.js';
 import { registerRequestMetrics } from './request-metrics.js';
 import { registerRouterMetrics } from './router-metrics.js';
+import { registerDisaggMetrics, type DisaggMetricsSource } from './disagg-metrics.js';
 import { registerSnapshotMetrics } from './snapshot-metrics.js';
 
 export interface MetricsOptions {
@@ -30,6 +31,11 @@ export interface MetricsOptions {
   readonly engineStats?: readonly (() => EngineStats)[];
   /** The router's running totals per replica (several replicas only): the `nimsim_router_*` series. */
   readonly router?: () => readonly RouterReplicaCounters[];
+  /**
+   * Disaggregated serving: each engine's role, a `role` label on its per-engine series (and the
+   * router's per-replica ones), and the fleet's transfers and queues. Absent otherwise.
+   */
+  readonly disagg?: { readonly roles: readonly string[]; readonly source: DisaggMetricsSource } | undefined;
   /** Labels of vllm:cache_config_info. */
   readonly cacheConfig: Record<string, string>;
   /** Node process metrics (off in unit tests that build many registries). */
@@ -66,14 +72,17 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   const model = { model_name: opts.primaryModel };
   const engineStats = opts.engineStats ?? [opts.stats];
 
-  registerSnapshotMetrics(registry, { stats: opts.stats, engineStats }, { model }, opts.cacheConfig);
+  const roles = opts.disagg?.roles;
+  registerSnapshotMetrics(registry, { stats: opts.stats, engineStats, roles }, { model }, opts.cacheConfig);
   const requests = registerRequestMetrics(registry, {
     maxModelLen: opts.maxModelLen,
     models: opts.servedModels ?? [opts.primaryModel],
     primaryModel: opts.primaryModel,
     engines: engineStats.length,
+    roles,
   });
-  if (opts.router) registerRouterMetrics(registry, opts.router, model);
+  if (opts.router) registerRouterMetrics(registry, opts.router, model, roles);
+  if (opts.disagg) registerDisaggMetrics(registry, opts.disagg.source, model);
 
   const faults = new Counter({
     name: 'nimsim_injected_faults_total',

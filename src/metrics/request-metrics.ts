@@ -26,6 +26,11 @@ export interface RequestMetricsOptions {
    * engines (vllm/v1/metrics/loggers.py, one label value per engine index).
    */
   readonly engines: number;
+  /**
+   * Disaggregated serving: each engine's role (`prefill`, `decode`), carried as a `role` label on
+   * every per-engine series. Absent: no such label (the exposition of any other deployment).
+   */
+  readonly roles?: readonly string[] | undefined;
 }
 
 /** The observers feeding the event metrics: one per engine, each labelling its own series. */
@@ -35,7 +40,8 @@ export interface RequestMetrics {
 
 interface Labels {
   readonly m: { model_name: string };
-  readonly vm: { model_name: string; engine: string };
+  /** The per-engine series' labels: model, engine and (disaggregated) role. */
+  readonly vm: Readonly<Record<string, string>>;
   /** This model's children of the per-token series, resolved once. */
   readonly perToken: {
     readonly nimGen: CounterChild;
@@ -71,7 +77,7 @@ export function registerRequestMetrics(registry: Registry, opts: RequestMetricsO
   const registers = [registry];
   const tokenBuckets = B.buckets125(opts.maxModelLen);
   const nimLabels = ['model_name'];
-  const vllmLabels = ['model_name', 'engine'];
+  const vllmLabels = opts.roles ? ['model_name', 'engine', 'role'] : ['model_name', 'engine'];
 
   const counter = (name: string, help: string, labelNames: string[]) =>
     new FastCounter(name, help, labelNames, registers);
@@ -196,7 +202,9 @@ export function registerRequestMetrics(registry: Registry, opts: RequestMetricsO
     let l = cache.get(key);
     if (!l) {
       const m = { model_name: modelName };
-      const vm = { model_name: modelName, engine };
+      const role = opts.roles?.[Number(engine)];
+      const vm: Record<string, string> =
+        role === undefined ? { model_name: modelName, engine } : { model_name: modelName, engine, role };
       l = {
         m,
         vm,

@@ -11,16 +11,20 @@ export function registerRouterMetrics(
   registry: Registry,
   read: () => readonly RouterReplicaCounters[],
   model: { model_name: string },
+  /** Disaggregated: each replica's role, as a `role` label. */
+  roles?: readonly string[],
 ): void {
   const registers = [registry];
   const replicas = read().length;
   const mirror = (name: string, help: string, pick: (c: RouterReplicaCounters) => number) => {
     const seen = new Array<number>(replicas).fill(0);
-    const labels = seen.map((_, i) => ({ ...model, replica: String(i) }));
+    const labels = seen.map((_, i) =>
+      roles ? { ...model, replica: String(i), role: roles[i]! } : { ...model, replica: String(i) },
+    );
     const counter = new Counter({
       name,
       help,
-      labelNames: ['model_name', 'replica'],
+      labelNames: roles ? ['model_name', 'replica', 'role'] : ['model_name', 'replica'],
       registers,
       collect() {
         read().forEach((c, i) => {

@@ -14,6 +14,8 @@ export interface SnapshotSources {
    * vLLM labels its data-parallel engines. One engine: `[stats]`.
    */
   readonly engineStats: readonly (() => EngineStats)[];
+  /** Disaggregated: each engine's role, a `role` label on its series (absent: no such label). */
+  readonly roles?: readonly string[] | undefined;
 }
 
 /** Label values of engine-wide series: the first served model (vLLM does the same). */
@@ -30,16 +32,18 @@ export function registerSnapshotMetrics(
 ): void {
   const registers = [registry];
   const { model } = labels;
+  const roles = src.roles;
   const engines = src.engineStats.map((stats, i) => ({
     stats,
-    labels: { ...model, engine: String(i) },
+    labels: roles ? { ...model, engine: String(i), role: roles[i]! } : { ...model, engine: String(i) },
   }));
+  const engineLabels = roles ? ['model_name', 'engine', 'role'] : ['model_name', 'engine'];
 
   const gauge = (name: string, help: string, read: (s: EngineStats) => number, vllm: boolean) =>
     new Gauge({
       name,
       help,
-      labelNames: vllm ? ['model_name', 'engine'] : ['model_name'],
+      labelNames: vllm ? engineLabels : ['model_name'],
       registers,
       collect() {
         if (!vllm) this.set(model, read(src.stats()));
@@ -78,10 +82,11 @@ export function registerSnapshotMetrics(
   const cacheInfo = new Gauge({
     name: 'vllm:cache_config_info',
     help: 'Information of the LLMEngine CacheConfig',
-    labelNames: [...new Set([...Object.keys(cacheConfig), 'engine'])],
+    labelNames: [...new Set([...Object.keys(cacheConfig), 'engine', ...(roles ? ['role'] : [])])],
     registers,
   });
-  for (const e of engines) cacheInfo.set({ ...cacheConfig, engine: e.labels.engine }, 1);
+  for (const [i, e] of engines.entries())
+    cacheInfo.set({ ...cacheConfig, engine: e.labels.engine, ...(roles ? { role: roles[i]! } : {}) }, 1);
 
   new Gauge({
     name: 'nimsim_kv_cache_blocks',
@@ -109,7 +114,7 @@ export function registerSnapshotMetrics(
     const c = new Counter({
       name,
       help,
-      labelNames: vllm ? ['model_name', 'engine'] : ['model_name'],
+      labelNames: vllm ? engineLabels : ['model_name'],
       registers,
       collect() {
         for (const source of sources) {

@@ -3,6 +3,7 @@
  * completed requests with its prefix hit rate, peak KV usage and TTFT, and how uneven the shares are.
  */
 import type { Fleet } from '../fleet/fleet.js';
+import { isDisaggFleet } from '../fleet/disagg/disagg-fleet.js';
 import type { Outcomes } from './outcomes.js';
 import { distribution, type ReplicaReport, type SimulationReport } from './report.js';
 
@@ -13,18 +14,24 @@ export function fleetReport(
   const n = fleet.replicas.length;
   const ttfts: number[][] = Array.from({ length: n }, () => []);
   for (let i = 0; i < o.length; i++) ttfts[o.replica[i]!]!.push(o.firstTokenMs[i]! - o.arrivalMs[i]!);
+  const roles = isDisaggFleet(fleet) ? fleet.roles : undefined;
   const byReplica: ReplicaReport[] = fleet.replicas.map((r, i) => {
     const { queryTokens, hitTokens } = r.stats().kvCache;
+    // A prefill replica's requests are the prompts it prefilled (their tokens came from a decode replica).
+    const prefill = roles?.[i] === 'prefill';
     return {
       replica: i,
-      requests: ttfts[i]!.length,
+      ...(roles ? { role: roles[i] } : {}),
+      requests: prefill ? r.routed : ttfts[i]!.length,
       prefix_cache_hit_rate: queryTokens > 0 ? round4(hitTokens / queryTokens) : 0,
       kv_cache_peak_usage: round4(r.peakKvUsage),
       ttft_ms: distribution(ttfts[i]!),
     };
   });
-  const mean = o.length / n;
-  const max = Math.max(...byReplica.map((r) => r.requests));
+  // Disaggregated: every request ends on a decode replica, so the decode replicas share them.
+  const sharing = roles ? byReplica.filter((r) => r.role === 'decode') : byReplica;
+  const mean = o.length / sharing.length;
+  const max = Math.max(...sharing.map((r) => r.requests));
   const routing = fleet.routing();
   return {
     router: fleet.router,

@@ -11,6 +11,9 @@ import { createRuntime, type Runtime } from '../runtime.js';
 import { Outcomes } from './outcomes.js';
 import type { FleetSubmitOptions } from '../fleet/fleet.js';
 import { fleetReport } from './fleet-report.js';
+import { isDisaggFleet } from '../fleet/disagg/disagg-fleet.js';
+import type { DisaggMetadata } from '../fleet/disagg/disagg-runtime.js';
+import { disaggReport } from './disagg-report.js';
 import { buildReport, type SimulationReport, type Slo } from './report.js';
 
 /** What a request carries besides its tokens (multi-tenant workloads). */
@@ -50,7 +53,7 @@ const NO_TOKEN_EVENTS: FleetSubmitOptions = { tokenEvents: false };
 export function createHarness(config: Config, slo?: Slo): Harness {
   const wallStart = performance.now();
   const clock = createVirtualClock();
-  const runtime = createRuntime(config, { clock, defaultJitter: 0 });
+  const runtime = createRuntime(config, { clock, defaultJitter: 0, keepSamples: true });
   const { engine, fleet } = runtime;
   const model = runtime.servedModels[0]!;
   const outcomes = new Outcomes();
@@ -114,7 +117,17 @@ export function createHarness(config: Config, slo?: Slo): Harness {
         deployment: runtime.metadata,
         slo,
       });
-      return fleet ? { ...report, ...fleetReport(fleet, outcomes) } : report;
+      if (!fleet) return report;
+      const withFleet = { ...report, ...fleetReport(fleet, outcomes) };
+      if (!isDisaggFleet(fleet)) return withFleet;
+      const d = runtime.metadata['disaggregation'] as DisaggMetadata;
+      return {
+        ...withFleet,
+        disaggregation: disaggReport(fleet, report.duration_s * 1000, d.kvTransferLink, {
+          prefill: d.prefill.gpuCount,
+          decode: d.decode.gpuCount,
+        }),
+      };
     },
   };
 }

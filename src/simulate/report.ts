@@ -5,6 +5,7 @@
  */
 import type { KvCacheSnapshot } from '../engine/types.js';
 import type { Outcomes } from './outcomes.js';
+import { formatDisagg, type DisaggReport } from './disagg-report.js';
 
 /** One turn of the multi-turn sessions: how much of the conversation the cache served, and the TTFT. */
 export interface TurnReport {
@@ -81,6 +82,8 @@ export interface SimulationReport {
    * from, in prompt tokens (they add up to the hits behind prefix_cache_hit_rate).
    */
   prefix_cache_hit_tokens_by_tier?: { gpu: number; host: number; disk: number };
+  /** With --prefill-replicas and --decode-replicas: the transfers, roles and prefill placement. */
+  disaggregation?: DisaggReport;
 }
 
 /** One tenant of a multi-tenant workload in the report. */
@@ -94,6 +97,8 @@ export interface TenantReport {
 /** One replica of a fleet in the report. */
 export interface ReplicaReport {
   replica: number;
+  /** Disaggregated runs: `prefill` or `decode` (a prefill replica's requests are the prompts it prefilled). */
+  role?: string;
   requests: number;
   prefix_cache_hit_rate: number;
   kv_cache_peak_usage: number;
@@ -305,6 +310,7 @@ export function formatReport(r: SimulationReport): string {
     ...(r.by_turn ? ['', turnTable(r.by_turn)] : []),
     ...(r.by_replica ? ['', fleetLine(r), replicaTable(r.by_replica)] : []),
     ...(r.by_tenant ? ['', tenantTable(r.by_tenant)] : []),
+    ...(r.disaggregation ? ['', formatDisagg(r.disaggregation)] : []),
   ].join('\n');
 }
 
@@ -316,10 +322,11 @@ function fleetLine(r: SimulationReport): string {
 }
 
 function replicaTable(replicas: readonly ReplicaReport[]): string {
-  const head = `${'replica'.padEnd(8)}${['requests', 'hit rate', 'KV peak', 'TTFT mean', 'TTFT p90'].map((h) => h.padStart(11)).join('')}`;
+  const roles = replicas.some((x) => x.role !== undefined);
+  const head = `${'replica'.padEnd(8)}${roles ? 'role'.padStart(8) : ''}${['requests', 'hit rate', 'KV peak', 'TTFT mean', 'TTFT p90'].map((h) => h.padStart(11)).join('')}`;
   const rows = replicas.map(
     (x) =>
-      `${String(x.replica).padEnd(8)}${[
+      `${String(x.replica).padEnd(8)}${roles ? (x.role ?? '').padStart(8) : ''}${[
         String(x.requests),
         `${(x.prefix_cache_hit_rate * 100).toFixed(1)} %`,
         `${(x.kv_cache_peak_usage * 100).toFixed(1)} %`,
