@@ -57,6 +57,11 @@ export type Served<Body, Frame> =
   | {
       readonly stream: true;
       readonly frames: FrameSource<Frame>;
+      /**
+       * `named`: each frame is a typed event, sent as `event: <type>` and ending without [DONE]
+       * (the Responses API); default: `data:` frames and [DONE] (chat, completions).
+       */
+      readonly events?: 'named' | undefined;
       /** The replica the request was routed to (several replicas only). */
       readonly replica?: number | undefined;
     };

@@ -25,10 +25,9 @@ import type { Context } from 'hono';
 import type { FrameSource } from '../../serving/served.js';
 import { edgeLimitsOf } from './edge-limits.js';
 import { destroyConnection, writeSseToNode } from './node-adapter.js';
-import { DONE_TEXT, frameText, SSE_HEADERS, type SseStart } from './sse-frames.js';
+import { DATA_FRAMES, SSE_HEADERS, type SseFormat, type SseStart } from './sse-frames.js';
 
 const encoder = new TextEncoder();
-const DONE = encoder.encode(DONE_TEXT);
 
 /** Requests whose stream a middleware must see as a web body (latency faults wrap it). */
 const bufferedStreams = new WeakSet<Context>();
@@ -43,12 +42,14 @@ export function sseResponse<Frame>(
   c: Context,
   frames: FrameSource<Frame>,
   headers: Record<string, string> = {},
+  format: SseFormat = DATA_FRAMES,
 ): Response {
   const s: SseStart = {
     start: (writer) => frames.start(writer),
     onCancel: () => frames.abort(),
     headers,
     bound: edgeLimitsOf(c).streamBufferBytes,
+    format,
   };
   return (bufferedStreams.has(c) ? undefined : writeSseToNode(c, s)) ?? webStream(c, s);
 }
@@ -65,13 +66,14 @@ export class SlowConsumerError extends Error {
 
 function webStream(c: Context, s: SseStart): Response {
   let closed = false;
+  const done = s.format.done === '' ? undefined : encoder.encode(s.format.done);
   const body = new ReadableStream<Uint8Array>(
     {
       start(controller) {
         s.start({
           send(payload) {
             if (closed) return;
-            controller.enqueue(encoder.encode(frameText(payload)));
+            controller.enqueue(encoder.encode(s.format.frame(payload)));
             // desiredSize = bound - bytes queued: below 0, more than the bound waits unread.
             if (controller.desiredSize !== null && controller.desiredSize < 0) {
               closed = true;
@@ -85,7 +87,7 @@ function webStream(c: Context, s: SseStart): Response {
           close() {
             if (closed) return;
             closed = true;
-            controller.enqueue(DONE);
+            if (done !== undefined) controller.enqueue(done);
             controller.close();
           },
           get closed() {
