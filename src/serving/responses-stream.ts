@@ -65,8 +65,14 @@ export function streamResponse(
   let finished: FinishedEvent | undefined;
   let failed = false;
 
-  const emit = (type: string, fields: Record<string, unknown>) =>
-    sink?.send({ type, sequence_number: sequence++, ...fields });
+  // While the stream closes, its events are gathered and handed to `close` together: they repeat
+  // the whole text and are written however long the client takes (served.ts ChunkSink.close).
+  let closing: ResponsesEvent[] | undefined;
+  const emit = (type: string, fields: Record<string, unknown>) => {
+    const event = { type, sequence_number: sequence++, ...fields };
+    if (closing !== undefined) closing.push(event);
+    else sink?.send(event);
+  };
   const at = (itemId: string) => ({ item_id: itemId, output_index: outputIndex });
   const part = (itemId: string) => ({ ...at(itemId), content_index: 0 });
 
@@ -193,12 +199,13 @@ export function streamResponse(
           sink?.close();
           return;
         }
+        closing = [];
         closeItem();
         const output = outputItems(planned, done, logprobs ? finalLogprobs(ctx, planned, done) : null);
         const body = completedBody(ctx.perRequestStats ?? false, planned, done, output);
         onCompleted(body);
         emit('response.completed', { response: body });
-        sink.close();
+        sink.close(closing);
       },
     },
     request.signal,

@@ -32,8 +32,13 @@ export interface ServingRequest {
 /** Where a stream's frames go. */
 export interface ChunkSink<Frame> {
   send(frame: Frame): void;
-  /** Ends the stream ([DONE]); later calls do nothing. */
-  close(): void;
+  /**
+   * Ends the stream ([DONE] where the format has one); later calls do nothing. `last`: frames
+   * written just before the end that do not count against the unread bound
+   * (NIMSIM_STREAM_BUFFER_BYTES) — a response's closing frames that repeat its whole text, which
+   * a client reading normally could otherwise be cut for; they are as bounded as a JSON body.
+   */
+  close(last?: readonly Frame[]): void;
   readonly closed: boolean;
 }
 

@@ -222,3 +222,25 @@ describe('client.responses.parse', () => {
     }
   });
 });
+
+describe('a long streamed answer', () => {
+  it('is not cut by the stream buffer bound for its closing events, which repeat the whole text', async () => {
+    // 2,000 tokens make ~8 KB of text, repeated by four closing events: twice the 16 KiB bound.
+    const bounded = await startLiveServer({ streamBufferBytes: '16384', timeScale: '20' });
+    try {
+      const c = new OpenAI({ baseURL: `${bounded.baseUrl}/v1`, apiKey: 'not-used', maxRetries: 0 });
+      const stream = c.responses.stream({
+        model: MODEL,
+        input: 'Write a long story.',
+        max_output_tokens: 2000,
+        ignore_eos: true,
+      } as Parameters<typeof c.responses.stream>[0]);
+      const final = await stream.finalResponse();
+      expect(final.status).toBe('incomplete');
+      expect(final.usage!.output_tokens).toBe(2000);
+      expect(final.output_text.length).toBeGreaterThan(16_384 / 4);
+    } finally {
+      await bounded.stop();
+    }
+  });
+});

@@ -182,9 +182,10 @@ export function writeSseToNode(c: Context, s: SseStart): Response | undefined {
         queueMicrotask(s.onCancel);
       }
     },
-    close() {
+    close(last) {
       if (closed) return;
       closed = true;
+      if (last !== undefined) for (const payload of last) out.write(s.format.frame(payload));
       out.end(s.format.done);
     },
     get closed() {

@@ -17,7 +17,10 @@
  * formed. So each stream may leave at most NIMSIM_STREAM_BUFFER_BYTES unread (bytes handed to
  * the response that the socket has not taken, or queued in the web body); one frame more and the
  * stream is aborted as a client disconnect is: `onCancel` stops the generation (its slot and KV
- * blocks go back at once) and the connection is closed. Both paths count the same bytes: the
+ * blocks go back at once) and the connection is closed. Frames handed to `close` are exempt: a
+ * Responses stream ends with four frames that each repeat the whole answer (responses-stream.ts),
+ * which a client reading at any normal pace would otherwise be cut for when the answer is long.
+ * Both paths count the same bytes: the
  * Node response's unsent bytes, or the web body's queue (the adapter only pulls from it when
  * the socket drains).
  */
@@ -84,9 +87,12 @@ function webStream(c: Context, s: SseStart): Response {
               queueMicrotask(s.onCancel);
             }
           },
-          close() {
+          close(last) {
             if (closed) return;
             closed = true;
+            if (last !== undefined) {
+              for (const payload of last) controller.enqueue(encoder.encode(s.format.frame(payload)));
+            }
             if (done !== undefined) controller.enqueue(done);
             controller.close();
           },
