@@ -155,6 +155,42 @@ describe('streamed responses', () => {
     expect([stats.running, stats.waiting, stats.kvBlocksInUse]).toEqual([0, 0, 0]);
   });
 
+  it('ends with one error event when the engine fails the request after the stream began', async () => {
+    const slow = testService({ timeScale: '1' });
+    const res = await postJson(slow, '/v1/responses', {
+      model: MODEL,
+      input: 'Write a very long story.',
+      max_output_tokens: 4000,
+      ignore_eos: true,
+      stream: true,
+    });
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    let text = '';
+    while (!text.includes('response.output_text.delta')) text += dec.decode((await reader.read()).value);
+    // The drain timeout cuts the running request off in-band (engine.ts `drain`).
+    await slow.runtime.engine.drain(20);
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += dec.decode(value);
+    }
+    const events = text
+      .trim()
+      .split('\n\n')
+      .map((frame) => JSON.parse(frame.split('\n')[1]!.slice('data: '.length)) as Json);
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+    expect(events.at(-2)!.type).toBe('response.output_text.delta');
+    expect(events.at(-1)).toEqual({
+      type: 'error',
+      sequence_number: events.length - 1,
+      code: 503,
+      message: 'The server shut down before the request finished.',
+      param: null,
+    });
+    expect(slow.runtime.engine.stats().kvBlocksInUse).toBe(0);
+  });
+
   it('stores a streamed response for previous_response_id unless store is false', async () => {
     const events = await stream(service, { input: 'Hello', max_output_tokens: 4 });
     const id = events.at(-1)!.data.response.id as string;
