@@ -16,6 +16,7 @@ import { registerMetaRoutes } from './api/routes/meta.js';
 import { registerMetricsRoutes } from './api/routes/metrics.js';
 import { registerModelsRoute } from './api/routes/models.js';
 import { registerOpenApiRoutes } from './api/routes/openapi.js';
+import { registerResponsesRoute } from './api/routes/responses.js';
 import { registerTokenizeRoutes } from './api/routes/tokenize.js';
 import type { ServerInfo } from './api/server-info.js';
 import type { Logger } from './logging.js';
@@ -39,11 +40,12 @@ export interface AppDeps {
 }
 
 /** The routes faults apply to: the ones that generate (docs/interface.md#faults). */
-const FAULT_ROUTES = ['/v1/chat/completions', '/v1/completions'];
+const FAULT_ROUTES = ['/v1/chat/completions', '/v1/completions', '/v1/responses'];
 
 const INFERENCE_ROUTES = [
   '/v1/chat/completions',
   '/v1/completions',
+  '/v1/responses',
   '/v1/models',
   '/tokenize',
   '/detokenize',
@@ -62,6 +64,7 @@ export function createApp(deps: AppDeps): Hono {
   registerModelsRoute(routes, deps.info);
   registerChatRoute(routes, deps.serving);
   registerCompletionsRoute(routes, deps.serving);
+  registerResponsesRoute(routes, deps.serving);
   registerTokenizeRoutes(routes, deps.serving);
   registerMetricsRoutes(routes, deps.metrics);
   registerOpenApiRoutes(routes, deps.info.release);

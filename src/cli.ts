@@ -53,6 +53,7 @@ const SERVE_ONLY_SETTINGS: ReadonlySet<SettingKey> = new Set<SettingKey>([
   'rulesFile',
   'apiCompat',
   'perReqMetricsEnable',
+  'responsesStoreSize',
   'maxBodyBytes',
   'streamBufferBytes',
   'maxHeaderBytes',

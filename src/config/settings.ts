@@ -425,6 +425,12 @@ export const SETTINGS = {
     default: '0',
     help: "NIM's per-request metrics: chat and completion responses carry a `stats` object (token counts, queue time, TTFT, inter-token time, tokens/s)",
   }),
+  responsesStoreSize: setting({
+    env: 'NIMSIM_RESPONSES_STORE_SIZE',
+    schema: int(0, 1_000_000),
+    default: '1000',
+    help: 'responses kept in memory for previous_response_id, least recently used out (0 = none kept); all of them together hold at most 128 Mi characters of JSON',
+  }),
   maxBodyBytes: setting({
     env: 'NIMSIM_MAX_BODY_BYTES',
     // A body is held whole and decoded to one string: 256 MiB stays far below V8's longest

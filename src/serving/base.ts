@@ -58,6 +58,9 @@ export async function renderPrompt(
   messages: readonly ChatMessage[],
   addGenerationPrompt: boolean,
   tools: readonly unknown[] | undefined,
+  /** The error of a prompt over max_model_len (`counted`: where counting stopped); chat's by default. */
+  tooLong: (maxModelLen: number, counted: number) => ApiError = (max, counted) =>
+    promptTooLong(max, counted, 'messages'),
 ): Promise<number[]> {
   const limit = ctx.settings.maxModelLen;
   try {
@@ -71,7 +74,7 @@ export async function renderPrompt(
     });
   } catch (err) {
     if (err instanceof ChatTemplateError) throw new ApiError(400, err.message, 'messages');
-    if (err instanceof TokenLimitError) throw promptTooLong(limit, err.counted, 'messages');
+    if (err instanceof TokenLimitError) throw tooLong(limit, err.counted);
     throw err;
   }
 }

@@ -14,6 +14,7 @@ import type { Tokenizer } from '../content/tokenizer.js';
 import type { Engine } from '../engine/engine.js';
 import type { Runtime } from '../runtime.js';
 import type { ApiCompat } from './errors.js';
+import { createResponsesStore, type ResponsesStore } from './responses-store.js';
 import type { GenerationSettings } from './to-engine.js';
 
 export interface ServingContext {
@@ -27,6 +28,8 @@ export interface ServingContext {
   readonly perRequestStats?: boolean;
   /** Scripted replies (NIMSIM_RULES_FILE, PATCH /admin/config `rules`); absent = none. */
   readonly rules?: RuleStore | undefined;
+  /** Responses kept for `previous_response_id` (NIMSIM_RESPONSES_STORE_SIZE); absent = none. */
+  readonly responses?: ResponsesStore | undefined;
 }
 
 /** The serving context of a runtime: the one place the settings are picked out of the config. */
@@ -42,6 +45,7 @@ export function createServingContext(
     cachingOn: config.enableKvCacheReuse,
     perRequestStats: config.perReqMetricsEnable,
     rules,
+    responses: createResponsesStore(config.responsesStoreSize),
     settings: {
       servedModels: runtime.servedModels,
       maxModelLen: runtime.maxModelLen,

@@ -8,6 +8,8 @@ import type { ZodError } from 'zod';
 import { EngineError } from '../engine/errors.js';
 
 export type ErrorType =
+  /** vLLM's Responses API names its own errors so (serving.py `_make_not_found_error`). */
+  | 'invalid_request_error'
   | 'BadRequestError'
   | 'AuthenticationError'
   | 'NotFoundError'

@@ -21,9 +21,15 @@ const DEFAULT_MEAN_REASONING_TOKENS = 1000;
 /** The Nemotron v1 system prompt that turns reasoning on (NIM "Use Reasoning Models"). */
 const DETAILED_THINKING_ON = 'detailed thinking on';
 
-/** How this chat request reasons, or undefined when the model answers without reasoning. */
+/**
+ * How a request reasons, or undefined when the model answers without reasoning: a chat request,
+ * or a Responses request as its conversation and `reasoning.effort` (serving/responses.ts).
+ */
 export function resolveReasoning(
-  req: Pick<ChatCompletionRequest, 'messages' | 'reasoning_effort'>,
+  req: {
+    readonly messages: readonly { readonly role: string; readonly content?: unknown }[];
+    readonly reasoning_effort?: ChatCompletionRequest['reasoning_effort'];
+  },
   settings: { readonly reasoning?: ReasoningSwitch | undefined; readonly meanReasoningTokens?: number },
 ): ReasoningOptions | undefined {
   const mean = settings.meanReasoningTokens ?? DEFAULT_MEAN_REASONING_TOKENS;

@@ -61,7 +61,7 @@ export function resolveChatReply(
     spec: {
       scripted: rule?.scripted,
       tools,
-      toolChoice: toolChoiceOf(req, tools),
+      toolChoice: resolveToolChoice(toWireToolChoice(req.tool_choice), tools),
       guided: resolveGuided(req),
       lastRole,
       lastUserText: facts.lastUser,
@@ -96,7 +96,8 @@ export function resolveCompletionReply(
   return { rule, latencyMs: rule?.latencyMs ?? 0, spec: { scripted, guided: resolveGuided(req) } };
 }
 
-function applyRule(rules: RuleStore | undefined, facts: RequestFacts): RuleOutcome | undefined {
+/** The first matching rule; a rule's scripted error is thrown as the ApiError it names. */
+export function applyRule(rules: RuleStore | undefined, facts: RequestFacts): RuleOutcome | undefined {
   const rule = rules === undefined ? undefined : matchRules(rules.rules(), facts);
   if (rule?.error !== undefined) {
     throw new ApiError(rule.error.status, rule.error.message, null, {}, rule.error.type);
@@ -104,20 +105,27 @@ function applyRule(rules: RuleStore | undefined, facts: RequestFacts): RuleOutco
   return rule;
 }
 
+/** A `tool_choice` as both APIs spell it, the named form reduced to its name. */
+export type WireToolChoice = 'none' | 'auto' | 'required' | { readonly name: string } | undefined;
+
+function toWireToolChoice(choice: ChatCompletionRequest['tool_choice']): WireToolChoice {
+  if (choice == null || typeof choice === 'string') return choice ?? undefined;
+  return { name: choice.function.name };
+}
+
 /**
  * vLLM's checks (protocol.py `check_tool_usage`): a forced choice needs tools, a named tool must be
  * among them; no tool_choice with tools means `auto`. NIM's model containers enable auto tool
  * choice, so `auto` is accepted (plain vLLM would answer 400 without --enable-auto-tool-choice).
  */
-function toolChoiceOf(req: ChatCompletionRequest, tools: readonly ToolDef[]): ToolChoice | undefined {
-  const choice = req.tool_choice ?? undefined;
+export function resolveToolChoice(choice: WireToolChoice, tools: readonly ToolDef[]): ToolChoice | undefined {
   if (choice === undefined) return tools.length > 0 ? 'auto' : undefined;
   if (choice === 'none') return 'none';
   if (tools.length === 0) {
     throw new ApiError(400, 'When using `tool_choice`, `tools` must be set.', 'tool_choice');
   }
   if (typeof choice === 'string') return choice;
-  const name = choice.function.name;
+  const name = choice.name;
   if (!tools.some((t) => t.name === name)) {
     throw new ApiError(400, `Tool '${name}' has not been passed in \`tools\`.`, 'tool_choice');
   }
@@ -194,7 +202,8 @@ export function resolveGuided(req: GuidedFields): GuidedSpec | undefined {
   return undefined;
 }
 
-function jsonSpec(field: string, raw: unknown): GuidedSpec {
+/** A JSON Schema constraint from `field`, checked now: a bad or unsatisfiable schema is a 400 naming it. */
+export function jsonSpec(field: string, raw: unknown): GuidedSpec {
   let schema = raw;
   if (typeof raw === 'string') {
     try {

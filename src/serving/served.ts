@@ -32,8 +32,13 @@ export interface ServingRequest {
 /** Where a stream's frames go. */
 export interface ChunkSink<Frame> {
   send(frame: Frame): void;
-  /** Ends the stream ([DONE]); later calls do nothing. */
-  close(): void;
+  /**
+   * Ends the stream ([DONE] where the format has one); later calls do nothing. `last`: frames
+   * written just before the end that do not count against the unread bound
+   * (NIMSIM_STREAM_BUFFER_BYTES) — a response's closing frames that repeat its whole text, which
+   * a client reading normally could otherwise be cut for; they are as bounded as a JSON body.
+   */
+  close(last?: readonly Frame[]): void;
   readonly closed: boolean;
 }
 
@@ -57,6 +62,11 @@ export type Served<Body, Frame> =
   | {
       readonly stream: true;
       readonly frames: FrameSource<Frame>;
+      /**
+       * `named`: each frame is a typed event, sent as `event: <type>` and ending without [DONE]
+       * (the Responses API); default: `data:` frames and [DONE] (chat, completions).
+       */
+      readonly events?: 'named' | undefined;
       /** The replica the request was routed to (several replicas only). */
       readonly replica?: number | undefined;
     };

@@ -55,7 +55,29 @@ export interface PlannedGeneration {
   replica?: number | undefined;
 }
 
-type WireRequest = ChatCompletionRequest | CompletionRequest;
+/**
+ * What planning reads of a wire request: the sampling and stopping fields chat and completions
+ * share (protocol/sampling.ts). The Responses API builds one from its own fields
+ * (serving/responses.ts), so every API plans the same way.
+ */
+export type SamplingRequest = Pick<
+  ChatCompletionRequest | CompletionRequest,
+  | 'model'
+  | 'n'
+  | 'stop'
+  | 'seed'
+  | 'temperature'
+  | 'min_tokens'
+  | 'stop_token_ids'
+  | 'include_stop_str_in_output'
+  | 'ignore_eos'
+  | 'nvext'
+  | 'cache_salt'
+  | 'prompt_cache_key'
+  | 'user'
+>;
+
+type WireRequest = SamplingRequest;
 
 /**
  * Resolves max_tokens against the context (docs/nim-api.md#context-length): absent means "the rest of the
@@ -90,15 +112,21 @@ const ID_BYTES = 16;
 const idPool = Buffer.alloc(ID_BYTES * 256);
 let idPoolOffset = idPool.length;
 
-/** `<prefix>-<32 random hex digits>`, shaped like vLLM's ids (`random_uuid()`, i.e. uuid4().hex). */
-export function newRequestId(prefix: 'chatcmpl' | 'cmpl'): string {
+/**
+ * `<prefix>-<32 random hex digits>`, shaped like vLLM's ids (`random_uuid()`, i.e. uuid4().hex);
+ * the Responses API's ids join with `_` (`resp_…`, `msg_…`: vllm/entrypoints/openai/responses/
+ * protocol.py and utils.py).
+ */
+export function newRequestId(prefix: 'chatcmpl' | 'cmpl'): string;
+export function newRequestId(prefix: 'resp' | 'msg' | 'rs' | 'fc', separator: '_'): string;
+export function newRequestId(prefix: string, separator = '-'): string {
   if (idPoolOffset === idPool.length) {
     randomFillSync(idPool);
     idPoolOffset = 0;
   }
   const hex = idPool.toString('hex', idPoolOffset, idPoolOffset + ID_BYTES);
   idPoolOffset += ID_BYTES;
-  return `${prefix}-${hex}`;
+  return `${prefix}${separator}${hex}`;
 }
 
 /** Deterministic per request: the request's seed (or its prompt), the server seed and the choice. */

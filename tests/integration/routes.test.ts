@@ -87,6 +87,11 @@ describe('NIM management routes', () => {
     expect(spec.openapi).toBe('3.1.0');
     expect(Object.keys(spec.paths)).toContain('/v1/chat/completions');
     expect(spec.components.schemas.ChatCompletionRequest.properties.messages.type).toBe('array');
+    expect(Object.keys(spec.paths)).toContain('/v1/responses');
+    const responses = spec.components.schemas.ResponsesRequest;
+    expect(responses.required).toEqual(expect.arrayContaining(['model', 'input']));
+    expect(responses.properties.input.anyOf).toEqual([{ type: 'string' }, { type: 'array', items: {} }]);
+    expect(responses.properties.tools.anyOf[0].items.properties.name.type).toBe('string');
     const docs = await service.app.request('/docs');
     expect(docs.status).toBe(200);
     expect(await docs.text()).toContain('/openapi.json');

@@ -8,6 +8,7 @@ import { streamedJsonResponse } from '../../serving/json-body.js';
 import type { Served, ServingRequest } from '../../serving/served.js';
 import { clientSignalOf } from './node-adapter.js';
 import { noteUsage } from './request-log.js';
+import { DATA_FRAMES, NAMED_EVENTS } from './sse-frames.js';
 import { sseResponse } from './sse.js';
 
 export function servingRequestOf(c: Context): ServingRequest {
@@ -24,7 +25,9 @@ export const REPLICA_HEADER = 'x-nimsim-replica';
 export function respond<Body, Frame>(c: Context, served: Served<Body, Frame>): Response {
   const headers: Record<string, string> =
     served.replica === undefined ? NO_HEADERS : { [REPLICA_HEADER]: String(served.replica) };
-  if (served.stream) return sseResponse(c, served.frames, headers);
+  if (served.stream) {
+    return sseResponse(c, served.frames, headers, served.events === 'named' ? NAMED_EVENTS : DATA_FRAMES);
+  }
   return served.inParts
     ? streamedJsonResponse(served.body, headers)
     : c.json(served.body as object, 200, headers);

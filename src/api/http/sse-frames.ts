@@ -1,6 +1,9 @@
 /**
- * The event-stream wire format both SSE paths write (sse.ts: a web body; node-adapter.ts: straight
- * to the Node response): `data: <json>\n\n` frames and a final `data: [DONE]`.
+ * The event-stream wire formats both SSE paths write (sse.ts: a web body; node-adapter.ts: straight
+ * to the Node response): chat and completions send `data: <json>\n\n` frames and a final
+ * `data: [DONE]`; the Responses API sends named events, `event: <type>\ndata: <json>\n\n`, and no
+ * [DONE] (vLLM's `_convert_stream_to_sse_events`, vllm/entrypoints/openai/responses/api_router.py,
+ * as OpenAI's API streams them).
  */
 import type { ChunkSink } from '../../serving/served.js';
 
@@ -16,6 +19,25 @@ export const SSE_HEADERS = {
 
 export const frameText = (payload: unknown): string => `data: ${JSON.stringify(payload)}\n\n`;
 
+/** How a stream's frames are written, and what ends it. */
+export interface SseFormat {
+  readonly frame: (payload: unknown) => string;
+  /** Written when the stream ends normally ('' = nothing). */
+  readonly done: string;
+}
+
+/** `data:` frames and `data: [DONE]` (chat, completions). */
+export const DATA_FRAMES: SseFormat = { frame: frameText, done: DONE_TEXT };
+
+/** Named events: each frame is an object whose `type` names its event (the Responses API). */
+export const NAMED_EVENTS: SseFormat = {
+  frame: (payload) => {
+    const type = (payload as { type?: unknown }).type;
+    return `event: ${typeof type === 'string' ? type : 'message'}\ndata: ${JSON.stringify(payload)}\n\n`;
+  },
+  done: '',
+};
+
 /** What starts a stream: `start` gets the writer synchronously; `onCancel` runs if the client leaves first. */
 export interface SseStart {
   readonly start: (writer: SseWriter) => void;
@@ -23,4 +45,5 @@ export interface SseStart {
   readonly headers: Record<string, string>;
   /** Bytes the client may leave unread before the stream is aborted (NIMSIM_STREAM_BUFFER_BYTES). */
   readonly bound: number;
+  readonly format: SseFormat;
 }

@@ -17,7 +17,10 @@
  * formed. So each stream may leave at most NIMSIM_STREAM_BUFFER_BYTES unread (bytes handed to
  * the response that the socket has not taken, or queued in the web body); one frame more and the
  * stream is aborted as a client disconnect is: `onCancel` stops the generation (its slot and KV
- * blocks go back at once) and the connection is closed. Both paths count the same bytes: the
+ * blocks go back at once) and the connection is closed. Frames handed to `close` are exempt: a
+ * Responses stream ends with four frames that each repeat the whole answer (responses-stream.ts),
+ * which a client reading at any normal pace would otherwise be cut for when the answer is long.
+ * Both paths count the same bytes: the
  * Node response's unsent bytes, or the web body's queue (the adapter only pulls from it when
  * the socket drains).
  */
@@ -25,10 +28,9 @@ import type { Context } from 'hono';
 import type { FrameSource } from '../../serving/served.js';
 import { edgeLimitsOf } from './edge-limits.js';
 import { destroyConnection, writeSseToNode } from './node-adapter.js';
-import { DONE_TEXT, frameText, SSE_HEADERS, type SseStart } from './sse-frames.js';
+import { DATA_FRAMES, SSE_HEADERS, type SseFormat, type SseStart } from './sse-frames.js';
 
 const encoder = new TextEncoder();
-const DONE = encoder.encode(DONE_TEXT);
 
 /** Requests whose stream a middleware must see as a web body (latency faults wrap it). */
 const bufferedStreams = new WeakSet<Context>();
@@ -43,12 +45,14 @@ export function sseResponse<Frame>(
   c: Context,
   frames: FrameSource<Frame>,
   headers: Record<string, string> = {},
+  format: SseFormat = DATA_FRAMES,
 ): Response {
   const s: SseStart = {
     start: (writer) => frames.start(writer),
     onCancel: () => frames.abort(),
     headers,
     bound: edgeLimitsOf(c).streamBufferBytes,
+    format,
   };
   return (bufferedStreams.has(c) ? undefined : writeSseToNode(c, s)) ?? webStream(c, s);
 }
@@ -65,13 +69,14 @@ export class SlowConsumerError extends Error {
 
 function webStream(c: Context, s: SseStart): Response {
   let closed = false;
+  const done = s.format.done === '' ? undefined : encoder.encode(s.format.done);
   const body = new ReadableStream<Uint8Array>(
     {
       start(controller) {
         s.start({
           send(payload) {
             if (closed) return;
-            controller.enqueue(encoder.encode(frameText(payload)));
+            controller.enqueue(encoder.encode(s.format.frame(payload)));
             // desiredSize = bound - bytes queued: below 0, more than the bound waits unread.
             if (controller.desiredSize !== null && controller.desiredSize < 0) {
               closed = true;
@@ -82,10 +87,13 @@ function webStream(c: Context, s: SseStart): Response {
               queueMicrotask(s.onCancel);
             }
           },
-          close() {
+          close(last) {
             if (closed) return;
             closed = true;
-            controller.enqueue(DONE);
+            if (last !== undefined) {
+              for (const payload of last) controller.enqueue(encoder.encode(s.format.frame(payload)));
+            }
+            if (done !== undefined) controller.enqueue(done);
             controller.close();
           },
           get closed() {

@@ -6,6 +6,7 @@ import type { Routes } from '../http/routes.js';
 import { z } from 'zod';
 import { ChatCompletionRequestSchema } from '../../protocol/chat.js';
 import { CompletionRequestSchema } from '../../protocol/completions.js';
+import { ResponsesRequestSchema } from '../../protocol/responses.js';
 import { OPENAPI_VERSION } from '../server-info.js';
 import { DetokenizeRequestSchema, TokenizeRequestSchema } from '../../protocol/tokenize.js';
 
@@ -54,6 +55,7 @@ function buildSpec(release: string) {
     paths: {
       '/v1/chat/completions': post('Create chat completion', 'ChatCompletionRequest', true),
       '/v1/completions': post('Create completion', 'CompletionRequest', true),
+      '/v1/responses': post('Create response', 'ResponsesRequest', true),
       '/tokenize': post('Tokenize', 'TokenizeRequest', false),
       '/detokenize': post('Detokenize', 'DetokenizeRequest', false),
       '/v1/models': get('List models'),
@@ -78,6 +80,7 @@ function buildSpec(release: string) {
       schemas: {
         ChatCompletionRequest: jsonSchema(ChatCompletionRequestSchema),
         CompletionRequest: jsonSchema(CompletionRequestSchema),
+        ResponsesRequest: jsonSchema(ResponsesRequestSchema),
         TokenizeRequest: jsonSchema(TokenizeRequestSchema),
         DetokenizeRequest: jsonSchema(DetokenizeRequestSchema),
         ErrorResponse: {

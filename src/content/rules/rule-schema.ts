@@ -22,7 +22,7 @@ export const RuleMatchSchema = z.strictObject({
   /** The request's `model`, exactly. */
   model: z.string().min(1).optional(),
   /** `chat` (/v1/chat/completions) or `completions` (/v1/completions). */
-  route: z.enum(['chat', 'completions']).optional(),
+  route: z.enum(['chat', 'completions', 'responses']).optional(),
   /** Substring of the last user message (or the completions prompt), case-insensitive. */
   user_contains: z.string().min(1).optional(),
   /** Regex searched in the last user message, case-insensitive; groups feed `{{match.N}}`. */
