@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import type { ClientSignal } from '../../util/client-signal.js';
-import { DONE_TEXT, frameText, SSE_HEADERS, type SseStart } from './sse-frames.js';
+import { SSE_HEADERS, type SseStart } from './sse-frames.js';
 
 /** What a handler returns when it has written the Node response itself (a direct stream). */
 export { RESPONSE_ALREADY_SENT };
@@ -174,7 +174,7 @@ export function writeSseToNode(c: Context, s: SseStart): Response | undefined {
   s.start({
     send(payload) {
       if (closed) return;
-      out.write(frameText(payload));
+      out.write(s.format.frame(payload));
       if (out.writableLength > s.bound) {
         closed = true;
         out.destroy();
@@ -185,7 +185,7 @@ export function writeSseToNode(c: Context, s: SseStart): Response | undefined {
     close() {
       if (closed) return;
       closed = true;
-      out.end(DONE_TEXT);
+      out.end(s.format.end);
     },
     get closed() {
       return closed;

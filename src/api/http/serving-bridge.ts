@@ -8,6 +8,7 @@ import { streamedJsonResponse } from '../../serving/json-body.js';
 import type { Served, ServingRequest } from '../../serving/served.js';
 import { clientSignalOf } from './node-adapter.js';
 import { noteUsage } from './request-log.js';
+import { OPENAI_SSE, type SseFormat } from './sse-frames.js';
 import { sseResponse } from './sse.js';
 
 export function servingRequestOf(c: Context): ServingRequest {
@@ -21,10 +22,15 @@ export function servingRequestOf(c: Context): ServingRequest {
 /** Names the replica that served a request, when several sit behind the endpoint. */
 export const REPLICA_HEADER = 'x-nimsim-replica';
 
-export function respond<Body, Frame>(c: Context, served: Served<Body, Frame>): Response {
+/** A serving call's answer as the response; a stream is written in `format` (OpenAI's by default). */
+export function respond<Body, Frame>(
+  c: Context,
+  served: Served<Body, Frame>,
+  format: SseFormat = OPENAI_SSE,
+): Response {
   const headers: Record<string, string> =
     served.replica === undefined ? NO_HEADERS : { [REPLICA_HEADER]: String(served.replica) };
-  if (served.stream) return sseResponse(c, served.frames, headers);
+  if (served.stream) return sseResponse(c, served.frames, headers, format);
   return served.inParts
     ? streamedJsonResponse(served.body, headers)
     : c.json(served.body as object, 200, headers);

@@ -1,5 +1,6 @@
 /**
- * A minimal server-sent-events response: `data: <json>\n\n` frames and a final `data: [DONE]`.
+ * A minimal server-sent-events response: `data: <json>\n\n` frames and a final `data: [DONE]`
+ * (or Anthropic's named events, sse-frames.ts `TYPED_EVENT_SSE`, for /v1/messages).
  * Hono's streamSSE is not used because its error path writes plain text, which the openai client
  * reports as malformed JSON (openai-node src/core/streaming.ts; docs/nim-api.md#streaming); an error
  * after the stream started is one JSON `{"error":…}` frame, then [DONE].
@@ -25,10 +26,9 @@ import type { Context } from 'hono';
 import type { FrameSource } from '../../serving/served.js';
 import { edgeLimitsOf } from './edge-limits.js';
 import { destroyConnection, writeSseToNode } from './node-adapter.js';
-import { DONE_TEXT, frameText, SSE_HEADERS, type SseStart } from './sse-frames.js';
+import { OPENAI_SSE, SSE_HEADERS, type SseFormat, type SseStart } from './sse-frames.js';
 
 const encoder = new TextEncoder();
-const DONE = encoder.encode(DONE_TEXT);
 
 /** Requests whose stream a middleware must see as a web body (latency faults wrap it). */
 const bufferedStreams = new WeakSet<Context>();
@@ -43,12 +43,14 @@ export function sseResponse<Frame>(
   c: Context,
   frames: FrameSource<Frame>,
   headers: Record<string, string> = {},
+  format: SseFormat = OPENAI_SSE,
 ): Response {
   const s: SseStart = {
     start: (writer) => frames.start(writer),
     onCancel: () => frames.abort(),
     headers,
     bound: edgeLimitsOf(c).streamBufferBytes,
+    format,
   };
   return (bufferedStreams.has(c) ? undefined : writeSseToNode(c, s)) ?? webStream(c, s);
 }
@@ -71,7 +73,7 @@ function webStream(c: Context, s: SseStart): Response {
         s.start({
           send(payload) {
             if (closed) return;
-            controller.enqueue(encoder.encode(frameText(payload)));
+            controller.enqueue(encoder.encode(s.format.frame(payload)));
             // desiredSize = bound - bytes queued: below 0, more than the bound waits unread.
             if (controller.desiredSize !== null && controller.desiredSize < 0) {
               closed = true;
@@ -85,7 +87,7 @@ function webStream(c: Context, s: SseStart): Response {
           close() {
             if (closed) return;
             closed = true;
-            controller.enqueue(DONE);
+            if (s.format.end !== '') controller.enqueue(encoder.encode(s.format.end));
             controller.close();
           },
           get closed() {
