@@ -90,15 +90,18 @@ const ID_BYTES = 16;
 const idPool = Buffer.alloc(ID_BYTES * 256);
 let idPoolOffset = idPool.length;
 
-/** `<prefix>-<32 random hex digits>`, shaped like vLLM's ids (`random_uuid()`, i.e. uuid4().hex). */
-export function newRequestId(prefix: 'chatcmpl' | 'cmpl'): string {
+/**
+ * `<prefix>-<32 random hex digits>`, shaped like vLLM's ids (`random_uuid()`, i.e. uuid4().hex);
+ * `msg_<32 hex>` for /v1/messages, in Anthropic's spelling (docs/messages.md#response).
+ */
+export function newRequestId(prefix: 'chatcmpl' | 'cmpl' | 'msg'): string {
   if (idPoolOffset === idPool.length) {
     randomFillSync(idPool);
     idPoolOffset = 0;
   }
   const hex = idPool.toString('hex', idPoolOffset, idPoolOffset + ID_BYTES);
   idPoolOffset += ID_BYTES;
-  return `${prefix}-${hex}`;
+  return prefix === 'msg' ? `msg_${hex}` : `${prefix}-${hex}`;
 }
 
 /** Deterministic per request: the request's seed (or its prompt), the server seed and the choice. */
