@@ -12,6 +12,7 @@ import { registerAdminRoutes, type AdminDeps } from './api/routes/admin.js';
 import { registerChatRoute } from './api/routes/chat.js';
 import { registerCompletionsRoute } from './api/routes/completions.js';
 import { registerHealthRoutes, type Readiness } from './api/routes/health.js';
+import { COUNT_TOKENS_PATH, MESSAGES_PATH, registerMessagesRoutes } from './api/routes/messages.js';
 import { registerMetaRoutes } from './api/routes/meta.js';
 import { registerMetricsRoutes } from './api/routes/metrics.js';
 import { registerModelsRoute } from './api/routes/models.js';
@@ -39,11 +40,13 @@ export interface AppDeps {
 }
 
 /** The routes faults apply to: the ones that generate (docs/interface.md#faults). */
-const FAULT_ROUTES = ['/v1/chat/completions', '/v1/completions'];
+const FAULT_ROUTES = ['/v1/chat/completions', '/v1/completions', MESSAGES_PATH];
 
 const INFERENCE_ROUTES = [
   '/v1/chat/completions',
   '/v1/completions',
+  MESSAGES_PATH,
+  COUNT_TOKENS_PATH,
   '/v1/models',
   '/tokenize',
   '/detokenize',
@@ -62,6 +65,7 @@ export function createApp(deps: AppDeps): Hono {
   registerModelsRoute(routes, deps.info);
   registerChatRoute(routes, deps.serving);
   registerCompletionsRoute(routes, deps.serving);
+  registerMessagesRoutes(routes, deps.serving);
   registerTokenizeRoutes(routes, deps.serving);
   registerMetricsRoutes(routes, deps.metrics);
   registerOpenApiRoutes(routes, deps.info.release);

@@ -6,6 +6,7 @@ import type { Routes } from '../http/routes.js';
 import { z } from 'zod';
 import { ChatCompletionRequestSchema } from '../../protocol/chat.js';
 import { CompletionRequestSchema } from '../../protocol/completions.js';
+import { CountTokensRequestSchema, MessagesRequestSchema } from '../../protocol/messages.js';
 import { OPENAPI_VERSION } from '../server-info.js';
 import { DetokenizeRequestSchema, TokenizeRequestSchema } from '../../protocol/tokenize.js';
 
@@ -15,7 +16,7 @@ const jsonSchema = (schema: z.ZodType) => {
 };
 
 function buildSpec(release: string) {
-  const post = (summary: string, ref: string, stream: boolean) => ({
+  const post = (summary: string, ref: string, stream: boolean, errorRef = 'ErrorResponse') => ({
     post: {
       summary,
       requestBody: {
@@ -32,7 +33,7 @@ function buildSpec(release: string) {
         },
         '400': {
           description: 'Bad request',
-          content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } },
+          content: { 'application/json': { schema: { $ref: `#/components/schemas/${errorRef}` } } },
         },
       },
     },
@@ -54,6 +55,18 @@ function buildSpec(release: string) {
     paths: {
       '/v1/chat/completions': post('Create chat completion', 'ChatCompletionRequest', true),
       '/v1/completions': post('Create completion', 'CompletionRequest', true),
+      '/v1/messages': post(
+        'Create message (Anthropic Messages API)',
+        'MessagesRequest',
+        true,
+        'AnthropicErrorResponse',
+      ),
+      '/v1/messages/count_tokens': post(
+        'Count message tokens (Anthropic Messages API)',
+        'CountTokensRequest',
+        false,
+        'AnthropicErrorResponse',
+      ),
       '/tokenize': post('Tokenize', 'TokenizeRequest', false),
       '/detokenize': post('Detokenize', 'DetokenizeRequest', false),
       '/v1/models': get('List models'),
@@ -78,6 +91,8 @@ function buildSpec(release: string) {
       schemas: {
         ChatCompletionRequest: jsonSchema(ChatCompletionRequestSchema),
         CompletionRequest: jsonSchema(CompletionRequestSchema),
+        MessagesRequest: jsonSchema(MessagesRequestSchema),
+        CountTokensRequest: jsonSchema(CountTokensRequestSchema),
         TokenizeRequest: jsonSchema(TokenizeRequestSchema),
         DetokenizeRequest: jsonSchema(DetokenizeRequestSchema),
         ErrorResponse: {
@@ -94,6 +109,18 @@ function buildSpec(release: string) {
               required: ['message', 'type', 'code'],
             },
           },
+        },
+        AnthropicErrorResponse: {
+          type: 'object',
+          properties: {
+            type: { const: 'error' },
+            error: {
+              type: 'object',
+              properties: { type: { type: 'string' }, message: { type: 'string' } },
+              required: ['type', 'message'],
+            },
+          },
+          required: ['type', 'error'],
         },
       },
     },
