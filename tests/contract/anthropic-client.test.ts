@@ -6,6 +6,9 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/logging.js';
+import { startServer } from '../../src/server.js';
 import { startLiveServer, type LiveServer } from '../helpers/live-server.js';
 
 const MODEL = 'meta/llama-3.1-8b-instruct';
@@ -177,5 +180,46 @@ describe('errors as the client raises them', () => {
       .catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(Anthropic.InternalServerError);
     expect((failed as InstanceType<typeof Anthropic.InternalServerError>).type).toBe('api_error');
+  });
+});
+
+describe('a stream cut by the drain timeout', () => {
+  it('ends with an error event, which the client raises with its body', async () => {
+    const config = loadConfig(
+      {},
+      { port: '0', host: '127.0.0.1', timeScale: '1', meanOutputTokens: '50000' },
+    );
+    const running = await startServer(
+      config,
+      createLogger('ERROR', false, () => {}),
+    );
+    try {
+      const anthropic = new Anthropic({
+        baseURL: `http://127.0.0.1:${running.port}`,
+        apiKey: 'not-used',
+        maxRetries: 0,
+      });
+      const stream = anthropic.messages.stream({
+        model: MODEL,
+        max_tokens: 20_000,
+        messages: [{ role: 'user', content: 'Write a very long story.' }],
+      });
+      const firstText = new Promise<void>((resolve) => stream.once('text', () => resolve()));
+      const outcome = stream.finalMessage().catch((e: unknown) => e);
+      await firstText;
+      const shutdown = running.shutdown(300);
+      const err = await outcome;
+      expect(err).toBeInstanceOf(Anthropic.APIError);
+      expect((err as InstanceType<typeof Anthropic.APIError>).error).toEqual({
+        type: 'error',
+        error: { type: 'overloaded_error', message: 'The server shut down before the request finished.' },
+      });
+      await shutdown;
+      const s = running.service.runtime.engine.stats();
+      expect([s.running, s.waiting, s.kvBlocksInUse]).toEqual([0, 0, 0]);
+    } finally {
+      if ('closeAllConnections' in running.server) running.server.closeAllConnections();
+      await running.shutdown(0);
+    }
   });
 });

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/logging.js';
 import { createService } from '../../src/server.js';
+import { parseExposition, sampleValue } from '../helpers/prom-text.js';
 import { postJson, testService } from '../helpers/service.js';
 
 const MODEL = 'meta/llama-3.1-8b-instruct';
@@ -370,5 +371,20 @@ describe('the access log of /v1/messages', () => {
       session: 'user-42',
     });
     expect(logged[1]!['cached_tokens']).toBeGreaterThan(0);
+  });
+});
+
+describe('metrics of /v1/messages', () => {
+  it('counts its requests, tokens and prefix-cache hits as the chat route does', async () => {
+    const service = testService();
+    const first = await json(await postJson(service, '/v1/messages', ask('Hello', { max_tokens: 3 })));
+    const second = await json(await postJson(service, '/v1/messages', ask('Hello', { max_tokens: 3 })));
+    const exp = parseExposition(await (await service.app.request('/metrics')).text());
+    expect(sampleValue(exp, 'nimsim_http_requests_total', { route: '/v1/messages', status: '200' })).toBe(2);
+    expect(sampleValue(exp, 'vllm:request_success_total', { finished_reason: 'length' })).toBe(2);
+    expect(sampleValue(exp, 'vllm:generation_tokens_total')).toBe(6);
+    const prompt = first.usage.input_tokens;
+    expect(sampleValue(exp, 'vllm:prompt_tokens_total')).toBe(2 * prompt);
+    expect(sampleValue(exp, 'vllm:prefix_cache_hits_total')).toBe(second.usage.cache_read_input_tokens);
   });
 });
