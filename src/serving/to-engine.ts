@@ -92,9 +92,10 @@ let idPoolOffset = idPool.length;
 
 /**
  * `<prefix>-<32 random hex digits>`, shaped like vLLM's ids (`random_uuid()`, i.e. uuid4().hex);
- * `msg_<32 hex>` for /v1/messages, in Anthropic's spelling (docs/messages.md#response).
+ * `msg_<32 hex>` for /v1/messages, in Anthropic's spelling (docs/messages.md#response); `embd-`
+ * for embeddings, as vLLM's pooling server names them (engine ids only: the body has none).
  */
-export function newRequestId(prefix: 'chatcmpl' | 'cmpl' | 'msg'): string {
+export function newRequestId(prefix: 'chatcmpl' | 'cmpl' | 'msg' | 'embd'): string {
   if (idPoolOffset === idPool.length) {
     randomFillSync(idPool);
     idPoolOffset = 0;

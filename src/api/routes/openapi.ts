@@ -6,6 +6,7 @@ import type { Routes } from '../http/routes.js';
 import { z } from 'zod';
 import { ChatCompletionRequestSchema } from '../../protocol/chat.js';
 import { CompletionRequestSchema } from '../../protocol/completions.js';
+import { EmbeddingsRequestSchema } from '../../protocol/embeddings.js';
 import { CountTokensRequestSchema, MessagesRequestSchema } from '../../protocol/messages.js';
 import { OPENAPI_VERSION } from '../server-info.js';
 import { DetokenizeRequestSchema, TokenizeRequestSchema } from '../../protocol/tokenize.js';
@@ -15,7 +16,10 @@ const jsonSchema = (schema: z.ZodType) => {
   return rest;
 };
 
-function buildSpec(release: string) {
+/** Which routes the served model has: a generative model's, or an embedding model's. */
+export type ModelKind = 'generation' | 'embedding';
+
+function buildSpec(release: string, kind: ModelKind) {
   const post = (summary: string, ref: string, stream: boolean, errorRef = 'ErrorResponse') => ({
     post: {
       summary,
@@ -53,22 +57,26 @@ function buildSpec(release: string) {
     openapi: OPENAPI_VERSION,
     info: { title: 'NVIDIA NIM for LLMs (nimsim)', version: release },
     paths: {
-      '/v1/chat/completions': post('Create chat completion', 'ChatCompletionRequest', true),
-      '/v1/completions': post('Create completion', 'CompletionRequest', true),
-      '/v1/messages': post(
-        'Create message (Anthropic Messages API)',
-        'MessagesRequest',
-        true,
-        'AnthropicErrorResponse',
-      ),
-      '/v1/messages/count_tokens': post(
-        'Count message tokens (Anthropic Messages API)',
-        'CountTokensRequest',
-        false,
-        'AnthropicErrorResponse',
-      ),
-      '/tokenize': post('Tokenize', 'TokenizeRequest', false),
-      '/detokenize': post('Detokenize', 'DetokenizeRequest', false),
+      ...(kind === 'embedding'
+        ? { '/v1/embeddings': post('Create embeddings', 'EmbeddingsRequest', false) }
+        : {
+            '/v1/chat/completions': post('Create chat completion', 'ChatCompletionRequest', true),
+            '/v1/completions': post('Create completion', 'CompletionRequest', true),
+            '/v1/messages': post(
+              'Create message (Anthropic Messages API)',
+              'MessagesRequest',
+              true,
+              'AnthropicErrorResponse',
+            ),
+            '/v1/messages/count_tokens': post(
+              'Count message tokens (Anthropic Messages API)',
+              'CountTokensRequest',
+              false,
+              'AnthropicErrorResponse',
+            ),
+            '/tokenize': post('Tokenize', 'TokenizeRequest', false),
+            '/detokenize': post('Detokenize', 'DetokenizeRequest', false),
+          }),
       '/v1/models': get('List models'),
       '/v1/health/live': get('Liveness'),
       '/v1/health/ready': get('Readiness'),
@@ -93,6 +101,7 @@ function buildSpec(release: string) {
         CompletionRequest: jsonSchema(CompletionRequestSchema),
         MessagesRequest: jsonSchema(MessagesRequestSchema),
         CountTokensRequest: jsonSchema(CountTokensRequestSchema),
+        EmbeddingsRequest: jsonSchema(EmbeddingsRequestSchema),
         TokenizeRequest: jsonSchema(TokenizeRequestSchema),
         DetokenizeRequest: jsonSchema(DetokenizeRequestSchema),
         ErrorResponse: {
@@ -135,8 +144,8 @@ const DOCS_HTML = `<!doctype html>
 <script>SwaggerUIBundle({url: '/openapi.json', dom_id: '#swagger-ui'});</script>
 </body></html>`;
 
-export function registerOpenApiRoutes(routes: Routes, release: string): void {
-  const spec = JSON.stringify(buildSpec(release));
+export function registerOpenApiRoutes(routes: Routes, release: string, kind: ModelKind = 'generation'): void {
+  const spec = JSON.stringify(buildSpec(release, kind));
   routes.get('/openapi.json', (c) => c.body(spec, 200, { 'content-type': 'application/json' }));
   routes.get('/docs', (c) => c.html(DOCS_HTML));
 }
