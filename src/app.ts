@@ -11,7 +11,9 @@ import { createRoutes } from './api/http/routes.js';
 import { registerAdminRoutes, type AdminDeps } from './api/routes/admin.js';
 import { registerChatRoute } from './api/routes/chat.js';
 import { registerCompletionsRoute } from './api/routes/completions.js';
+import { EMBEDDINGS_PATH, registerEmbeddingsRoute } from './api/routes/embeddings.js';
 import { registerHealthRoutes, type Readiness } from './api/routes/health.js';
+import { COUNT_TOKENS_PATH, MESSAGES_PATH, registerMessagesRoutes } from './api/routes/messages.js';
 import { registerMetaRoutes } from './api/routes/meta.js';
 import { registerMetricsRoutes } from './api/routes/metrics.js';
 import { registerModelsRoute } from './api/routes/models.js';
@@ -39,35 +41,52 @@ export interface AppDeps {
   readonly faults?: FaultInjector;
 }
 
-/** The routes faults apply to: the ones that generate (docs/interface.md#faults). */
-const FAULT_ROUTES = ['/v1/chat/completions', '/v1/completions', '/v1/responses'];
+/** The routes faults apply to: the ones that run the model (docs/interface.md#faults). */
+const GENERATION_FAULT_ROUTES = ['/v1/chat/completions', '/v1/completions', '/v1/responses', MESSAGES_PATH];
 
-const INFERENCE_ROUTES = [
-  '/v1/chat/completions',
-  '/v1/completions',
-  '/v1/responses',
+/** The inference routes of a generative model: behind the API key and readiness. */
+const GENERATION_ROUTES = [
+  ...GENERATION_FAULT_ROUTES,
+  COUNT_TOKENS_PATH,
   '/v1/models',
   '/tokenize',
   '/detokenize',
 ];
+
+/** An embedding model's inference routes (docs/embeddings.md). */
+const EMBEDDING_ROUTES = [EMBEDDINGS_PATH, '/v1/models'];
 
 export function createApp(deps: AppDeps): Hono {
   const compat = deps.serving.compat;
   const app = new Hono();
   // Admission, error mapping, metrics and the access log wrap each route's handler: one handler
   // per request, no middleware chain (src/api/http/routes.ts says why).
-  const edge = createEdge({ ...deps, compat, gatedPaths: INFERENCE_ROUTES, faultPaths: FAULT_ROUTES });
+  // An embedding model serves /v1/embeddings and no generation route, as an embedding NIM; a
+  // generative model no /v1/embeddings, as vLLM attaches the pooling routes only for models that
+  // pool (docs/embeddings.md#routes).
+  const embedding = deps.serving.embedding;
+  const edge = createEdge({
+    ...deps,
+    compat,
+    gatedPaths: embedding ? EMBEDDING_ROUTES : GENERATION_ROUTES,
+    faultPaths: embedding ? [EMBEDDINGS_PATH] : GENERATION_FAULT_ROUTES,
+  });
   const routes = createRoutes(app, edge.pipeline);
 
   registerHealthRoutes(routes, deps.readiness, compat);
   registerMetaRoutes(routes, deps.info);
   registerModelsRoute(routes, deps.info);
-  registerChatRoute(routes, deps.serving);
-  registerCompletionsRoute(routes, deps.serving);
-  registerResponsesRoute(routes, deps.serving);
-  registerTokenizeRoutes(routes, deps.serving);
+  if (embedding) {
+    registerEmbeddingsRoute(routes, deps.serving, embedding);
+  } else {
+    registerChatRoute(routes, deps.serving);
+    registerCompletionsRoute(routes, deps.serving);
+    registerResponsesRoute(routes, deps.serving);
+    registerMessagesRoutes(routes, deps.serving);
+    registerTokenizeRoutes(routes, deps.serving);
+  }
   registerMetricsRoutes(routes, deps.metrics);
-  registerOpenApiRoutes(routes, deps.info.release);
+  registerOpenApiRoutes(routes, deps.info.release, embedding ? 'embedding' : 'generation');
   registerAdminRoutes(routes, deps.admin);
 
   app.notFound(edge.notFound);

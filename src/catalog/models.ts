@@ -67,6 +67,21 @@ export interface ModelCard {
   readonly precisions: readonly PrecisionKey[];
   /** A reasoning model: how a request turns its reasoning on. Absent = a plain chat model. */
   readonly reasoning?: ReasoningSwitch | undefined;
+  /**
+   * An embedding model (a NeMo Retriever text embedding NIM): it serves `POST /v1/embeddings` and
+   * none of the generation routes (docs/embeddings.md). Absent = a generative model.
+   */
+  readonly embedding?: EmbeddingSpec | undefined;
+}
+
+/** What an embedding model answers (NeMo Retriever Text Embedding NIM support matrix). */
+export interface EmbeddingSpec {
+  /** Length of its vectors. */
+  readonly dimensions: number;
+  /** Shorter lengths `dimensions` may ask for (Matryoshka); absent = only the full length. */
+  readonly dynamicDimensions?: readonly number[] | undefined;
+  /** Queries and passages are embedded apart: `input_type` is required. */
+  readonly asymmetric: boolean;
 }
 
 const LLAMA_PRECISIONS: readonly PrecisionKey[] = ['bf16', 'fp16', 'fp8', 'nvfp4', 'int4_awq'];
@@ -256,6 +271,57 @@ export const MODELS: Readonly<Record<string, ModelCard>> = {
     activeParams: 49_900_000_000, // dense
     precisions: ['bf16', 'fp8'],
     reasoning: 'system_prompt',
+  },
+  // Embedding models. Max tokens, parameters, dimensions and precisions: NeMo Retriever Text
+  // Embedding NIM support matrix
+  // (https://docs.nvidia.com/nim/nemo-retriever/text-embedding/1.3.1/support-matrix.html). Their
+  // WordPiece / Llama 3.2 tokenizers are stood in for by the Llama 3 one (docs/embeddings.md).
+  'nvidia/nv-embedqa-e5-v5': {
+    name: 'nvidia/nv-embedqa-e5-v5',
+    shortName: 'nvidia/nv-embedqa-e5-v5',
+    ownedBy: 'nvidia',
+    modelUrl: ngc('nvidia', 'nv-embedqa-e5-v5'),
+    tokenizer: 'llama3',
+    maxModelLen: 512, // support matrix: Max Tokens 512
+    // An E5-large (BERT-large) encoder: intfloat/e5-large-v2 config.json
+    numLayers: 24, // num_hidden_layers
+    hiddenSize: 1024, // hidden_size
+    numAttentionHeads: 16, // num_attention_heads
+    numKvHeads: 16, // no grouped-query attention
+    headDim: 64, // hidden_size / num_attention_heads
+    vocabSize: 30522, // vocab_size
+    attnQkHeadDim: 64,
+    attnVHeadDim: 64,
+    totalParams: 335_000_000, // support matrix: 335 (millions)
+    activeParams: 335_000_000, // dense
+    precisions: ['fp16'], // support matrix: FP16 on every GPU listed
+    embedding: { dimensions: 1024, asymmetric: true }, // support matrix: Embedding 1024, no dynamic sizes
+  },
+  'nvidia/llama-3.2-nv-embedqa-1b-v2': {
+    name: 'nvidia/llama-3.2-nv-embedqa-1b-v2',
+    shortName: 'nvidia/llama-3.2-nv-embedqa-1b-v2',
+    ownedBy: 'nvidia',
+    modelUrl: ngc('nvidia', 'llama-3.2-nv-embedqa-1b-v2'),
+    tokenizer: 'llama3',
+    maxModelLen: 8192, // support matrix: Max Tokens 8192
+    // A fine-tuned Llama 3.2 1B: meta-llama/Llama-3.2-1B config.json
+    numLayers: 16, // num_hidden_layers
+    hiddenSize: 2048, // hidden_size
+    numAttentionHeads: 32, // num_attention_heads
+    numKvHeads: 8, // num_key_value_heads
+    headDim: 64, // head_dim
+    vocabSize: 128256, // vocab_size
+    attnQkHeadDim: 64,
+    attnVHeadDim: 64,
+    totalParams: 1_236_000_000, // support matrix: 1236 (millions)
+    activeParams: 1_236_000_000, // dense
+    precisions: ['fp16', 'fp8'], // support matrix: FP16, and FP8 on H100 and L40S
+    embedding: {
+      dimensions: 2048, // support matrix: Embedding 2048, dynamic embeddings yes
+      // NeMo customizer's model page: "2048 (configurable: 384, 512, 768, 1024, or 2048)"
+      dynamicDimensions: [384, 512, 768, 1024, 2048],
+      asymmetric: true,
+    },
   },
 };
 

@@ -14,25 +14,29 @@ import { GuidedChoiceSchema } from './guided-bounds.js';
 export const MAX_STOP_STRINGS = 64;
 export const MAX_STOP_CHARS = 1000;
 
+/** The bounds above, for any field that holds stop strings (`stop`, /v1/messages' `stop_sequences`). */
+export function checkStopBounds(list: readonly string[], ctx: z.RefinementCtx): void {
+  if (list.length > MAX_STOP_STRINGS) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `at most ${MAX_STOP_STRINGS} stop strings are accepted, got ${list.length}`,
+    });
+  }
+  const longest = list.reduce((max, s) => Math.max(max, s.length), 0);
+  if (longest > MAX_STOP_CHARS) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `a stop string may have at most ${MAX_STOP_CHARS} characters, got one of ${longest}`,
+    });
+  }
+}
+
 const stop = z
   .union([z.string(), z.array(z.string())])
   .nullish()
   .superRefine((value, ctx) => {
     if (value == null) return;
-    const list = typeof value === 'string' ? [value] : value;
-    if (list.length > MAX_STOP_STRINGS) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `at most ${MAX_STOP_STRINGS} stop strings are accepted, got ${list.length}`,
-      });
-    }
-    const longest = list.reduce((max, s) => Math.max(max, s.length), 0);
-    if (longest > MAX_STOP_CHARS) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `a stop string may have at most ${MAX_STOP_CHARS} characters, got one of ${longest}`,
-      });
-    }
+    checkStopBounds(typeof value === 'string' ? [value] : value, ctx);
   });
 
 /** NIM 1.x's extension object (docs/nim-api.md#nvext); guided decoding keys are read by the content layer. */

@@ -30,16 +30,25 @@ import { chatLogprob, chatLogprobJson, usageOf } from './usage.js';
 
 export type ServedChat = Served<ChatCompletionBody, ChatChunkFrame | ErrorFrame>;
 
+/** What differs when another API is served as chat (/v1/messages: messages.ts). */
+export interface ChatPlanOptions {
+  /** The request id's prefix: `chatcmpl` (chat) or `msg` (messages). */
+  readonly idPrefix?: 'chatcmpl' | 'msg';
+  /** The route rules match on. */
+  readonly route?: 'chat' | 'messages';
+}
+
 export async function planChat(
   ctx: ServingContext,
   req: ChatCompletionRequest,
   header: (name: string) => string | undefined = () => undefined,
   signal?: ServingRequest['signal'],
+  options: ChatPlanOptions = {},
 ): Promise<PlannedGeneration> {
   checkModel(req.model, ctx.settings);
   // Rules, tools and guided decoding are resolved first: a scripted error or a bad constraint is
   // answered before the prompt is rendered.
-  const reply = resolveChatReply(req, ctx.rules, header);
+  const reply = resolveChatReply(req, ctx.rules, header, options.route);
   const messages = toTemplateMessages(req);
   const promptTokenIds = await renderPrompt(
     ctx,
@@ -68,7 +77,7 @@ export async function planChat(
   // Only echo mode replays the last user message; do not tokenize it for every request.
   const lastUser = ctx.settings.content === 'echo' ? messages.findLast((m) => m.role === 'user') : undefined;
   return planGeneration(req, {
-    id: newRequestId('chatcmpl'),
+    id: options.idPrefix === 'msg' ? newRequestId('msg', '_') : newRequestId('chatcmpl'),
     promptTokenIds,
     maxTokens,
     tokenizer: ctx.tokenizer,

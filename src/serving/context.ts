@@ -7,7 +7,7 @@
  * in for it — several replicas behind a router, implementing the same Engine interface — changes
  * nothing above this line.
  */
-import { findModel } from '../catalog/models.js';
+import { findModel, type EmbeddingSpec } from '../catalog/models.js';
 import type { Config } from '../config/config.js';
 import type { RuleStore } from '../content/rules/rule-store.js';
 import type { Tokenizer } from '../content/tokenizer.js';
@@ -30,6 +30,11 @@ export interface ServingContext {
   readonly rules?: RuleStore | undefined;
   /** Responses kept for `previous_response_id` (NIMSIM_RESPONSES_STORE_SIZE); absent = none. */
   readonly responses?: ResponsesStore | undefined;
+  /**
+   * The served model is an embedding model (catalog `embedding`): it answers /v1/embeddings and no
+   * generation route (docs/embeddings.md). Absent = a generative model.
+   */
+  readonly embedding?: EmbeddingSpec | undefined;
 }
 
 /** The serving context of a runtime: the one place the settings are picked out of the config. */
@@ -46,6 +51,7 @@ export function createServingContext(
     perRequestStats: config.perReqMetricsEnable,
     rules,
     responses: createResponsesStore(config.responsesStoreSize),
+    embedding: findModel(config.modelName)?.embedding,
     settings: {
       servedModels: runtime.servedModels,
       maxModelLen: runtime.maxModelLen,

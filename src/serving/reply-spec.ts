@@ -27,11 +27,15 @@ export interface ResolvedReply {
 
 type Header = (name: string) => string | undefined;
 
-/** Chat: rules, tools and guided decoding. Throws ApiError for a rule's scripted error too. */
+/**
+ * Chat: rules, tools and guided decoding. Throws ApiError for a rule's scripted error too.
+ * `route` is what rules see: /v1/messages requests are served as chat (messages-request.ts).
+ */
 export function resolveChatReply(
   req: ChatCompletionRequest,
   rules: RuleStore | undefined,
   header: Header,
+  route: 'chat' | 'messages' = 'chat',
 ): ResolvedReply {
   const messages = req.messages;
   const text = (m: (typeof messages)[number] | undefined) => contentText(m?.content);
@@ -46,7 +50,7 @@ export function resolveChatReply(
   }));
   const facts: RequestFacts = {
     model: req.model,
-    route: 'chat',
+    route,
     lastUser: text(lastUser),
     system: text(system),
     toolNames: tools.map((t) => t.name),

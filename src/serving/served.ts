@@ -64,7 +64,7 @@ export type Served<Body, Frame> =
       readonly frames: FrameSource<Frame>;
       /**
        * `named`: each frame is a typed event, sent as `event: <type>` and ending without [DONE]
-       * (the Responses API); default: `data:` frames and [DONE] (chat, completions).
+       * (the Responses API, Anthropic's Messages API); default: `data:` frames and [DONE] (chat, completions).
        */
       readonly events?: 'named' | undefined;
       /** The replica the request was routed to (several replicas only). */

@@ -114,10 +114,11 @@ let idPoolOffset = idPool.length;
 
 /**
  * `<prefix>-<32 random hex digits>`, shaped like vLLM's ids (`random_uuid()`, i.e. uuid4().hex);
- * the Responses API's ids join with `_` (`resp_…`, `msg_…`: vllm/entrypoints/openai/responses/
- * protocol.py and utils.py).
+ * the Responses API's ids and Anthropic's `msg_<32 hex>` (/v1/messages, docs/messages.md#response)
+ * join with `_` (`resp_…`, `msg_…`: vllm/entrypoints/openai/responses/protocol.py and utils.py);
+ * `embd-` for embeddings, as vLLM's pooling server names them (engine ids only: the body has none).
  */
-export function newRequestId(prefix: 'chatcmpl' | 'cmpl'): string;
+export function newRequestId(prefix: 'chatcmpl' | 'cmpl' | 'embd'): string;
 export function newRequestId(prefix: 'resp' | 'msg' | 'rs' | 'fc', separator: '_'): string;
 export function newRequestId(prefix: string, separator = '-'): string {
   if (idPoolOffset === idPool.length) {

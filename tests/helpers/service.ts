@@ -36,3 +36,27 @@ export async function readSse(res: Response): Promise<unknown[]> {
       return data === '[DONE]' ? '[DONE]' : (JSON.parse(data) as unknown);
     });
 }
+
+/** One frame of an event stream with named events (Anthropic's /v1/messages). */
+export interface NamedEvent {
+  readonly event: string | undefined;
+  readonly data: Record<string, unknown>;
+}
+
+/** Reads an SSE response into its frames: the `event:` name and the parsed `data:` payload. */
+export async function readSseEvents(res: Response): Promise<NamedEvent[]> {
+  const text = await res.text();
+  return text
+    .split('\n\n')
+    .filter((frame) => frame.trim() !== '')
+    .map((frame) => {
+      let event: string | undefined;
+      let data = '';
+      for (const line of frame.split('\n')) {
+        if (line.startsWith('event: ')) event = line.slice('event: '.length);
+        else if (line.startsWith('data: ')) data += line.slice('data: '.length);
+        else throw new Error(`unexpected SSE line: ${line}`);
+      }
+      return { event, data: JSON.parse(data) as Record<string, unknown> };
+    });
+}

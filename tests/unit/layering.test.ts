@@ -43,7 +43,7 @@ const inRoutes = under('src/api/routes/');
 const inServing = under('src/serving/');
 const inUtil = under('src/util/');
 
-/** The serving layer's OpenAI response formatting: what src/api/ must leave to it. */
+/** The serving layer's OpenAI and Anthropic response formatting: what src/api/ must leave to it. */
 const FORMATTERS = [
   'src/serving/chat-format.js',
   'src/serving/completion-logprobs.js',
@@ -51,7 +51,12 @@ const FORMATTERS = [
   'src/serving/stream-ending.js',
   'src/serving/nim-stats.js',
   'src/serving/protocol.js',
+  'src/serving/messages-format.js',
+  'src/serving/messages-stream.js',
 ];
+
+/** Client packages whose types describe response shapes (the serving layer's business). */
+const CLIENT_PACKAGES = new Set(['openai', '@anthropic-ai/sdk']);
 
 /** The one file that may reach below Hono to @hono/node-server's Node request and response. */
 const NODE_ADAPTER = 'src/api/http/node-adapter.ts';
@@ -95,9 +100,9 @@ const RULES: readonly Rule[] = [
     forbids: (imp) => inRoutes(imp.path),
   },
   {
-    name: 'src/api/ does no OpenAI response formatting (no serving formatter, no openai type)',
+    name: 'src/api/ does no OpenAI or Anthropic response formatting (no serving formatter, no client type)',
     appliesTo: inApi,
-    forbids: (imp) => FORMATTERS.includes(imp.path ?? '') || imp.pkg === 'openai',
+    forbids: (imp) => FORMATTERS.includes(imp.path ?? '') || CLIENT_PACKAGES.has(imp.pkg ?? ''),
   },
   {
     name: `in src/api/ and src/serving/, only ${NODE_ADAPTER} uses @hono/node-server`,
@@ -204,6 +209,7 @@ describe('layering', () => {
           "import type { ChatCompletionChunk } from 'openai/resources/chat/completions';",
           "import { chunkHeader } from '../../serving/chat-format.js';",
           "import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';",
+          "import type { Message } from '@anthropic-ai/sdk/resources/messages';",
         ].join('\n'),
       ),
       ...importsOf('src/util/sleep.ts', "import { ApiError } from '../serving/errors.js';"),
@@ -222,6 +228,7 @@ describe('layering', () => {
       [
         'src/api/http/sse.ts → openai/resources/chat/completions',
         'src/api/http/sse.ts → ../../serving/chat-format.js',
+        'src/api/http/sse.ts → @anthropic-ai/sdk/resources/messages',
       ],
       ['src/api/http/sse.ts → @hono/node-server/utils/response'],
       ['src/util/sleep.ts → ../serving/errors.js'],

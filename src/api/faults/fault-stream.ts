@@ -12,6 +12,8 @@ import { sleepUnlessGone as sleep } from '../../util/sleep.js';
 export const MID_STREAM_FRAMES = 3;
 
 const DONE_FRAME = 'data: [DONE]\n\n';
+/** The last frame of an Anthropic stream (/v1/messages), which has no [DONE]. */
+const MESSAGE_STOP_FRAME = 'event: message_stop\n';
 
 /** Wall time given to frames already written before a disconnect fault drops the socket. */
 const FLUSH_BEFORE_DROP_MS = 50;
@@ -27,8 +29,8 @@ export type LatencyFault = Extract<FaultType, 'slow_first_token' | 'stall' | 'di
 
 /**
  * Wraps an event-stream body with a latency fault. The mid-stream point is after
- * MID_STREAM_FRAMES frames, or just before [DONE] if the stream is shorter, so the client has
- * always seen the stream start and never sees it end.
+ * MID_STREAM_FRAMES frames, or just before [DONE] (an Anthropic stream's message_stop) if the
+ * stream is shorter, so the client has always seen the stream start and never sees it end.
  */
 export function withStreamFault(
   body: ReadableStream<Uint8Array>,
@@ -49,7 +51,8 @@ export function withStreamFault(
       }
       if (type === 'slow_first_token' && frames === 0) await sleep(delayMs, signal);
       if (type !== 'slow_first_token' && !struck) {
-        const isDone = decoder.decode(value) === DONE_FRAME;
+        const text = decoder.decode(value);
+        const isDone = text === DONE_FRAME || text.startsWith(MESSAGE_STOP_FRAME);
         if (frames >= MID_STREAM_FRAMES || isDone) {
           struck = true;
           if (type === 'stall') {

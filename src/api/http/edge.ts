@@ -13,6 +13,7 @@ import type { FaultInjector } from '../faults/faults.js';
 import type { ServerInfo } from '../server-info.js';
 import { createAdmission } from './admission.js';
 import { createRequestPipeline, type RequestPipeline } from './request-pipeline.js';
+import type { ErrorResponder } from './routes.js';
 import { loggedPath } from './request-log.js';
 
 export interface EdgeDeps {
@@ -35,15 +36,15 @@ export interface EdgeDeps {
 
 export interface Edge {
   readonly pipeline: RequestPipeline;
-  /** The app's onError: any error as an OpenAI-shaped error response. */
-  readonly handleError: (err: Error, c: Context) => Response;
+  /** The app's onError: any error as an OpenAI-shaped error response, or as `respond` writes it. */
+  readonly handleError: (err: Error, c: Context, respond?: ErrorResponder) => Response;
   /** The app's notFound: a 404 through the pipeline (counted as `unmatched`). */
   readonly notFound: (c: Context) => Promise<Response>;
 }
 
 export function createEdge(deps: EdgeDeps): Edge {
   const { compat } = deps;
-  const handleError = (err: Error, c: Context): Response => {
+  const handleError = (err: Error, c: Context, respond?: ErrorResponder): Response => {
     if (toErrorInfo(err).status >= 500 && !(err instanceof ApiError)) {
       deps.logger.error('unhandled error', {
         path: loggedPath(c.req.url),
@@ -51,7 +52,7 @@ export function createEdge(deps: EdgeDeps): Edge {
         stack: err.stack,
       });
     }
-    return toErrorResponse(err, compat);
+    return respond ? respond(err) : toErrorResponse(err, compat);
   };
   const pipeline = createRequestPipeline({
     admission: createAdmission({

@@ -9,22 +9,28 @@ import type { Context } from 'hono';
 import type { Logger } from '../../logging.js';
 import type { Admission } from './admission.js';
 import { RESPONSE_ALREADY_SENT } from './node-adapter.js';
-import type { RouteHandler } from './routes.js';
+import type { ErrorResponder, RouteHandler } from './routes.js';
 import { connectionDropped, DROPPED_STATUS } from '../faults/run-fault.js';
 import { deferUntilUsage, loggedPath, usageFields, usageNoted, type LoggedUsage } from './request-log.js';
 
 export interface RequestPipelineDeps {
   readonly admission: Admission;
-  /** The app's error mapping (the same function as its onError). */
-  readonly handleError: (err: Error, c: Context) => Response;
+  /**
+   * The app's error mapping (the same function as its onError); `respond` writes the body when the
+   * route has its own error shape.
+   */
+  readonly handleError: (err: Error, c: Context, respond?: ErrorResponder) => Response;
   /** `status` is the response's, or DROPPED_STATUS for a connection a fault dropped unanswered. */
   readonly recordHttp: (route: string, method: string, status: number | typeof DROPPED_STATUS) => void;
   readonly logger: Logger;
 }
 
 export interface RequestPipeline {
-  /** `handler` of the route `path`, wrapped: admitted, errors mapped, counted and logged. */
-  route(path: string, handler: RouteHandler): (c: Context) => Promise<Response>;
+  /**
+   * `handler` of the route `path`, wrapped: admitted, errors mapped (by `errors` when given),
+   * counted and logged.
+   */
+  route(path: string, handler: RouteHandler, errors?: ErrorResponder): (c: Context) => Promise<Response>;
   /** The not-found handler: the declared-length and admin checks apply first, as for any route. */
   notFound(c: Context, respond: () => Response): Promise<Response>;
 }
@@ -57,22 +63,27 @@ export function createRequestPipeline(deps: RequestPipelineDeps): RequestPipelin
   };
 
   /** The route's response, or its error as an error response (Hono's onError, per request). */
-  const runRoute = async (c: Context, handler: RouteHandler): Promise<Response> => {
+  const runRoute = async (c: Context, handler: RouteHandler, errors?: ErrorResponder): Promise<Response> => {
     try {
       return await handler(c);
     } catch (err) {
-      return mapError(err, c);
+      return mapError(err, c, errors);
     }
   };
 
-  const mapError = (err: unknown, c: Context): Response => {
+  const mapError = (err: unknown, c: Context, errors?: ErrorResponder): Response => {
     if (!(err instanceof Error)) throw err;
     c.error = err;
-    return handleError(err, c);
+    return handleError(err, c, errors);
   };
 
   /** Admission, then the route; a refusal is answered as an error response. */
-  const serve = async (c: Context, path: string, handler: RouteHandler): Promise<Response> => {
+  const serve = async (
+    c: Context,
+    path: string,
+    handler: RouteHandler,
+    errors?: ErrorResponder,
+  ): Promise<Response> => {
     try {
       admission.checkBody(c);
       const fault = admission.check(c, path);
@@ -82,21 +93,21 @@ export function createRequestPipeline(deps: RequestPipelineDeps): RequestPipelin
       await admission.runFault(
         c,
         async () => {
-          c.res = await runRoute(c, handler);
+          c.res = await runRoute(c, handler, errors);
         },
         fault,
       );
       return c.res;
     } catch (err) {
-      return mapError(err, c);
+      return mapError(err, c, errors);
     }
   };
 
   return {
-    route(path, handler) {
+    route(path, handler, errors) {
       return async (c) => {
         const start = performance.now();
-        const res = await serve(c, path, handler);
+        const res = await serve(c, path, handler, errors);
         observe(c, path, res, start);
         return res;
       };

@@ -16,16 +16,28 @@ import type { RequestPipeline } from './request-pipeline.js';
 
 export type RouteHandler = (c: Context) => Response | Promise<Response>;
 
+/** Any failure of a route as its error response (status, headers and body). */
+export type ErrorResponder = (err: unknown) => Response;
+
+export interface RouteOptions {
+  /**
+   * The route's error body, for every failure on its path — admission (401, 503, 413), a fault,
+   * a bad body, the serving call — instead of the app's OpenAI-shaped one. /v1/messages answers
+   * in Anthropic's shape (serving/anthropic-errors.ts).
+   */
+  readonly errors?: ErrorResponder;
+}
+
 export interface Routes {
   get(path: string, handler: RouteHandler): void;
-  post(path: string, handler: RouteHandler): void;
+  post(path: string, handler: RouteHandler, options?: RouteOptions): void;
   patch(path: string, handler: RouteHandler): void;
 }
 
 export function createRoutes(app: Hono, pipeline: RequestPipeline): Routes {
   return {
     get: (path, handler) => void app.get(path, pipeline.route(path, handler)),
-    post: (path, handler) => void app.post(path, pipeline.route(path, handler)),
+    post: (path, handler, options) => void app.post(path, pipeline.route(path, handler, options?.errors)),
     patch: (path, handler) => void app.patch(path, pipeline.route(path, handler)),
   };
 }

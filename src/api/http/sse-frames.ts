@@ -1,9 +1,13 @@
 /**
  * The event-stream wire formats both SSE paths write (sse.ts: a web body; node-adapter.ts: straight
- * to the Node response): chat and completions send `data: <json>\n\n` frames and a final
- * `data: [DONE]`; the Responses API sends named events, `event: <type>\ndata: <json>\n\n`, and no
- * [DONE] (vLLM's `_convert_stream_to_sse_events`, vllm/entrypoints/openai/responses/api_router.py,
- * as OpenAI's API streams them).
+ * to the Node response). Chat and completions send `data: <json>\n\n` frames and a final
+ * `data: [DONE]`. The Responses API and Anthropic's Messages API send named events,
+ * `event: <type>\ndata: <json>\n\n`, the event being the payload's own `type`, and no [DONE]
+ * (vLLM's `_convert_stream_to_sse_events`, vllm/entrypoints/openai/responses/api_router.py, as
+ * OpenAI's API streams them; https://docs.anthropic.com/en/docs/build-with-claude/streaming and
+ * vLLM's vllm/entrypoints/anthropic/serving.py `wrap_data_with_event`, nothing after
+ * `message_stop`). The official Anthropic client skips frames without an `event:` line, so the
+ * name is not optional there.
  */
 import type { ChunkSink } from '../../serving/served.js';
 

@@ -1,5 +1,6 @@
 /**
- * A minimal server-sent-events response: `data: <json>\n\n` frames and a final `data: [DONE]`.
+ * A minimal server-sent-events response: `data: <json>\n\n` frames and a final `data: [DONE]`
+ * (or named events, sse-frames.ts `NAMED_EVENTS`, for /v1/responses and /v1/messages).
  * Hono's streamSSE is not used because its error path writes plain text, which the openai client
  * reports as malformed JSON (openai-node src/core/streaming.ts; docs/nim-api.md#streaming); an error
  * after the stream started is one JSON `{"error":…}` frame, then [DONE].

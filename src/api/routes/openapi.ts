@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { ChatCompletionRequestSchema } from '../../protocol/chat.js';
 import { CompletionRequestSchema } from '../../protocol/completions.js';
 import { ResponsesRequestSchema } from '../../protocol/responses.js';
+import { EmbeddingsRequestSchema } from '../../protocol/embeddings.js';
+import { CountTokensRequestSchema, MessagesRequestSchema } from '../../protocol/messages.js';
 import { OPENAPI_VERSION } from '../server-info.js';
 import { DetokenizeRequestSchema, TokenizeRequestSchema } from '../../protocol/tokenize.js';
 
@@ -15,8 +17,11 @@ const jsonSchema = (schema: z.ZodType) => {
   return rest;
 };
 
-function buildSpec(release: string) {
-  const post = (summary: string, ref: string, stream: boolean) => ({
+/** Which routes the served model has: a generative model's, or an embedding model's. */
+export type ModelKind = 'generation' | 'embedding';
+
+function buildSpec(release: string, kind: ModelKind) {
+  const post = (summary: string, ref: string, stream: boolean, errorRef = 'ErrorResponse') => ({
     post: {
       summary,
       requestBody: {
@@ -33,7 +38,7 @@ function buildSpec(release: string) {
         },
         '400': {
           description: 'Bad request',
-          content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } },
+          content: { 'application/json': { schema: { $ref: `#/components/schemas/${errorRef}` } } },
         },
       },
     },
@@ -53,11 +58,27 @@ function buildSpec(release: string) {
     openapi: OPENAPI_VERSION,
     info: { title: 'NVIDIA NIM for LLMs (nimsim)', version: release },
     paths: {
-      '/v1/chat/completions': post('Create chat completion', 'ChatCompletionRequest', true),
-      '/v1/completions': post('Create completion', 'CompletionRequest', true),
-      '/v1/responses': post('Create response', 'ResponsesRequest', true),
-      '/tokenize': post('Tokenize', 'TokenizeRequest', false),
-      '/detokenize': post('Detokenize', 'DetokenizeRequest', false),
+      ...(kind === 'embedding'
+        ? { '/v1/embeddings': post('Create embeddings', 'EmbeddingsRequest', false) }
+        : {
+            '/v1/chat/completions': post('Create chat completion', 'ChatCompletionRequest', true),
+            '/v1/completions': post('Create completion', 'CompletionRequest', true),
+            '/v1/responses': post('Create response', 'ResponsesRequest', true),
+            '/v1/messages': post(
+              'Create message (Anthropic Messages API)',
+              'MessagesRequest',
+              true,
+              'AnthropicErrorResponse',
+            ),
+            '/v1/messages/count_tokens': post(
+              'Count message tokens (Anthropic Messages API)',
+              'CountTokensRequest',
+              false,
+              'AnthropicErrorResponse',
+            ),
+            '/tokenize': post('Tokenize', 'TokenizeRequest', false),
+            '/detokenize': post('Detokenize', 'DetokenizeRequest', false),
+          }),
       '/v1/models': get('List models'),
       '/v1/health/live': get('Liveness'),
       '/v1/health/ready': get('Readiness'),
@@ -81,6 +102,9 @@ function buildSpec(release: string) {
         ChatCompletionRequest: jsonSchema(ChatCompletionRequestSchema),
         CompletionRequest: jsonSchema(CompletionRequestSchema),
         ResponsesRequest: jsonSchema(ResponsesRequestSchema),
+        MessagesRequest: jsonSchema(MessagesRequestSchema),
+        CountTokensRequest: jsonSchema(CountTokensRequestSchema),
+        EmbeddingsRequest: jsonSchema(EmbeddingsRequestSchema),
         TokenizeRequest: jsonSchema(TokenizeRequestSchema),
         DetokenizeRequest: jsonSchema(DetokenizeRequestSchema),
         ErrorResponse: {
@@ -98,6 +122,18 @@ function buildSpec(release: string) {
             },
           },
         },
+        AnthropicErrorResponse: {
+          type: 'object',
+          properties: {
+            type: { const: 'error' },
+            error: {
+              type: 'object',
+              properties: { type: { type: 'string' }, message: { type: 'string' } },
+              required: ['type', 'message'],
+            },
+          },
+          required: ['type', 'error'],
+        },
       },
     },
   };
@@ -111,8 +147,8 @@ const DOCS_HTML = `<!doctype html>
 <script>SwaggerUIBundle({url: '/openapi.json', dom_id: '#swagger-ui'});</script>
 </body></html>`;
 
-export function registerOpenApiRoutes(routes: Routes, release: string): void {
-  const spec = JSON.stringify(buildSpec(release));
+export function registerOpenApiRoutes(routes: Routes, release: string, kind: ModelKind = 'generation'): void {
+  const spec = JSON.stringify(buildSpec(release, kind));
   routes.get('/openapi.json', (c) => c.body(spec, 200, { 'content-type': 'application/json' }));
   routes.get('/docs', (c) => c.html(DOCS_HTML));
 }

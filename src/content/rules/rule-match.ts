@@ -11,7 +11,7 @@ import { RegexTimeoutError, compileSafeRegex, safeExec } from '../safe-regex.js'
 /** What rules can look at, extracted from the request by the API. */
 export interface RequestFacts {
   readonly model: string;
-  readonly route: 'chat' | 'completions' | 'responses';
+  readonly route: 'chat' | 'completions' | 'responses' | 'messages';
   /** The last user message (or the completions prompt). */
   readonly lastUser: string;
   /** The system (or developer) prompt, '' when none. */

@@ -21,8 +21,11 @@ const regexString = z.string().superRefine((pattern, ctx) => {
 export const RuleMatchSchema = z.strictObject({
   /** The request's `model`, exactly. */
   model: z.string().min(1).optional(),
-  /** `chat` (/v1/chat/completions) or `completions` (/v1/completions). */
-  route: z.enum(['chat', 'completions', 'responses']).optional(),
+  /**
+   * `chat` (/v1/chat/completions), `completions` (/v1/completions), `responses` (/v1/responses) or
+   * `messages` (/v1/messages).
+   */
+  route: z.enum(['chat', 'completions', 'responses', 'messages']).optional(),
   /** Substring of the last user message (or the completions prompt), case-insensitive. */
   user_contains: z.string().min(1).optional(),
   /** Regex searched in the last user message, case-insensitive; groups feed `{{match.N}}`. */
