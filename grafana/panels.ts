@@ -29,8 +29,9 @@ export interface PanelSpec {
   readonly max?: number;
   /**
    * What the panel says instead of Grafana's "No data" when its queries return no series (Grafana's
-   * `fieldConfig.defaults.noValue`, which its PanelDataErrorView shows then), e.g. why a panel of
-   * series only some deployments export is empty.
+   * `fieldConfig.defaults.noValue`, which its PanelDataErrorView shows then:
+   * `public/app/features/panel/components/PanelDataErrorView.tsx` of https://github.com/grafana/grafana),
+   * e.g. why a panel of series only some deployments export is empty.
    */
   readonly noValue?: string;
 }
