@@ -2,6 +2,7 @@
  * "nimsim overview": what an operator of a NIM watches — load, errors, latency, throughput, KV cache
  * and engine health. Queries use NIM 2.x / vLLM names, plus nimsim's own where neither has one.
  */
+import { DISAGGREGATION_ROW, disaggregation } from './disagg-panels.js';
 import type { DashboardSpec, PanelSpec } from './panels.js';
 import { INFERENCE, M, R, hitRate, quantiles } from './promql.js';
 
@@ -280,11 +281,15 @@ const replicas: PanelSpec[] = [
   },
 ];
 
-/** What an operator of a NIM watches, row by row: traffic, latency, throughput, KV cache and engine. */
+/**
+ * What an operator of a NIM watches, row by row: traffic, latency, throughput, KV cache and engine,
+ * replicas, and a disaggregated deployment's transfers and queues.
+ */
 export const OVERVIEW: DashboardSpec = {
   uid: 'nimsim-overview',
   title: 'nimsim overview',
-  description: 'NIM / vLLM serving overview: traffic, latency, throughput, KV cache and engine health.',
+  description:
+    'NIM / vLLM serving overview: traffic, latency, throughput, KV cache and engine health, replicas and disaggregation.',
   tags: ['nimsim', 'nim', 'vllm'],
   rows: [
     { title: 'Traffic', panels: traffic },
@@ -292,5 +297,6 @@ export const OVERVIEW: DashboardSpec = {
     { title: 'Throughput', panels: throughput },
     { title: 'KV cache and engine', panels: cacheAndEngine },
     { title: 'Replicas and routing', panels: replicas },
+    { title: DISAGGREGATION_ROW, panels: disaggregation },
   ],
 };

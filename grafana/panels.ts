@@ -27,6 +27,13 @@ export interface PanelSpec {
   readonly rightAxis?: { readonly legends: readonly string[]; readonly unit: string };
   readonly min?: number;
   readonly max?: number;
+  /**
+   * What the panel says instead of Grafana's "No data" when its queries return no series (Grafana's
+   * `fieldConfig.defaults.noValue`, which its PanelDataErrorView shows then:
+   * `public/app/features/panel/components/PanelDataErrorView.tsx` of https://github.com/grafana/grafana),
+   * e.g. why a panel of series only some deployments export is empty.
+   */
+  readonly noValue?: string;
 }
 
 export interface DashboardSpec {
@@ -55,6 +62,7 @@ function panelJson(p: PanelSpec, id: number, x: number, y: number, w: number, h:
   const defaults: Record<string, unknown> = { unit: p.unit ?? 'short' };
   if (p.min !== undefined) defaults['min'] = p.min;
   if (p.max !== undefined) defaults['max'] = p.max;
+  if (p.noValue !== undefined) defaults['noValue'] = p.noValue;
   if (p.kind === 'timeseries') {
     defaults['custom'] = {
       drawStyle: 'line',

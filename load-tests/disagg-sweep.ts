@@ -2,14 +2,23 @@
  * Disaggregation sweep (docs/disaggregation.md#sweep): for a fixed number of single-GPU replicas,
  * every prefill:decode split and the aggregated baseline, on a prefill-heavy and a decode-heavy
  * workload at one request rate each, reporting goodput per GPU under TTFT and ITL objectives.
- * Runs `simulate` in-process on the virtual clock (seconds, not minutes).
+ * Runs `simulate` in-process on the virtual clock (seconds, not minutes), prints the tables and
+ * writes the load kit's report — report.json, report.md and the goodput and TTFT–ITL charts (SVG)
+ * — to --out (the same report as `npm run load -- --scenario disagg-sweep`, whose flags are fixed).
  *
  *   npx tsx load-tests/disagg-sweep.ts [--gpus 4] [--requests 600] [--link nvlink-4]
- *     [--slo-ttft-ms 1000] [--slo-itl-ms 10]
+ *     [--slo-ttft-ms 1000] [--slo-itl-ms 10] [--seed 0] [--out reports/disagg-sweep] [--docs]
+ *
+ * `--docs` also copies the two charts to docs/disagg-sweep-goodput.svg and
+ * docs/disagg-sweep-tradeoff.svg, the copies docs/disaggregation.md shows (run it with the defaults).
  */
+import { copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig, type RawSettings } from '../src/config/config.js';
-import { runSimulation, type WorkloadOptions } from '../src/simulate/simulate.js';
+import { writeReport } from './lib/report.js';
+import { DEFAULT_MODEL } from './lib/scenario.js';
+import { disaggSweepReport, type SweepSetup } from './scenarios/disagg-sweep-report.js';
+import { runDisaggSweep, SHAPES } from './scenarios/disagg-sweep.js';
 
 const { values } = parseArgs({
   options: {
@@ -18,62 +27,73 @@ const { values } = parseArgs({
     link: { type: 'string', default: 'nvlink-4' },
     'slo-ttft-ms': { type: 'string', default: '1000' },
     'slo-itl-ms': { type: 'string', default: '10' },
+    seed: { type: 'string', default: '0' },
+    out: { type: 'string', default: join('reports', 'disagg-sweep') },
+    docs: { type: 'boolean', default: false },
   },
 });
-const gpus = Number(values.gpus);
-const slo = { ttftMs: Number(values['slo-ttft-ms']), itlMs: Number(values['slo-itl-ms']) };
-
-interface Shape {
-  readonly name: string;
-  readonly inputTokens: number;
-  readonly outputTokens: number;
-  /** Sessions per second per GPU. */
-  readonly ratePerGpu: number;
+/** `--name`'s value as an integer of at least `min`; exits 2 naming the flag otherwise. */
+function int(name: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    process.stderr.write(`--${name} must be an integer of at least ${min}, got ${JSON.stringify(value)}\n`);
+    process.exit(2);
+  }
+  return n;
+}
+/** `--name`'s value as a positive number; exits 2 naming the flag otherwise. */
+function positive(name: string, value: string): number {
+  const n = Number(value);
+  if (!(n > 0)) {
+    process.stderr.write(`--${name} must be a positive number, got ${JSON.stringify(value)}\n`);
+    process.exit(2);
+  }
+  return n;
 }
 
-const SHAPES: readonly Shape[] = [
-  { name: 'prefill-heavy', inputTokens: 6000, outputTokens: 150, ratePerGpu: 5 },
-  { name: 'decode-heavy', inputTokens: 2000, outputTokens: 1000, ratePerGpu: 5 },
-];
+const setup: SweepSetup = {
+  gpus: int('gpus', values.gpus, 2),
+  requests: int('requests', values.requests, 1),
+  link: values.link,
+  slo: {
+    ttftMs: positive('slo-ttft-ms', values['slo-ttft-ms']),
+    itlMs: positive('slo-itl-ms', values['slo-itl-ms']),
+  },
+  model: DEFAULT_MODEL,
+  seed: int('seed', values.seed, 0),
+};
 
-function run(shape: Shape, flags: RawSettings) {
-  const config = loadConfig({}, { ...flags, kvTransferLink: values.link });
-  const workload: WorkloadOptions = {
-    concurrency: 1,
-    requests: Number(values.requests),
-    inputTokens: shape.inputTokens,
-    outputTokens: shape.outputTokens,
-    inputTokensStddev: 0,
-    outputTokensStddev: 0,
-    sharedPrefixTokens: 0,
-    turns: 1,
-    thinkTimeMs: 0,
-    requestRate: shape.ratePerGpu * gpus,
-    slo,
-    tenants: undefined,
-  };
-  return runSimulation(config, workload);
-}
-
+const startedAt = new Date().toISOString();
+const t0 = performance.now();
 const pad = (v: string | number, n: number) => String(v).padStart(n);
 console.log(
-  `${gpus} GPUs (h100-sxm, llama-3.1-8b, one GPU per replica), SLO TTFT ≤ ${slo.ttftMs} ms and ITL ≤ ${slo.itlMs} ms`,
+  `${setup.gpus} GPUs (h100-sxm, llama-3.1-8b, one GPU per replica), SLO TTFT ≤ ${setup.slo.ttftMs} ms and ITL ≤ ${setup.slo.itlMs} ms`,
 );
-for (const shape of SHAPES) {
-  console.log(
-    `\n${shape.name}: ${shape.inputTokens} in, ${shape.outputTokens} out, ${shape.ratePerGpu * gpus} req/s`,
-  );
-  console.log(
-    `${'split'.padEnd(12)}${pad('TTFT p90', 10)}${pad('ITL p90', 10)}${pad('req/s', 8)}${pad('goodput', 9)}${pad('per GPU', 9)}${pad('local', 7)}`,
-  );
-  const splits: [string, RawSettings][] = [['aggregated', { replicas: String(gpus) }]];
-  for (let p = 1; p < gpus; p++)
-    splits.push([`${p}P:${gpus - p}D`, { prefillReplicas: String(p), decodeReplicas: String(gpus - p) }]);
-  for (const [name, flags] of splits) {
-    const r = run(shape, flags);
-    const good = r.goodput?.requests_per_s ?? 0;
+let shown = '';
+const runs = runDisaggSweep(setup, (r) => {
+  if (r.workload !== shown) {
+    shown = r.workload;
+    const shape = SHAPES.find((s) => s.name === r.workload)!;
     console.log(
-      `${name.padEnd(12)}${pad(r.ttft_ms.p90.toFixed(1), 10)}${pad(r.itl_ms.p90.toFixed(2), 10)}${pad(r.requests_per_s, 8)}${pad(good, 9)}${pad((good / gpus).toFixed(2), 9)}${pad(r.disaggregation?.local_prefills ?? '-', 7)}`,
+      `\n${shape.name}: ${shape.inputTokens} in, ${shape.outputTokens} out, ${shape.ratePerGpu * setup.gpus} req/s`,
+    );
+    console.log(
+      `${'split'.padEnd(12)}${pad('TTFT p90', 10)}${pad('ITL p90', 10)}${pad('req/s', 8)}${pad('goodput', 9)}${pad('per GPU', 9)}${pad('local', 7)}`,
     );
   }
+  console.log(
+    `${r.split.padEnd(12)}${pad(r.ttftMs.p90.toFixed(1), 10)}${pad(r.itlMs.p90.toFixed(2), 10)}${pad(r.requestsPerS, 8)}${pad(r.goodputPerS, 9)}${pad((r.goodputPerS / r.gpus).toFixed(2), 9)}${pad(r.disaggregation?.localPrefills ?? '-', 7)}`,
+  );
+});
+const report = { ...disaggSweepReport(setup, SHAPES, runs), quick: false };
+await writeReport(values.out, report, { startedAt, wallS: (performance.now() - t0) / 1000 });
+console.log(`\n${report.conclusions.join('\n')}\n\nreport ${join(values.out, 'report.md')}`);
+if (values.docs) {
+  const docs = new URL('../docs/', import.meta.url);
+  await copyFile(join(values.out, 'goodput-per-gpu.svg'), new URL('disagg-sweep-goodput.svg', docs));
+  await copyFile(join(values.out, 'ttft-itl-tradeoff.svg'), new URL('disagg-sweep-tradeoff.svg', docs));
+  console.log('charts copied to docs/disagg-sweep-goodput.svg and docs/disagg-sweep-tradeoff.svg');
 }
+const failed = report.checks.filter((c) => !c.ok);
+for (const c of failed) console.error(`FAILED ${c.name}: ${c.detail}`);
+if (failed.length > 0) process.exit(1);

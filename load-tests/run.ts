@@ -19,6 +19,7 @@ import { DEFAULT_MODEL, type Scenario, type ScenarioContext } from './lib/scenar
 import { parseTarget } from './lib/target.js';
 import { checkTarget } from './lib/target-check.js';
 import { cacheStrategies } from './scenarios/cache-strategies.js';
+import { disaggSweep } from './scenarios/disagg-sweep.js';
 import { multiTurn } from './scenarios/multi-turn.js';
 import { overhead } from './scenarios/overhead.js';
 import { poisson } from './scenarios/poisson.js';
@@ -35,6 +36,7 @@ const SCENARIOS: readonly Scenario[] = [
   multiTurn,
   cacheStrategies,
   routing,
+  disaggSweep,
   trace,
   overhead,
   streams1k,

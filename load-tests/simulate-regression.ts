@@ -193,6 +193,21 @@ const WORKLOADS: readonly Workload[] = [
     args: [...EVICTION_BASE, '--kv-eviction', 'lru', '--kv-host-cache-blocks', '3000'],
   },
   {
+    name: 'disk-tier',
+    why: 'a small host tier spilling to a local-disk tier (another drive): hits from all three tiers',
+    args: [
+      ...EVICTION_BASE,
+      '--kv-eviction',
+      'lru',
+      '--kv-host-cache-blocks',
+      '800',
+      '--kv-disk-cache-blocks',
+      '6000',
+      '--kv-disk',
+      'kioxia-cm6',
+    ],
+  },
+  {
     name: 'preemption-chunked',
     why: 'long prompts, chunked prefill and a cache too small for the batch: preemptions',
     args: [
@@ -327,6 +342,42 @@ const WORKLOADS: readonly Workload[] = [
     ],
   },
   ...FLEET_WORKLOADS,
+  {
+    name: 'disagg-2p2d-conditional',
+    why:
+      'disaggregated, 2 prefill and 2 decode replicas (decode TP 2) over InfiniBand, 2-turn sessions whose ' +
+      'lengths straddle max_local_prefill_length: remote and local prefills, goodput against objectives',
+    args: [
+      '--prefill-replicas',
+      '2',
+      '--decode-replicas',
+      '2',
+      '--decode-tp',
+      '2',
+      '--kv-transfer-link',
+      'ib-ndr',
+      '--request-rate',
+      '10',
+      '--requests',
+      '600',
+      '--turns',
+      '2',
+      '--shared-prefix-tokens',
+      '512',
+      '--input-tokens',
+      '1000',
+      '--input-tokens-stddev',
+      '300',
+      '--output-tokens',
+      '100',
+      '--think-time-ms',
+      '300',
+      '--slo-ttft-ms',
+      '40',
+      '--slo-itl-ms',
+      '4',
+    ],
+  },
 ];
 
 function usage(message: string): never {

@@ -158,6 +158,7 @@ export function createService(
       describeConfig: () => describeConfig(config),
       engine: runtime.engine,
       replicas: runtime.fleet?.replicas,
+      ...(isDisaggFleet(runtime.fleet) && { roles: runtime.fleet.roles }),
       live,
     },
     faults,

@@ -8,6 +8,7 @@
  */
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { CORNER_OFFSET, LABEL_CORNERS, placeLabels } from './label-placement.js';
 
 /** Renders a Vega-Lite spec to an SVG document. */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
@@ -157,5 +158,150 @@ export function groupedBarChart(opts: {
         encoding: { x, text: { field: opts.value, type: 'quantitative', format: opts.valueFormat ?? '.1f' } },
       },
     ],
+  } as TopLevelSpec;
+}
+
+/** A log axis's labels: every 1-2-5 value over at most two decades, only powers of ten beyond. */
+function logAxis(values: readonly number[]) {
+  const positive = values.filter((v) => v > 0);
+  const decades = Math.log10(Math.max(...positive) / Math.min(...positive));
+  const shown = decades > 2 ? '/^1/' : '/^[125]/';
+  return { labelAngle: 0, format: '~s', labelExpr: `test(${shown}, datum.label) ? datum.label : ''` };
+}
+
+/** The extent a nice'd axis covers: whole decades on a log axis, from 0 (or the minimum) to 5 % past the maximum otherwise. */
+function axisDomain(values: readonly number[], log: boolean): [number, number] {
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  if (log) return [10 ** Math.floor(Math.log10(lo)), 10 ** Math.ceil(Math.log10(hi))];
+  return [Math.min(0, lo), hi * 1.05];
+}
+
+const TRADE_OFF_WIDTH = 300;
+const TRADE_OFF_HEIGHT = 240;
+
+/**
+ * A latency trade-off: one labelled point per configuration (`label`, also its colour) at
+ * (`x`, `y`), one panel per `facet` value side by side on shared axes (in the rows' order), and
+ * dashed lines at the objectives `xLimit` / `yLimit` so the configurations meeting both sit in the
+ * lower-left corner. An axis is logarithmic when its values spread over more than
+ * LOG_SCALE_SPREAD× (a collapsed configuration's seconds beside the others' milliseconds); its
+ * title then says so. Labels take the corner around their point that no other label or point
+ * covers (label-placement.ts).
+ */
+export function tradeOffChart(opts: {
+  title: string;
+  /** A second title line (what the lines and the shade mean). */
+  subtitle?: string;
+  rows: readonly Row[];
+  x: string;
+  xTitle: string;
+  y: string;
+  yTitle: string;
+  label: string;
+  facet: string;
+  xLimit?: number;
+  yLimit?: number;
+}): TopLevelSpec {
+  const valuesOf = (field: string, limit: number | undefined) => [
+    ...opts.rows.map((r) => r[field]).filter((v): v is number => typeof v === 'number'),
+    ...(limit === undefined ? [] : [limit]),
+  ];
+  const xs = valuesOf(opts.x, opts.xLimit);
+  const ys = valuesOf(opts.y, opts.yLimit);
+  const logX = needsLogScale(xs);
+  const logY = needsLogScale(ys);
+  const xDomain = axisDomain(xs, logX);
+  const yDomain = axisDomain(ys, logY);
+  const facets = [...new Set(opts.rows.map((r) => String(r[opts.facet])))];
+  // Each facet's labels are placed among that facet's points only.
+  const placed = facets.flatMap((f) => {
+    const rows = opts.rows.filter((r) => String(r[opts.facet]) === f);
+    const corners = placeLabels(
+      rows.map((r) => ({ x: Number(r[opts.x]), y: Number(r[opts.y]), label: String(r[opts.label]) })),
+      {
+        width: TRADE_OFF_WIDTH,
+        height: TRADE_OFF_HEIGHT,
+        xDomain,
+        yDomain,
+        logX,
+        logY,
+      },
+    );
+    return rows.map((r, i) => ({ ...r, labelCorner: corners[i]! }));
+  });
+  const axisOf = (field: string, title: string, values: readonly number[], log: boolean) => ({
+    field,
+    type: 'quantitative' as const,
+    title: log ? `${title}, log scale` : title,
+    scale: log ? { type: 'log' as const } : { zero: true },
+    axis: log ? logAxis(values) : { labelAngle: 0 },
+  });
+  const x = axisOf(opts.x, opts.xTitle, xs, logX);
+  const y = axisOf(opts.y, opts.yTitle, ys, logY);
+  // One row per facet, so the shade and the lines are drawn once, not once per point.
+  const once = [{ aggregate: [{ op: 'count', as: 'points' }], groupby: [opts.facet] }];
+  const objective = (channel: 'x' | 'y', limit: number | undefined) =>
+    limit === undefined
+      ? []
+      : [
+          {
+            transform: once,
+            mark: { type: 'rule', strokeDash: [5, 4], color: '#777' },
+            encoding: { [channel]: { datum: limit, type: 'quantitative' } },
+          },
+        ];
+  // Shade where both objectives are met, from the axes' start to the two lines.
+  const met =
+    opts.xLimit === undefined || opts.yLimit === undefined
+      ? []
+      : [
+          {
+            transform: once,
+            mark: { type: 'rect', color: '#2ca02c', opacity: 0.1 },
+            encoding: {
+              x: { datum: xDomain[0], type: 'quantitative' },
+              x2: { datum: opts.xLimit },
+              y: { datum: yDomain[0], type: 'quantitative' },
+              y2: { datum: opts.yLimit },
+            },
+          },
+        ];
+  return {
+    $schema: SCHEMA,
+    title: opts.subtitle === undefined ? opts.title : { text: opts.title, subtitle: opts.subtitle },
+    background: 'white',
+    data: { values: placed },
+    facet: {
+      column: {
+        field: opts.facet,
+        type: 'nominal',
+        sort: facets,
+        title: null,
+        header: { labelFontSize: 12, labelFontWeight: 'bold' },
+      },
+    },
+    spec: {
+      width: TRADE_OFF_WIDTH,
+      height: TRADE_OFF_HEIGHT,
+      layer: [
+        ...met,
+        ...objective('x', opts.xLimit),
+        ...objective('y', opts.yLimit),
+        {
+          mark: { type: 'point', filled: true, size: 90, opacity: 0.9 },
+          encoding: {
+            x,
+            y,
+            color: { field: opts.label, type: 'nominal', sort: null, legend: { ...LEGEND, title: null } },
+          },
+        },
+        ...LABEL_CORNERS.map((corner) => ({
+          transform: [{ filter: { field: 'labelCorner', equal: corner } }],
+          mark: { type: 'text', fontSize: 10, ...CORNER_OFFSET[corner] },
+          encoding: { x, y, text: { field: opts.label, type: 'nominal' } },
+        })),
+      ],
+    },
   } as TopLevelSpec;
 }

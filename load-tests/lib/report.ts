@@ -42,8 +42,11 @@ export interface ScenarioReport {
   readonly tables: readonly Table[];
   readonly charts: readonly Chart[];
   readonly checks: readonly Check[];
-  /** The load generator's own event-loop delay over the measured phases. */
-  readonly clientLoopLag: LoopLag;
+  /**
+   * The load generator's own event-loop delay over the measured phases; undefined when the scenario
+   * sends no traffic (its runs are `simulate` on the virtual clock).
+   */
+  readonly clientLoopLag: LoopLag | undefined;
   /** Scenario-specific raw results (metrics per run). */
   readonly data: unknown;
 }
@@ -101,9 +104,13 @@ export async function writeReport(
     '',
     ...report.checks.map((c) => `- ${c.ok ? 'ok' : '**FAILED**'}: ${c.name} — ${c.detail}`),
     '',
-    `Load generator event-loop delay: p50 ${lag.p50Ms.toFixed(1)} ms, p99 ${lag.p99Ms.toFixed(1)} ms, ` +
-      `max ${lag.maxMs.toFixed(1)} ms (beyond the 10 ms sampling interval; while it is small, chunk timestamps are on time).`,
-    '',
+    ...(lag === undefined
+      ? []
+      : [
+          `Load generator event-loop delay: p50 ${lag.p50Ms.toFixed(1)} ms, p99 ${lag.p99Ms.toFixed(1)} ms, ` +
+            `max ${lag.maxMs.toFixed(1)} ms (beyond the 10 ms sampling interval; while it is small, chunk timestamps are on time).`,
+          '',
+        ]),
   ].join('\n');
   await writeFile(join(dir, 'report.md'), md);
   written.push(join(dir, 'report.json'), join(dir, 'report.md'));

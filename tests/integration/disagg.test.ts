@@ -54,4 +54,21 @@ describe('disaggregated prefill and decode behind one endpoint', () => {
       0,
     );
   });
+
+  it("names each replica's role in /admin/kv-cache", async () => {
+    const s = testService({ prefillReplicas: '1', decodeReplicas: '2', adminToken: 'adm' });
+    await (await postJson(s, '/v1/completions', { model: MODEL, prompt: LONG, max_tokens: 3 })).json();
+    const res = await s.app.request('/admin/kv-cache', { headers: { authorization: 'Bearer adm' } });
+    const body = (await res.json()) as {
+      replicas: { replica: number; role: string; routed_requests: number }[];
+    };
+    expect(body.replicas.map((r) => [r.replica, r.role])).toEqual([
+      [0, 'prefill'],
+      [1, 'decode'],
+      [2, 'decode'],
+    ]);
+    // The prefill replica prefilled the one prompt; one decode replica generated its answer.
+    expect(body.replicas[0]!.routed_requests).toBe(1);
+    expect(body.replicas[1]!.routed_requests + body.replicas[2]!.routed_requests).toBe(1);
+  });
 });

@@ -1,8 +1,11 @@
 /**
- * A real Prometheus (Debian's `prometheus` package; .ci/run installs it) scrapes a live nimsim under
- * mixed traffic; then every panel query of every shipped dashboard must return data through
- * Prometheus' HTTP API, the alerting rules must load, and `promtool check rules` / `promtool test
- * rules` must pass. Skipped only when the binaries are missing outside CI.
+ * A real Prometheus (Debian's `prometheus` package; .ci/run installs it) scrapes two live nimsims
+ * under mixed traffic — two replicas behind a router, and a disaggregated deployment (one prefill
+ * and one decode replica) serving another model name — then every panel query of every shipped
+ * dashboard must return data through Prometheus' HTTP API for each deployment's model (the
+ * Disaggregation row for the disaggregated one only, and nothing for the other), the alerting rules
+ * must load, and `promtool check rules` / `promtool test rules` must pass. Skipped only when the
+ * binaries are missing outside CI.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DISAGGREGATION_ROW } from '../../grafana/disagg-panels.js';
 import { startLiveServer, type LiveServer } from '../helpers/live-server.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -18,6 +22,8 @@ const RULES = join(ROOT, 'prometheus', 'alerts.yml');
 const RULE_TESTS = join(ROOT, 'prometheus', 'alerts.test.yml');
 const DASHBOARDS = join(ROOT, 'grafana', 'dashboards');
 const MODEL = 'meta/llama-3.1-8b-instruct';
+/** The disaggregated deployment's served name: the dashboards' model_name variable tells them apart. */
+const DISAGG_MODEL = 'llama-disaggregated';
 const run = promisify(execFile);
 
 function which(bin: string): string | undefined {
@@ -50,32 +56,54 @@ interface PromResponse {
   error?: string;
 }
 
-/** The panel queries of the shipped dashboard JSON, as Grafana would send them for "All" models. */
-function panelQueries(): { dashboard: string; panel: string; expr: string }[] {
-  const out: { dashboard: string; panel: string; expr: string }[] = [];
+interface PanelQuery {
+  readonly dashboard: string;
+  /** The title of the row the panel sits in. */
+  readonly row: string;
+  readonly panel: string;
+  /** The query with Grafana's rate window; `$model_name` left for `forModel`. */
+  readonly expr: string;
+}
+
+/** The panel queries of the shipped dashboard JSON, row by row. */
+function panelQueries(): PanelQuery[] {
+  const out: PanelQuery[] = [];
   for (const file of readdirSync(DASHBOARDS).filter((f) => f.endsWith('.json'))) {
     const dash = JSON.parse(readFileSync(join(DASHBOARDS, file), 'utf8')) as {
-      panels: { title: string; targets?: { expr: string }[] }[];
+      panels: { type: string; title: string; targets?: { expr: string }[] }[];
     };
+    let row = '';
     for (const panel of dash.panels) {
+      if (panel.type === 'row') row = panel.title;
       for (const t of panel.targets ?? []) {
-        const expr = t.expr.replaceAll('$model_name', '.*').replaceAll('$__rate_interval', '1m');
-        out.push({ dashboard: file, panel: panel.title, expr });
+        const expr = t.expr.replaceAll('$__rate_interval', '1m');
+        out.push({ dashboard: file, row, panel: panel.title, expr });
       }
     }
   }
   return out;
 }
 
+/**
+ * `expr` as Grafana sends it with the model_name variable set to one `model` (regex-escaped, as
+ * Grafana formats a multi-value variable for Prometheus), or to "All" (`.*`).
+ */
+function forModel(expr: string, model: string | 'All'): string {
+  const value = model === 'All' ? '.*' : model.replace(/[.*+?^${}()|[\]\\]/g, '\\\\$&');
+  return expr.replaceAll('$model_name', value);
+}
+
 describe.skipIf(!available && !process.env['CI'])('a real Prometheus scraping nimsim', () => {
   let nimsim: LiveServer;
+  let disagg: LiveServer;
   let prom: ChildProcess | undefined;
   let promUrl = '';
   let dir = '';
   let promLog = '';
   let completionTokens = 0;
-  /** Adds a response's usage.completion_tokens (JSON, or the usage frame of a stream). */
-  const account = async (res: Response) => {
+  let disaggCompletionTokens = 0;
+  /** A response's usage.completion_tokens (JSON, or the usage frame of a stream). */
+  const completionTokensOf = async (res: Response) => {
     const text = await res.text();
     const bodies = res.headers.get('content-type')?.includes('text/event-stream')
       ? text
@@ -83,17 +111,18 @@ describe.skipIf(!available && !process.env['CI'])('a real Prometheus scraping ni
           .map((f) => f.replace(/^data: /, ''))
           .filter((d) => d.startsWith('{'))
       : [text];
+    let n = 0;
     for (const b of bodies)
-      completionTokens +=
-        (JSON.parse(b) as { usage?: { completion_tokens: number } }).usage?.completion_tokens ?? 0;
+      n += (JSON.parse(b) as { usage?: { completion_tokens: number } }).usage?.completion_tokens ?? 0;
+    return n;
   };
 
   const query = async (expr: string): Promise<PromResponse> => {
     const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
     return (await res.json()) as PromResponse;
   };
-  const post = (path: string, body: unknown) =>
-    fetch(`${nimsim.baseUrl}${path}`, {
+  const post = (path: string, body: unknown, server = nimsim) =>
+    fetch(`${server.baseUrl}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -101,8 +130,15 @@ describe.skipIf(!available && !process.env['CI'])('a real Prometheus scraping ni
 
   beforeAll(async () => {
     expect(available, 'prometheus and promtool must be installed under CI (see .ci/run)').toBe(true);
-    // Two replicas, so the per-replica and routing panels have data too.
+    // Two replicas, so the per-replica and routing panels have data too; and a disaggregated
+    // deployment under another served name, so the Disaggregation row has data for that name only.
     nimsim = await startLiveServer({ timeScale: '20', replicas: '2' });
+    disagg = await startLiveServer({
+      timeScale: '20',
+      prefillReplicas: '1',
+      decodeReplicas: '1',
+      servedModelName: DISAGG_MODEL,
+    });
     dir = mkdtempSync(join(tmpdir(), 'nimsim-prom-'));
     const port = await freePort();
     promUrl = `http://127.0.0.1:${port}`;
@@ -119,6 +155,10 @@ describe.skipIf(!available && !process.env['CI'])('a real Prometheus scraping ni
         '    metrics_path: /v1/metrics',
         '    static_configs:',
         `      - targets: ['127.0.0.1:${nimsim.port}']`,
+        '  - job_name: nimsim-disagg',
+        '    metrics_path: /v1/metrics',
+        '    static_configs:',
+        `      - targets: ['127.0.0.1:${disagg.port}']`,
         '',
       ].join('\n'),
     );
@@ -147,7 +187,7 @@ describe.skipIf(!available && !process.env['CI'])('a real Prometheus scraping ni
 
     // Prometheus starts scraping only when target discovery first syncs (about 5 s after start):
     // the traffic must come after a first scrape so that rate() has a sample before it.
-    while (((await query('up{job="nimsim"}')).data as { result: unknown[] }).result.length === 0) {
+    while (((await query('up')).data as { result: unknown[] }).result.length < 2) {
       if (Date.now() > deadline + 15_000) throw new Error(`prometheus never scraped nimsim:\n${promLog}`);
       await sleep(200);
     }
@@ -172,7 +212,7 @@ describe.skipIf(!available && !process.env['CI'])('a real Prometheus scraping ni
     ]);
     for (const r of ok) {
       expect(r.status).toBe(200);
-      await account(r);
+      completionTokens += await completionTokensOf(r);
     }
     const again = await post('/v1/chat/completions', {
       model: MODEL,
@@ -189,6 +229,29 @@ describe.skipIf(!available && !process.env['CI'])('a real Prometheus scraping ni
       (await post('/v1/chat/completions', { model: 'nope', messages: [{ role: 'user', content: 'hi' }] }))
         .status,
     ).toBe(404);
+
+    // The disaggregated deployment: a prompt over max_local_prefill_length (1,000 tokens) is
+    // prefilled on the prefill replica and its blocks move to the decode replica; a short streamed
+    // one, and then the long one again (now held by the decode replica), are prefilled locally.
+    const disaggChat = (content: string, extra: object) =>
+      post(
+        '/v1/chat/completions',
+        { model: DISAGG_MODEL, messages: [{ role: 'user', content }], ...extra },
+        disagg,
+      );
+    const longer = 'The quick brown fox jumps over the lazy dog. '.repeat(150); // ~1,500 tokens
+    for (const res of [
+      await disaggChat(longer, { max_tokens: 24, ignore_eos: true }),
+      await disaggChat('Tell me a story.', {
+        max_tokens: 40,
+        stream: true,
+        stream_options: { include_usage: true },
+      }),
+      await disaggChat(longer, { max_tokens: 8 }),
+    ]) {
+      expect(res.status).toBe(200);
+      disaggCompletionTokens += await completionTokensOf(res);
+    }
     // Two scrapes after the traffic ended.
     await sleep(2200);
   }, 45_000);
@@ -201,33 +264,59 @@ describe.skipIf(!available && !process.env['CI'])('a real Prometheus scraping ni
       if (prom.exitCode === null) prom.kill('SIGKILL');
     }
     await nimsim?.stop();
+    await disagg?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('scrapes the target', async () => {
-    const up = await query('up{job="nimsim"}');
-    expect(up.status).toBe('success');
-    expect(up.data).toMatchObject({ result: [{ value: [expect.any(Number), '1'] }] });
+  it('scrapes both targets', async () => {
+    for (const job of ['nimsim', 'nimsim-disagg']) {
+      const up = await query(`up{job="${job}"}`);
+      expect(up.status).toBe('success');
+      expect(up.data, job).toMatchObject({ result: [{ value: [expect.any(Number), '1'] }] });
+    }
   });
+
+  /** The queries among `queries` that fail or return no series with model_name set to `model`. */
+  const emptyFor = async (queries: readonly PanelQuery[], model: string) => {
+    const empty: string[] = [];
+    for (const q of queries) {
+      const expr = forModel(q.expr, model);
+      const res = await query(expr);
+      const result = (res.data as { result?: unknown[] }).result ?? [];
+      if (res.status !== 'success' || result.length === 0)
+        empty.push(`${q.dashboard} / ${q.panel} (${model}): ${expr} → ${res.error ?? 'no data'}`);
+    }
+    return empty;
+  };
 
   it('returns data for every panel query of every shipped dashboard', async () => {
     const queries = panelQueries();
     expect(queries.length).toBeGreaterThan(30);
-    const empty: string[] = [];
-    for (const q of queries) {
-      const res = await query(q.expr);
-      const result = (res.data as { result?: unknown[] }).result ?? [];
-      if (res.status !== 'success' || result.length === 0)
-        empty.push(`${q.dashboard} / ${q.panel}: ${q.expr} → ${res.error ?? 'no data'}`);
-    }
-    expect(empty).toEqual([]);
+    const disaggRow = queries.filter((q) => q.row === DISAGGREGATION_ROW);
+    expect(disaggRow.length).toBeGreaterThanOrEqual(5);
+    // Every panel for All models and for the disaggregated deployment (the role label breaks no
+    // query); every panel but the Disaggregation row for the deployment with replicas alone.
+    expect([
+      ...(await emptyFor(queries, 'All')),
+      ...(await emptyFor(queries, DISAGG_MODEL)),
+      ...(await emptyFor(
+        queries.filter((q) => q.row !== DISAGGREGATION_ROW),
+        MODEL,
+      )),
+    ]).toEqual([]);
   });
 
-  it('offers the served model to the model_name variable', async () => {
+  it('shows nothing in the Disaggregation row for a deployment that is not disaggregated', async () => {
+    const queries = panelQueries().filter((q) => q.row === DISAGGREGATION_ROW);
+    const shown = (await emptyFor(queries, MODEL)).length;
+    expect(shown).toBe(queries.length);
+  });
+
+  it("offers each deployment's served model to the model_name variable", async () => {
     const res = await fetch(
       `${promUrl}/api/v1/label/model_name/values?match[]=${encodeURIComponent('vllm:request_success_total')}`,
     );
-    expect(((await res.json()) as PromResponse).data).toEqual([MODEL]);
+    expect(((await res.json()) as PromResponse).data).toEqual([DISAGG_MODEL, MODEL]);
   });
 
   it('counts in Prometheus what the clients received', async () => {
@@ -243,6 +332,22 @@ describe.skipIf(!available && !process.env['CI'])('a real Prometheus scraping ni
       ),
     );
     expect(byStatus).toEqual({ '400': '1', '404': '1' });
+  });
+
+  it('counts the disaggregated deployment by role, and its prefills and transfers', async () => {
+    const value = async (expr: string) =>
+      Number(((await query(expr)).data as { result: { value: [number, string] }[] }).result[0]!.value[1]);
+    const m = `model_name="${DISAGG_MODEL}"`;
+    expect(disaggCompletionTokens).toBeGreaterThan(24);
+    // The decode replica generated every token the clients received; the prefill replica made one
+    // (discarded) token for the one remote prefill.
+    expect(await value(`sum(vllm:generation_tokens_total{${m},role="decode"})`)).toBe(disaggCompletionTokens);
+    expect(await value(`sum(vllm:generation_tokens_total{${m},role="prefill"})`)).toBe(1);
+    expect(await value(`sum(nimsim_disagg_prefills_total{${m},where="remote"})`)).toBe(1);
+    expect(await value(`sum(nimsim_disagg_prefills_total{${m},where="local"})`)).toBe(2);
+    expect(await value(`sum(nimsim_kv_transfer_seconds_count{${m}})`)).toBe(1);
+    expect(await value(`sum(nimsim_kv_transfer_bytes_total{${m}})`)).toBeGreaterThan(0);
+    expect(await value(`sum(nimsim_kv_transfers_in_flight{${m}})`)).toBe(0);
   });
 
   it('loads the alerting rules, and promtool checks and unit-tests them', async () => {

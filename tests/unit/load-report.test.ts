@@ -79,6 +79,18 @@ describe('load-test reports', () => {
       expect(svg).toContain(title);
     }
   });
+
+  it('leave out the load generator delay when the scenario sent no traffic (simulate runs)', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'nimsim-report-'));
+    await writeReport(
+      dir,
+      { ...report, charts: [], clientLoopLag: undefined },
+      { startedAt: 'now', wallS: 1 },
+    );
+    const md = await readFile(join(dir, 'report.md'), 'utf8');
+    expect(md).not.toContain('event-loop delay');
+    expect(md.endsWith('- ok: works — yes\n')).toBe(true);
+  });
 });
 
 /** The tick-label groups of every axis of an SVG rendered by Vega. */

@@ -21,6 +21,8 @@ export interface AdminDeps {
    * and `?replica=i` resets one.
    */
   readonly replicas?: readonly AdminReplica[];
+  /** Disaggregated: each replica's role (`roles[i]` is replica i's), reported beside its index. */
+  readonly roles?: readonly string[];
   /**
    * The keys PATCH /admin/config may change: fault rate, types and delay, time scale, jitter.
    * Scripted replies add their `rules` key with `live.register('rules', …)` in server.ts.
@@ -80,6 +82,7 @@ export function registerAdminRoutes(routes: Routes, deps: AdminDeps): void {
       ...(deps.replicas && {
         replicas: deps.replicas.map((r, i) => ({
           replica: i,
+          ...(deps.roles && { role: deps.roles[i] }),
           routed_requests: r.routed,
           ...kvCacheReport(r, withBlocks),
         })),
