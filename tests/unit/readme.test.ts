@@ -17,6 +17,19 @@ describe('docs/settings.md', () => {
   });
 });
 
+const interfacePage = readFileSync(new URL('../../docs/interface.md', import.meta.url), 'utf8');
+
+describe('docs/interface.md', () => {
+  it('lists every setting with its flag in the public interface', () => {
+    for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+      const def = SETTINGS[key];
+      const row = interfacePage.split('\n').find((l) => l.startsWith(`| \`${def.env}\``));
+      expect(row, def.env).toBeDefined();
+      expect(row).toContain(`\`--${flagOf(key)}\``);
+    }
+  });
+});
+
 describe('README', () => {
   it('keeps the two quick-start commands', () => {
     expect(readme).toContain('npm ci && npm start');
