@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { Command, CommanderError, Option } from 'commander';
 import { DeploymentError, formatProfileList, listModelProfiles } from './catalog/deployment.js';
-import { ConfigError, loadConfig, type RawSettings } from './config/config.js';
+import { ConfigError, loadConfig, type Config, type RawSettings } from './config/config.js';
+import { restateForUser, settingProblem } from './config/setting-names.js';
 import { SETTINGS, flagOf, type SettingKey } from './config/settings.js';
 import { createLogger } from './logging.js';
 import {
@@ -21,6 +22,7 @@ import {
 import type { TenantOptions } from './simulate/tenants.js';
 import { parseTrace } from './simulate/trace.js';
 import { runTraceSimulation, TRACE_BLOCK_SIZE } from './simulate/trace-replay.js';
+import { readProblem } from './util/read-problem.js';
 import { VERSION } from './version.js';
 
 class UsageError extends Error {}
@@ -77,18 +79,21 @@ function rawSettings(cmd: Command): RawSettings {
   return raw;
 }
 
+/** A refusal of a `simulate` flag, in the settings' shape: `--flag=value: problem`. */
+const flagProblem = (name: string, value: string, problem: string) =>
+  new UsageError(settingProblem(`--${name}`, value, problem));
+
 function positiveInt(name: string, value: string | undefined, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) < min)
-    throw new UsageError(`invalid --${name}=${JSON.stringify(value)}: must be an integer ≥ ${min}`);
+    throw flagProblem(name, value, `must be an integer ≥ ${min}`);
   return Number(value);
 }
 
 function positiveNumber(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!(n > 0) || !Number.isFinite(n))
-    throw new UsageError(`invalid --${name}=${JSON.stringify(value)}: must be a number > 0`);
+  if (!(n > 0) || !Number.isFinite(n)) throw flagProblem(name, value, 'must be a number > 0');
   return n;
 }
 
@@ -96,7 +101,7 @@ function nonNegativeNumber(name: string, value: string | undefined, fallback: nu
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!(n >= 0) || !Number.isFinite(n) || value.trim() === '')
-    throw new UsageError(`invalid --${name}=${JSON.stringify(value)}: must be a number ≥ 0`);
+    throw flagProblem(name, value, 'must be a number ≥ 0');
   return n;
 }
 
@@ -131,20 +136,27 @@ function readTrace(file: string) {
     const bytes = readFileSync(file);
     text = (file.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
   } catch (err) {
-    throw new UsageError(`--trace ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw flagProblem('trace', file, readProblem(err));
   }
   let entries: ReturnType<typeof parseTrace>;
   try {
     entries = parseTrace(text);
   } catch (err) {
-    throw new UsageError(`--trace ${file}: ${(err as Error).message}`);
+    throw flagProblem('trace', file, (err as Error).message);
   }
   // An all-zero report of nothing would read as a result.
-  if (entries.length === 0) throw new UsageError(`--trace ${file}: the trace has no requests`);
+  if (entries.length === 0) throw flagProblem('trace', file, 'the trace has no requests');
   return entries;
 }
 
-function buildProgram(): Command {
+/** What the running command loaded, for its error messages. */
+interface CommandState {
+  /** The configuration: a refusal names a setting as the user gave it (flag or env). */
+  config?: Config;
+}
+
+function buildProgram(state: CommandState): Command {
+  const load = (flags: RawSettings) => (state.config = loadConfig(process.env, flags));
   const program = new Command('nimsim')
     .description('A simulator of an NVIDIA NIM for LLMs inference microservice.')
     .version(VERSION)
@@ -154,7 +166,7 @@ function buildProgram(): Command {
   addSettingOptions(
     program.command('serve').description('serve the OpenAI-compatible NIM API over HTTP'),
   ).action(async (_opts, cmd: Command) => {
-    const config = loadConfig(process.env, rawSettings(cmd));
+    const config = load(rawSettings(cmd));
     const logger = createLogger(config.logLevel, config.jsonlLogging);
     // Loaded on demand: the HTTP stack is most of the command's start-up time, and `simulate` and
     // `list-model-profiles` never need it.
@@ -176,7 +188,7 @@ function buildProgram(): Command {
   for (const f of SIMULATE_FLAGS) sim.addOption(new Option(f.flag, f.help));
   addSettingOptions(sim, SIMULATE_SETTINGS).action(
     (opts: Record<string, string | boolean | undefined>, cmd: Command) => {
-      const config = loadConfig(process.env, rawSettings(cmd));
+      const config = load(rawSettings(cmd));
       const str = (k: string) => (typeof opts[k] === 'string' ? (opts[k] as string) : undefined);
       const print = (report: ReturnType<typeof runSimulation>) =>
         process.stdout.write(
@@ -222,7 +234,7 @@ function buildProgram(): Command {
     .option('--gpus <n>', `number of GPUs [env ${SETTINGS.gpus.env}]`)
     .option('--model <name>', `catalog model [env ${SETTINGS.modelName.env}]`)
     .action((opts: { gpu?: string; gpus?: string; model?: string }) => {
-      const config = loadConfig(process.env, { gpu: opts.gpu, gpus: opts.gpus, modelName: opts.model });
+      const config = load({ gpu: opts.gpu, gpus: opts.gpus, modelName: opts.model });
       const list = listModelProfiles(config.modelName, config.gpu, config.gpus);
       process.stdout.write(formatProfileList(list, true) + '\n');
     });
@@ -230,7 +242,8 @@ function buildProgram(): Command {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+  const state: CommandState = {};
+  const program = buildProgram(state);
   try {
     await program.parseAsync(argv as string[]);
     return 0;
@@ -239,12 +252,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       // Help and version exit 0; commander already printed its one-line complaint otherwise.
       return err.exitCode === 0 ? 0 : 2;
     }
-    if (
-      err instanceof ConfigError ||
-      err instanceof DeploymentError ||
-      err instanceof UsageError ||
-      err instanceof WorkloadError
-    ) {
+    if (err instanceof DeploymentError) {
+      const restated = state.config ? restateForUser(state.config, err) : undefined;
+      process.stderr.write(`nimsim: ${restated ?? err.message}\n`);
+      return 2;
+    }
+    if (err instanceof ConfigError || err instanceof UsageError || err instanceof WorkloadError) {
       process.stderr.write(`nimsim: ${err.message}\n`);
       return 2;
     }

@@ -4,7 +4,8 @@
  * message is one line naming the setting, so the CLI can print it and exit 2.
  */
 import type { z } from 'zod';
-import { SETTINGS, flagOf, type SettingKey } from './settings.js';
+import { recordOrigins, settingProblem, nameFrom, type SettingSource } from './setting-names.js';
+import { SETTINGS, type SettingKey } from './settings.js';
 
 type Settings = typeof SETTINGS;
 type HasDefault<K extends SettingKey> = Settings[K] extends { default: string } ? K : never;
@@ -25,22 +26,28 @@ export type RawSettings = Partial<Record<SettingKey, string>>;
 
 export function loadConfig(env: NodeJS.ProcessEnv, flags: RawSettings = {}): Config {
   const out: Record<string, unknown> = {};
+  const origins = new Map<SettingKey, { source: SettingSource; raw: string | undefined }>();
   for (const key of Object.keys(SETTINGS) as SettingKey[]) {
     const def = SETTINGS[key];
     const fromFlag = flags[key];
     const fromEnv = env[def.env];
-    const raw = fromFlag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined);
-    const value = raw ?? ('default' in def ? def.default : undefined);
+    const source: SettingSource =
+      fromFlag !== undefined ? 'flag' : fromEnv !== undefined && fromEnv !== '' ? 'env' : 'default';
+    const value =
+      source === 'flag' ? fromFlag : source === 'env' ? fromEnv : 'default' in def ? def.default : undefined;
+    origins.set(key, { source, raw: value });
     if (value === undefined) continue;
     const parsed = (def.schema as z.ZodType).safeParse(value);
     if (!parsed.success) {
-      const where = fromFlag !== undefined ? `--${flagOf(key)}` : def.env;
+      // The schema's own message says what is allowed; the help text is for --help, not for this line.
       const reason = parsed.error.issues[0]?.message ?? 'invalid value';
-      throw new ConfigError(`invalid ${where}=${JSON.stringify(value)}: ${reason} (${def.help})`);
+      throw new ConfigError(settingProblem(nameFrom(key, source), value, reason));
     }
     out[key] = parsed.data;
   }
-  return Object.freeze(out) as Config;
+  const config = Object.freeze(out) as Config;
+  recordOrigins(config, origins);
+  return config;
 }
 
 /** The served model names: NIM_SERVED_MODEL_NAME, else the simulated model's name. */

@@ -8,28 +8,50 @@ import { z } from 'zod';
 import { endpointProblem } from '../kv-events/endpoint.js';
 import { KV_EVENT_FORMATS } from '../kv-events/wire-format.js';
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z
-    .string()
-    .trim()
-    .regex(/^-?\d+$/, `must be an integer from ${min} to ${max}`)
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+/**
+ * What a number setting allows, said the same way whichever check fails (the pattern, the bound):
+ * zod's own messages ("Too big: expected number to be <=65535") are for developers.
+ */
+const range = (kind: 'an integer' | 'a number', min: number, max: number, unbounded: number) =>
+  max === unbounded ? `must be ${kind} ≥ ${min}` : `must be ${kind} from ${min} to ${max}`;
 
-const num = (min: number, max = Number.MAX_VALUE) =>
-  z
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => {
+  const allowed = range('an integer', min, max, Number.MAX_SAFE_INTEGER);
+  return z
     .string()
     .trim()
-    .regex(/^-?(\d+\.?\d*|\.\d+)(e-?\d+)?$/i, `must be a number from ${min} to ${max}`)
+    .regex(/^-?\d+$/, allowed)
     .transform(Number)
-    .pipe(z.number().min(min).max(max));
+    .pipe(z.number({ error: allowed }).int(allowed).min(min, allowed).max(max, allowed));
+};
+
+const num = (
+  min: number,
+  max = Number.MAX_VALUE,
+  allowed = range('a number', min, max, Number.MAX_VALUE),
+) => {
+  return z
+    .string()
+    .trim()
+    .regex(/^-?(\d+\.?\d*|\.\d+)(e-?\d+)?$/i, allowed)
+    .transform(Number)
+    .pipe(z.number({ error: allowed }).min(min, allowed).max(max, allowed));
+};
+
+/** "must be a or b" / "must be one of a, b, c". */
+const mustBeOneOf = (values: readonly string[]) =>
+  values.length === 2 ? `must be ${values[0]} or ${values[1]}` : `must be one of ${values.join(', ')}`;
 
 const bool = () =>
   z
     .string()
     .trim()
     .toLowerCase()
-    .pipe(z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off']))
+    .pipe(
+      z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'], {
+        error: 'must be 1 or 0 (or true/false, yes/no, on/off)',
+      }),
+    )
     .transform((v) => v === '1' || v === 'true' || v === 'yes' || v === 'on');
 
 const str = () => z.string().trim().min(1, 'must not be empty');
@@ -42,7 +64,11 @@ const zmqEndpoint = () =>
   });
 
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
-  z.string().trim().toLowerCase().pipe(z.enum(values));
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(values, { error: mustBeOneOf(values) }));
 
 const list = () =>
   z
@@ -54,6 +80,9 @@ const list = () =>
         .filter((s) => s.length > 0),
     )
     .pipe(z.array(z.string()).min(1, 'must name at least one value'));
+
+/** Log levels, NIM's (TRACE is nimsim's finer DEBUG). */
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
 
 /** Injectable faults (docs/interface.md#faults; the latency faults last); see src/api/faults/faults.ts. */
 export const FAULT_TYPE_NAMES = [
@@ -83,6 +112,7 @@ export const MAX_INJECTED_DELAY_MS = 600_000;
  * step's wall delay (simulated ms / scale) leaves what a timer can hold and every request hangs.
  */
 export const MIN_TIME_SCALE = 0.001;
+const TIME_SCALE_ALLOWED = `must be 0 or a number from ${MIN_TIME_SCALE} to 1000000`;
 
 /** Most engine replicas one process simulates (NIMSIM_REPLICAS). */
 export const MAX_REPLICAS = 256;
@@ -265,8 +295,8 @@ export const SETTINGS = {
   }),
   timeScale: setting({
     env: 'NIMSIM_TIME_SCALE',
-    schema: num(0, 1e6).refine((v) => v === 0 || v >= MIN_TIME_SCALE, {
-      message: `must be 0 or a number from ${MIN_TIME_SCALE} to 1000000`,
+    schema: num(0, 1e6, TIME_SCALE_ALLOWED).refine((v) => v === 0 || v >= MIN_TIME_SCALE, {
+      message: TIME_SCALE_ALLOWED,
     }),
     default: '1',
     help: `1 = real time; 10 = ten times faster; 0 = no waiting at all; otherwise at least ${MIN_TIME_SCALE}`,
@@ -336,7 +366,19 @@ export const SETTINGS = {
               .map((s) => s.trim().toLowerCase())
               .filter((s) => s.length > 0),
       )
-      .pipe(z.array(z.enum(FAULT_TYPE_NAMES)).min(1, 'must name at least one fault type')),
+      .superRefine((types, ctx) => {
+        const unknown = types.find((t) => !(FAULT_TYPE_NAMES as readonly string[]).includes(t));
+        if (types.length === 0 || unknown !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            message:
+              (unknown === undefined
+                ? 'must name at least one fault type'
+                : `unknown fault type ${unknown}`) +
+              `; allowed: all, or a comma-separated list of the ${FAULT_TYPE_NAMES.length} types --help lists`,
+          });
+      })
+      .pipe(z.array(z.enum(FAULT_TYPE_NAMES))),
     default: 'all',
     help: `fault types NIMSIM_FAULT_RATE draws from, comma-separated: all, or ${FAULT_TYPE_NAMES.join(', ')}`,
   }),
@@ -401,7 +443,7 @@ export const SETTINGS = {
       .string()
       .trim()
       .toUpperCase()
-      .pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'])),
+      .pipe(z.enum(LOG_LEVELS, { error: mustBeOneOf(LOG_LEVELS) })),
     default: 'INFO',
     help: 'DEBUG, INFO, WARNING, ERROR, CRITICAL',
   }),

@@ -26,6 +26,59 @@ describe('nimsim CLI', () => {
     expect(flag.stderr).toContain('--time-scale');
   });
 
+  it('says a bad setting in one short line: the name the user used, the value, what is allowed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nimsim-rules-'));
+    const truncated = join(dir, 'rules.json');
+    writeFileSync(
+      truncated,
+      '{"rules": [\n  {"match": {"user_contains": "hi"},\n   "reply": {"content": "yo"',
+    );
+    const cases: [args: string[], env: Record<string, string>, says: string][] = [
+      [['serve', '--port', 'abc'], {}, '--port=abc: must be an integer from 0 to 65535'],
+      // The bound, said as the pattern is: not zod's "Too big: expected number to be <=65535".
+      [['serve', '--port', '99999'], {}, '--port=99999: must be an integer from 0 to 65535'],
+      [['serve'], { NIM_SERVER_PORT: '99999' }, 'NIM_SERVER_PORT=99999: must be an integer from 0 to 65535'],
+      [
+        ['serve'],
+        { NIMSIM_FAULT_TYPES: 'foo' },
+        'NIMSIM_FAULT_TYPES=foo: unknown fault type foo; allowed: all, or a comma-separated list',
+      ],
+      [['serve', '--kv-eviction', 'random'], {}, '--kv-eviction=random: must be one of lru, fifo, lfu'],
+      // The catalog's refusals name the flag when the flag was given, the variable when it was.
+      [
+        ['serve', '--model', 'gpt-4o'],
+        {},
+        '--model=gpt-4o: unknown model; allowed: the 8 models --help lists',
+      ],
+      [['simulate'], { NIM_MODEL_NAME: 'gpt-4o' }, 'NIM_MODEL_NAME=gpt-4o: unknown model'],
+      [
+        ['simulate', '--model', 'llama-3.1-8b-instruct'],
+        {},
+        '--model=llama-3.1-8b-instruct: unknown model; did you mean meta/llama-3.1-8b-instruct?',
+      ],
+      [['simulate', '--gpu', 'tpu'], {}, '--gpu=tpu: unknown GPU; allowed: a100-80gb, l40s, h100-sxm'],
+      // A truncated JSON rules file: JSON's complaint at its line and column, not a YAML parser's.
+      [
+        ['serve', '--port', '0', '--rules-file', truncated],
+        {},
+        `--rules-file=${truncated}: line 3, column 29: invalid JSON: `,
+      ],
+      [['simulate', '--concurrency', '0'], {}, '--concurrency=0: must be an integer ≥ 1'],
+    ];
+    try {
+      for (const [args, env, says] of cases) {
+        const r = run(args, env);
+        const line = r.stderr.trimEnd();
+        expect(r.status, line).toBe(2);
+        expect(line.split('\n'), line).toHaveLength(1);
+        expect(line.startsWith(`nimsim: ${says}`), line).toBe(true);
+        expect(line.length, line).toBeLessThan(160);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exits 2 with one line for a bad KV-events endpoint, or a replay endpoint without one', () => {
     const bad = run(['serve'], { NIMSIM_KV_EVENTS_ENDPOINT: 'localhost:5557' });
     expect(bad.status).toBe(2);
@@ -34,7 +87,9 @@ describe('nimsim CLI', () => {
     const replayAlone = run(['serve', '--port', '0', '--kv-events-replay-endpoint', 'tcp://127.0.0.1:5558']);
     expect(replayAlone.status).toBe(2);
     expect(replayAlone.stderr.trim().split('\n')).toHaveLength(1);
-    expect(replayAlone.stderr).toContain('NIMSIM_KV_EVENTS_REPLAY_ENDPOINT needs NIMSIM_KV_EVENTS_ENDPOINT');
+    expect(replayAlone.stderr).toContain(
+      '--kv-events-replay-endpoint=tcp://127.0.0.1:5558: needs --kv-events-endpoint',
+    );
   });
 
   it('exits 2 with one line naming --port when the port is taken, and --host when it is not ours', async () => {
@@ -45,7 +100,7 @@ describe('nimsim CLI', () => {
       const r = run(['serve', '--host', '127.0.0.1', '--port', String(port)]);
       expect(r.status).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
-      expect(r.stderr).toContain(`--port ${port} (NIMSIM_PORT): already in use`);
+      expect(r.stderr).toContain(`--port=${port}: already in use`);
     } finally {
       taken.close();
     }
@@ -53,7 +108,7 @@ describe('nimsim CLI', () => {
     const host = run(['serve', '--host', '192.0.2.1', '--port', '0']);
     expect(host.status).toBe(2);
     expect(host.stderr.trim().split('\n')).toHaveLength(1);
-    expect(host.stderr).toContain('--host 192.0.2.1 (NIMSIM_HOST): not an address of this machine');
+    expect(host.stderr).toContain('--host=192.0.2.1: not an address of this machine');
   });
 
   it('refuses a flag only the server reads, and an empty trace, with exit 2 and one line', () => {
