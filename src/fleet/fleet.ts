@@ -193,7 +193,10 @@ export function createFleet(opts: FleetOptions): Fleet {
           : router.route(q);
       let tracked: ActiveRequest | undefined;
       let overlap = 0;
-      if (tracksCache) {
+      // A replica whose queue is full refuses at once (queue_full, below): its load does not
+      // change, so there is none to track. (Under overload most submits end so; tracking each and
+      // untracking it again was most of what a refusal cost.)
+      if (tracksCache && engines[r]!.waitingRoom() > 0) {
         overlap = q.overlaps()[r]!;
         const prefill = Math.max(0, req.promptTokenIds.length - overlap * opts.blockSize);
         tracked = active.add(r, q.keys(), prefill);
