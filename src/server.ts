@@ -11,6 +11,7 @@ import { installClientErrorHandler } from './api/http/client-errors.js';
 import { createApp } from './app.js';
 import { ConfigError, describeConfig, type Config } from './config/config.js';
 import { describeSettingProblem } from './config/setting-names.js';
+import { SERVE_DEFAULT_JITTER } from './config/settings.js';
 import { ApiError } from './serving/errors.js';
 import { createServingContext } from './serving/context.js';
 import { createRuleStore, type RuleStore } from './content/rules/rule-store.js';
@@ -27,8 +28,7 @@ import { createRuntime, type Runtime } from './runtime.js';
 import { VERSION } from './version.js';
 import type { Hono } from 'hono';
 
-/** Jitter of serve when NIMSIM_JITTER is unset: a little, so latencies look measured. */
-export const SERVE_DEFAULT_JITTER = 0.03;
+export { SERVE_DEFAULT_JITTER } from './config/settings.js';
 
 export interface Service {
   readonly app: Hono;

@@ -114,6 +114,9 @@ export const MAX_INJECTED_DELAY_MS = 600_000;
 export const MIN_TIME_SCALE = 0.001;
 const TIME_SCALE_ALLOWED = `must be 0 or a number from ${MIN_TIME_SCALE} to 1000000`;
 
+/** Jitter of `serve` when NIMSIM_JITTER is unset: a little, so latencies look measured (simulate: 0). */
+export const SERVE_DEFAULT_JITTER = 0.03;
+
 /** Most engine replicas one process simulates (NIMSIM_REPLICAS). */
 export const MAX_REPLICAS = 256;
 
@@ -130,6 +133,10 @@ interface SettingDef<S extends z.ZodType> {
   readonly schema: S;
   /** Raw default, parsed by the schema like any other value; undefined = unset. */
   readonly default?: string;
+  /**
+   * One phrase for `--help` (shown with the default and the variable; docs/interface.md holds the
+   * detail). Not repeated by a refusal, which says what is allowed in its own words.
+   */
   readonly help: string;
   /** Masked in GET /admin/config. */
   readonly secret?: boolean;
@@ -156,28 +163,28 @@ export const SETTINGS = {
     flag: 'model',
     schema: str(),
     default: 'meta/llama-3.1-8b-instruct',
-    help: 'catalog model simulated (architecture, tokenizer, context length)',
+    help: 'catalog model simulated',
   }),
   servedModelName: setting({
     env: 'NIM_SERVED_MODEL_NAME',
     schema: list(),
-    help: 'name(s) served in the API, comma-separated (default: the model name)',
+    help: 'name(s) the API serves, comma-separated',
   }),
   profile: setting({
     env: 'NIM_MODEL_PROFILE',
     flag: 'profile',
     schema: str(),
-    help: 'model profile name or 64-hex id (default: best compatible); sets precision and TP',
+    help: 'profile name or 64-hex id; sets precision and TP',
   }),
   precision: setting({
     env: 'NIMSIM_PRECISION',
     schema: oneOf(['bf16', 'fp16', 'fp8', 'nvfp4', 'int4_awq']),
-    help: 'pick the compatible profile with this precision',
+    help: 'profile precision: bf16, fp16, fp8, nvfp4, int4_awq',
   }),
   tp: setting({
     env: 'NIMSIM_TP',
     schema: int(1, 64),
-    help: 'pick the compatible profile with this tensor-parallel size',
+    help: 'profile tensor-parallel size',
   }),
   gpu: setting({
     env: 'NIMSIM_GPU',
@@ -195,18 +202,18 @@ export const SETTINGS = {
     env: 'NIMSIM_GPU_MEMORY_UTILIZATION',
     schema: num(0.05, 1),
     default: '0.9',
-    help: 'fraction of GPU memory for weights, activations and KV cache (vLLM --gpu-memory-utilization); for tensorrt_llm profiles, the fraction of the memory left after weights that the KV cache takes (kv_cache_free_gpu_mem_fraction)',
+    help: 'fraction of GPU memory for weights and KV cache (tensorrt_llm: for KV, of what weights leave)',
   }),
   frontend: setting({
     env: 'NIMSIM_FRONTEND',
     schema: oneOf(['nim', 'none']),
     default: 'nim',
-    help: "serving front end whose per-sequence CPU time overlaps each step: nim (NIM's HTTP streaming) or none (the engine driven in-process, as trtllm-bench does)",
+    help: "nim: NIM's HTTP front end's CPU time overlaps each step; none: in-process (trtllm-bench)",
   }),
   maxModelLen: setting({
     env: 'NIM_MAX_MODEL_LEN',
     schema: int(16),
-    help: "context length (default: the model's)",
+    help: 'context length',
   }),
   enableKvCacheReuse: setting({
     env: 'NIM_ENABLE_KV_CACHE_REUSE',
@@ -224,15 +231,13 @@ export const SETTINGS = {
     env: 'NIMSIM_KV_CACHE_BLOCKS',
     // Per-block state is preallocated; 10M blocks (160M tokens at 16) is far beyond any real GPU.
     schema: int(1, MAX_KV_BLOCKS),
-    help: 'GPU KV capacity in blocks (default: from GPU memory)',
+    help: 'GPU KV capacity in blocks',
   }),
   kvEviction: setting({
     env: 'NIMSIM_KV_EVICTION',
     schema: oneOf(['lru', 'fifo', 'lfu']),
     default: 'lru',
-    help:
-      "eviction policy of the cached GPU KV blocks no request uses: lru (vLLM's: least recently released first), " +
-      'fifo, lfu; empty blocks are always used before a cached one is evicted',
+    help: "policy for cached blocks no request holds: lru (vLLM's), fifo, lfu",
   }),
   kvHostCacheBlocks: setting({
     env: 'NIMSIM_KV_HOST_CACHE_BLOCKS',
@@ -250,7 +255,7 @@ export const SETTINGS = {
     env: 'NIMSIM_MAX_NUM_BATCHED_TOKENS',
     schema: int(1),
     default: '8192',
-    help: 'token budget of one engine step (chunked prefill; vLLM --max-num-batched-tokens)',
+    help: 'token budget of one engine step (vLLM --max-num-batched-tokens)',
   }),
   maxWaiting: setting({
     env: 'NIMSIM_MAX_WAITING',
@@ -262,36 +267,36 @@ export const SETTINGS = {
     env: 'NIMSIM_MAX_TOKENS_PER_REQUEST',
     schema: int(1),
     default: String(2 ** 20),
-    help: 'most tokens one request may take over all its choices (n, times each prompt of a batch), prompt plus output; beyond it 400 (never less than the context length; the default takes 8 full 131k contexts)',
+    help: 'most tokens per request, prompt and output of all choices; beyond: 400',
   }),
   maxLogprobsPerRequest: setting({
     env: 'NIMSIM_MAX_LOGPROBS_PER_REQUEST',
     schema: int(0),
     default: String(2 ** 20),
-    help: 'most logprob entries one response may carry (tokens × (1 + top_logprobs), over its choices); beyond it 400',
+    help: 'most logprob entries per response; beyond: 400',
   }),
   replicas: setting({
     env: 'NIMSIM_REPLICAS',
     schema: int(1, MAX_REPLICAS),
     default: '1',
-    help: `engine replicas behind one router, each with its own batch, KV cache and GPUs of the profile (at most ${MAX_REPLICAS})`,
+    help: `engine replicas behind one router, each a whole engine (at most ${MAX_REPLICAS})`,
   }),
   router: setting({
     env: 'NIMSIM_ROUTER',
     schema: oneOf(ROUTER_NAMES),
-    help: 'how requests are spread over NIMSIM_REPLICAS: round-robin, random, least-loaded, kv-aware or session (default kv-aware)',
+    help: 'replica choice: round-robin, random, least-loaded, kv-aware, session',
   }),
   kvOverlapScoreWeight: setting({
     env: 'NIMSIM_KV_OVERLAP_SCORE_WEIGHT',
     schema: num(0, 1e6),
     default: '1',
-    help: "kv-aware router: weight of a replica's prefill cost (blocks it lacks) against its decode cost (blocks in use), as Dynamo's --kv-overlap-score-weight",
+    help: 'kv-aware router: weight of prefill cost vs decode cost (as in Dynamo)',
   }),
   routerTemperature: setting({
     env: 'NIMSIM_ROUTER_TEMPERATURE',
     schema: num(0, 100),
     default: '0',
-    help: "kv-aware router: softmax temperature over the replicas' costs, as Dynamo's --router-temperature (0 = always the cheapest)",
+    help: 'kv-aware router: softmax temperature (as in Dynamo; 0 = the cheapest)',
   }),
   timeScale: setting({
     env: 'NIMSIM_TIME_SCALE',
@@ -299,12 +304,12 @@ export const SETTINGS = {
       message: TIME_SCALE_ALLOWED,
     }),
     default: '1',
-    help: `1 = real time; 10 = ten times faster; 0 = no waiting at all; otherwise at least ${MIN_TIME_SCALE}`,
+    help: `1 = real time, 10 = ten times faster, 0 = no waiting (else at least ${MIN_TIME_SCALE})`,
   }),
   jitter: setting({
     env: 'NIMSIM_JITTER',
     schema: num(0, 2),
-    help: 'sigma of the lognormal step-time jitter (default 0.03 for serve, 0 for simulate)',
+    help: 'sigma of the lognormal step-time jitter',
   }),
   seed: setting({
     env: 'NIMSIM_SEED',
@@ -328,7 +333,7 @@ export const SETTINGS = {
     env: 'NIMSIM_MEAN_REASONING_TOKENS',
     schema: int(1),
     default: '1000',
-    help: "median reasoning length in tokens of a reasoning model's reply (gpt-oss: at reasoning_effort medium)",
+    help: "median reasoning tokens of a reasoning model's reply",
   }),
   readyDelayMs: setting({
     env: 'NIMSIM_READY_DELAY_MS',
@@ -340,13 +345,13 @@ export const SETTINGS = {
     env: 'NIMSIM_API_KEY',
     schema: str(),
     secret: true,
-    help: 'when set, /v1 inference routes need Authorization: Bearer <key>',
+    help: 'when set, /v1 inference routes need this Bearer key',
   }),
   adminToken: setting({
     env: 'NIMSIM_ADMIN_TOKEN',
     schema: str(),
     secret: true,
-    help: 'when set, enables /admin/* behind Authorization: Bearer <token> (404 otherwise)',
+    help: 'when set, /admin/* is on, behind this Bearer token',
   }),
   faultRate: setting({
     env: 'NIMSIM_FAULT_RATE',
@@ -380,19 +385,19 @@ export const SETTINGS = {
       })
       .pipe(z.array(z.enum(FAULT_TYPE_NAMES))),
     default: 'all',
-    help: `fault types NIMSIM_FAULT_RATE draws from, comma-separated: all, or ${FAULT_TYPE_NAMES.join(', ')}`,
+    help: `fault types drawn, comma-separated: all, or ${FAULT_TYPE_NAMES.join(', ')}`,
   }),
   faultDelayMs: setting({
     env: 'NIMSIM_FAULT_DELAY_MS',
     schema: int(0, MAX_INJECTED_DELAY_MS),
     default: '10000',
-    help: `wall time of latency faults: the slow first token, the mid-stream stall, the hold before a timeout drops (at most ${MAX_INJECTED_DELAY_MS})`,
+    help: `wall time of latency faults (slow first token, stall, timeout), ≤ ${MAX_INJECTED_DELAY_MS}`,
   }),
   faultHeaders: setting({
     env: 'NIMSIM_FAULT_HEADERS',
     schema: bool(),
     default: '1',
-    help: 'honour the per-request x-nimsim-fault and x-nimsim-fault-delay-ms headers (1); 0 ignores them, so on a shared deployment no client can stall or drop requests on demand (NIMSIM_FAULT_RATE still applies)',
+    help: 'honour the x-nimsim-fault(-delay-ms) request headers (1) or not (0)',
   }),
   rulesFile: setting({
     env: 'NIMSIM_RULES_FILE',
@@ -403,13 +408,13 @@ export const SETTINGS = {
     env: 'NIMSIM_API_COMPAT',
     schema: oneOf(['1', '2']).transform(Number),
     default: '2',
-    help: 'error body shape: 2 = {"error":{...}} (NIM 2.x), 1 = flat {"object":"error",...} (NIM 1.x)',
+    help: 'error body: 2 = {"error":{…}} (NIM 2.x), 1 = flat (NIM 1.x)',
   }),
   perReqMetricsEnable: setting({
     env: 'NIM_PER_REQ_METRICS_ENABLE',
     schema: bool(),
     default: '0',
-    help: "NIM's per-request metrics: chat and completion responses carry a `stats` object (token counts, queue time, TTFT, inter-token time, tokens/s)",
+    help: "responses carry NIM's per-request `stats` (tokens, queue time, TTFT…)",
   }),
   maxBodyBytes: setting({
     env: 'NIMSIM_MAX_BODY_BYTES',
@@ -417,13 +422,13 @@ export const SETTINGS = {
     // string (~512 MiB, beyond which decoding fails) and within a small pod's memory.
     schema: int(1024, 256 * 1024 * 1024),
     default: String(16 * 1024 * 1024),
-    help: 'largest request body accepted; larger gets 413 and the connection closes, the rest unread',
+    help: 'largest request body accepted; larger gets 413',
   }),
   streamBufferBytes: setting({
     env: 'NIMSIM_STREAM_BUFFER_BYTES',
     schema: int(16 * 1024, 1024 * 1024 * 1024),
     default: String(1024 * 1024),
-    help: 'most bytes of one event stream held for a client that does not read; beyond it the stream is aborted (its slot and KV blocks freed) and the connection closed',
+    help: 'bytes held for a client that does not read; beyond, the stream is aborted',
   }),
   maxHeaderBytes: setting({
     env: 'NIMSIM_MAX_HEADER_BYTES',
@@ -435,7 +440,7 @@ export const SETTINGS = {
     env: 'NIMSIM_REQUEST_TIMEOUT_MS',
     schema: int(1000),
     default: '30000',
-    help: 'time allowed to receive a whole request (head and body); slower clients get 408',
+    help: 'time allowed to receive a whole request; slower clients get 408',
   }),
   logLevel: setting({
     env: 'NIM_LOG_LEVEL',
@@ -445,7 +450,7 @@ export const SETTINGS = {
       .toUpperCase()
       .pipe(z.enum(LOG_LEVELS, { error: mustBeOneOf(LOG_LEVELS) })),
     default: 'INFO',
-    help: 'DEBUG, INFO, WARNING, ERROR, CRITICAL',
+    help: 'TRACE, DEBUG, INFO, WARNING, ERROR or CRITICAL',
   }),
   jsonlLogging: setting({
     env: 'NIM_JSONL_LOGGING',
@@ -456,7 +461,7 @@ export const SETTINGS = {
   kvEventsEndpoint: setting({
     env: 'NIMSIM_KV_EVENTS_ENDPOINT',
     schema: zmqEndpoint(),
-    help: "publish vLLM's KV cache events (BlockStored, BlockRemoved, AllBlocksCleared) on this ZeroMQ PUB endpoint: tcp://*:PORT binds, tcp://HOST:PORT connects to a collector (off when unset)",
+    help: "publish vLLM's KV events on this ZeroMQ endpoint (tcp://*:PORT binds)",
   }),
   kvEventsTopic: setting({
     env: 'NIMSIM_KV_EVENTS_TOPIC',
@@ -467,13 +472,13 @@ export const SETTINGS = {
   kvEventsReplayEndpoint: setting({
     env: 'NIMSIM_KV_EVENTS_REPLAY_ENDPOINT',
     schema: zmqEndpoint(),
-    help: "ZeroMQ ROUTER endpoint (bound) answering replay requests for the last 10000 KV-event batches, as vLLM's replay_endpoint",
+    help: "ZeroMQ endpoint answering replays of the last 10000 batches (vLLM's)",
   }),
   kvEventsFormat: setting({
     env: 'NIMSIM_KV_EVENTS_FORMAT',
     schema: oneOf(KV_EVENT_FORMATS),
     default: 'array',
-    help: "msgpack encoding of the events: array (msgspec array_like tagged arrays, what vLLM's KV-event routers decode) or map (tagged maps, as newer vLLM releases publish)",
+    help: "msgpack shape: array (what vLLM's KV routers decode) or map (newer vLLM)",
   }),
 } as const;
 

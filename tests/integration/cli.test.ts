@@ -6,6 +6,9 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { SIMULATE_SETTINGS, shownDefault, type SettingsCommand } from '../../src/cli-options.js';
+import { SETTINGS, flagOf, type SettingKey } from '../../src/config/settings.js';
+import { SIMULATE_FLAGS } from '../../src/simulate/flags.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const run = (args: string[], env: Record<string, string> = {}) =>
@@ -79,6 +82,69 @@ describe('nimsim CLI', () => {
     }
   });
 
+  it('shows every option of a command under a heading, with its default, within 80 columns', () => {
+    /** Each option's whole entry (its term and wrapped description, on one line) by flag. */
+    const entries = (command: SettingsCommand) => {
+      const r = run([command, '--help']);
+      expect(r.status).toBe(0);
+      const lines = r.stdout.split('\n');
+      for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(80);
+      const byFlag = new Map<string, string>();
+      let flag: string | undefined;
+      let heading = '';
+      for (const line of lines) {
+        const start = /^ {2}(--[a-z-]+)/.exec(line);
+        if (start) {
+          flag = start[1]!;
+          expect(heading, `${flag} under a heading`).not.toBe('Options:');
+          byFlag.set(flag, line.trim());
+        } else if (/^ {4,}\S/.test(line) && flag) {
+          byFlag.set(flag, `${byFlag.get(flag)} ${line.trim()}`);
+        } else {
+          flag = undefined;
+          if (/^\S.*:$/.test(line)) heading = line;
+        }
+      }
+      return { byFlag, lines };
+    };
+    const accepts: Record<SettingsCommand, readonly SettingKey[]> = {
+      serve: Object.keys(SETTINGS) as SettingKey[],
+      simulate: SIMULATE_SETTINGS,
+      'list-model-profiles': ['modelName', 'gpu', 'gpus'],
+    };
+    for (const command of Object.keys(accepts) as SettingsCommand[]) {
+      const { byFlag, lines } = entries(command);
+      for (const key of accepts[command]) {
+        const entry = byFlag.get(`--${flagOf(key)}`);
+        expect(entry, `${command} --${flagOf(key)}`).toBeDefined();
+        const shown = shownDefault(key, command);
+        expect(shown, `${command} --${flagOf(key)} has a default to show`).toBeDefined();
+        expect(entry, command).toContain(`(default: ${shown}`);
+        if ('default' in SETTINGS[key]) expect(entry, command).toContain(`default: ${SETTINGS[key].default}`);
+        // The variable, when the rule (NIMSIM_ + the flag in capitals) would not give it.
+        if (SETTINGS[key].env !== `NIMSIM_${flagOf(key).toUpperCase().replace(/-/g, '_')}`)
+          expect(entry, command).toContain(`env ${SETTINGS[key].env}`);
+      }
+      // No setting a command does not take.
+      const others = (Object.keys(SETTINGS) as SettingKey[]).filter((k) => !accepts[command].includes(k));
+      for (const key of others)
+        expect(byFlag.has(`--${flagOf(key)}`), `${command} --${flagOf(key)}`).toBe(false);
+      // Headings, not one flat list of dozens of options.
+      expect(lines.filter((l) => /^\S.*:$/.test(l)).length, command).toBeGreaterThanOrEqual(2);
+    }
+    const simulate = entries('simulate').byFlag;
+    for (const f of SIMULATE_FLAGS) {
+      const entry = simulate.get(`--${f.name}`);
+      expect(entry, f.name).toBeDefined();
+      if (f.default !== undefined) expect(entry, f.name).toContain(`(default: ${f.default})`);
+    }
+    // A default that differs between the commands: each shows its own.
+    expect(entries('serve').byFlag.get('--jitter')).toContain('(default: 0.03)');
+    expect(simulate.get('--jitter')).toContain('(default: 0)');
+    // The models an unknown --model is pointed to.
+    expect(simulate.get('--model')).toContain('meta/llama-3.1-405b-instruct');
+  });
+
   it('exits 2 with one line for a bad KV-events endpoint, or a replay endpoint without one', () => {
     const bad = run(['serve'], { NIMSIM_KV_EVENTS_ENDPOINT: 'localhost:5557' });
     expect(bad.status).toBe(2);
@@ -143,12 +209,58 @@ describe('nimsim CLI', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('refuses a concurrency far beyond what the server holds, and a flag the chosen mode does not read', () => {
+    const refusals: [args: string[], says: string][] = [
+      [
+        ['--concurrency', '20000', '--requests', '20000', '--input-tokens', '10', '--output-tokens', '10'],
+        '--concurrency=20000: over 10× the 1280 requests the server holds at once',
+      ],
+      [
+        ['--concurrency', '3000', '--requests', '3000', '--max-num-seqs', '64', '--max-waiting', '200'],
+        '--concurrency=3000: over 10× the 264 requests the server holds at once',
+      ],
+      [
+        [
+          '--trace',
+          fileURLToPath(new URL('../../load-tests/traces/sample.jsonl', import.meta.url)),
+          '--concurrency',
+          '8',
+        ],
+        "--concurrency=8: not read with --trace: the trace's lines set the lengths",
+      ],
+      [['--trace', '/no/such/file', '--input-tokens', '10'], '--input-tokens=10: not read with --trace'],
+      [['--request-rate', '5', '--concurrency', '50'], '--concurrency=50: not read with --request-rate'],
+      [['--trace-block-size', '64'], '--trace-block-size=64: needs --trace'],
+      [['--user-zipf', '2'], '--user-zipf=2: needs --tenants'],
+    ];
+    for (const [args, says] of refusals) {
+      const r = run(['simulate', ...args]);
+      const line = r.stderr.trimEnd();
+      expect(r.status, line).toBe(2);
+      expect(line.split('\n'), line).toHaveLength(1);
+      expect(line, args.join(' ')).toContain(`nimsim: ${says}`);
+      expect(line.length, line).toBeLessThan(180);
+    }
+    // Sessions beyond --requests never start: a huge concurrency with few requests just runs, and
+    // its report is the one of as many sessions as requests. Piped stderr gets no progress line.
+    const few = run(['simulate', '--json', '--concurrency', '100000', '--requests', '50']);
+    expect(few.status).toBe(0);
+    expect(few.stderr).toBe('');
+    const asMany = run(['simulate', '--json', '--concurrency', '50', '--requests', '50']);
+    const strip = (text: string) => {
+      const { wall_s: _w, speedup: _s, ...rest } = JSON.parse(text) as Record<string, unknown>;
+      return rest;
+    };
+    expect(strip(few.stdout)).toEqual(strip(asMany.stdout));
+  });
+
   it('exits 2 with one line when a simulate workload cannot fit the context', () => {
     const r = run(['simulate', '--kv-cache-blocks', '20', '--input-tokens', '200', '--output-tokens', '200']);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('needs up to 400 tokens');
     expect(r.stderr).toContain('context length of 320 tokens');
+    expect(r.stderr.trimEnd().length).toBeLessThan(160);
   });
 
   it('exits 2 with one line for a negative or fractional length spread', () => {
