@@ -347,6 +347,65 @@ describe('nimsim CLI', () => {
     expect(r.stdout).toMatch(/ {2}- [0-9a-f]{64} \(tensorrt_llm-b200-nvfp4-tp1-pp1-throughput\)/);
   });
 
+  it('logs one warning with the lag figures when the host cannot keep up with the engine steps', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--time-scale', '1'], {
+      env: { ...process.env, NIM_JSONL_LOGGING: '1' },
+    });
+    let log = '';
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        const onData = () => {
+          const m = /"port":(\d+)/.exec(log);
+          if (m) resolve(Number(m[1]));
+        };
+        child.stderr.on('data', onData);
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${log}`)));
+      });
+      const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'meta/llama-3.1-8b-instruct',
+          messages: [{ role: 'user', content: 'hi' }],
+          max_tokens: 400,
+          ignore_eos: true,
+          stream: true,
+        }),
+      });
+      const reader = res.body!.getReader();
+      await reader.read(); // the stream has started: the engine steps every few ms
+      // A host that cannot keep up, twice: the process gets no CPU for 300 ms, so its next step
+      // fires that late. The second stall is within the warning's 30 s: no second line.
+      for (let i = 0; i < 2; i++) {
+        child.kill('SIGSTOP');
+        await new Promise((r) => setTimeout(r, 300));
+        child.kill('SIGCONT');
+        await reader.read();
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      while (!(await reader.read()).done);
+      const warnings = log
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l['level'] === 'WARNING');
+      expect(warnings, log).toHaveLength(1);
+      expect(warnings[0]!['message']).toMatch(/^engine steps are running late: the host cannot keep up/);
+      expect(warnings[0]).toMatchObject({ threshold_ms: 50 });
+      expect(warnings[0]!['lag_ms']).toBeGreaterThan(50);
+      expect(warnings[0]!['max_lag_ms']).toBeGreaterThanOrEqual(warnings[0]!['lag_ms'] as number);
+      expect(warnings[0]!['late_steps']).toBeGreaterThanOrEqual(1);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGCONT');
+        child.kill('SIGTERM');
+        await exited;
+      }
+    }
+  });
+
   it('serves on a free port, finishes a stream on SIGTERM and exits 0', async () => {
     const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--time-scale', '1'], {
       env: { ...process.env, NIM_JSONL_LOGGING: '1' },
