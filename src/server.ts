@@ -10,6 +10,8 @@ import type { Server } from 'node:http';
 import { installClientErrorHandler } from './api/http/client-errors.js';
 import { createApp } from './app.js';
 import { ConfigError, describeConfig, type Config } from './config/config.js';
+import { describeSettingProblem } from './config/setting-names.js';
+import { SERVE_DEFAULT_JITTER } from './config/settings.js';
 import { ApiError } from './serving/errors.js';
 import { createServingContext } from './serving/context.js';
 import { createRuleStore, type RuleStore } from './content/rules/rule-store.js';
@@ -27,8 +29,7 @@ import { isDisaggFleet, type DisaggFleet } from './fleet/disagg/disagg-fleet.js'
 import { VERSION } from './version.js';
 import type { Hono } from 'hono';
 
-/** Jitter of serve when NIMSIM_JITTER is unset: a little, so latencies look measured. */
-export const SERVE_DEFAULT_JITTER = 0.03;
+export { SERVE_DEFAULT_JITTER } from './config/settings.js';
 
 export interface Service {
   readonly app: Hono;
@@ -192,7 +193,8 @@ function loadRules(config: Config, logger: Logger, watch: boolean): RuleStore {
       onReloadError: (err) => logger.warn(`rules file not reloaded, previous rules kept: ${err.message}`, {}),
     });
   } catch (err) {
-    if (err instanceof RulesFileError) throw new ConfigError(`invalid NIMSIM_RULES_FILE: ${err.message}`);
+    if (err instanceof RulesFileError)
+      throw new ConfigError(describeSettingProblem(config, 'rulesFile', err.located));
     throw err;
   }
 }
@@ -236,17 +238,29 @@ export function listenError(err: NodeJS.ErrnoException, config: Pick<Config, 'ho
   switch (err.code) {
     case 'EADDRINUSE':
       return new ConfigError(
-        `--port ${config.port} (NIMSIM_PORT): already in use on ${config.host}; another server listens there`,
+        describeSettingProblem(
+          config,
+          'port',
+          `already in use on ${config.host}; another server listens there`,
+        ),
       );
     case 'EACCES':
       return new ConfigError(
-        `--port ${config.port} (NIMSIM_PORT): not permitted to listen on ${where} (ports below 1024 need privileges)`,
+        describeSettingProblem(
+          config,
+          'port',
+          `not permitted to listen on ${where} (ports below 1024 need privileges)`,
+        ),
       );
     case 'EADDRNOTAVAIL':
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return new ConfigError(
-        `--host ${config.host} (NIMSIM_HOST): not an address of this machine (${err.code}); use 0.0.0.0, 127.0.0.1 or one of its own`,
+        describeSettingProblem(
+          config,
+          'host',
+          `not an address of this machine (${err.code}); use 0.0.0.0, 127.0.0.1 or one of its own`,
+        ),
       );
     default:
       return err;

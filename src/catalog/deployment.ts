@@ -4,6 +4,7 @@
  * roofline spec the engine's performance model runs on. Bad settings throw a DeploymentError whose
  * message is one line naming the setting.
  */
+import { unknownValue } from '../config/setting-names.js';
 import type { RooflineSpec } from '../engine/roofline.js';
 import { GPU_KEYS, findGpu } from './gpus.js';
 import type { GpuSpec } from './gpus.js';
@@ -90,16 +91,13 @@ export interface ProfileListing {
 function requireModel(name: string): ModelCard {
   const model = findModel(name);
   if (!model)
-    throw new DeploymentError(
-      'NIM_MODEL_NAME',
-      `unknown model "${name}"; allowed: ${MODEL_NAMES.join(', ')}`,
-    );
+    throw new DeploymentError('NIM_MODEL_NAME', name, unknownValue('model', name, MODEL_NAMES, 'models'));
   return model;
 }
 
 function requireGpu(key: string): GpuSpec {
   const gpu = findGpu(key);
-  if (!gpu) throw new DeploymentError('NIMSIM_GPU', `unknown GPU "${key}"; allowed: ${GPU_KEYS.join(', ')}`);
+  if (!gpu) throw new DeploymentError('NIMSIM_GPU', key, unknownValue('GPU', key, GPU_KEYS, 'GPUs'));
   return gpu;
 }
 
@@ -108,14 +106,15 @@ function requireNvme(key: string): NvmeDeviceSpec {
   if (!device)
     throw new DeploymentError(
       'NIMSIM_KV_DISK',
-      `unknown NVMe device "${key}"; allowed: ${NVME_DEVICE_KEYS.join(', ')}`,
+      key,
+      unknownValue('NVMe drive', key, NVME_DEVICE_KEYS, 'drives'),
     );
   return device;
 }
 
 function requirePositiveInteger(setting: string, value: number): void {
   if (!Number.isInteger(value) || value < 1) {
-    throw new DeploymentError(setting, `must be a positive integer, got ${String(value)}`);
+    throw new DeploymentError(setting, value, 'must be an integer ≥ 1');
   }
 }
 
@@ -221,22 +220,21 @@ export function resolveDeployment(opts: DeploymentOptions): Deployment {
   if (opts.precision !== undefined && !isPrecisionKey(opts.precision)) {
     throw new DeploymentError(
       'NIMSIM_PRECISION',
-      `unknown precision "${opts.precision}"; allowed: ${PRECISION_KEYS.join(', ')}`,
+      opts.precision,
+      unknownValue('precision', opts.precision, PRECISION_KEYS, 'precisions'),
     );
   }
   const utilization = opts.gpuMemoryUtilization;
   if (!(utilization > 0 && utilization <= 1)) {
-    throw new DeploymentError(
-      'NIMSIM_GPU_MEMORY_UTILIZATION',
-      `must be in (0, 1], got ${String(utilization)}`,
-    );
+    throw new DeploymentError('NIMSIM_GPU_MEMORY_UTILIZATION', utilization, 'must be a number in (0, 1]');
   }
   const maxModelLen = opts.maxModelLen ?? model.maxModelLen;
   requirePositiveInteger('NIM_MAX_MODEL_LEN', maxModelLen);
   if (maxModelLen > model.maxModelLen) {
     throw new DeploymentError(
       'NIM_MAX_MODEL_LEN',
-      `${maxModelLen} exceeds the context length of ${model.name} (${model.maxModelLen})`,
+      maxModelLen,
+      `exceeds the context length of ${model.name} (${model.maxModelLen})`,
     );
   }
 

@@ -2,6 +2,7 @@
  * Picks the model profile a deployment runs, from an explicit profile, the precision/TP shortcut or
  * NIM's automatic choice, and explains a refusal in one line naming the setting to change.
  */
+import { settingProblem } from '../config/setting-names.js';
 import type { GpuSpec } from './gpus.js';
 import type { ModelCard } from './models.js';
 import { PRECISIONS, precisionSupportedOn } from './precisions.js';
@@ -22,13 +23,22 @@ export interface ProfileRequest {
   readonly tp?: number | undefined;
 }
 
-/** A setting that cannot be honoured; `message` is one line starting with the setting's name. */
+/**
+ * A setting that cannot be honoured. `message` is one line, `<ENV>=<value>: <detail>`
+ * (setting-names.ts); the CLI says it again with the name the user used (`--model=…`), from
+ * `setting`, `value` and `detail`.
+ */
 export class DeploymentError extends Error {
-  readonly setting: string;
-  constructor(setting: string, detail: string) {
-    super(`${setting}: ${detail}`);
-    this.name = 'DeploymentError';
-    this.setting = setting;
+  override readonly name = 'DeploymentError';
+  constructor(
+    /** The setting's environment variable. */
+    readonly setting: string,
+    /** The value refused. */
+    readonly value: unknown,
+    /** What is wrong and what is allowed, without the setting's name or value. */
+    readonly detail: string,
+  ) {
+    super(value === undefined ? `${setting}: ${detail}` : settingProblem(setting, value, detail));
   }
 }
 
@@ -64,24 +74,23 @@ export function chooseProfile(
     if (!profile) {
       throw new DeploymentError(
         'NIM_MODEL_PROFILE',
-        `unknown profile "${wanted}" for ${model.name}; allowed: a name or id from \`nimsim list-model-profiles\``,
+        wanted,
+        `no such profile of ${model.name}; allowed: a name or id \`nimsim list-model-profiles\` prints`,
       );
     }
     const misfit = misfitOf(profile);
     if (misfit) {
       throw new DeploymentError(
         'NIM_MODEL_PROFILE',
+        wanted,
         `profile ${profile.name} is incompatible with ${system(opts.gpuCount, gpu)}: ${misfit.reason}`,
       );
     }
     if (opts.precision !== undefined && opts.precision !== profile.precision) {
-      throw new DeploymentError(
-        'NIMSIM_PRECISION',
-        `${opts.precision} conflicts with profile ${profile.name}`,
-      );
+      throw new DeploymentError('NIMSIM_PRECISION', opts.precision, `conflicts with profile ${profile.name}`);
     }
     if (opts.tp !== undefined && opts.tp !== profile.tp) {
-      throw new DeploymentError('NIMSIM_TP', `${opts.tp} conflicts with profile ${profile.name}`);
+      throw new DeploymentError('NIMSIM_TP', opts.tp, `conflicts with profile ${profile.name}`);
     }
     return profile;
   }
@@ -97,12 +106,14 @@ export function chooseProfile(
       if (opts.precision !== undefined && !model.precisions.some((p) => p === opts.precision)) {
         throw new DeploymentError(
           'NIMSIM_PRECISION',
+          opts.precision,
           `${model.name} has no ${opts.precision} profile; allowed: ${precisions}`,
         );
       }
       throw new DeploymentError(
         'NIMSIM_TP',
-        `${model.name} has no tp${String(opts.tp)} profile; allowed: 1, 2, 4, 8`,
+        opts.tp,
+        `${model.name} has no tp${String(opts.tp)} profile; allowed: ${PROFILE_TP_SIZES.join(', ')}`,
       );
     }
     const picked = selectDefaultProfile(candidates, (p) => misfitOf(p) === undefined, {
@@ -116,8 +127,10 @@ export function chooseProfile(
     const wanted = [opts.precision, opts.tp === undefined ? undefined : `tp${opts.tp}`]
       .filter(Boolean)
       .join(' ');
+    const setting = misfit ? shortcutSetting(misfit, opts) : 'NIMSIM_PRECISION';
     throw new DeploymentError(
-      misfit ? shortcutSetting(misfit, opts) : 'NIMSIM_PRECISION',
+      setting,
+      setting === 'NIMSIM_PRECISION' ? opts.precision : setting === 'NIMSIM_TP' ? opts.tp : opts.gpuCount,
       `no ${wanted} profile of ${model.name} runs on ${system(opts.gpuCount, gpu)}: ${detail}`,
     );
   }
@@ -133,6 +146,7 @@ export function chooseProfile(
   if (needed && needed.tp > opts.gpuCount) {
     throw new DeploymentError(
       'NIMSIM_GPUS',
+      opts.gpuCount,
       `${model.name} does not fit on ${system(opts.gpuCount, gpu)}; it needs ${needed.tp} GPUs (${needed.name})`,
     );
   }
@@ -144,6 +158,7 @@ export function chooseProfile(
   const misfit = closest ? misfitOf(closest) : undefined;
   throw new DeploymentError(
     'NIMSIM_GPU',
+    gpu.key,
     `no profile of ${model.name} fits on ${system(opts.gpuCount, gpu)}${misfit ? `: ${misfit.reason}` : ''}`,
   );
 }

@@ -4,7 +4,16 @@
  * message is one line naming the setting, so the CLI can print it and exit 2.
  */
 import type { z } from 'zod';
-import { SETTINGS, flagOf, type SettingKey } from './settings.js';
+import {
+  describeSettingProblem,
+  nameFrom,
+  originOf,
+  recordOrigins,
+  settingName,
+  settingProblem,
+  type SettingSource,
+} from './setting-names.js';
+import { SETTINGS, type SettingKey } from './settings.js';
 
 type Settings = typeof SETTINGS;
 type HasDefault<K extends SettingKey> = Settings[K] extends { default: string } ? K : never;
@@ -25,23 +34,29 @@ export type RawSettings = Partial<Record<SettingKey, string>>;
 
 export function loadConfig(env: NodeJS.ProcessEnv, flags: RawSettings = {}): Config {
   const out: Record<string, unknown> = {};
+  const origins = new Map<SettingKey, { source: SettingSource; raw: string | undefined }>();
   for (const key of Object.keys(SETTINGS) as SettingKey[]) {
     const def = SETTINGS[key];
     const fromFlag = flags[key];
     const fromEnv = env[def.env];
-    const raw = fromFlag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined);
-    const value = raw ?? ('default' in def ? def.default : undefined);
+    const source: SettingSource =
+      fromFlag !== undefined ? 'flag' : fromEnv !== undefined && fromEnv !== '' ? 'env' : 'default';
+    const value =
+      source === 'flag' ? fromFlag : source === 'env' ? fromEnv : 'default' in def ? def.default : undefined;
+    origins.set(key, { source, raw: value });
     if (value === undefined) continue;
     const parsed = (def.schema as z.ZodType).safeParse(value);
     if (!parsed.success) {
-      const where = fromFlag !== undefined ? `--${flagOf(key)}` : def.env;
+      // The schema's own message says what is allowed; the help text is for --help, not for this line.
       const reason = parsed.error.issues[0]?.message ?? 'invalid value';
-      throw new ConfigError(`invalid ${where}=${JSON.stringify(value)}: ${reason} (${def.help})`);
+      throw new ConfigError(settingProblem(nameFrom(key, source), value, reason));
     }
     out[key] = parsed.data;
   }
-  checkDisaggregation(out, (key) => flags[key] !== undefined || (env[SETTINGS[key].env] ?? '') !== '');
-  return Object.freeze(out) as Config;
+  const config = Object.freeze(out) as Config;
+  recordOrigins(config, origins);
+  checkDisaggregation(config);
+  return config;
 }
 
 /** Whether the settings ask for disaggregated prefill and decode (both pools > 0). */
@@ -49,26 +64,42 @@ export function isDisaggregated(config: Pick<Config, 'prefillReplicas' | 'decode
   return config.prefillReplicas > 0 && config.decodeReplicas > 0;
 }
 
-/** Settings that make sense only together (docs/disaggregation.md#settings). */
-function checkDisaggregation(out: Record<string, unknown>, given: (key: SettingKey) => boolean): void {
-  const name = (key: SettingKey) => SETTINGS[key].env;
-  const prefill = out['prefillReplicas'] as number;
-  const decode = out['decodeReplicas'] as number;
+/** Settings that make sense only together (docs/disaggregation.md#settings), named as the user gave them. */
+function checkDisaggregation(config: Config): void {
+  const name = (key: SettingKey) => settingName(config, key);
+  const given = (key: SettingKey) => originOf(config, key).source !== 'default';
+  const prefill = config.prefillReplicas;
+  const decode = config.decodeReplicas;
   if (prefill > 0 !== decode > 0) {
+    const [set, unset] =
+      prefill > 0
+        ? (['prefillReplicas', 'decodeReplicas'] as const)
+        : (['decodeReplicas', 'prefillReplicas'] as const);
     throw new ConfigError(
-      `${name('prefillReplicas')} and ${name('decodeReplicas')} go together: both > 0 for disaggregated serving, or both 0`,
+      describeSettingProblem(config, set, `needs ${name(unset)} above 0 too (disaggregated serving)`),
     );
   }
   const disaggregated = prefill > 0;
   if (disaggregated && given('replicas')) {
     throw new ConfigError(
-      `${name('replicas')} cannot be given with ${name('prefillReplicas')} and ${name('decodeReplicas')}: a disaggregated deployment's replicas are its prefill and decode replicas`,
+      describeSettingProblem(
+        config,
+        'replicas',
+        `not with ${name('prefillReplicas')} and ${name('decodeReplicas')}: those are the replicas`,
+      ),
     );
   }
   if (!disaggregated) {
     for (const key of ['prefillTp', 'decodeTp', 'prefillMaxWaiting', 'decodeMaxWaiting'] as const) {
-      if (given(key))
-        throw new ConfigError(`${name(key)} needs ${name('prefillReplicas')} and ${name('decodeReplicas')}`);
+      if (given(key)) {
+        throw new ConfigError(
+          describeSettingProblem(
+            config,
+            key,
+            `needs ${name('prefillReplicas')} and ${name('decodeReplicas')} above 0`,
+          ),
+        );
+      }
     }
   }
 }

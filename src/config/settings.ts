@@ -9,28 +9,50 @@ import { endpointProblem } from '../kv-events/endpoint.js';
 import { KV_EVENT_FORMATS } from '../kv-events/wire-format.js';
 import { KV_LINK_KEYS } from '../catalog/links.js';
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z
-    .string()
-    .trim()
-    .regex(/^-?\d+$/, `must be an integer from ${min} to ${max}`)
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+/**
+ * What a number setting allows, said the same way whichever check fails (the pattern, the bound):
+ * zod's own messages ("Too big: expected number to be <=65535") are for developers.
+ */
+const range = (kind: 'an integer' | 'a number', min: number, max: number, unbounded: number) =>
+  max === unbounded ? `must be ${kind} ≥ ${min}` : `must be ${kind} from ${min} to ${max}`;
 
-const num = (min: number, max = Number.MAX_VALUE) =>
-  z
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => {
+  const allowed = range('an integer', min, max, Number.MAX_SAFE_INTEGER);
+  return z
     .string()
     .trim()
-    .regex(/^-?(\d+\.?\d*|\.\d+)(e-?\d+)?$/i, `must be a number from ${min} to ${max}`)
+    .regex(/^-?\d+$/, allowed)
     .transform(Number)
-    .pipe(z.number().min(min).max(max));
+    .pipe(z.number({ error: allowed }).int(allowed).min(min, allowed).max(max, allowed));
+};
+
+const num = (
+  min: number,
+  max = Number.MAX_VALUE,
+  allowed = range('a number', min, max, Number.MAX_VALUE),
+) => {
+  return z
+    .string()
+    .trim()
+    .regex(/^-?(\d+\.?\d*|\.\d+)(e-?\d+)?$/i, allowed)
+    .transform(Number)
+    .pipe(z.number({ error: allowed }).min(min, allowed).max(max, allowed));
+};
+
+/** "must be a or b" / "must be one of a, b, c". */
+const mustBeOneOf = (values: readonly string[]) =>
+  values.length === 2 ? `must be ${values[0]} or ${values[1]}` : `must be one of ${values.join(', ')}`;
 
 const bool = () =>
   z
     .string()
     .trim()
     .toLowerCase()
-    .pipe(z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off']))
+    .pipe(
+      z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'], {
+        error: 'must be 1 or 0 (or true/false, yes/no, on/off)',
+      }),
+    )
     .transform((v) => v === '1' || v === 'true' || v === 'yes' || v === 'on');
 
 const str = () => z.string().trim().min(1, 'must not be empty');
@@ -43,7 +65,11 @@ const zmqEndpoint = () =>
   });
 
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
-  z.string().trim().toLowerCase().pipe(z.enum(values));
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(values, { error: mustBeOneOf(values) }));
 
 const list = () =>
   z
@@ -55,6 +81,9 @@ const list = () =>
         .filter((s) => s.length > 0),
     )
     .pipe(z.array(z.string()).min(1, 'must name at least one value'));
+
+/** Log levels, NIM's (TRACE is nimsim's finer DEBUG). */
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
 
 /** Injectable faults (docs/interface.md#faults; the latency faults last); see src/api/faults/faults.ts. */
 export const FAULT_TYPE_NAMES = [
@@ -84,6 +113,10 @@ export const MAX_INJECTED_DELAY_MS = 600_000;
  * step's wall delay (simulated ms / scale) leaves what a timer can hold and every request hangs.
  */
 export const MIN_TIME_SCALE = 0.001;
+const TIME_SCALE_ALLOWED = `must be 0 or a number from ${MIN_TIME_SCALE} to 1000000`;
+
+/** Jitter of `serve` when NIMSIM_JITTER is unset: a little, so latencies look measured (simulate: 0). */
+export const SERVE_DEFAULT_JITTER = 0.03;
 
 /** Most engine replicas one process simulates (NIMSIM_REPLICAS). */
 export const MAX_REPLICAS = 256;
@@ -101,6 +134,10 @@ interface SettingDef<S extends z.ZodType> {
   readonly schema: S;
   /** Raw default, parsed by the schema like any other value; undefined = unset. */
   readonly default?: string;
+  /**
+   * One phrase for `--help` (shown with the default and the variable; docs/interface.md holds the
+   * detail). Not repeated by a refusal, which says what is allowed in its own words.
+   */
   readonly help: string;
   /** Masked in GET /admin/config. */
   readonly secret?: boolean;
@@ -127,28 +164,28 @@ export const SETTINGS = {
     flag: 'model',
     schema: str(),
     default: 'meta/llama-3.1-8b-instruct',
-    help: 'catalog model simulated (architecture, tokenizer, context length)',
+    help: 'catalog model simulated',
   }),
   servedModelName: setting({
     env: 'NIM_SERVED_MODEL_NAME',
     schema: list(),
-    help: 'name(s) served in the API, comma-separated (default: the model name)',
+    help: 'name(s) the API serves, comma-separated',
   }),
   profile: setting({
     env: 'NIM_MODEL_PROFILE',
     flag: 'profile',
     schema: str(),
-    help: 'model profile name or 64-hex id (default: best compatible); sets precision and TP',
+    help: 'profile name or 64-hex id; sets precision and TP',
   }),
   precision: setting({
     env: 'NIMSIM_PRECISION',
     schema: oneOf(['bf16', 'fp16', 'fp8', 'nvfp4', 'int4_awq']),
-    help: 'pick the compatible profile with this precision',
+    help: 'profile precision: bf16, fp16, fp8, nvfp4, int4_awq',
   }),
   tp: setting({
     env: 'NIMSIM_TP',
     schema: int(1, 64),
-    help: 'pick the compatible profile with this tensor-parallel size',
+    help: 'profile tensor-parallel size',
   }),
   gpu: setting({
     env: 'NIMSIM_GPU',
@@ -166,18 +203,18 @@ export const SETTINGS = {
     env: 'NIMSIM_GPU_MEMORY_UTILIZATION',
     schema: num(0.05, 1),
     default: '0.9',
-    help: 'fraction of GPU memory for weights, activations and KV cache (vLLM --gpu-memory-utilization); for tensorrt_llm profiles, the fraction of the memory left after weights that the KV cache takes (kv_cache_free_gpu_mem_fraction)',
+    help: 'fraction of GPU memory for weights and KV cache (tensorrt_llm: for KV, of what weights leave)',
   }),
   frontend: setting({
     env: 'NIMSIM_FRONTEND',
     schema: oneOf(['nim', 'none']),
     default: 'nim',
-    help: "serving front end whose per-sequence CPU time overlaps each step: nim (NIM's HTTP streaming) or none (the engine driven in-process, as trtllm-bench does)",
+    help: "nim: NIM's HTTP front end's CPU time overlaps each step; none: in-process (trtllm-bench)",
   }),
   maxModelLen: setting({
     env: 'NIM_MAX_MODEL_LEN',
     schema: int(16),
-    help: "context length (default: the model's)",
+    help: 'context length',
   }),
   enableKvCacheReuse: setting({
     env: 'NIM_ENABLE_KV_CACHE_REUSE',
@@ -195,15 +232,13 @@ export const SETTINGS = {
     env: 'NIMSIM_KV_CACHE_BLOCKS',
     // Per-block state is preallocated; 10M blocks (160M tokens at 16) is far beyond any real GPU.
     schema: int(1, MAX_KV_BLOCKS),
-    help: 'GPU KV capacity in blocks (default: from GPU memory)',
+    help: 'GPU KV capacity in blocks',
   }),
   kvEviction: setting({
     env: 'NIMSIM_KV_EVICTION',
     schema: oneOf(['lru', 'fifo', 'lfu']),
     default: 'lru',
-    help:
-      "eviction policy of the cached GPU KV blocks no request uses: lru (vLLM's: least recently released first), " +
-      'fifo, lfu; empty blocks are always used before a cached one is evicted',
+    help: "policy for cached blocks no request holds: lru (vLLM's), fifo, lfu",
   }),
   kvHostCacheBlocks: setting({
     env: 'NIMSIM_KV_HOST_CACHE_BLOCKS',
@@ -215,13 +250,13 @@ export const SETTINGS = {
     env: 'NIMSIM_KV_DISK_CACHE_BLOCKS',
     schema: int(0, MAX_KV_BLOCKS),
     default: '0',
-    help: 'local-disk (NVMe) KV tier in blocks, below the host tier: host evictions land there, or GPU evictions with no host tier (0 = off)',
+    help: 'local-disk (NVMe) KV tier in blocks, below the host tier (0 = off)',
   }),
   kvDisk: setting({
     env: 'NIMSIM_KV_DISK',
     schema: str(),
     default: 'micron-9550',
-    help: "the disk tier's NVMe drive, whose read bandwidth and latency a disk hit costs: micron-9550 (PCIe Gen5), kioxia-cm6 (Gen4), micron-9200 (Gen3)",
+    help: "the disk tier's NVMe drive: micron-9550 (Gen5), kioxia-cm6 (Gen4), micron-9200 (Gen3)",
   }),
   maxNumSeqs: setting({
     env: 'NIMSIM_MAX_NUM_SEQS',
@@ -233,7 +268,7 @@ export const SETTINGS = {
     env: 'NIMSIM_MAX_NUM_BATCHED_TOKENS',
     schema: int(1),
     default: '8192',
-    help: 'token budget of one engine step (chunked prefill; vLLM --max-num-batched-tokens)',
+    help: 'token budget of one engine step (vLLM --max-num-batched-tokens)',
   }),
   maxWaiting: setting({
     env: 'NIMSIM_MAX_WAITING',
@@ -245,92 +280,92 @@ export const SETTINGS = {
     env: 'NIMSIM_MAX_TOKENS_PER_REQUEST',
     schema: int(1),
     default: String(2 ** 20),
-    help: 'most tokens one request may take over all its choices (n, times each prompt of a batch), prompt plus output; beyond it 400 (never less than the context length; the default takes 8 full 131k contexts)',
+    help: 'most tokens per request, prompt and output of all choices; beyond: 400',
   }),
   maxLogprobsPerRequest: setting({
     env: 'NIMSIM_MAX_LOGPROBS_PER_REQUEST',
     schema: int(0),
     default: String(2 ** 20),
-    help: 'most logprob entries one response may carry (tokens × (1 + top_logprobs), over its choices); beyond it 400',
+    help: 'most logprob entries per response; beyond: 400',
   }),
   replicas: setting({
     env: 'NIMSIM_REPLICAS',
     schema: int(1, MAX_REPLICAS),
     default: '1',
-    help: `engine replicas behind one router, each with its own batch, KV cache and GPUs of the profile (at most ${MAX_REPLICAS})`,
+    help: `engine replicas behind one router, each a whole engine (at most ${MAX_REPLICAS})`,
   }),
   router: setting({
     env: 'NIMSIM_ROUTER',
     schema: oneOf(ROUTER_NAMES),
-    help: 'how requests are spread over NIMSIM_REPLICAS: round-robin, random, least-loaded, kv-aware or session (default kv-aware)',
+    help: 'replica choice: round-robin, random, least-loaded, kv-aware, session',
   }),
   kvOverlapScoreWeight: setting({
     env: 'NIMSIM_KV_OVERLAP_SCORE_WEIGHT',
     schema: num(0, 1e6),
     default: '1',
-    help: "kv-aware router: weight of a replica's prefill cost (blocks it lacks) against its decode cost (blocks in use), as Dynamo's --kv-overlap-score-weight",
+    help: 'kv-aware router: weight of prefill cost vs decode cost (as in Dynamo)',
   }),
   routerTemperature: setting({
     env: 'NIMSIM_ROUTER_TEMPERATURE',
     schema: num(0, 100),
     default: '0',
-    help: "kv-aware router: softmax temperature over the replicas' costs, as Dynamo's --router-temperature (0 = always the cheapest)",
+    help: 'kv-aware router: softmax temperature (as in Dynamo; 0 = the cheapest)',
   }),
   prefillReplicas: setting({
     env: 'NIMSIM_PREFILL_REPLICAS',
     schema: int(0, MAX_REPLICAS),
     default: '0',
-    help: 'disaggregated serving (with NIMSIM_DECODE_REPLICAS, both > 0; not with NIMSIM_REPLICAS): prefill replicas, each prefilling prompts and sending their KV blocks to a decode replica',
+    help: 'prefill replicas of disaggregated serving (with --decode-replicas; not with --replicas)',
   }),
   decodeReplicas: setting({
     env: 'NIMSIM_DECODE_REPLICAS',
     schema: int(0, MAX_REPLICAS),
     default: '0',
-    help: 'disaggregated serving (with NIMSIM_PREFILL_REPLICAS, both > 0): decode replicas, each receiving prompts KV blocks and generating the answers',
+    help: 'decode replicas of disaggregated serving (with --prefill-replicas)',
   }),
   kvTransferLink: setting({
     env: 'NIMSIM_KV_TRANSFER_LINK',
     schema: oneOf(KV_LINK_KEYS),
-    help: `link carrying KV blocks from prefill to decode replicas: ${KV_LINK_KEYS.join(', ')} (default: the GPU's NVLink)`,
+    help: `link from prefill to decode replicas: ${KV_LINK_KEYS.join(', ')}`,
   }),
   prefillTp: setting({
     env: 'NIMSIM_PREFILL_TP',
     schema: int(1, 64),
-    help: "disaggregated: tensor-parallel size of each prefill replica, which then has that many GPUs (default: the profile's)",
+    help: 'tensor-parallel size (and GPUs) of each prefill replica',
   }),
   decodeTp: setting({
     env: 'NIMSIM_DECODE_TP',
     schema: int(1, 64),
-    help: "disaggregated: tensor-parallel size of each decode replica, which then has that many GPUs (default: the profile's)",
+    help: 'tensor-parallel size (and GPUs) of each decode replica',
   }),
   maxLocalPrefillLength: setting({
     env: 'NIMSIM_MAX_LOCAL_PREFILL_LENGTH',
     schema: int(0),
     default: '1000',
-    help: "disaggregated: a prompt whose tokens not cached on its decode replica are at most this many is prefilled there, not remotely (Dynamo's max_local_prefill_length; 0 = always remote)",
+    help: "prompts with at most this many uncached tokens are prefilled on their decode replica (Dynamo's max_local_prefill_length)",
   }),
   prefillMaxWaiting: setting({
     env: 'NIMSIM_PREFILL_MAX_WAITING',
     schema: int(0),
-    help: "disaggregated: bound of each prefill replica's waiting queue; beyond it 429 (default NIMSIM_MAX_WAITING)",
+    help: "bound of each prefill replica's waiting queue; beyond: 429",
   }),
   decodeMaxWaiting: setting({
     env: 'NIMSIM_DECODE_MAX_WAITING',
     schema: int(0),
-    help: "disaggregated: bound of each decode replica's waiting queue for new requests; beyond it 429 (default NIMSIM_MAX_WAITING)",
+    help: "bound of each decode replica's waiting queue; beyond: 429",
   }),
   timeScale: setting({
     env: 'NIMSIM_TIME_SCALE',
-    schema: num(0, 1e6).refine((v) => v === 0 || v >= MIN_TIME_SCALE, {
-      message: `must be 0 or a number from ${MIN_TIME_SCALE} to 1000000`,
+    schema: num(0, 1e6, TIME_SCALE_ALLOWED).refine((v) => v === 0 || v >= MIN_TIME_SCALE, {
+      message: TIME_SCALE_ALLOWED,
     }),
     default: '1',
-    help: `1 = real time; 10 = ten times faster; 0 = no waiting at all; otherwise at least ${MIN_TIME_SCALE}`,
+    help: `1 = real time, 10 = ten times faster, 0 = no waiting (else at least ${MIN_TIME_SCALE})`,
   }),
   jitter: setting({
     env: 'NIMSIM_JITTER',
     schema: num(0, 2),
-    help: 'sigma of the lognormal step-time jitter (default 0.03 for serve, 0 for simulate)',
+    help: 'sigma of the lognormal step-time jitter',
   }),
   seed: setting({
     env: 'NIMSIM_SEED',
@@ -354,7 +389,7 @@ export const SETTINGS = {
     env: 'NIMSIM_MEAN_REASONING_TOKENS',
     schema: int(1),
     default: '1000',
-    help: "median reasoning length in tokens of a reasoning model's reply (gpt-oss: at reasoning_effort medium)",
+    help: "median reasoning tokens of a reasoning model's reply",
   }),
   readyDelayMs: setting({
     env: 'NIMSIM_READY_DELAY_MS',
@@ -366,13 +401,13 @@ export const SETTINGS = {
     env: 'NIMSIM_API_KEY',
     schema: str(),
     secret: true,
-    help: 'when set, /v1 inference routes need Authorization: Bearer <key>',
+    help: 'when set, /v1 inference routes need this Bearer key',
   }),
   adminToken: setting({
     env: 'NIMSIM_ADMIN_TOKEN',
     schema: str(),
     secret: true,
-    help: 'when set, enables /admin/* behind Authorization: Bearer <token> (404 otherwise)',
+    help: 'when set, /admin/* is on, behind this Bearer token',
   }),
   faultRate: setting({
     env: 'NIMSIM_FAULT_RATE',
@@ -392,21 +427,33 @@ export const SETTINGS = {
               .map((s) => s.trim().toLowerCase())
               .filter((s) => s.length > 0),
       )
-      .pipe(z.array(z.enum(FAULT_TYPE_NAMES)).min(1, 'must name at least one fault type')),
+      .superRefine((types, ctx) => {
+        const unknown = types.find((t) => !(FAULT_TYPE_NAMES as readonly string[]).includes(t));
+        if (types.length === 0 || unknown !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            message:
+              (unknown === undefined
+                ? 'must name at least one fault type'
+                : `unknown fault type ${unknown}`) +
+              `; allowed: all, or a comma-separated list of the ${FAULT_TYPE_NAMES.length} types --help lists`,
+          });
+      })
+      .pipe(z.array(z.enum(FAULT_TYPE_NAMES))),
     default: 'all',
-    help: `fault types NIMSIM_FAULT_RATE draws from, comma-separated: all, or ${FAULT_TYPE_NAMES.join(', ')}`,
+    help: `fault types drawn, comma-separated: all, or ${FAULT_TYPE_NAMES.join(', ')}`,
   }),
   faultDelayMs: setting({
     env: 'NIMSIM_FAULT_DELAY_MS',
     schema: int(0, MAX_INJECTED_DELAY_MS),
     default: '10000',
-    help: `wall time of latency faults: the slow first token, the mid-stream stall, the hold before a timeout drops (at most ${MAX_INJECTED_DELAY_MS})`,
+    help: `wall time of latency faults (slow first token, stall, timeout), ≤ ${MAX_INJECTED_DELAY_MS}`,
   }),
   faultHeaders: setting({
     env: 'NIMSIM_FAULT_HEADERS',
     schema: bool(),
     default: '1',
-    help: 'honour the per-request x-nimsim-fault and x-nimsim-fault-delay-ms headers (1); 0 ignores them, so on a shared deployment no client can stall or drop requests on demand (NIMSIM_FAULT_RATE still applies)',
+    help: 'honour the x-nimsim-fault(-delay-ms) request headers (1) or not (0)',
   }),
   rulesFile: setting({
     env: 'NIMSIM_RULES_FILE',
@@ -417,19 +464,19 @@ export const SETTINGS = {
     env: 'NIMSIM_API_COMPAT',
     schema: oneOf(['1', '2']).transform(Number),
     default: '2',
-    help: 'error body shape: 2 = {"error":{...}} (NIM 2.x), 1 = flat {"object":"error",...} (NIM 1.x)',
+    help: 'error body: 2 = {"error":{…}} (NIM 2.x), 1 = flat (NIM 1.x)',
   }),
   perReqMetricsEnable: setting({
     env: 'NIM_PER_REQ_METRICS_ENABLE',
     schema: bool(),
     default: '0',
-    help: "NIM's per-request metrics: chat and completion responses carry a `stats` object (token counts, queue time, TTFT, inter-token time, tokens/s)",
+    help: "responses carry NIM's per-request `stats` (tokens, queue time, TTFT…)",
   }),
   responsesStoreSize: setting({
     env: 'NIMSIM_RESPONSES_STORE_SIZE',
     schema: int(0, 1_000_000),
     default: '1000',
-    help: 'responses kept in memory for previous_response_id, least recently used out (0 = none kept); all of them together hold at most 128 Mi characters of JSON',
+    help: 'responses kept for previous_response_id, least recently used out (0 = none)',
   }),
   maxBodyBytes: setting({
     env: 'NIMSIM_MAX_BODY_BYTES',
@@ -437,13 +484,13 @@ export const SETTINGS = {
     // string (~512 MiB, beyond which decoding fails) and within a small pod's memory.
     schema: int(1024, 256 * 1024 * 1024),
     default: String(16 * 1024 * 1024),
-    help: 'largest request body accepted; larger gets 413 and the connection closes, the rest unread',
+    help: 'largest request body accepted; larger gets 413',
   }),
   streamBufferBytes: setting({
     env: 'NIMSIM_STREAM_BUFFER_BYTES',
     schema: int(16 * 1024, 1024 * 1024 * 1024),
     default: String(1024 * 1024),
-    help: 'most bytes of one event stream held for a client that does not read; beyond it the stream is aborted (its slot and KV blocks freed) and the connection closed',
+    help: 'bytes held for a client that does not read; beyond, the stream is aborted',
   }),
   maxHeaderBytes: setting({
     env: 'NIMSIM_MAX_HEADER_BYTES',
@@ -455,7 +502,7 @@ export const SETTINGS = {
     env: 'NIMSIM_REQUEST_TIMEOUT_MS',
     schema: int(1000),
     default: '30000',
-    help: 'time allowed to receive a whole request (head and body); slower clients get 408',
+    help: 'time allowed to receive a whole request; slower clients get 408',
   }),
   logLevel: setting({
     env: 'NIM_LOG_LEVEL',
@@ -463,9 +510,9 @@ export const SETTINGS = {
       .string()
       .trim()
       .toUpperCase()
-      .pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'])),
+      .pipe(z.enum(LOG_LEVELS, { error: mustBeOneOf(LOG_LEVELS) })),
     default: 'INFO',
-    help: 'DEBUG, INFO, WARNING, ERROR, CRITICAL',
+    help: 'TRACE, DEBUG, INFO, WARNING, ERROR or CRITICAL',
   }),
   jsonlLogging: setting({
     env: 'NIM_JSONL_LOGGING',
@@ -476,7 +523,7 @@ export const SETTINGS = {
   kvEventsEndpoint: setting({
     env: 'NIMSIM_KV_EVENTS_ENDPOINT',
     schema: zmqEndpoint(),
-    help: "publish vLLM's KV cache events (BlockStored, BlockRemoved, AllBlocksCleared) on this ZeroMQ PUB endpoint: tcp://*:PORT binds, tcp://HOST:PORT connects to a collector (off when unset)",
+    help: "publish vLLM's KV events on this ZeroMQ endpoint (tcp://*:PORT binds)",
   }),
   kvEventsTopic: setting({
     env: 'NIMSIM_KV_EVENTS_TOPIC',
@@ -487,13 +534,13 @@ export const SETTINGS = {
   kvEventsReplayEndpoint: setting({
     env: 'NIMSIM_KV_EVENTS_REPLAY_ENDPOINT',
     schema: zmqEndpoint(),
-    help: "ZeroMQ ROUTER endpoint (bound) answering replay requests for the last 10000 KV-event batches, as vLLM's replay_endpoint",
+    help: "ZeroMQ endpoint answering replays of the last 10000 batches (vLLM's)",
   }),
   kvEventsFormat: setting({
     env: 'NIMSIM_KV_EVENTS_FORMAT',
     schema: oneOf(KV_EVENT_FORMATS),
     default: 'array',
-    help: "msgpack encoding of the events: array (msgspec array_like tagged arrays, what vLLM's KV-event routers decode) or map (tagged maps, as newer vLLM releases publish)",
+    help: "msgpack shape: array (what vLLM's KV routers decode) or map (newer vLLM)",
   }),
 } as const;
 

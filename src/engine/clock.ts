@@ -70,6 +70,12 @@ export interface VirtualClock extends Clock {
   runUntilIdle(limitMs?: number): number;
   /** Fire every timer due up to `atMs`, then set the time to `atMs`. */
   advanceTo(atMs: number): void;
+  /**
+   * Fire at most `maxTimers` timers in time order; true while some are left. Running in such
+   * slices fires the very same timers in the same order as runUntilIdle, with room between them
+   * (`simulate` reports its progress there).
+   */
+  runSome(maxTimers: number): boolean;
 }
 
 export function createVirtualClock(startMs = 0): VirtualClock {
@@ -101,6 +107,10 @@ export function createVirtualClock(startMs = 0): VirtualClock {
     advanceTo(atMs) {
       while (heap.size > 0 && heap.peek()!.atMs <= atMs) fireNext();
       if (atMs > nowMs) nowMs = atMs;
+    },
+    runSome(maxTimers) {
+      for (let i = 0; i < maxTimers && fireNext(); i++);
+      return heap.size > 0;
     },
   };
 }

@@ -6,7 +6,7 @@
  * how late the real clock fires is measured as lag.
  */
 import type { Clock, Cancel } from './clock.js';
-import { EngineError } from './errors.js';
+import { EngineError, queueFullError } from './errors.js';
 import type { KvEvent, KvEventBatch } from './kv-events.js';
 import {
   createKvCacheManager,
@@ -376,11 +376,7 @@ export function createEngine(opts: EngineOptions): Engine {
     submit(req, listener, signal, options) {
       if (draining) throw new EngineError('draining', 'The server is shutting down.');
       if (scheduler.numWaiting >= opts.maxWaiting && options?.pastWaitingBound !== true) {
-        throw new EngineError(
-          'queue_full',
-          `The waiting queue is full (${opts.maxWaiting} requests). Retry later.`,
-          1,
-        );
+        throw queueFullError(opts.maxWaiting);
       }
       const abort = () => {
         finish(seq, 'abort', clock.now());

@@ -21,3 +21,23 @@ export class EngineError extends Error {
     super(message);
   }
 }
+
+/**
+ * The refusal of a full waiting queue, built without a stack trace: under overload it is thrown
+ * for every request that arrives (an overloaded `simulate` fleet throws it millions of times), and
+ * capturing the stack cost more than all the rest of a refused submit. Nobody reads its stack: it
+ * becomes a 429.
+ */
+export function queueFullError(maxWaiting: number): EngineError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new EngineError(
+      'queue_full',
+      `The waiting queue is full (${maxWaiting} requests). Retry later.`,
+      1,
+    );
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}

@@ -78,6 +78,12 @@ export interface ReserveOptions {
    * view. Called once, synchronously. Default: the prompt less the overlap.
    */
   readonly prefillTokens?: ((overlapBlocks: number) => number) | undefined;
+  /**
+   * The request is submitted at once and refused if the replica's queue is full (queue_full): then
+   * its load does not change, so it is not tracked. (Under overload most submits end so; tracking
+   * each and untracking it again was most of what a refusal cost.)
+   */
+  readonly refusedWhenFull?: boolean | undefined;
 }
 
 /**
@@ -233,7 +239,7 @@ export function createFleet(opts: FleetOptions): PoolFleet {
         : router.route(q);
     let tracked: ActiveRequest | undefined;
     let overlap = 0;
-    if (tracksCache) {
+    if (tracksCache && !(options?.refusedWhenFull === true && engines[r]!.waitingRoom() <= 0)) {
       overlap = q.overlaps()[r]!;
       const full = Math.max(0, req.promptTokenIds.length - overlap * opts.blockSize);
       tracked = active.add(r, q.keys(), options?.prefillTokens?.(overlap) ?? full);
@@ -288,7 +294,8 @@ export function createFleet(opts: FleetOptions): PoolFleet {
     replicas,
     reserve,
     submit(req, listener, signal, options) {
-      const reservation = reserve(req, options);
+      const refusedWhenFull = options?.pastWaitingBound !== true;
+      const reservation = reserve(req, { ...options, refusedWhenFull });
       options?.onRouted?.(reservation.replica);
       return reservation.submit(req, listener, signal, options);
     },

@@ -5,6 +5,7 @@
  * (offset_endpoint_port, vllm/distributed/kv_events.py).
  */
 import { ConfigError, type Config } from '../config/config.js';
+import { describeSettingProblem, namedValue, nameFrom, originOf } from '../config/setting-names.js';
 import type { ObserverHub } from '../engine/observer-hub.js';
 import type { Logger } from '../logging.js';
 import { createKvEventPublisher, type KvEventPublisher } from './publisher.js';
@@ -37,10 +38,13 @@ async function startRank(
   rank: number,
 ): Promise<KvEventPublisher> {
   const endpoint = config.kvEventsEndpoint;
-  if (endpoint === undefined)
+  if (endpoint === undefined) {
+    // The missing setting is named the way the user gave the other one (flag or env).
+    const missing = nameFrom('kvEventsEndpoint', originOf(config, 'kvEventsReplayEndpoint').source);
     throw new ConfigError(
-      'NIMSIM_KV_EVENTS_REPLAY_ENDPOINT needs NIMSIM_KV_EVENTS_ENDPOINT (the events to replay)',
+      describeSettingProblem(config, 'kvEventsReplayEndpoint', `needs ${missing} (the events to replay)`),
     );
+  }
   let publisher: KvEventPublisher | undefined;
   try {
     publisher = createKvEventPublisher({
@@ -56,12 +60,16 @@ async function startRank(
     await publisher.ready;
   } catch (err) {
     await publisher?.close(0); // unset when the constructor threw
+    const replay =
+      config.kvEventsReplayEndpoint === undefined
+        ? ''
+        : ` (or ${namedValue(config, 'kvEventsReplayEndpoint')})`;
     throw new ConfigError(
-      `KV events cannot use NIMSIM_KV_EVENTS_ENDPOINT=${JSON.stringify(endpoint)}` +
-        (config.kvEventsReplayEndpoint
-          ? ` / NIMSIM_KV_EVENTS_REPLAY_ENDPOINT=${JSON.stringify(config.kvEventsReplayEndpoint)}`
-          : '') +
-        `: ${(err as Error).message}`,
+      describeSettingProblem(
+        config,
+        'kvEventsEndpoint',
+        `cannot publish there${replay}: ${(err as Error).message}`,
+      ),
     );
   }
   observers.add(publisher.observer);

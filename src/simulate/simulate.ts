@@ -6,7 +6,7 @@
 import type { Config } from '../config/config.js';
 import { createRandom, hashSeed } from '../util/random.js';
 import { createGrowingPromptBlockKeys } from '../engine/prompt-blocks.js';
-import { createHarness } from './harness.js';
+import { createHarness, type SimulationProgress } from './harness.js';
 import { tenantReport } from './tenant-report.js';
 import type { SimulationReport } from './report.js';
 import { TenantMix, type SessionOwner } from './tenants.js';
@@ -14,67 +14,7 @@ import { answerOf, maxLength, Session, sharedPrefixOf, type WorkloadOptions } fr
 
 export type { WorkloadOptions } from './workload.js';
 export { formatReport } from './report.js';
-
-export const SIMULATE_FLAGS = [
-  { flag: '--concurrency <n>', help: 'closed-loop concurrency: sessions in flight at once (default 1)' },
-  {
-    flag: '--requests <n>',
-    help: 'requests in total, turns included (default 100; with --trace, its first n lines)',
-  },
-  { flag: '--input-tokens <n>', help: 'new prompt tokens per request (default 200)' },
-  { flag: '--output-tokens <n>', help: 'exact output tokens per request, EOS ignored (default 200)' },
-  {
-    flag: '--input-tokens-stddev <n>',
-    help: 'standard deviation of the new prompt tokens across requests (seeded normal, within [1, mean + 3σ]; default 0)',
-  },
-  {
-    flag: '--output-tokens-stddev <n>',
-    help: 'standard deviation of the output tokens across requests (seeded normal, within [1, mean + 3σ]; default 0)',
-  },
-  { flag: '--shared-prefix-tokens <n>', help: 'tokens every prompt starts with (default 0)' },
-  {
-    flag: '--turns <n>',
-    help: 'turns per multi-turn session; each resends the whole conversation (default 1)',
-  },
-  {
-    flag: '--think-time-ms <n>',
-    help: "mean simulated pause (exponential) before a session's next turn (default 0)",
-  },
-  {
-    flag: '--request-rate <r>',
-    help: 'open loop: sessions arrive as a seeded Poisson process at r per second (instead of --concurrency)',
-  },
-  {
-    flag: '--slo-ttft-ms <ms>',
-    help: 'report the goodput: requests with a TTFT at most this, and within --slo-itl-ms if given',
-  },
-  {
-    flag: '--slo-itl-ms <ms>',
-    help: 'report the goodput: requests whose mean inter-token latency is at most this (and within --slo-ttft-ms if given)',
-  },
-  {
-    flag: '--trace <file>',
-    help: 'replay a JSONL trace (Mooncake / AIPerf mooncake_trace lines) at its timestamps instead of a synthetic workload',
-  },
-  {
-    flag: '--trace-block-size <n>',
-    help: 'tokens per hash_ids block of the trace (default 512, as in Mooncake traces)',
-  },
-  {
-    flag: '--tenants <n>',
-    help: 'multi-tenant traffic: n tenants, each with its own system prompt of --shared-prefix-tokens; sessions are Zipf-drawn users of Zipf-drawn tenants, keyed by user',
-  },
-  { flag: '--users-per-tenant <n>', help: 'users of each tenant, with --tenants (default 100)' },
-  {
-    flag: '--tenant-zipf <s>',
-    help: "Zipf exponent of the tenants' popularity, with --tenants (default 1; 0 = uniform)",
-  },
-  {
-    flag: '--user-zipf <s>',
-    help: "Zipf exponent of the users' popularity within a tenant, with --tenants (default 1; 0 = uniform)",
-  },
-  { flag: '--json', help: 'print the JSON report' },
-] as const;
+export type { SimulationProgress } from './harness.js';
 
 /** A workload the simulated server would refuse outright (the CLI exits 2 with its message). */
 export class WorkloadError extends Error {}
@@ -82,7 +22,12 @@ export class WorkloadError extends Error {}
 /** Retry delay after a 429 (queue full), in simulated ms, as a client honouring Retry-After would. */
 const RETRY_AFTER_MS = 1000;
 
-export function runSimulation(config: Config, workload: WorkloadOptions): SimulationReport {
+/** `onProgress`: told how far the run has got every few thousand events (a progress line). */
+export function runSimulation(
+  config: Config,
+  workload: WorkloadOptions,
+  onProgress?: (progress: SimulationProgress) => void,
+): SimulationReport {
   const harness = createHarness(config, workload.slo);
   const { clock, runtime } = harness;
   // The last turn resends the whole conversation: a real server answers it with a context-length
@@ -94,8 +39,8 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
         maxLength(workload.outputTokens, workload.outputTokensStddev));
   if (longest > runtime.maxModelLen) {
     throw new WorkloadError(
-      `a session's last turn needs up to ${longest} tokens (--shared-prefix-tokens + --turns × (--input-tokens + --output-tokens), each at most mean + 3 × stddev), ` +
-        `more than the context length of ${runtime.maxModelLen} tokens (the smaller of the model's or --max-model-len and what the KV cache holds)`,
+      `a session's last turn needs up to ${longest} tokens (prefix + turns × (input + output)), ` +
+        `over the context length of ${runtime.maxModelLen} tokens (model, KV cache)`,
     );
   }
 
@@ -163,6 +108,6 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
   } else {
     for (let i = 0; i < workload.concurrency; i++) startSession();
   }
-  const report = harness.run();
+  const report = harness.run(onProgress);
   return mix ? { ...report, by_tenant: tenantReport(harness.outcomes, mix.opts.tenants) } : report;
 }

@@ -16,7 +16,7 @@
  */
 import type { Config } from '../config/config.js';
 import { createRandom, hashSeed } from '../util/random.js';
-import { createHarness } from './harness.js';
+import { createHarness, type SimulationProgress } from './harness.js';
 import type { SimulationReport, Slo } from './report.js';
 import type { TraceEntry } from './trace.js';
 import { plannedAnswer, tokens, traceBlock } from './workload.js';
@@ -28,6 +28,8 @@ export interface TraceReplayOptions {
   readonly requests?: number | undefined;
   /** Objectives whose goodput the report gives (absent: none). */
   readonly slo?: Slo | undefined;
+  /** Told how far the replay has got every few thousand events (a progress line). */
+  readonly onProgress?: ((progress: SimulationProgress) => void) | undefined;
 }
 
 /** Mooncake's block size: each `hash_ids` entry stands for this many prompt tokens. */
@@ -128,5 +130,5 @@ export function runTraceSimulation(
       else send(session, e);
     });
   }
-  return { ...harness.run(), rejected_400: tooLong };
+  return { ...harness.run(opts.onProgress), rejected_400: tooLong };
 }

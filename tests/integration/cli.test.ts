@@ -6,6 +6,9 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { SIMULATE_SETTINGS, shownDefault, type SettingsCommand } from '../../src/cli-options.js';
+import { SETTINGS, flagOf, type SettingKey } from '../../src/config/settings.js';
+import { SIMULATE_FLAGS } from '../../src/simulate/flags.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const run = (args: string[], env: Record<string, string> = {}) =>
@@ -26,6 +29,122 @@ describe('nimsim CLI', () => {
     expect(flag.stderr).toContain('--time-scale');
   });
 
+  it('says a bad setting in one short line: the name the user used, the value, what is allowed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nimsim-rules-'));
+    const truncated = join(dir, 'rules.json');
+    writeFileSync(
+      truncated,
+      '{"rules": [\n  {"match": {"user_contains": "hi"},\n   "reply": {"content": "yo"',
+    );
+    const cases: [args: string[], env: Record<string, string>, says: string][] = [
+      [['serve', '--port', 'abc'], {}, '--port=abc: must be an integer from 0 to 65535'],
+      // The bound, said as the pattern is: not zod's "Too big: expected number to be <=65535".
+      [['serve', '--port', '99999'], {}, '--port=99999: must be an integer from 0 to 65535'],
+      [['serve'], { NIM_SERVER_PORT: '99999' }, 'NIM_SERVER_PORT=99999: must be an integer from 0 to 65535'],
+      [
+        ['serve'],
+        { NIMSIM_FAULT_TYPES: 'foo' },
+        'NIMSIM_FAULT_TYPES=foo: unknown fault type foo; allowed: all, or a comma-separated list',
+      ],
+      [['serve', '--kv-eviction', 'random'], {}, '--kv-eviction=random: must be one of lru, fifo, lfu'],
+      // The catalog's refusals name the flag when the flag was given, the variable when it was.
+      [
+        ['serve', '--model', 'gpt-4o'],
+        {},
+        '--model=gpt-4o: unknown model; allowed: the 10 models --help lists',
+      ],
+      [['simulate'], { NIM_MODEL_NAME: 'gpt-4o' }, 'NIM_MODEL_NAME=gpt-4o: unknown model'],
+      [
+        ['simulate', '--model', 'llama-3.1-8b-instruct'],
+        {},
+        '--model=llama-3.1-8b-instruct: unknown model; did you mean meta/llama-3.1-8b-instruct?',
+      ],
+      [['simulate', '--gpu', 'tpu'], {}, '--gpu=tpu: unknown GPU; allowed: a100-80gb, l40s, h100-sxm'],
+      // A truncated JSON rules file: JSON's complaint at its line and column, not a YAML parser's.
+      [
+        ['serve', '--port', '0', '--rules-file', truncated],
+        {},
+        `--rules-file=${truncated}: line 3, column 29: invalid JSON: `,
+      ],
+      [['simulate', '--concurrency', '0'], {}, '--concurrency=0: must be an integer ≥ 1'],
+    ];
+    try {
+      for (const [args, env, says] of cases) {
+        const r = run(args, env);
+        const line = r.stderr.trimEnd();
+        expect(r.status, line).toBe(2);
+        expect(line.split('\n'), line).toHaveLength(1);
+        expect(line.startsWith(`nimsim: ${says}`), line).toBe(true);
+        expect(line.length, line).toBeLessThan(160);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('shows every option of a command under a heading, with its default, within 80 columns', () => {
+    /** Each option's whole entry (its term and wrapped description, on one line) by flag. */
+    const entries = (command: SettingsCommand) => {
+      const r = run([command, '--help']);
+      expect(r.status).toBe(0);
+      const lines = r.stdout.split('\n');
+      for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(80);
+      const byFlag = new Map<string, string>();
+      let flag: string | undefined;
+      let heading = '';
+      for (const line of lines) {
+        const start = /^ {2}(--[a-z-]+)/.exec(line);
+        if (start) {
+          flag = start[1]!;
+          expect(heading, `${flag} under a heading`).not.toBe('Options:');
+          byFlag.set(flag, line.trim());
+        } else if (/^ {4,}\S/.test(line) && flag) {
+          byFlag.set(flag, `${byFlag.get(flag)} ${line.trim()}`);
+        } else {
+          flag = undefined;
+          if (/^\S.*:$/.test(line)) heading = line;
+        }
+      }
+      return { byFlag, lines };
+    };
+    const accepts: Record<SettingsCommand, readonly SettingKey[]> = {
+      serve: Object.keys(SETTINGS) as SettingKey[],
+      simulate: SIMULATE_SETTINGS,
+      'list-model-profiles': ['modelName', 'gpu', 'gpus'],
+    };
+    for (const command of Object.keys(accepts) as SettingsCommand[]) {
+      const { byFlag, lines } = entries(command);
+      for (const key of accepts[command]) {
+        const entry = byFlag.get(`--${flagOf(key)}`);
+        expect(entry, `${command} --${flagOf(key)}`).toBeDefined();
+        const shown = shownDefault(key, command);
+        expect(shown, `${command} --${flagOf(key)} has a default to show`).toBeDefined();
+        expect(entry, command).toContain(`(default: ${shown}`);
+        if ('default' in SETTINGS[key]) expect(entry, command).toContain(`default: ${SETTINGS[key].default}`);
+        // The variable, when the rule (NIMSIM_ + the flag in capitals) would not give it.
+        if (SETTINGS[key].env !== `NIMSIM_${flagOf(key).toUpperCase().replace(/-/g, '_')}`)
+          expect(entry, command).toContain(`env ${SETTINGS[key].env}`);
+      }
+      // No setting a command does not take.
+      const others = (Object.keys(SETTINGS) as SettingKey[]).filter((k) => !accepts[command].includes(k));
+      for (const key of others)
+        expect(byFlag.has(`--${flagOf(key)}`), `${command} --${flagOf(key)}`).toBe(false);
+      // Headings, not one flat list of dozens of options.
+      expect(lines.filter((l) => /^\S.*:$/.test(l)).length, command).toBeGreaterThanOrEqual(2);
+    }
+    const simulate = entries('simulate').byFlag;
+    for (const f of SIMULATE_FLAGS) {
+      const entry = simulate.get(`--${f.name}`);
+      expect(entry, f.name).toBeDefined();
+      if (f.default !== undefined) expect(entry, f.name).toContain(`(default: ${f.default})`);
+    }
+    // A default that differs between the commands: each shows its own.
+    expect(entries('serve').byFlag.get('--jitter')).toContain('(default: 0.03)');
+    expect(simulate.get('--jitter')).toContain('(default: 0)');
+    // The models an unknown --model is pointed to.
+    expect(simulate.get('--model')).toContain('meta/llama-3.1-405b-instruct');
+  });
+
   it('exits 2 with one line for a bad KV-events endpoint, or a replay endpoint without one', () => {
     const bad = run(['serve'], { NIMSIM_KV_EVENTS_ENDPOINT: 'localhost:5557' });
     expect(bad.status).toBe(2);
@@ -34,7 +153,9 @@ describe('nimsim CLI', () => {
     const replayAlone = run(['serve', '--port', '0', '--kv-events-replay-endpoint', 'tcp://127.0.0.1:5558']);
     expect(replayAlone.status).toBe(2);
     expect(replayAlone.stderr.trim().split('\n')).toHaveLength(1);
-    expect(replayAlone.stderr).toContain('NIMSIM_KV_EVENTS_REPLAY_ENDPOINT needs NIMSIM_KV_EVENTS_ENDPOINT');
+    expect(replayAlone.stderr).toContain(
+      '--kv-events-replay-endpoint=tcp://127.0.0.1:5558: needs --kv-events-endpoint',
+    );
   });
 
   it('exits 2 with one line naming --port when the port is taken, and --host when it is not ours', async () => {
@@ -45,7 +166,7 @@ describe('nimsim CLI', () => {
       const r = run(['serve', '--host', '127.0.0.1', '--port', String(port)]);
       expect(r.status).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
-      expect(r.stderr).toContain(`--port ${port} (NIMSIM_PORT): already in use`);
+      expect(r.stderr).toContain(`--port=${port}: already in use`);
     } finally {
       taken.close();
     }
@@ -53,7 +174,7 @@ describe('nimsim CLI', () => {
     const host = run(['serve', '--host', '192.0.2.1', '--port', '0']);
     expect(host.status).toBe(2);
     expect(host.stderr.trim().split('\n')).toHaveLength(1);
-    expect(host.stderr).toContain('--host 192.0.2.1 (NIMSIM_HOST): not an address of this machine');
+    expect(host.stderr).toContain('--host=192.0.2.1: not an address of this machine');
   });
 
   it('refuses a flag only the server reads, and an empty trace, with exit 2 and one line', () => {
@@ -88,12 +209,58 @@ describe('nimsim CLI', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('refuses a concurrency far beyond what the server holds, and a flag the chosen mode does not read', () => {
+    const refusals: [args: string[], says: string][] = [
+      [
+        ['--concurrency', '20000', '--requests', '20000', '--input-tokens', '10', '--output-tokens', '10'],
+        '--concurrency=20000: over 10× the 1280 requests the server holds at once',
+      ],
+      [
+        ['--concurrency', '3000', '--requests', '3000', '--max-num-seqs', '64', '--max-waiting', '200'],
+        '--concurrency=3000: over 10× the 264 requests the server holds at once',
+      ],
+      [
+        [
+          '--trace',
+          fileURLToPath(new URL('../../load-tests/traces/sample.jsonl', import.meta.url)),
+          '--concurrency',
+          '8',
+        ],
+        "--concurrency=8: not read with --trace: the trace's lines set the lengths",
+      ],
+      [['--trace', '/no/such/file', '--input-tokens', '10'], '--input-tokens=10: not read with --trace'],
+      [['--request-rate', '5', '--concurrency', '50'], '--concurrency=50: not read with --request-rate'],
+      [['--trace-block-size', '64'], '--trace-block-size=64: needs --trace'],
+      [['--user-zipf', '2'], '--user-zipf=2: needs --tenants'],
+    ];
+    for (const [args, says] of refusals) {
+      const r = run(['simulate', ...args]);
+      const line = r.stderr.trimEnd();
+      expect(r.status, line).toBe(2);
+      expect(line.split('\n'), line).toHaveLength(1);
+      expect(line, args.join(' ')).toContain(`nimsim: ${says}`);
+      expect(line.length, line).toBeLessThan(180);
+    }
+    // Sessions beyond --requests never start: a huge concurrency with few requests just runs, and
+    // its report is the one of as many sessions as requests. Piped stderr gets no progress line.
+    const few = run(['simulate', '--json', '--concurrency', '100000', '--requests', '50']);
+    expect(few.status).toBe(0);
+    expect(few.stderr).toBe('');
+    const asMany = run(['simulate', '--json', '--concurrency', '50', '--requests', '50']);
+    const strip = (text: string) => {
+      const { wall_s: _w, speedup: _s, ...rest } = JSON.parse(text) as Record<string, unknown>;
+      return rest;
+    };
+    expect(strip(few.stdout)).toEqual(strip(asMany.stdout));
+  });
+
   it('exits 2 with one line when a simulate workload cannot fit the context', () => {
     const r = run(['simulate', '--kv-cache-blocks', '20', '--input-tokens', '200', '--output-tokens', '200']);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('needs up to 400 tokens');
     expect(r.stderr).toContain('context length of 320 tokens');
+    expect(r.stderr.trimEnd().length).toBeLessThan(160);
   });
 
   it('exits 2 with one line for a negative or fractional length spread', () => {
@@ -178,6 +345,65 @@ describe('nimsim CLI', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('Compatible with system and runnable');
     expect(r.stdout).toMatch(/ {2}- [0-9a-f]{64} \(tensorrt_llm-b200-nvfp4-tp1-pp1-throughput\)/);
+  });
+
+  it('logs one warning with the lag figures when the host cannot keep up with the engine steps', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--time-scale', '1'], {
+      env: { ...process.env, NIM_JSONL_LOGGING: '1' },
+    });
+    let log = '';
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        const onData = () => {
+          const m = /"port":(\d+)/.exec(log);
+          if (m) resolve(Number(m[1]));
+        };
+        child.stderr.on('data', onData);
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${log}`)));
+      });
+      const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'meta/llama-3.1-8b-instruct',
+          messages: [{ role: 'user', content: 'hi' }],
+          max_tokens: 400,
+          ignore_eos: true,
+          stream: true,
+        }),
+      });
+      const reader = res.body!.getReader();
+      await reader.read(); // the stream has started: the engine steps every few ms
+      // A host that cannot keep up, twice: the process gets no CPU for 300 ms, so its next step
+      // fires that late. The second stall is within the warning's 30 s: no second line.
+      for (let i = 0; i < 2; i++) {
+        child.kill('SIGSTOP');
+        await new Promise((r) => setTimeout(r, 300));
+        child.kill('SIGCONT');
+        await reader.read();
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      while (!(await reader.read()).done);
+      const warnings = log
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l['level'] === 'WARNING');
+      expect(warnings, log).toHaveLength(1);
+      expect(warnings[0]!['message']).toMatch(/^engine steps are running late: the host cannot keep up/);
+      expect(warnings[0]).toMatchObject({ threshold_ms: 50 });
+      expect(warnings[0]!['lag_ms']).toBeGreaterThan(50);
+      expect(warnings[0]!['max_lag_ms']).toBeGreaterThanOrEqual(warnings[0]!['lag_ms'] as number);
+      expect(warnings[0]!['late_steps']).toBeGreaterThanOrEqual(1);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGCONT');
+        child.kill('SIGTERM');
+        await exited;
+      }
+    }
   });
 
   it('serves on a free port, finishes a stream on SIGTERM and exits 0', async () => {

@@ -192,7 +192,7 @@ describe('rules file validation', () => {
     const text =
       'rules:\n  - match: { user_contains: hi }\n    reply:\n      content: hi\n      colour: red\n';
     expect(() => parseRules(text, 'rules.yaml')).toThrow(
-      new RulesFileError('rules.yaml:5: rules.0.reply: Unrecognized key: "colour"'),
+      new RulesFileError('rules.yaml', 'rules.0.reply: Unrecognized key: "colour"', 5),
     );
     expect(() => parseRules('- reply: { error: { status: 200 } }\n', 'r.yaml')).toThrow(
       'r.yaml:1: 0.reply.error.status: Too small: expected number to be >=400',
@@ -218,11 +218,23 @@ describe('rules file validation', () => {
     expect(rules).toEqual([{ match: { model: 'm' }, reply: { content: 'x' } }]);
   });
 
+  it("reports a JSON file's syntax error with JSON's message at its line and column", () => {
+    const truncated = '{"rules": [\n  {"match": {"model": "m"},\n   "reply": {"content": "x"';
+    expect(() => parseRules(truncated, 'rules.json')).toThrow(
+      new RulesFileError('rules.json', "invalid JSON: Expected ',' or '}' after property value", 3, 28),
+    );
+    expect(() => parseRules('[{"reply": {"content": "x"},}]', 'r.JSON')).toThrow(
+      /^r\.JSON:1:29: invalid JSON: /,
+    );
+    // The same text in a YAML file is YAML's business.
+    expect(() => parseRules(truncated, 'rules.yaml')).toThrow(/^rules\.yaml:\d+: (?!invalid JSON)/);
+  });
+
   it('stops the service at start with a ConfigError naming the setting', () => {
     const path = rulesFile('bad.yaml', '- reply: { content: 1 }\n');
     expect(() => testService({ rulesFile: path })).toThrow(ConfigError);
     expect(() => testService({ rulesFile: path })).toThrow(
-      'invalid NIMSIM_RULES_FILE: bad.yaml:1: 0.reply.content: Invalid input: expected string, received number',
+      `--rules-file=${path}: line 1: 0.reply.content: Invalid input: expected string, received number`,
     );
   });
 

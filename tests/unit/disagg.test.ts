@@ -141,9 +141,13 @@ describe('disaggregated prefill and decode', () => {
       ConfigError,
     );
     expect(() => loadConfig({ NIMSIM_REPLICAS: '2' }, { prefillReplicas: '1', decodeReplicas: '1' })).toThrow(
-      /NIMSIM_REPLICAS cannot be given/,
+      /^NIMSIM_REPLICAS=2: not with --prefill-replicas and --decode-replicas/,
     );
-    expect(() => loadConfig({}, { prefillReplicas: '2' })).toThrow(/go together/);
-    expect(() => loadConfig({}, { decodeTp: '2' })).toThrow(/NIMSIM_DECODE_TP needs/);
+    expect(() => loadConfig({}, { prefillReplicas: '2' })).toThrow(
+      /^--prefill-replicas=2: needs --decode-replicas above 0/,
+    );
+    expect(() => loadConfig({ NIMSIM_DECODE_TP: '2' })).toThrow(
+      /^NIMSIM_DECODE_TP=2: needs --prefill-replicas and --decode-replicas above 0/,
+    );
   });
 });

@@ -187,54 +187,50 @@ describe('resolveDeployment errors', () => {
     [
       { profile: 'vllm-nvfp4-tp1-pp1' },
       'NIM_MODEL_PROFILE',
-      'NIM_MODEL_PROFILE: profile vllm-nvfp4-tp1-pp1 is incompatible with 1 x h100-sxm: nvfp4 needs a Blackwell GPU (b200, gb200)',
+      'NIM_MODEL_PROFILE=vllm-nvfp4-tp1-pp1: profile vllm-nvfp4-tp1-pp1 is incompatible with 1 x h100-sxm: nvfp4 needs a Blackwell GPU (b200, gb200)',
     ],
     [
       { gpu: 'x' },
       'NIMSIM_GPU',
-      'NIMSIM_GPU: unknown GPU "x"; allowed: a100-80gb, l40s, h100-sxm, h200, b200, gb200',
+      'NIMSIM_GPU=x: unknown GPU; allowed: a100-80gb, l40s, h100-sxm, h200, b200, gb200',
     ],
     [
       { modelName: 'acme/nope' },
       'NIM_MODEL_NAME',
-      `NIM_MODEL_NAME: unknown model "acme/nope"; allowed: ${MODEL_NAMES.join(', ')}`,
+      `NIM_MODEL_NAME=acme/nope: unknown model; allowed: the ${MODEL_NAMES.length} models --help lists`,
     ],
     [
       { precision: 'fp7' },
       'NIMSIM_PRECISION',
-      'NIMSIM_PRECISION: unknown precision "fp7"; allowed: bf16, fp16, fp8, nvfp4, int4_awq',
+      'NIMSIM_PRECISION=fp7: unknown precision; allowed: bf16, fp16, fp8, nvfp4, int4_awq',
     ],
     [
       { tp: 3, gpuCount: 4 },
       'NIMSIM_TP',
-      'NIMSIM_TP: meta/llama-3.1-8b-instruct has no tp3 profile; allowed: 1, 2, 4, 8',
+      'NIMSIM_TP=3: meta/llama-3.1-8b-instruct has no tp3 profile; allowed: 1, 2, 4, 8',
     ],
     [
       { precision: 'fp8', gpu: 'a100-80gb' },
       'NIMSIM_PRECISION',
-      'NIMSIM_PRECISION: no fp8 profile of meta/llama-3.1-8b-instruct runs on 1 x a100-80gb: fp8 needs an Ada, Hopper or Blackwell GPU (l40s, h100-sxm, h200, b200, gb200)',
+      'NIMSIM_PRECISION=fp8: no fp8 profile of meta/llama-3.1-8b-instruct runs on 1 x a100-80gb: fp8 needs an Ada, Hopper or Blackwell GPU (l40s, h100-sxm, h200, b200, gb200)',
     ],
     [
       { modelName: LLAMA_405B },
       'NIMSIM_GPUS',
-      'NIMSIM_GPUS: meta/llama-3.1-405b-instruct does not fit on 1 x h100-sxm; it needs 8 GPUs (tensorrt_llm-h100-fp8-tp8-pp1-throughput)',
+      'NIMSIM_GPUS=1: meta/llama-3.1-405b-instruct does not fit on 1 x h100-sxm; it needs 8 GPUs (tensorrt_llm-h100-fp8-tp8-pp1-throughput)',
     ],
     [
       { maxModelLen: 200_000 },
       'NIM_MAX_MODEL_LEN',
-      'NIM_MAX_MODEL_LEN: 200000 exceeds the context length of meta/llama-3.1-8b-instruct (131072)',
+      'NIM_MAX_MODEL_LEN=200000: exceeds the context length of meta/llama-3.1-8b-instruct (131072)',
     ],
     [
       { profile: 'nope' },
       'NIM_MODEL_PROFILE',
-      expect.stringMatching(/^NIM_MODEL_PROFILE: unknown profile "nope"/),
+      expect.stringMatching(/^NIM_MODEL_PROFILE=nope: no such profile of meta\/llama-3\.1-8b-instruct; /),
     ],
-    [{ gpuCount: 0 }, 'NIMSIM_GPUS', 'NIMSIM_GPUS: must be a positive integer, got 0'],
-    [
-      { kvCacheBlocks: -5 },
-      'NIMSIM_KV_CACHE_BLOCKS',
-      'NIMSIM_KV_CACHE_BLOCKS: must be a positive integer, got -5',
-    ],
+    [{ gpuCount: 0 }, 'NIMSIM_GPUS', 'NIMSIM_GPUS=0: must be an integer ≥ 1'],
+    [{ kvCacheBlocks: -5 }, 'NIMSIM_KV_CACHE_BLOCKS', 'NIMSIM_KV_CACHE_BLOCKS=-5: must be an integer ≥ 1'],
   ];
   for (const [overrides, setting, message] of cases) {
     it(`names ${setting} in one line for ${JSON.stringify(overrides)}`, () => {

@@ -53,6 +53,8 @@ describe('simulate with host and disk tiers', () => {
   });
 
   it('rejects an unknown drive, naming the setting', () => {
-    expect(() => run({ kvDisk: 'floppy' })).toThrow(/NIMSIM_KV_DISK: unknown NVMe device "floppy"/);
+    expect(() => run({ kvDisk: 'floppy' })).toThrow(
+      /NIMSIM_KV_DISK=floppy: unknown NVMe drive; allowed: micron-9550, kioxia-cm6, micron-9200/,
+    );
   });
 });
