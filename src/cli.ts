@@ -4,11 +4,15 @@
  * env name without NIMSIM_/NIM_, kebab-case; docs/interface.md#settings). A bad value or an unknown
  * flag prints one line and exits 2.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { Command, CommanderError, Option } from 'commander';
 import { DeploymentError, formatProfileList, listModelProfiles } from './catalog/deployment.js';
 import { ConfigError, loadConfig, type RawSettings } from './config/config.js';
+import type { Runtime } from './runtime.js';
+import { createTimelineRecorder, type Timeline } from './simulate/html-timeline.js';
+import { renderHtmlReport } from './simulate/html-report.js';
+import type { SimulationReport } from './simulate/report.js';
 import { SETTINGS, flagOf, type SettingKey } from './config/settings.js';
 import { createLogger } from './logging.js';
 import {
@@ -46,6 +50,7 @@ const SERVE_ONLY_SETTINGS: ReadonlySet<SettingKey> = new Set<SettingKey>([
   'readyDelayMs',
   'apiKey',
   'adminToken',
+  'ui',
   'faultRate',
   'faultTypes',
   'faultDelayMs',
@@ -145,6 +150,18 @@ function readTrace(file: string) {
   return entries;
 }
 
+/** Writes the --html report; a file that cannot be written is a usage error (exit 2). */
+function writeHtmlReport(file: string, timeline: Timeline, report: SimulationReport): void {
+  const html = renderHtmlReport(timeline, report, {
+    command: ['nimsim', ...process.argv.slice(2)].join(' '),
+  });
+  try {
+    writeFileSync(file, html);
+  } catch (err) {
+    throw new UsageError(`--html ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
 function buildProgram(): Command {
   const program = new Command('nimsim')
     .description('A simulator of an NVIDIA NIM for LLMs inference microservice.')
@@ -179,10 +196,16 @@ function buildProgram(): Command {
     (opts: Record<string, string | boolean | undefined>, cmd: Command) => {
       const config = loadConfig(process.env, rawSettings(cmd));
       const str = (k: string) => (typeof opts[k] === 'string' ? (opts[k] as string) : undefined);
-      const print = (report: ReturnType<typeof runSimulation>) =>
+      // --html: a timeline watches the run, and the page is written beside the usual output.
+      const htmlFile = str('html');
+      const timeline = htmlFile === undefined ? undefined : createTimelineRecorder();
+      const watch = timeline && ((runtime: Runtime) => timeline.attach(runtime));
+      const print = (report: ReturnType<typeof runSimulation>) => {
+        if (htmlFile !== undefined && timeline) writeHtmlReport(htmlFile, timeline.result(), report);
         process.stdout.write(
           opts['json'] ? JSON.stringify(report, null, 2) + '\n' : formatReport(report) + '\n',
         );
+      };
       const sloTtft = positiveNumber('slo-ttft-ms', str('sloTtftMs'));
       const sloItl = positiveNumber('slo-itl-ms', str('sloItlMs'));
       const slo =
@@ -194,6 +217,7 @@ function buildProgram(): Command {
             blockSize: positiveInt('trace-block-size', str('traceBlockSize'), TRACE_BLOCK_SIZE),
             requests: str('requests') === undefined ? undefined : positiveInt('requests', str('requests'), 1),
             slo,
+            watch,
           }),
         );
         return;
@@ -212,7 +236,7 @@ function buildProgram(): Command {
         slo,
         tenants: tenantOptions(str),
       };
-      print(runSimulation(config, workload));
+      print(runSimulation(config, workload, watch));
     },
   );
 

@@ -374,6 +374,12 @@ export const SETTINGS = {
     secret: true,
     help: 'when set, enables /admin/* behind Authorization: Bearer <token> (404 otherwise)',
   }),
+  ui: setting({
+    env: 'NIMSIM_UI',
+    schema: bool(),
+    default: '1',
+    help: 'the live page GET /ui and its event stream GET /ui/events (1); 0 turns both off (404). Open like /metrics, behind NIMSIM_ADMIN_TOKEN when that is set',
+  }),
   faultRate: setting({
     env: 'NIMSIM_FAULT_RATE',
     schema: num(0, 1),

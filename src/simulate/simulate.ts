@@ -6,7 +6,7 @@
 import type { Config } from '../config/config.js';
 import { createRandom, hashSeed } from '../util/random.js';
 import { createGrowingPromptBlockKeys } from '../engine/prompt-blocks.js';
-import { createHarness } from './harness.js';
+import { createHarness, type RuntimeWatcher } from './harness.js';
 import { tenantReport } from './tenant-report.js';
 import type { SimulationReport } from './report.js';
 import { TenantMix, type SessionOwner } from './tenants.js';
@@ -74,6 +74,10 @@ export const SIMULATE_FLAGS = [
     help: "Zipf exponent of the users' popularity within a tenant, with --tenants (default 1; 0 = uniform)",
   },
   { flag: '--json', help: 'print the JSON report' },
+  {
+    flag: '--html <file>',
+    help: 'also write the run as a self-contained HTML report (timelines, KV blocks, latencies; docs/ui.md)',
+  },
 ] as const;
 
 /** A workload the simulated server would refuse outright (the CLI exits 2 with its message). */
@@ -82,8 +86,12 @@ export class WorkloadError extends Error {}
 /** Retry delay after a 429 (queue full), in simulated ms, as a client honouring Retry-After would. */
 const RETRY_AFTER_MS = 1000;
 
-export function runSimulation(config: Config, workload: WorkloadOptions): SimulationReport {
-  const harness = createHarness(config, workload.slo);
+export function runSimulation(
+  config: Config,
+  workload: WorkloadOptions,
+  watch?: RuntimeWatcher,
+): SimulationReport {
+  const harness = createHarness(config, workload.slo, watch);
   const { clock, runtime } = harness;
   // The last turn resends the whole conversation: a real server answers it with a context-length
   // 400, which would leave a report of zero requests. Say so instead.
