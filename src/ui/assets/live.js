@@ -36,7 +36,7 @@ function startLive(root) {
         title: 'nimsim · live',
         subtitle: [
           info.model,
-          info.gpu,
+          f.tiers.length > 1 ? `${f.tiers.length} replicas of ${info.gpu}` : info.gpu,
           info.profile,
           info.timeScale !== undefined ? `time scale ${info.timeScale}` : '',
         ]

@@ -285,7 +285,7 @@ function kvReplica(parent, label, tiers, replicas) {
 
 function cellNote(canvas) {
   const per = Number(canvas.dataset.blocksPerCell);
-  return per > 1 ? ` (a square: ${fmt(per)} blocks)` : '';
+  return per > 1 ? ` · ■ = ${fmt(per)}` : '';
 }
 
 /** Routed requests per replica, with the cached tokens the router predicted beside those found. */
