@@ -18,6 +18,7 @@ function startReport(root, data) {
     replicas: data.replicas.map((r) => r.label),
     tiers: data.replicas.map((r) => r.tiers),
     router: data.router,
+    eventsInOrder: true,
     ttftTitle: 'Time to first token (whole run)',
     itlTitle: 'ITL, mean per request (whole run)',
   });

@@ -189,7 +189,7 @@ function createDashboard(root, meta) {
     itl.stats.textContent = marksText(s.itlMarks);
     s.kv.forEach((r, i) => kvReplicas[i].update(r));
     drawRouter(routerEl, s.router, meta.replicas);
-    drawEvents(eventsEl, s.events);
+    drawEvents(eventsEl, s.events, meta.eventsInOrder);
   }
 
   return {
@@ -303,9 +303,10 @@ function drawRouter(box, router, labels) {
   });
 }
 
-function drawEvents(list, events) {
+/** The live page lists the newest first; the report lists its run in time order. */
+function drawEvents(list, events, inOrder) {
   list.textContent = '';
-  for (const e of events.slice(-40).reverse()) {
+  for (const e of inOrder ? events : events.slice(-40).reverse()) {
     const li = h('li', e.kind || '', undefined, list);
     h('time', undefined, e.at, li);
     li.appendChild(document.createTextNode(e.text));
