@@ -9,12 +9,14 @@
 # (NODE_VERSION=20 there builds the same image on Node 20).
 ARG NODE_VERSION=24
 
-# Build: every dependency (TypeScript), then compile src/ to dist/.
+# Build: every dependency (TypeScript), then compile src/ to dist/ (and copy the pages' assets,
+# src/ui/assets, beside it).
 FROM node:${NODE_VERSION}-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/copy-ui-assets.mjs ./scripts/
 COPY src ./src
 RUN npm run build
 

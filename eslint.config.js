@@ -12,6 +12,25 @@ export default tseslint.config(
     },
   },
   {
+    // The pages' scripts (GET /ui, simulate --html): plain browser JS, inlined one after another
+    // into one <script> (src/ui/page.ts), so each file's top-level functions are the next one's
+    // globals, declared with a `/* global … */` comment where used.
+    files: ['src/ui/assets/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: {
+        document: 'readonly',
+        window: 'readonly',
+        location: 'readonly',
+        EventSource: 'readonly',
+        URLSearchParams: 'readonly',
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { vars: 'local', argsIgnorePattern: '^_' }],
+    },
+  },
+  {
     // The engine is pure: no HTTP, validation or metrics code (docs/architecture.md#engine).
     files: ['src/engine/**/*.ts'],
     rules: {

@@ -145,6 +145,7 @@ check "chat completion" bash -c "curl -sS --max-time 30 -H 'content-type: applic
   node -e 'const b=JSON.parse(require(\"fs\").readFileSync(0,\"utf8\"));process.exit(b.object===\"chat.completion\"&&b.usage.completion_tokens===16?0:1)'"
 check "streaming chat ends with [DONE]" bash -c "curl -sSN --max-time 30 -H 'content-type: application/json' -d '$(chat_body Hello 8 ',"stream":true')' $URL/v1/chat/completions | tail -n 2 | grep -q '^data: \[DONE\]'"
 check "metrics (NIM's and vLLM's names)" bash -c "curl -sS $URL/v1/metrics | grep -q '^num_requests_running' && curl -sS $URL/v1/metrics | grep -q '^vllm:num_requests_running'"
+check "live page (GET /ui, from the image's dist/ui/assets)" bash -c "curl -sS $URL/ui | grep -q 'EventSource'"
 check "the image's user is node" test "$(pm image inspect "$IMAGE" --format '{{.Config.User}}')" = node
 check "the server runs as uid 1000, not root" test "$(pm exec nimsim-check sh -c 'id -u; stat -c %u /proc/1' | sort -u)" = 1000
 check "the image ships node $NODE_VERSION" bash -c "podman exec nimsim-check node -p 'process.versions.node' 2>/dev/null | grep -q '^$NODE_VERSION\.'"

@@ -86,11 +86,20 @@ try {
   )[0];
   const tarball = join(work, packed.filename);
   const shipped = packed.files.map((f) => f.path);
-  for (const need of ['dist/cli.js', 'dist/index.js', 'dist/index.d.ts', 'package.json', 'LICENSE']) {
+  for (const need of [
+    'dist/cli.js',
+    'dist/index.js',
+    'dist/index.d.ts',
+    'dist/ui/assets/live.js',
+    'dist/ui/assets/ui.css',
+    'package.json',
+    'LICENSE',
+  ]) {
     if (!shipped.includes(need)) fail(`the tarball lacks ${need}`);
   }
   const stray = shipped.filter(
-    (p) => !/^(dist\/.*\.(js|d\.ts|json)|package\.json|LICENSE|README\.md)$/.test(p),
+    (p) =>
+      !/^(dist\/.*\.(js|d\.ts|json)|dist\/ui\/assets\/[\w-]+\.css|package\.json|LICENSE|README\.md)$/.test(p),
   );
   if (stray.length > 0) fail(`the tarball ships files it should not: ${stray.slice(0, 10).join(', ')}`);
   log(`packed ${packed.filename}: ${shipped.length} files, ${(packed.size / 1e6).toFixed(2)} MB`);
@@ -159,13 +168,18 @@ try {
   const ready = await fetch(`${base}/v1/health/ready`);
   if (ready.status !== 200) fail(`/v1/health/ready answered ${ready.status}`);
   const body = await chat(base);
+  // The live page is assembled from the assets the package ships (dist/ui/assets).
+  const ui = await fetch(`${base}/ui`);
+  const uiPage = await ui.text();
+  if (ui.status !== 200 || !uiPage.includes('EventSource') || !uiPage.includes('.tiles'))
+    fail(`GET /ui answered ${ui.status}: ${uiPage.slice(0, 200)}`);
   process.kill(-serve.pid, 'SIGTERM');
   await logClosed;
   children.delete(serve);
   if (!serveLog.includes('shutdown complete'))
     fail(`npx nimsim serve did not shut down gracefully:\n${serveLog}`);
   log(
-    `npx nimsim serve --port ${port}: ready 200, chat 200 ("${body.choices[0].message.content}"), shut down on SIGTERM`,
+    `npx nimsim serve --port ${port}: ready 200, chat 200 ("${body.choices[0].message.content}"), /ui 200, shut down on SIGTERM`,
   );
 
   // --- 2. the programmatic API, in JavaScript, and its declarations from TypeScript.

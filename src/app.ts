@@ -20,6 +20,8 @@ import { registerModelsRoute } from './api/routes/models.js';
 import { registerOpenApiRoutes } from './api/routes/openapi.js';
 import { registerResponsesRoute } from './api/routes/responses.js';
 import { registerTokenizeRoutes } from './api/routes/tokenize.js';
+import { registerUiRoutes } from './api/routes/ui.js';
+import type { LiveFeed } from './ui/live-feed.js';
 import type { ServerInfo } from './api/server-info.js';
 import type { Logger } from './logging.js';
 import type { Metrics } from './metrics/metrics.js';
@@ -39,6 +41,8 @@ export interface AppDeps {
   readonly streamBufferBytes: number;
   /** Faults on demand (x-nimsim-fault, NIMSIM_FAULT_RATE) on the generation routes. */
   readonly faults?: FaultInjector;
+  /** The live page's feed (GET /ui, /ui/events); absent with NIMSIM_UI=0, and the routes 404. */
+  readonly liveFeed?: LiveFeed | undefined;
 }
 
 /** The routes faults apply to: the ones that run the model (docs/interface.md#faults). */
@@ -88,6 +92,7 @@ export function createApp(deps: AppDeps): Hono {
   registerMetricsRoutes(routes, deps.metrics);
   registerOpenApiRoutes(routes, deps.info.release, embedding ? 'embedding' : 'generation');
   registerAdminRoutes(routes, deps.admin);
+  if (deps.liveFeed) registerUiRoutes(routes, { feed: deps.liveFeed, adminToken: deps.adminToken });
 
   app.notFound(edge.notFound);
   app.onError(edge.handleError);

@@ -87,6 +87,7 @@ function buildProgram(state: CommandState): Command {
       stderrIsTty: process.stderr.isTTY === true,
       // A terminal that does not say its width (0) is taken as 80 columns wide.
       stderrColumns: process.stderr.isTTY ? process.stderr.columns || 80 : undefined,
+      command: ['nimsim', ...process.argv.slice(2)].join(' '),
     });
   });
 

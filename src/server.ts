@@ -28,6 +28,7 @@ import { createRuntime, type Runtime } from './runtime.js';
 import { isDisaggFleet, type DisaggFleet } from './fleet/disagg/disagg-fleet.js';
 import { VERSION } from './version.js';
 import type { Hono } from 'hono';
+import { createLiveFeed, type LiveFeed } from './ui/live-feed.js';
 
 export { SERVE_DEFAULT_JITTER } from './config/settings.js';
 
@@ -40,6 +41,8 @@ export interface Service {
   readonly live: LiveConfig;
   /** Scripted replies in force. */
   readonly rules: RuleStore;
+  /** What the live page (GET /ui) draws; undefined with NIMSIM_UI=0. */
+  readonly liveFeed: LiveFeed | undefined;
   /** Turns readiness off and refuses new work; resolves once running requests are done. */
   drain(timeoutMs: number): Promise<void>;
 }
@@ -138,6 +141,7 @@ export function createService(
     apply: (value) => rules.replace(value),
     current: () => rules.rules(),
   });
+  const liveFeed = config.ui ? createServiceLiveFeed(config, runtime, () => clock.now()) : undefined;
   const readyAt = Date.now() + config.readyDelayMs;
   let ready = false;
   let draining = false;
@@ -152,7 +156,17 @@ export function createService(
       release: VERSION,
       metadata: runtime.metadata,
     },
-    metrics,
+    // Injected faults are counted, and shown on the live page as they happen.
+    metrics: liveFeed
+      ? {
+          ...metrics,
+          recordFault: (type: string) => {
+            metrics.recordFault(type);
+            liveFeed.noteFault(type);
+          },
+        }
+      : metrics,
+    liveFeed,
     // Ready stays ready: once the load delay has passed, no clock read per request.
     readiness: { isReady: () => ready || (ready = Date.now() >= readyAt), isDraining: () => draining },
     admin: {
@@ -176,11 +190,35 @@ export function createService(
     faults,
     live,
     rules,
-    drain(timeoutMs) {
+    liveFeed,
+    async drain(timeoutMs) {
       draining = true;
-      return runtime.engine.drain(timeoutMs);
+      await runtime.engine.drain(timeoutMs);
+      // The live pages watched the drain; their streams end with it, so no open page holds the
+      // server's close until the deadline.
+      liveFeed?.close();
     },
   };
+}
+
+/** The live page's feed over every replica, titled with the deployment. */
+function createServiceLiveFeed(config: Config, runtime: Runtime, now: () => number): LiveFeed {
+  const d = runtime.deployment;
+  const fleet = runtime.fleet;
+  return createLiveFeed({
+    observers: runtime.replicaObservers,
+    replicas: fleet?.replicas ?? [runtime.engine],
+    now,
+    info: {
+      model: runtime.servedModels[0],
+      gpu: `${d.gpuCount} × ${d.gpu.key}`,
+      profile: d.profile.name,
+      timeScale: config.timeScale,
+      version: VERSION,
+      ...(fleet && { router: fleet.router }),
+      ...(isDisaggFleet(fleet) && { roles: fleet.roles }),
+    },
+  });
 }
 
 /** The rules file, validated at start: a bad file is a ConfigError (exit 2) naming line and problem. */

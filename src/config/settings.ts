@@ -409,6 +409,12 @@ export const SETTINGS = {
     secret: true,
     help: 'when set, /admin/* is on, behind this Bearer token',
   }),
+  ui: setting({
+    env: 'NIMSIM_UI',
+    schema: bool(),
+    default: '1',
+    help: 'the live page GET /ui and its events GET /ui/events (1), or 404 (0)',
+  }),
   faultRate: setting({
     env: 'NIMSIM_FAULT_RATE',
     schema: num(0, 1),

@@ -142,6 +142,12 @@ export const SIMULATE_FLAGS: readonly SimulateFlag[] = [
     group: 'report',
   },
   { name: 'json', help: 'print the JSON report instead of the table', group: 'report' },
+  {
+    name: 'html',
+    arg: '<file>',
+    help: 'also write the run as a self-contained HTML page (timelines, KV blocks, latencies)',
+    group: 'report',
+  },
 ];
 
 /**

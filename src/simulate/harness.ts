@@ -65,11 +65,18 @@ const EVENTS_PER_PROGRESS = 2000;
 
 const NO_TOKEN_EVENTS: FleetSubmitOptions = { tokenEvents: false };
 
+/**
+ * What watches a run besides the report: told the runtime before anything is submitted, so it can
+ * subscribe to the engines' events (`simulate --html`'s timeline, html-timeline.ts).
+ */
+export type RuntimeWatcher = (runtime: Runtime) => void;
+
 /** `slo`: report the goodput against these objectives. */
-export function createHarness(config: Config, slo?: Slo): Harness {
+export function createHarness(config: Config, slo?: Slo, watch?: RuntimeWatcher): Harness {
   const wallStart = performance.now();
   const clock = createVirtualClock();
   const runtime = createRuntime(config, { clock, defaultJitter: 0, keepSamples: true });
+  watch?.(runtime);
   const { engine, fleet } = runtime;
   const model = runtime.servedModels[0]!;
   const outcomes = new Outcomes();

@@ -4,13 +4,15 @@
  * a progress line on a terminal, and prints the report. The report is the same whatever the
  * terminal: progress goes to stderr, only when it is a TTY, and is erased at the end.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { Config } from '../config/config.js';
 import { settingProblem } from '../config/setting-names.js';
 import { readProblem } from '../util/read-problem.js';
 import { SYNTHETIC_ONLY_FLAGS, simulateDefault } from './flags.js';
-import type { SimulationProgress } from './harness.js';
+import type { RuntimeWatcher, SimulationProgress } from './harness.js';
+import { renderHtmlReport } from './html-report.js';
+import { createTimelineRecorder } from './html-timeline.js';
 import { createProgressLine, type ProgressLine } from './progress-line.js';
 import { formatReport, type SimulationReport } from './report.js';
 import { runSimulation, type WorkloadOptions } from './simulate.js';
@@ -34,6 +36,8 @@ export interface SimulateIo {
   /** Set when stderr is a terminal: its width. */
   readonly stderrColumns?: number | undefined;
   readonly stderrIsTty: boolean;
+  /** The command line, as the HTML report shows it (`nimsim simulate …`). */
+  readonly command?: string | undefined;
 }
 
 /** A refusal of a `simulate` flag, in the settings' shape: `--flag=value: problem`. */
@@ -74,8 +78,25 @@ export function runSimulateCommand(config: Config, flags: SimulateFlagValues, io
   const sloTtft = positiveNumber('slo-ttft-ms', str('slo-ttft-ms'));
   const sloItl = positiveNumber('slo-itl-ms', str('slo-itl-ms'));
   const slo = sloTtft === undefined && sloItl === undefined ? undefined : { ttftMs: sloTtft, itlMs: sloItl };
-  const print = (report: SimulationReport) =>
+  // --html: a timeline watches the run, and the page is written beside the usual output.
+  const htmlFile = str('html');
+  const timeline = htmlFile === undefined ? undefined : createTimelineRecorder();
+  const watch: RuntimeWatcher | undefined = timeline && ((runtime) => timeline.attach(runtime));
+  const print = (report: SimulationReport) => {
+    if (htmlFile !== undefined && timeline) {
+      const html = renderHtmlReport(timeline.result(), report, { command: io.command });
+      try {
+        writeFileSync(htmlFile, html);
+      } catch (err) {
+        throw flagProblem(
+          'html',
+          htmlFile,
+          `cannot write it (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+        );
+      }
+    }
     io.stdout(flags['json'] ? JSON.stringify(report, null, 2) + '\n' : formatReport(report) + '\n');
+  };
 
   const traceFile = str('trace');
   if (traceFile !== undefined) {
@@ -96,6 +117,7 @@ export function runSimulateCommand(config: Config, flags: SimulateFlagValues, io
         requests,
         slo,
         onProgress,
+        watch,
       }),
     );
     print(report);
@@ -130,7 +152,11 @@ export function runSimulateCommand(config: Config, flags: SimulateFlagValues, io
     const problem = concurrencyProblem(config, workload);
     if (problem !== undefined) throw flagProblem('concurrency', str('concurrency')!, problem);
   }
-  print(withProgress(io, workload.requests, (onProgress) => runSimulation(config, workload, onProgress)));
+  print(
+    withProgress(io, workload.requests, (onProgress) =>
+      runSimulation(config, workload, { onProgress, watch }),
+    ),
+  );
 }
 
 /** Runs `simulate` with a progress line on a terminal, erased when the run ends or fails. */

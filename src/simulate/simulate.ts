@@ -6,7 +6,7 @@
 import type { Config } from '../config/config.js';
 import { createRandom, hashSeed } from '../util/random.js';
 import { createGrowingPromptBlockKeys } from '../engine/prompt-blocks.js';
-import { createHarness, type SimulationProgress } from './harness.js';
+import { createHarness, type RuntimeWatcher, type SimulationProgress } from './harness.js';
 import { tenantReport } from './tenant-report.js';
 import type { SimulationReport } from './report.js';
 import { TenantMix, type SessionOwner } from './tenants.js';
@@ -22,13 +22,20 @@ export class WorkloadError extends Error {}
 /** Retry delay after a 429 (queue full), in simulated ms, as a client honouring Retry-After would. */
 const RETRY_AFTER_MS = 1000;
 
-/** `onProgress`: told how far the run has got every few thousand events (a progress line). */
+/** What watches a run besides its report. */
+export interface SimulationHooks {
+  /** Told how far the run has got every few thousand events (a progress line). */
+  readonly onProgress?: ((progress: SimulationProgress) => void) | undefined;
+  /** Told the runtime before anything is submitted (simulate --html). */
+  readonly watch?: RuntimeWatcher | undefined;
+}
+
 export function runSimulation(
   config: Config,
   workload: WorkloadOptions,
-  onProgress?: (progress: SimulationProgress) => void,
+  hooks: SimulationHooks = {},
 ): SimulationReport {
-  const harness = createHarness(config, workload.slo);
+  const harness = createHarness(config, workload.slo, hooks.watch);
   const { clock, runtime } = harness;
   // The last turn resends the whole conversation: a real server answers it with a context-length
   // 400, which would leave a report of zero requests. Say so instead.
@@ -108,6 +115,6 @@ export function runSimulation(
   } else {
     for (let i = 0; i < workload.concurrency; i++) startSession();
   }
-  const report = harness.run(onProgress);
+  const report = harness.run(hooks.onProgress);
   return mix ? { ...report, by_tenant: tenantReport(harness.outcomes, mix.opts.tenants) } : report;
 }

@@ -16,7 +16,7 @@
  */
 import type { Config } from '../config/config.js';
 import { createRandom, hashSeed } from '../util/random.js';
-import { createHarness, type SimulationProgress } from './harness.js';
+import { createHarness, type RuntimeWatcher, type SimulationProgress } from './harness.js';
 import type { SimulationReport, Slo } from './report.js';
 import type { TraceEntry } from './trace.js';
 import { plannedAnswer, tokens, traceBlock } from './workload.js';
@@ -30,6 +30,8 @@ export interface TraceReplayOptions {
   readonly slo?: Slo | undefined;
   /** Told how far the replay has got every few thousand events (a progress line). */
   readonly onProgress?: ((progress: SimulationProgress) => void) | undefined;
+  /** Told the runtime before the replay starts (simulate --html). */
+  readonly watch?: RuntimeWatcher | undefined;
 }
 
 /** Mooncake's block size: each `hash_ids` entry stands for this many prompt tokens. */
@@ -51,7 +53,7 @@ export function runTraceSimulation(
   entries: readonly TraceEntry[],
   opts: TraceReplayOptions,
 ): SimulationReport {
-  const harness = createHarness(config, opts.slo);
+  const harness = createHarness(config, opts.slo, opts.watch);
   const { clock, runtime } = harness;
   const lines = opts.requests === undefined ? entries : entries.slice(0, opts.requests);
   let longestOutput = 0;

@@ -340,6 +340,28 @@ describe('nimsim CLI', () => {
     expect(Object.keys(report['ttft_ms'] as object)).toEqual(['mean', 'p50', 'p90', 'p99']);
   });
 
+  it('writes simulate --html FILE beside an unchanged JSON report, and exits 2 for a file it cannot write', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nimsim-html-'));
+    try {
+      const file = join(dir, 'run.html');
+      const args = ['simulate', '--requests', '40', '--concurrency', '4', '--json'];
+      const plain = run(args);
+      const withHtml = run([...args, '--html', file]);
+      expect(withHtml.status).toBe(0);
+      const stable = (out: string) => ({ ...(JSON.parse(out) as object), wall_s: 0, speedup: 0 });
+      expect(stable(withHtml.stdout)).toEqual(stable(plain.stdout));
+      const html = readFileSync(file, 'utf8');
+      expect(html.startsWith('<!doctype html>')).toBe(true);
+      expect(html).toContain('id="data"');
+      const bad = run(['simulate', '--requests', '5', '--html', join(dir, 'missing', 'run.html')]);
+      expect(bad.status).toBe(2);
+      expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+      expect(bad.stderr).toContain('--html');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('lists model profiles grouped by compatibility with 64-hex ids', () => {
     const r = run(['list-model-profiles', '--gpu', 'b200']);
     expect(r.status).toBe(0);

@@ -53,7 +53,7 @@ describe('simulate progress', () => {
     const config = loadConfig({}, { maxNumSeqs: '8', maxWaiting: '8' });
     const w = workload({ concurrency: 60, requests: 3000 });
     const seen: SimulationProgress[] = [];
-    const withProgress = runSimulation(config, w, (p) => seen.push(p));
+    const withProgress = runSimulation(config, w, { onProgress: (p) => seen.push(p) });
     const without = runSimulation(config, w);
     expect(simulated(withProgress)).toEqual(simulated(without));
     expect(without.rejected_429).toBeGreaterThan(0);

@@ -12,7 +12,13 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 export function bearerMatches(header: string | undefined, secret: string): boolean {
   const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
   if (!m) return false;
-  return timingSafeEqual(digest(m[1]!.trim()), digest(secret));
+  return tokenMatches(m[1]!.trim(), secret);
+}
+
+/** A token given some other way (the live page's `?token=`), compared as a bearer token is. */
+export function tokenMatches(given: string | undefined, secret: string): boolean {
+  if (given === undefined || given === '') return false;
+  return timingSafeEqual(digest(given), digest(secret));
 }
 
 /** Throws 401 unless the request carries the API key (no key configured: every request passes). */
