@@ -25,6 +25,8 @@ import { createMetrics, type Metrics, type RouterReplicaCounters } from './metri
 import { createRuntime, type Runtime } from './runtime.js';
 import { isDisaggFleet, type DisaggFleet } from './fleet/disagg/disagg-fleet.js';
 import { VERSION } from './version.js';
+import { findModel } from './catalog/models.js';
+import { createLoraService, type LoraService } from './lora/lora-service.js';
 import type { Hono } from 'hono';
 
 /** Jitter of serve when NIMSIM_JITTER is unset: a little, so latencies look measured. */
@@ -39,6 +41,8 @@ export interface Service {
   readonly live: LiveConfig;
   /** Scripted replies in force. */
   readonly rules: RuleStore;
+  /** LoRA adapters (NIM_PEFT_SOURCE set, generative model); undefined: LoRA off. */
+  readonly loras: LoraService | undefined;
   /** Turns readiness off and refuses new work; resolves once running requests are done. */
   drain(timeoutMs: number): Promise<void>;
 }
@@ -137,11 +141,16 @@ export function createService(
     apply: (value) => rules.replace(value),
     current: () => rules.rules(),
   });
+  const embedding = findModel(config.modelName)?.embedding !== undefined;
+  // Embedding NIMs serve no adapters.
+  const loras = embedding
+    ? undefined
+    : createLoraService(config, runtime.deployment.model, runtime.servedModels, logger);
   const readyAt = Date.now() + config.readyDelayMs;
   let ready = false;
   let draining = false;
   const app = createApp({
-    serving: createServingContext(config, runtime, rules),
+    serving: createServingContext(config, runtime, rules, loras?.registry),
     info: {
       modelName: config.modelName,
       servedModels: runtime.servedModels,
@@ -174,6 +183,7 @@ export function createService(
     faults,
     live,
     rules,
+    loras,
     drain(timeoutMs) {
       draining = true;
       return runtime.engine.drain(timeoutMs);
@@ -320,6 +330,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         closeIdle();
       });
       service.rules.close();
+      service.loras?.close();
       await Promise.all(kvEvents.map((p) => p.close()));
       logger.info('shutdown complete');
     })());

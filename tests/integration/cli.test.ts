@@ -26,6 +26,20 @@ describe('nimsim CLI', () => {
     expect(flag.stderr).toContain('--time-scale');
   });
 
+  it('exits 2 with one line for a bad LoRA setting: a missing NIM_PEFT_SOURCE, a rank vLLM does not take', () => {
+    const missing = run(['serve', '--port', '0', '--peft-source', '/nonexistent/loras']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missing.stderr).toContain('NIM_PEFT_SOURCE');
+    const rank = run(['serve'], { NIM_MAX_LORA_RANK: '24' });
+    expect(rank.status).toBe(2);
+    expect(rank.stderr.trim().split('\n')).toHaveLength(1);
+    expect(rank.stderr).toContain('NIM_MAX_LORA_RANK');
+    const loras = run(['serve', '--max-gpu-loras', '0']);
+    expect(loras.status).toBe(2);
+    expect(loras.stderr).toContain('--max-gpu-loras');
+  });
+
   it('exits 2 with one line for a bad KV-events endpoint, or a replay endpoint without one', () => {
     const bad = run(['serve'], { NIMSIM_KV_EVENTS_ENDPOINT: 'localhost:5557' });
     expect(bad.status).toBe(2);
