@@ -18,6 +18,7 @@ import {
   WorkloadError,
   type WorkloadOptions,
 } from './simulate/simulate.js';
+import type { LoraWorkloadOptions } from './simulate/loras.js';
 import type { TenantOptions } from './simulate/tenants.js';
 import { parseTrace } from './simulate/trace.js';
 import { runTraceSimulation, TRACE_BLOCK_SIZE } from './simulate/trace-replay.js';
@@ -125,6 +126,25 @@ function tenantOptions(str: (k: string) => string | undefined): TenantOptions | 
   };
 }
 
+/** The LoRA adapters of `simulate --loras` (undefined without it). */
+function loraOptions(str: (k: string) => string | undefined): LoraWorkloadOptions | undefined {
+  const loras = str('loras');
+  if (loras === undefined) {
+    for (const [key, flag] of [
+      ['loraZipf', 'lora-zipf'],
+      ['loraRank', 'lora-rank'],
+    ] as const) {
+      if (str(key) !== undefined) throw new UsageError(`--${flag} needs --loras`);
+    }
+    return undefined;
+  }
+  return {
+    adapters: positiveInt('loras', loras, 1),
+    zipf: nonNegativeNumber('lora-zipf', str('loraZipf'), 1),
+    rank: positiveInt('lora-rank', str('loraRank'), 16),
+  };
+}
+
 /**
  * The entries of a trace file, gzipped (`.gz`, as AIPerf also reads them) or not; a file that
  * cannot be read or parsed is a usage error (exit 2).
@@ -191,7 +211,9 @@ function buildProgram(): Command {
       const slo =
         sloTtft === undefined && sloItl === undefined ? undefined : { ttftMs: sloTtft, itlMs: sloItl };
       const traceFile = str('trace');
+      const loras = loraOptions(str);
       if (traceFile !== undefined) {
+        if (loras) throw new UsageError('--loras does not apply to --trace (a trace names no adapters)');
         print(
           runTraceSimulation(config, readTrace(traceFile), {
             blockSize: positiveInt('trace-block-size', str('traceBlockSize'), TRACE_BLOCK_SIZE),
@@ -214,6 +236,7 @@ function buildProgram(): Command {
         requestRate: positiveNumber('request-rate', str('requestRate')),
         slo,
         tenants: tenantOptions(str),
+        loras,
       };
       print(runSimulation(config, workload));
     },

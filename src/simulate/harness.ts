@@ -10,6 +10,7 @@ import { EngineError } from '../engine/errors.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { Outcomes } from './outcomes.js';
 import type { FleetSubmitOptions } from '../fleet/fleet.js';
+import type { EngineLora } from '../engine/types.js';
 import { fleetReport } from './fleet-report.js';
 import { isDisaggFleet } from '../fleet/disagg/disagg-fleet.js';
 import type { DisaggMetadata } from '../fleet/disagg/disagg-runtime.js';
@@ -24,6 +25,8 @@ export interface SubmitExtras {
   readonly tenant?: number | undefined;
   /** The prompt's block keys when the caller keeps them (a fleet's router asks for them). */
   readonly promptBlockKeys?: (() => readonly number[]) | undefined;
+  /** The LoRA adapter the request runs with (simulate --loras). */
+  readonly lora?: EngineLora | undefined;
 }
 
 export interface Harness {
@@ -49,11 +52,11 @@ export interface Harness {
 
 const NO_TOKEN_EVENTS: FleetSubmitOptions = { tokenEvents: false };
 
-/** `slo`: report the goodput against these objectives. */
-export function createHarness(config: Config, slo?: Slo): Harness {
+/** `slo`: report the goodput against these objectives; `enableLora`: LoRA requests will come. */
+export function createHarness(config: Config, slo?: Slo, enableLora = false): Harness {
   const wallStart = performance.now();
   const clock = createVirtualClock();
-  const runtime = createRuntime(config, { clock, defaultJitter: 0, keepSamples: true });
+  const runtime = createRuntime(config, { clock, defaultJitter: 0, keepSamples: true, enableLora });
   const { engine, fleet } = runtime;
   const model = runtime.servedModels[0]!;
   const outcomes = new Outcomes();
@@ -82,6 +85,7 @@ export function createHarness(config: Config, slo?: Slo): Harness {
             finishReason: 'length',
             modelName: model,
             ...(extras?.sessionKey !== undefined ? { sessionKey: extras.sessionKey } : {}),
+            ...(extras?.lora !== undefined ? { lora: extras.lora } : {}),
           },
           (ev) => {
             if (ev.type !== 'finished') return;

@@ -7,6 +7,8 @@ import type { Config } from '../config/config.js';
 import { createRandom, hashSeed } from '../util/random.js';
 import { createGrowingPromptBlockKeys } from '../engine/prompt-blocks.js';
 import { createHarness } from './harness.js';
+import { LoraMix, type LoraReport } from './loras.js';
+import type { EngineLora } from '../engine/types.js';
 import { tenantReport } from './tenant-report.js';
 import type { SimulationReport } from './report.js';
 import { TenantMix, type SessionOwner } from './tenants.js';
@@ -73,6 +75,18 @@ export const SIMULATE_FLAGS = [
     flag: '--user-zipf <s>',
     help: "Zipf exponent of the users' popularity within a tenant, with --tenants (default 1; 0 = uniform)",
   },
+  {
+    flag: '--loras <n>',
+    help: 'LoRA: sessions run with n adapters (each session one, Zipf-drawn), with their own prefix cache and at most --max-gpu-loras per batch',
+  },
+  {
+    flag: '--lora-zipf <s>',
+    help: "Zipf exponent of the adapters' popularity, with --loras (default 1; 0 = uniform)",
+  },
+  {
+    flag: '--lora-rank <r>',
+    help: 'rank of every adapter, on every linear layer, with --loras (default 16)',
+  },
   { flag: '--json', help: 'print the JSON report' },
 ] as const;
 
@@ -83,7 +97,7 @@ export class WorkloadError extends Error {}
 const RETRY_AFTER_MS = 1000;
 
 export function runSimulation(config: Config, workload: WorkloadOptions): SimulationReport {
-  const harness = createHarness(config, workload.slo);
+  const harness = createHarness(config, workload.slo, workload.loras !== undefined);
   const { clock, runtime } = harness;
   // The last turn resends the whole conversation: a real server answers it with a context-length
   // 400, which would leave a report of zero requests. Say so instead.
@@ -102,6 +116,12 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
   const mix = workload.tenants
     ? new TenantMix(workload.tenants, workload.sharedPrefixTokens, config.seed)
     : undefined;
+  const loraMix = workload.loras
+    ? new LoraMix(workload.loras, runtime.deployment.model, config.seed)
+    : undefined;
+  /** Each session's adapter (simulate --loras), by session index; each adapter's finished requests. */
+  const sessionLoras: EngineLora[] = [];
+  const doneByAdapter = new Array<number>(workload.loras?.adapters ?? 0).fill(0);
   const shared = mix ? [] : sharedPrefixOf(workload, config.seed);
   const answer = answerOf(workload, config.seed);
   // Users do not think for exactly the same time: exponential think times (seeded) also keep
@@ -121,7 +141,9 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
     issued++;
     const prompt = s.nextPrompt();
     const output = s.nextOutput();
+    const lora = sessionLoras[s.index];
     const onDone = () => {
+      if (lora) doneByAdapter[lora.id - 1]!++;
       s.answered(output);
       // Closed loop: a finished session makes room for the next. Open loop: arrivals are fixed.
       if (s.done) {
@@ -131,8 +153,8 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
     // A fleet's router keys the prompt by its blocks: the session extends its last turn's keys.
     const promptBlockKeys = growingKeys ? () => growingKeys(s.blockKeys, prompt) : undefined;
     const extras =
-      owner || promptBlockKeys
-        ? { sessionKey: owner?.sessionKey, tenant: owner?.tenant, promptBlockKeys }
+      owner || promptBlockKeys || lora
+        ? { sessionKey: owner?.sessionKey, tenant: owner?.tenant, promptBlockKeys, lora }
         : undefined;
     const submit = () => {
       if (harness.submit(`sim-${s.index}-${s.turn}`, prompt, output, s.turn + 1, onDone, extras)) return;
@@ -144,6 +166,7 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
   };
   const startSession = () => {
     if (issued >= workload.requests) return;
+    if (loraMix) sessionLoras[sessions] = loraMix.next();
     if (!mix) {
       issue(new Session(sessions++, workload, shared, answer, config.seed));
       return;
@@ -164,5 +187,22 @@ export function runSimulation(config: Config, workload: WorkloadOptions): Simula
     for (let i = 0; i < workload.concurrency; i++) startSession();
   }
   const report = harness.run();
-  return mix ? { ...report, by_tenant: tenantReport(harness.outcomes, mix.opts.tenants) } : report;
+  const withTenants = mix
+    ? { ...report, by_tenant: tenantReport(harness.outcomes, mix.opts.tenants) }
+    : report;
+  return loraMix
+    ? { ...withTenants, lora: loraReport(loraMix, config.maxGpuLoras, doneByAdapter) }
+    : withTenants;
+}
+
+/** The adapters' account: their settings and each one's finished requests. */
+function loraReport(mix: LoraMix, maxLoras: number, byAdapter: number[]): LoraReport {
+  return {
+    adapters: mix.opts.adapters,
+    zipf: mix.opts.zipf,
+    rank: mix.opts.rank,
+    max_loras: maxLoras,
+    adapter_params: mix.adapters[0]!.params,
+    requests_by_adapter: byAdapter,
+  };
 }

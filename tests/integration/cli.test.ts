@@ -40,6 +40,18 @@ describe('nimsim CLI', () => {
     expect(loras.stderr).toContain('--max-gpu-loras');
   });
 
+  it('exits 2 with one line for a LoRA workload flag without --loras, or --loras with a trace', () => {
+    const zipf = run(['simulate', '--lora-zipf', '0']);
+    expect(zipf.status).toBe(2);
+    expect(zipf.stderr.trim()).toBe('nimsim: --lora-zipf needs --loras');
+    const zero = run(['simulate', '--loras', '0']);
+    expect(zero.status).toBe(2);
+    expect(zero.stderr).toContain('--loras');
+    const trace = run(['simulate', '--loras', '4', '--trace', '/nonexistent.jsonl']);
+    expect(trace.status).toBe(2);
+    expect(trace.stderr.trim()).toBe('nimsim: --loras does not apply to --trace (a trace names no adapters)');
+  });
+
   it('exits 2 with one line for a bad KV-events endpoint, or a replay endpoint without one', () => {
     const bad = run(['serve'], { NIMSIM_KV_EVENTS_ENDPOINT: 'localhost:5557' });
     expect(bad.status).toBe(2);
@@ -76,6 +88,7 @@ describe('nimsim CLI', () => {
       ['--api-key', 'k'],
       ['--fault-rate', '0.1'],
       ['--rules-file', 'x.yaml'],
+      ['--peft-source', '/tmp'],
     ]) {
       const r = run(['simulate', ...flag]);
       expect(r.status, flag[0]).toBe(2);
