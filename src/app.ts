@@ -13,6 +13,7 @@ import { registerChatRoute } from './api/routes/chat.js';
 import { registerCompletionsRoute } from './api/routes/completions.js';
 import { EMBEDDINGS_PATH, registerEmbeddingsRoute } from './api/routes/embeddings.js';
 import { registerHealthRoutes, type Readiness } from './api/routes/health.js';
+import { LOAD_LORA_PATH, registerLoraRoutes, UNLOAD_LORA_PATH } from './api/routes/lora.js';
 import { COUNT_TOKENS_PATH, MESSAGES_PATH, registerMessagesRoutes } from './api/routes/messages.js';
 import { registerMetaRoutes } from './api/routes/meta.js';
 import { registerMetricsRoutes } from './api/routes/metrics.js';
@@ -74,12 +75,13 @@ export function createApp(deps: AppDeps): Hono {
     compat,
     gatedPaths: embedding ? EMBEDDING_ROUTES : GENERATION_ROUTES,
     faultPaths: embedding ? [EMBEDDINGS_PATH] : GENERATION_FAULT_ROUTES,
+    adminPaths: embedding ? [] : [LOAD_LORA_PATH, UNLOAD_LORA_PATH],
   });
   const routes = createRoutes(app, edge.pipeline);
 
   registerHealthRoutes(routes, deps.readiness, compat);
   registerMetaRoutes(routes, deps.info);
-  registerModelsRoute(routes, deps.info);
+  registerModelsRoute(routes, deps.info, deps.serving.loras);
   if (embedding) {
     registerEmbeddingsRoute(routes, deps.serving, embedding);
   } else {
@@ -88,6 +90,7 @@ export function createApp(deps: AppDeps): Hono {
     registerResponsesRoute(routes, deps.serving);
     registerMessagesRoutes(routes, deps.serving);
     registerTokenizeRoutes(routes, deps.serving);
+    registerLoraRoutes(routes, deps.serving);
   }
   registerMetricsRoutes(routes, deps.metrics);
   registerOpenApiRoutes(routes, deps.info.release, embedding ? 'embedding' : 'generation');

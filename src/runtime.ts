@@ -5,7 +5,7 @@
  */
 import { resolveDeployment, describeDeployment, type Deployment } from './catalog/deployment.js';
 import type { Config } from './config/config.js';
-import { servedModelNames } from './config/config.js';
+import { maxLorasOf, servedModelNames } from './config/config.js';
 import { createTokenizer, type Tokenizer } from './content/tokenizer.js';
 import { createRandom, hashSeed } from './util/random.js';
 import type { Clock } from './engine/clock.js';
@@ -55,6 +55,8 @@ export interface RuntimeOptions {
   readonly defaultJitter: number;
   /** Disaggregated: keep every KV transfer's and queue wait's figures for a report (simulate). */
   readonly keepSamples?: boolean;
+  /** LoRA on without NIM_PEFT_SOURCE (simulate --loras): the engines enforce NIM_MAX_GPU_LORAS. */
+  readonly enableLora?: boolean;
 }
 
 export function createRuntime(config: Config, opts: RuntimeOptions): Runtime {
@@ -94,6 +96,7 @@ export function createRuntime(config: Config, opts: RuntimeOptions): Runtime {
       maxNumSeqs: config.maxNumSeqs,
       maxNumBatchedTokens: config.maxNumBatchedTokens,
       capacityPolicy: deployment.capacityPolicy,
+      maxLoras: maxLorasOf(config, opts.enableLora),
       maxWaiting: config.maxWaiting,
       jitter: jitterOf,
       observer,

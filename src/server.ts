@@ -27,6 +27,8 @@ import { createMetrics, type Metrics, type RouterReplicaCounters } from './metri
 import { createRuntime, type Runtime } from './runtime.js';
 import { isDisaggFleet, type DisaggFleet } from './fleet/disagg/disagg-fleet.js';
 import { VERSION } from './version.js';
+import { findModel } from './catalog/models.js';
+import { createLoraService, type LoraService } from './lora/lora-service.js';
 import type { Hono } from 'hono';
 import { createLiveFeed, type LiveFeed } from './ui/live-feed.js';
 
@@ -43,6 +45,8 @@ export interface Service {
   readonly rules: RuleStore;
   /** What the live page (GET /ui) draws; undefined with NIMSIM_UI=0. */
   readonly liveFeed: LiveFeed | undefined;
+  /** LoRA adapters (NIM_PEFT_SOURCE set, generative model); undefined: LoRA off. */
+  readonly loras: LoraService | undefined;
   /** Turns readiness off and refuses new work; resolves once running requests are done. */
   drain(timeoutMs: number): Promise<void>;
 }
@@ -142,11 +146,16 @@ export function createService(
     current: () => rules.rules(),
   });
   const liveFeed = config.ui ? createServiceLiveFeed(config, runtime, () => clock.now()) : undefined;
+  const embedding = findModel(config.modelName)?.embedding !== undefined;
+  // Embedding NIMs serve no adapters.
+  const loras = embedding
+    ? undefined
+    : createLoraService(config, runtime.deployment.model, runtime.servedModels, logger);
   const readyAt = Date.now() + config.readyDelayMs;
   let ready = false;
   let draining = false;
   const app = createApp({
-    serving: createServingContext(config, runtime, rules),
+    serving: createServingContext(config, runtime, rules, loras?.registry),
     info: {
       modelName: config.modelName,
       servedModels: runtime.servedModels,
@@ -191,6 +200,7 @@ export function createService(
     live,
     rules,
     liveFeed,
+    loras,
     async drain(timeoutMs) {
       draining = true;
       await runtime.engine.drain(timeoutMs);
@@ -373,6 +383,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         closeIdle();
       });
       service.rules.close();
+      service.loras?.close();
       await Promise.all(kvEvents.map((p) => p.close()));
       logger.info('shutdown complete');
     })());

@@ -104,6 +104,15 @@ function checkDisaggregation(config: Config): void {
   }
 }
 
+/**
+ * The engines' max LoRAs per batch when LoRA is on — NIM_PEFT_SOURCE set (NIM passes vLLM
+ * --enable-lora only then), or `enableLora` (simulate --loras) — else undefined: LoRA off
+ * (docs/lora.md).
+ */
+export function maxLorasOf(config: Config, enableLora = false): number | undefined {
+  return config.peftSource !== undefined || enableLora ? config.maxGpuLoras : undefined;
+}
+
 /** The served model names: NIM_SERVED_MODEL_NAME, else the simulated model's name. */
 export function servedModelNames(config: Config): readonly string[] {
   return config.servedModelName ?? [config.modelName];

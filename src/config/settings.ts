@@ -57,6 +57,16 @@ const bool = () =>
 
 const str = () => z.string().trim().min(1, 'must not be empty');
 
+const oneOfInts = (values: readonly number[]) =>
+  z
+    .string()
+    .trim()
+    .transform(Number)
+    .refine((v) => values.includes(v), `must be one of ${values.join(', ')}`);
+
+/** The ranks vLLM's --max-lora-rank accepts (`MaxLoRARanks`, vllm/config/lora.py). */
+export const LORA_RANKS = [1, 8, 16, 32, 64, 128, 256, 320, 512] as const;
+
 /** A ZeroMQ endpoint vLLM's KV-event publisher accepts (src/kv-events/endpoint.ts). */
 const zmqEndpoint = () =>
   str().superRefine((v, ctx) => {
@@ -287,6 +297,28 @@ export const SETTINGS = {
     schema: int(0),
     default: String(2 ** 20),
     help: 'most logprob entries per response; beyond: 400',
+  }),
+  peftSource: setting({
+    env: 'NIM_PEFT_SOURCE',
+    schema: str(),
+    help: 'directory of LoRA adapters, one folder each, named as its model id',
+  }),
+  peftRefreshInterval: setting({
+    env: 'NIM_PEFT_REFRESH_INTERVAL',
+    schema: int(1, 86_400),
+    help: 'seconds between rescans of --peft-source for added or removed adapters',
+  }),
+  maxGpuLoras: setting({
+    env: 'NIM_MAX_GPU_LORAS',
+    schema: int(1, 1024),
+    default: '8',
+    help: 'most distinct LoRA adapters one batch mixes (vLLM --max-loras)',
+  }),
+  maxLoraRank: setting({
+    env: 'NIM_MAX_LORA_RANK',
+    schema: oneOfInts(LORA_RANKS),
+    default: '32',
+    help: `highest LoRA rank loaded: ${LORA_RANKS.join(', ')} (vLLM --max-lora-rank)`,
   }),
   replicas: setting({
     env: 'NIMSIM_REPLICAS',

@@ -90,6 +90,11 @@ export interface EngineSettings {
   readonly maxNumBatchedTokens: number;
   /** Admission policy (scheduler.ts); default vLLM's. */
   readonly capacityPolicy?: CapacityPolicy | undefined;
+  /**
+   * LoRA enabled: most distinct adapters one batch mixes (vLLM --max-loras; lora-slots.ts), and
+   * stats() reports the adapters in use. Absent: LoRA disabled.
+   */
+  readonly maxLoras?: number | undefined;
   /** Bound of the waiting queue; a submit beyond it is refused with `queue_full`. */
   readonly maxWaiting: number;
   /**
@@ -401,7 +406,8 @@ export function createEngine(opts: EngineOptions): Engine {
     },
     stats() {
       const s = kv.stats();
-      return {
+      const loraAdapters = scheduler.loraStats();
+      const stats: EngineStats = {
         running: scheduler.numRunning,
         waiting: scheduler.numWaiting,
         maxNumSeqs: opts.maxNumSeqs,
@@ -426,6 +432,7 @@ export function createEngine(opts: EngineOptions): Engine {
           diskEvictions: s.diskEvictions,
         },
       };
+      return loraAdapters ? { ...stats, loraAdapters } : stats;
     },
     resetPrefixCache() {
       watchKvEvents();

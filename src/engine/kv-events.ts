@@ -28,6 +28,11 @@ export interface KvBlockStored {
   readonly tokenIds: readonly number[];
   readonly blockSize: number;
   readonly medium: KvMedium;
+  /**
+   * The LoRA adapter whose request filled the blocks (vLLM's `lora_id` = its `lora_int_id`, and
+   * `lora_name`, vllm/v1/core/block_pool.py `cache_full_blocks`); absent: the base model.
+   */
+  readonly lora?: { readonly id: number; readonly name: string } | undefined;
 }
 
 /** Blocks that stopped being matchable: evicted, or dropped by a reset (vLLM BlockRemoved). */

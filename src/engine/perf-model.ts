@@ -26,6 +26,13 @@ export interface StepWork {
   readonly diskLoadRequests?: number;
   /** Requests entering the engine for the first time this step (their front-end intake; absent: 0). */
   readonly newRequests?: number;
+  /**
+   * LoRA: Σ over the step's tokens of their adapter's parameters (EngineLora.params; absent: 0). Each
+   * such token computes 2 FLOPs per adapter parameter on top of the base model's.
+   */
+  readonly loraTokenParams?: number;
+  /** LoRA: Σ of the parameters of the distinct adapters in the step, whose weights it reads once (absent: 0). */
+  readonly loraAdapterParams?: number;
 }
 
 export interface PerfModel {

@@ -3,14 +3,22 @@
  * several engines: the same chained hash (kv-cache/block-hash.ts) with the same seed (the model
  * key and the request's cache salt), over the blocks a lookup can match — every full block but
  * one holding the prompt's last token, which is always computed (kv-cache-manager.ts `match`).
- * A router compares these keys with the ones the replicas publish in their KV events.
+ * A router compares these keys with the ones the replicas publish in their KV events (a LoRA
+ * request's keys are its adapter's own, as the caches key them).
  */
-import { hashBlockTokens, prefixSeed } from './kv-cache/block-hash.js';
+import { cachePartition, hashBlockTokens, prefixSeed } from './kv-cache/block-hash.js';
 
-/** Keys of a prompt's matchable blocks, first block first (empty when the prompt fits one block). */
-export type PromptBlockKeys = (tokenIds: readonly number[], cacheSalt?: string) => number[];
+/**
+ * Keys of a prompt's matchable blocks, first block first (empty when the prompt fits one block),
+ * under the request's cache salt and LoRA adapter (block-hash.ts `cachePartition`).
+ */
+export type PromptBlockKeys = (
+  tokenIds: readonly number[],
+  cacheSalt?: string,
+  loraName?: string,
+) => number[];
 
-/** Seeds remembered per cache salt; beyond this many salts the table starts over (each is cheap to redo). */
+/** Seeds remembered per partition; beyond this many the table starts over (each is cheap to redo). */
 const MAX_SEEDS = 4096;
 
 export function createPromptBlockKeys(modelKey: string, blockSize: number): PromptBlockKeys {
@@ -26,10 +34,10 @@ export function createPromptBlockKeys(modelKey: string, blockSize: number): Prom
     }
     return seed;
   };
-  return (tokenIds, cacheSalt) => {
+  return (tokenIds, cacheSalt, loraName) => {
     const blocks = Math.floor((tokenIds.length - 1) / blockSize);
     const keys: number[] = [];
-    let parent = seedFor(cacheSalt);
+    let parent = seedFor(loraName === undefined ? cacheSalt : cachePartition(cacheSalt, loraName));
     for (let i = 0; i < blocks; i++) {
       parent = hashBlockTokens(parent, tokenIds, i * blockSize, blockSize);
       keys.push(parent);

@@ -12,7 +12,9 @@
  * - a fixed cost per layer (kernel launch gaps and tails) and per step;
  * - tensor-parallel all-reduces: a latency per call that grows with the hops of the TP group, plus
  *   the bytes over the link;
- * - KV copied in from the host tier over the host link, and read from the disk tier (docs/kv-tiers.md).
+ * - KV copied in from the host tier over the host link, and read from the disk tier (docs/kv-tiers.md);
+ * - LoRA adapters (docs/lora.md#timing): 2 FLOPs per adapter parameter per token of a LoRA
+ *   request, and each distinct adapter's weights read once, both in the matmul roofline.
  *
  * Everything is per GPU; the spec is plain numbers so the engine never imports the catalog.
  */
@@ -88,6 +90,8 @@ export interface RooflineSpec {
 const ACTIVATION_BYTES = 2;
 /** Two all-reduces per layer under tensor parallelism: after attention and after the MLP. */
 const ALL_REDUCES_PER_LAYER = 2;
+/** Bytes per LoRA weight: vLLM's `lora_dtype` `auto` keeps the model's 16-bit activation dtype. */
+const LORA_WEIGHT_BYTES = 2;
 
 /**
  * A `PerfModel` over a roofline spec. `stepMs` is O(prefill chunks) and allocates nothing.
@@ -157,22 +161,26 @@ export function createRooflinePerfModel(spec: RooflineSpec): PerfModel {
       attnFlopsPerPairLayer * (fullLayers * decodeContext + windowLayers * decodeWindowContext);
     const prefillAttnFlops =
       attnFlopsPerPairLayer * (fullLayers * prefillPairsFull + windowLayers * prefillPairsWindow);
-    const matmulFlops =
+    let matmulFlops =
       decodeSeqs * (matmulFlopsPerToken + lmHeadFlops) +
       prefillTokens * matmulFlopsPerToken +
       chunks * lmHeadFlops;
 
     const expertBytes = allExpertBytes > 0 ? allExpertBytes * (1 - Math.pow(moeMissShare, tokens)) : 0;
+    let weightBytes = spec.streamedWeightBytesPerGpu + expertBytes;
+    // LoRA's shrink and expand matmuls (x·A, then ·B) beside each adapted layer, sharded like it.
+    const loraTokenParams = work.loraTokenParams ?? 0;
+    if (loraTokenParams > 0) {
+      matmulFlops += (2 * loraTokenParams) / tp;
+      weightBytes += ((work.loraAdapterParams ?? 0) * LORA_WEIGHT_BYTES) / tp;
+    }
     const decodeKvBytes =
       kvBytesPerTokenLayer * (fullLayers * decodeContext + windowLayers * decodeWindowContext);
     const prefillKvBytes =
       kvBytesPerTokenLayer * (fullLayers * prefillContextFull + windowLayers * prefillContextWindow);
     const kvWriteBytes = tokens * spec.kvBytesPerTokenPerGpu;
 
-    const matmulMs = Math.max(
-      matmulFlops / flopsPerMs,
-      (spec.streamedWeightBytesPerGpu + expertBytes) / memoryBytesPerMs,
-    );
+    const matmulMs = Math.max(matmulFlops / flopsPerMs, weightBytes / memoryBytesPerMs);
     // Decode attention is usually bound by its KV read, prefill attention by its FLOPs; each its own roofline.
     const attentionMs =
       Math.max(decodeAttnFlops / flopsPerMs, (decodeKvBytes + kvWriteBytes) / memoryBytesPerMs) +

@@ -11,7 +11,9 @@
  * need, so nothing is ever preempted and the running batch is bounded by the KV capacity over
  * ISL + OSL rather than over the tokens held so far.
  */
+import { cachePartition } from './kv-cache/block-hash.js';
 import type { KvCacheManager } from './kv-cache/kv-cache-manager.js';
+import { LoraSlots } from './lora-slots.js';
 import type { PrefillChunk, StepWork } from './perf-model.js';
 import { RunningSet, type RunningPolicy } from './running-set.js';
 import type { Sequence } from './sequence.js';
@@ -25,6 +27,11 @@ export interface SchedulerLimits {
   readonly maxNumBatchedTokens: number;
   /** Admission policy; default `vllm`. */
   readonly capacityPolicy?: CapacityPolicy | undefined;
+  /**
+   * LoRA enabled: most distinct adapters one batch mixes (vLLM --max-loras, NIM_MAX_GPU_LORAS;
+   * lora-slots.ts). Absent: no limit, and no adapter bookkeeping.
+   */
+  readonly maxLoras?: number | undefined;
 }
 
 export interface StepPlan {
@@ -54,6 +61,8 @@ export class Scheduler implements RunningPolicy {
   /** guaranteed-no-evict: the blocks the running sequences hold at their full length. */
   private reservedBlocks = 0;
   private readonly reserveFullLength: boolean;
+  /** The adapters of running and waiting sequences, when LoRA is enabled. */
+  private readonly loras: LoraSlots | undefined;
 
   constructor(
     private readonly kv: KvCacheManager,
@@ -61,6 +70,7 @@ export class Scheduler implements RunningPolicy {
   ) {
     this.running = new RunningSet(kv.blockSize, this);
     this.reserveFullLength = limits.capacityPolicy === 'guaranteed-no-evict';
+    this.loras = limits.maxLoras === undefined ? undefined : new LoraSlots(limits.maxLoras);
   }
 
   /** Blocks a sequence holds at its full length: prompt plus its whole planned output. */
@@ -72,6 +82,12 @@ export class Scheduler implements RunningPolicy {
   /** Queues a new sequence at the back of the waiting queue. */
   enqueue(seq: Sequence): void {
     this.waiting.push(seq);
+    this.loras?.wait(seq.request.lora);
+  }
+
+  /** The adapters of running and waiting sequences (LoRA enabled), else undefined. */
+  loraStats() {
+    return this.loras?.stats();
   }
 
   /** Sequences waiting now. */
@@ -104,16 +120,24 @@ export class Scheduler implements RunningPolicy {
     // 1. Running sequences, oldest first, each its share of the token budget (see `share`).
     let left = running.planStep(this.limits.maxNumBatchedTokens, scheduled);
 
-    // 2. Waiting sequences, FCFS; none after a preemption (vLLM: the cache is under pressure).
+    // 2. Waiting sequences, FCFS; none after a preemption (vLLM: the cache is under pressure). A
+    // request whose adapter would exceed max LoRAs is skipped and keeps its place (vLLM's
+    // skipped_waiting_requests); `next` is the first one not skipped.
     const loads = { hostTokens: 0, diskTokens: 0, diskRequests: 0 };
+    const loras = this.loras;
+    let next = 0;
     while (
       preempted.length === 0 &&
       left > 0 &&
-      this.waiting.length > 0 &&
+      next < this.waiting.length &&
       running.size + this.transferring.size < this.limits.maxNumSeqs
     ) {
-      const seq = this.waiting[0]!;
+      const seq = this.waiting[next]!;
       if (seq.arrivalMs > startMs) break;
+      if (loras !== undefined && !loras.admits(seq.request.lora)) {
+        next++;
+        continue;
+      }
       // GUARANTEED_NO_EVICT: the whole request must fit beside the running ones' full lengths.
       const full = this.reserveFullLength ? this.fullBlocks(seq) : 0;
       // (Alone, a request always enters: the context-length check has bounded it already.)
@@ -125,13 +149,23 @@ export class Scheduler implements RunningPolicy {
         break;
       // The cached prefix plus as much of the rest as the budget allows (chunked prefill).
       const known = seq.knownTokenIds();
-      const res = this.kv.admitChunk(seq.seqId, known, left, seq.request.cacheSalt, {
-        preempted: seq.preemptions > 0,
-        skipLookup: seq.request.skipPrefixCacheLookup === true,
-        blockKeys: seq.request.promptBlockKeys,
-      });
+      const { request } = seq;
+      const res = this.kv.admitChunk(
+        seq.seqId,
+        known,
+        left,
+        cachePartition(request.cacheSalt, request.lora?.name),
+        {
+          preempted: seq.preemptions > 0,
+          skipLookup: request.skipPrefixCacheLookup === true,
+          blockKeys: request.promptBlockKeys,
+          lora: request.lora,
+        },
+      );
       if (!res) break; // head-of-line: FCFS waits for blocks
-      this.waiting.shift();
+      if (next === 0) this.waiting.shift();
+      else this.waiting.splice(next, 1);
+      loras?.run(request.lora);
       this.reservedBlocks += full;
       if (this.startTransfer(seq, res.cachedTokens)) {
         seq.hostCachedTokens = res.hostTokens;
@@ -274,6 +308,7 @@ export class Scheduler implements RunningPolicy {
   private preemptNewest(): Sequence {
     const seq = this.running.popNewest();
     this.kv.free(seq.seqId);
+    this.loras?.stopRunning(seq.request.lora, true);
     if (this.reserveFullLength) this.reservedBlocks -= this.fullBlocks(seq);
     seq.numComputed = 0;
     seq.allocatedTokens = 0;
@@ -292,8 +327,12 @@ export class Scheduler implements RunningPolicy {
     this.running.completeStep(plan.scheduled, endMs, visit);
   }
 
-  /** `seq` goes on decoding without anyone watching its tokens: it may decode lazily. */
+  /**
+   * `seq` goes on decoding without anyone watching its tokens: it may decode lazily. A LoRA
+   * sequence stays eager: each step's work counts its adapter's tokens (describeWork).
+   */
   startCruising(seq: Sequence): void {
+    if (seq.request.lora !== undefined) return;
     this.running.startCruising(seq);
   }
 
@@ -305,14 +344,17 @@ export class Scheduler implements RunningPolicy {
     if (seq.status === 'waiting') {
       const i = this.waiting.indexOf(seq);
       if (i >= 0) this.waiting.splice(i, 1);
+      this.loras?.stopWaiting(seq.request.lora);
     } else if (seq.status === 'running') {
       this.running.remove(seq);
       this.kv.free(seq.seqId);
       if (this.reserveFullLength) this.reservedBlocks -= this.fullBlocks(seq);
+      this.loras?.stopRunning(seq.request.lora);
     } else if (seq.status === 'transferring') {
       this.transferring.delete(seq);
       this.kv.free(seq.seqId);
       if (this.reserveFullLength) this.reservedBlocks -= this.fullBlocks(seq);
+      this.loras?.stopRunning(seq.request.lora);
     }
     seq.status = 'finished';
   }
@@ -338,6 +380,9 @@ function describeWork(
   let decodeSeqs = running.cruising;
   let decodeContextTokens = running.cruisingContextTokens;
   const prefillChunks: PrefillChunk[] = [];
+  // LoRA sequences never cruise (Scheduler.startCruising): every adapter token of the step is here.
+  let loraTokenParams = 0;
+  let adapters: Map<string, number> | undefined;
   for (const seq of scheduled) {
     const numNewTokens = seq.stepTokens;
     if (numNewTokens === 1 && seq.numGenerated > 0 && seq.numUncomputed === 1) {
@@ -345,6 +390,11 @@ function describeWork(
       decodeContextTokens += seq.numComputed;
     } else {
       prefillChunks.push({ tokens: numNewTokens, contextTokens: seq.numComputed });
+    }
+    const lora = seq.request.lora;
+    if (lora !== undefined && numNewTokens > 0) {
+      loraTokenParams += numNewTokens * lora.params;
+      (adapters ??= new Map()).set(lora.name, lora.params);
     }
   }
   const work = {
@@ -354,8 +404,13 @@ function describeWork(
     hostLoadTokens: loads.hostTokens,
     newRequests,
   };
-  // Disk fields only when the disk was read: a step without them is the work it always was.
-  return loads.diskTokens > 0
-    ? { ...work, diskLoadTokens: loads.diskTokens, diskLoadRequests: loads.diskRequests }
-    : work;
+  // Disk and LoRA fields only when there is such work: a step without is the work it always was.
+  const withDisk =
+    loads.diskTokens > 0
+      ? { ...work, diskLoadTokens: loads.diskTokens, diskLoadRequests: loads.diskRequests }
+      : work;
+  if (adapters === undefined) return withDisk;
+  let loraAdapterParams = 0;
+  for (const params of adapters.values()) loraAdapterParams += params;
+  return { ...withDisk, loraTokenParams, loraAdapterParams };
 }

@@ -7,6 +7,27 @@
 /** Why a sequence stopped: vLLM's finish reasons. `abort` covers client disconnects and drains. */
 export type FinishReason = 'stop' | 'length' | 'abort';
 
+/**
+ * The LoRA adapter a request runs with (vLLM's `LoRARequest`): the base model's weights plus the
+ * adapter's low-rank matrices, in KV blocks of its own (docs/lora.md).
+ */
+export interface EngineLora {
+  /**
+   * The adapter's name, the model id clients send. Mixed into every KV block key, as vLLM puts
+   * `lora_name` in each block's hash extra keys (`_gen_lora_extra_hash_keys`,
+   * vllm/v1/core/kv_cache_utils.py): no prefix is shared across adapters or with the base model.
+   */
+  readonly name: string;
+  /** vLLM's `lora_int_id` (> 0, unique per load): the `lora_id` of the adapter's BlockStored events. */
+  readonly id: number;
+  /**
+   * Parameters of the adapter over every layer it adapts: rank × Σ (d_in + d_out) of its target
+   * modules. Each token computes 2 × this many FLOPs more; each step reads every distinct
+   * adapter's weights once (roofline.ts).
+   */
+  readonly params: number;
+}
+
 export interface EngineRequest {
   /** Unique id (the API's `chatcmpl-…` id). */
   readonly id: string;
@@ -47,6 +68,8 @@ export interface EngineRequest {
   readonly sessionKey?: string | undefined;
   /** Served model name, carried to events for per-model metrics. */
   readonly modelName: string;
+  /** The LoRA adapter the request runs with; absent: the base model. */
+  readonly lora?: EngineLora | undefined;
 }
 
 /** Timings of a finished request, all in simulated ms since the engine clock's origin. */
@@ -163,4 +186,18 @@ export interface EngineStats {
   readonly stepLagMs: number;
   readonly steps: number;
   readonly kvCache: KvCacheSnapshot;
+  /** With LoRA enabled (EngineSettings.maxLoras): the adapters of running and waiting requests. */
+  readonly loraAdapters?: LoraAdapterStats | undefined;
+}
+
+/**
+ * The adapters in use, as vLLM's `vllm:lora_requests_info` reports them (`running_lora_adapters`,
+ * `waiting_lora_adapters`, `max_lora`; vllm/v1/metrics/loggers.py): each name once, in the order
+ * its first request arrived among those still there.
+ */
+export interface LoraAdapterStats {
+  /** Most distinct adapters one batch may mix (vLLM --max-loras, NIM_MAX_GPU_LORAS). */
+  readonly maxLoras: number;
+  readonly running: readonly string[];
+  readonly waiting: readonly string[];
 }

@@ -1,5 +1,5 @@
 /** The fleet's snapshot: its replicas' summed (counters, capacities) or worst (lag) figures. */
-import type { EngineStats, SharedPrefixStats } from '../engine/types.js';
+import type { EngineStats, LoraAdapterStats, SharedPrefixStats } from '../engine/types.js';
 
 export function sumStats(all: readonly EngineStats[]): EngineStats {
   const first = all[0]!;
@@ -50,7 +50,8 @@ export function sumStats(all: readonly EngineStats[]): EngineStats {
     hostEvictions += k.hostEvictions;
     diskEvictions += k.diskEvictions;
   }
-  return {
+  const loraAdapters = mergeLoraAdapters(all);
+  const stats: EngineStats = {
     running,
     waiting,
     maxNumSeqs,
@@ -75,6 +76,23 @@ export function sumStats(all: readonly EngineStats[]): EngineStats {
       diskEvictions,
     },
   };
+  return loraAdapters ? { ...stats, loraAdapters } : stats;
+}
+
+/**
+ * The adapters in use on any replica, each name once (replica 0's first), and one replica's limit:
+ * a batch is one replica's. Undefined when LoRA is disabled.
+ */
+function mergeLoraAdapters(all: readonly EngineStats[]): LoraAdapterStats | undefined {
+  const first = all[0]?.loraAdapters;
+  if (!first) return undefined;
+  const running = new Set<string>();
+  const waiting = new Set<string>();
+  for (const s of all) {
+    for (const name of s.loraAdapters?.running ?? []) running.add(name);
+    for (const name of s.loraAdapters?.waiting ?? []) waiting.add(name);
+  }
+  return { maxLoras: first.maxLoras, running: [...running], waiting: [...waiting] };
 }
 
 /**

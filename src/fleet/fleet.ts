@@ -33,7 +33,7 @@ export interface FleetSubmitOptions extends SubmitOptions {
   /**
    * The prompt's block keys, as `FleetOptions.blockKeys` would compute them, when the caller has
    * them cheaper (a conversation extends its previous turn's keys): asked for only when the router
-   * reads keys, and only for a request without a cache salt or a skipped lookup.
+   * reads keys, and only for a request without a cache salt, a LoRA adapter or a skipped lookup.
    */
   readonly promptBlockKeys?: (() => readonly number[]) | undefined;
 }
@@ -212,9 +212,9 @@ export function createFleet(opts: FleetOptions): PoolFleet {
       keys: () =>
         (keys ??= request.skipPrefixCacheLookup
           ? []
-          : given && !request.cacheSalt
+          : given && !request.cacheSalt && !request.lora
             ? given()
-            : opts.blockKeys(request.promptTokenIds, request.cacheSalt)),
+            : opts.blockKeys(request.promptTokenIds, request.cacheSalt, request.lora?.name)),
       overlaps() {
         if (!overlaps) {
           overlaps = overlapScratch;

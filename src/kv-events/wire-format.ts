@@ -12,15 +12,18 @@
  *   KV events (Dynamo's KV router, llm-d's kv-cache indexer) have decoded since events had a medium.
  * - `map`: the events as tagged maps (`{"type": "BlockStored", "block_hashes": …}`), as vLLM
  *   publishes them since it dropped `array_like` from `KVCacheEvent`; fields without a default are
- *   always present, defaulted ones only when set: a GPU BlockStored carries `extra_keys` (one null
- *   per block: no multimodal input, LoRA or salt entry), `group_idx` 0 and `kv_cache_spec_kind`
- *   "full_attention" as vllm/v1/core/block_pool.py sets them; a GPU BlockRemoved `group_idx` 0.
+ *   always present, defaulted ones only when set: a GPU BlockStored carries `extra_keys` (one entry
+ *   per block: null, or `[lora_name]` for a LoRA request's blocks, as `generate_block_hash_extra_keys`
+ *   makes them; the cache salt of a prefix's first block is not carried), `group_idx` 0 and
+ *   `kv_cache_spec_kind` "full_attention" as vllm/v1/core/block_pool.py sets them; a GPU
+ *   BlockRemoved `group_idx` 0.
  *
  * Block hashes are unsigned integers, as vLLM publishes them by default (`maybe_convert_block_hash`
  * in vllm/v1/core/kv_cache_utils.py turns its hash bytes into an int); nimsim's keys are below 2^53.
- * LoRA fields are null: nimsim serves no adapters.
+ * `lora_id` and `lora_name` are the adapter's int id and name for a LoRA request's blocks
+ * (block_pool.py `cache_full_blocks`), null otherwise (docs/lora.md#kv-cache).
  */
-import type { KvEvent, KvEventBatch } from '../engine/kv-events.js';
+import type { KvBlockStored, KvEvent, KvEventBatch } from '../engine/kv-events.js';
 import { MsgpackWriter } from './msgpack-writer.js';
 
 export const KV_EVENT_FORMATS = ['array', 'map'] as const;
@@ -61,9 +64,9 @@ function writeArrayEvent(w: MsgpackWriter, ev: KvEvent): void {
       w.uintOrNil(ev.parentBlockHash);
       w.uintArray(ev.tokenIds);
       w.uint(ev.blockSize);
-      w.nil(); // lora_id
+      writeLoraId(w, ev);
       w.str(ev.medium);
-      w.nil(); // lora_name
+      writeLoraName(w, ev);
       return;
     case 'BlockRemoved':
       w.arrayHeader(3);
@@ -94,15 +97,22 @@ function writeMapEvent(w: MsgpackWriter, ev: KvEvent): void {
       w.str('block_size');
       w.uint(ev.blockSize);
       w.str('lora_id');
-      w.nil();
+      writeLoraId(w, ev);
       w.str('medium');
       w.str(ev.medium);
       w.str('lora_name');
-      w.nil();
+      writeLoraName(w, ev);
       if (!gpu) return;
       w.str('extra_keys');
       w.arrayHeader(ev.blockHashes.length);
-      for (let i = 0; i < ev.blockHashes.length; i++) w.nil();
+      for (let i = 0; i < ev.blockHashes.length; i++) {
+        if (ev.lora === undefined) {
+          w.nil();
+        } else {
+          w.arrayHeader(1);
+          w.str(ev.lora.name);
+        }
+      }
       w.str('group_idx');
       w.uint(0);
       w.str('kv_cache_spec_kind');
@@ -128,4 +138,14 @@ function writeMapEvent(w: MsgpackWriter, ev: KvEvent): void {
       w.str('type');
       w.str('AllBlocksCleared');
   }
+}
+
+function writeLoraId(w: MsgpackWriter, ev: KvBlockStored): void {
+  if (ev.lora === undefined) w.nil();
+  else w.uint(ev.lora.id);
+}
+
+function writeLoraName(w: MsgpackWriter, ev: KvBlockStored): void {
+  if (ev.lora === undefined) w.nil();
+  else w.str(ev.lora.name);
 }

@@ -14,6 +14,7 @@ import { registerRequestMetrics } from './request-metrics.js';
 import { registerRouterMetrics } from './router-metrics.js';
 import { registerDisaggMetrics, type DisaggMetricsSource } from './disagg-metrics.js';
 import { registerSnapshotMetrics } from './snapshot-metrics.js';
+import { registerLoraMetrics } from './lora-metrics.js';
 
 export interface MetricsOptions {
   /** The label of engine-wide gauges: the first served model name (vLLM does the same). */
@@ -81,6 +82,8 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     engines: engineStats.length,
     roles,
   });
+  // With LoRA enabled (the snapshot reports adapters): vllm:lora_requests_info.
+  registerLoraMetrics(registry, opts.stats);
   if (opts.router) registerRouterMetrics(registry, opts.router, model, roles);
   if (opts.disagg) registerDisaggMetrics(registry, opts.disagg.source, model);
 

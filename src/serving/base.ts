@@ -13,15 +13,27 @@ import {
   type ChatMessage,
 } from '../content/chat-template.js';
 import { TokenLimitError } from '../content/tokenizer.js';
+import type { LoraAdapter, LoraRegistry } from '../lora/lora-registry.js';
 import type { ChatCompletionRequest } from '../protocol/chat.js';
 import type { ServingContext } from './context.js';
 import { ApiError } from './errors.js';
 import type { GenerationSettings } from './to-engine.js';
 
-export function checkModel(model: string, settings: Pick<GenerationSettings, 'servedModels'>): void {
-  if (!settings.servedModels.includes(model)) {
-    throw new ApiError(404, `The model \`${model}\` does not exist.`, 'model');
-  }
+/**
+ * The model a request names: a served base model (undefined), or a LoRA adapter it runs with
+ * (docs/lora.md); anything else is vLLM's 404.
+ */
+export function checkModel(
+  model: string,
+  ctx: {
+    readonly settings: Pick<GenerationSettings, 'servedModels'>;
+    readonly loras?: LoraRegistry | undefined;
+  },
+): LoraAdapter | undefined {
+  if (ctx.settings.servedModels.includes(model)) return undefined;
+  const adapter = ctx.loras?.get(model);
+  if (adapter) return adapter;
+  throw new ApiError(404, `The model \`${model}\` does not exist.`, 'model');
 }
 
 /**

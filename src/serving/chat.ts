@@ -45,7 +45,7 @@ export async function planChat(
   signal?: ServingRequest['signal'],
   options: ChatPlanOptions = {},
 ): Promise<PlannedGeneration> {
-  checkModel(req.model, ctx.settings);
+  const lora = checkModel(req.model, ctx);
   // Rules, tools and guided decoding are resolved first: a scripted error or a bad constraint is
   // answered before the prompt is rendered.
   const reply = resolveChatReply(req, ctx.rules, header, options.route);
@@ -88,6 +88,7 @@ export async function planChat(
     budget,
     pacer: new Pacer(signal),
     reasoning,
+    lora,
   });
 }
 

@@ -60,7 +60,7 @@ export async function planCompletion(
   // vLLM turns echo + logprobs into prompt_logprobs, and a request that needs prompt logprobs
   // skips the prefix-cache lookup (every prompt token's logits must be computed).
   const promptLogprobsWanted = req.echo === true && req.logprobs != null;
-  checkModel(req.model, ctx.settings);
+  const lora = checkModel(req.model, ctx);
   const reply = resolveCompletionReply(req, ctx.rules, header);
   const id = newRequestId('cmpl');
   // Every prompt is checked and its max_tokens resolved before anything is planned.
@@ -110,6 +110,7 @@ export async function planCompletion(
       reply: reply.spec,
       budget,
       pacer,
+      lora,
     });
     const offset = choices.length;
     for (const c of gen.choices) {

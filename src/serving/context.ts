@@ -12,6 +12,7 @@ import type { Config } from '../config/config.js';
 import type { RuleStore } from '../content/rules/rule-store.js';
 import type { Tokenizer } from '../content/tokenizer.js';
 import type { Engine } from '../engine/engine.js';
+import type { LoraRegistry } from '../lora/lora-registry.js';
 import type { Runtime } from '../runtime.js';
 import type { ApiCompat } from './errors.js';
 import { createResponsesStore, type ResponsesStore } from './responses-store.js';
@@ -35,6 +36,8 @@ export interface ServingContext {
    * generation route (docs/embeddings.md). Absent = a generative model.
    */
   readonly embedding?: EmbeddingSpec | undefined;
+  /** LoRA adapters a request's `model` may name (NIM_PEFT_SOURCE set; docs/lora.md); absent = LoRA off. */
+  readonly loras?: LoraRegistry | undefined;
 }
 
 /** The serving context of a runtime: the one place the settings are picked out of the config. */
@@ -42,8 +45,10 @@ export function createServingContext(
   config: Config,
   runtime: Pick<Runtime, 'engine' | 'tokenizer' | 'servedModels' | 'maxModelLen'>,
   rules: RuleStore | undefined,
+  loras?: LoraRegistry,
 ): ServingContext {
   return {
+    loras,
     engine: runtime.engine,
     tokenizer: runtime.tokenizer,
     compat: config.apiCompat as ApiCompat,

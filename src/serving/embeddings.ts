@@ -45,7 +45,8 @@ export async function serveEmbeddings(
   request: ServingRequest,
 ): Promise<EmbeddingsBody> {
   const { model, suffixType } = splitModelSuffix(req.model, ctx.settings.servedModels);
-  checkModel(model, ctx.settings);
+  // Embedding NIMs serve no LoRA adapters: only the base model's names.
+  checkModel(model, { settings: ctx.settings });
   const inputType = req.input_type ?? suffixType;
   if (inputType === undefined && spec.asymmetric) {
     throw new ApiError(400, "'input_type' parameter is required for asymmetric models", 'input_type');

@@ -10,6 +10,8 @@ import { EngineError } from '../engine/errors.js';
 export type ErrorType =
   /** vLLM's Responses API names its own errors so (serving.py `_make_not_found_error`). */
   | 'invalid_request_error'
+  /** vLLM's LoRA adapter routes name a refused load or unload so (serving_models.py). */
+  | 'InvalidUserInput'
   | 'BadRequestError'
   | 'AuthenticationError'
   | 'NotFoundError'

@@ -66,7 +66,7 @@ export async function countMessageTokens(
   ctx: ServingContext,
   req: CountTokensRequest,
 ): Promise<CountTokensBody> {
-  checkModel(req.model, ctx.settings);
+  checkModel(req.model, ctx);
   const chat = toChatPrompt(req);
   const tokens = await renderPrompt(ctx, toTemplateMessages(chat), true, chat.tools ?? undefined);
   return { input_tokens: tokens.length, context_management: { original_input_tokens: tokens.length } };

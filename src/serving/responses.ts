@@ -73,7 +73,7 @@ export async function planResponse(
   req: ResponsesRequest,
   request: Pick<ServingRequest, 'header' | 'signal'>,
 ): Promise<PlannedResponse> {
-  checkModel(req.model, ctx.settings);
+  const lora = checkModel(req.model, ctx);
   checkSupported(req);
   let previous: StoredResponse | undefined;
   if (req.previous_response_id != null) {
@@ -132,6 +132,7 @@ export async function planResponse(
     budget,
     pacer: new Pacer(request.signal),
     reasoning,
+    lora,
   });
   return {
     req,

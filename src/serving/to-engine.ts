@@ -12,6 +12,7 @@ import { planReasonedReplySteps, type ReasoningOptions } from '../content/reason
 import { planReplySteps, type ReplyPlan, type ReplySpec } from '../content/reply.js';
 import type { Tokenizer } from '../content/tokenizer.js';
 import type { EngineRequest } from '../engine/types.js';
+import type { LoraAdapter } from '../lora/lora-registry.js';
 import type { ChatCompletionRequest } from '../protocol/chat.js';
 import type { CompletionRequest } from '../protocol/completions.js';
 import { ApiError } from './errors.js';
@@ -166,6 +167,11 @@ export async function planGeneration(
     readonly pacer: Pacer;
     /** The request reasons first (serving/reasoning.ts); absent = it answers straight away. */
     readonly reasoning?: ReasoningOptions | undefined;
+    /**
+     * The LoRA adapter the request names (checkModel): it runs with it, and its metrics count
+     * under the adapter's base model, as vLLM labels every series with the served model name.
+     */
+    readonly lora?: LoraAdapter | undefined;
   },
 ): Promise<PlannedGeneration> {
   const n = req.n ?? 1;
@@ -198,7 +204,8 @@ export async function planGeneration(
         finishReason: plan.finishReason,
         cacheSalt: req.cache_salt ?? undefined,
         sessionKey: req.prompt_cache_key ?? req.user ?? undefined,
-        modelName: req.model,
+        modelName: opts.lora?.parent ?? req.model,
+        ...(opts.lora && { lora: opts.lora.engine }),
       },
     });
   }

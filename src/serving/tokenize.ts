@@ -16,7 +16,7 @@ export interface TokenizeBody {
 }
 
 export async function serveTokenize(ctx: ServingContext, req: TokenizeRequest): Promise<TokenizeBody> {
-  if (req.model) checkModel(req.model, ctx.settings);
+  if (req.model) checkModel(req.model, ctx);
   const tokens =
     'prompt' in req
       ? await tokenizeText(ctx, req.prompt, req.add_special_tokens !== false)
@@ -35,7 +35,7 @@ export async function serveTokenize(ctx: ServingContext, req: TokenizeRequest): 
 }
 
 export function serveDetokenize(ctx: ServingContext, req: DetokenizeRequest): { prompt: string } {
-  if (req.model) checkModel(req.model, ctx.settings);
+  if (req.model) checkModel(req.model, ctx);
   const bad = req.tokens.find((id) => id >= ctx.tokenizer.vocabSize);
   if (bad !== undefined) throw new ApiError(400, `Token id ${bad} is out of vocabulary.`, 'tokens');
   return { prompt: ctx.tokenizer.decode(req.tokens) };

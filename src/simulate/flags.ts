@@ -8,6 +8,7 @@ import { TRACE_BLOCK_SIZE } from './trace-replay.js';
 export const SIMULATE_GROUPS = {
   workload: 'Workload (closed loop unless --request-rate):',
   tenants: 'Multi-tenant workload:',
+  lora: 'LoRA adapters (their own prefix cache, at most --max-gpu-loras per batch):',
   trace: 'Trace replay (instead of the synthetic workload):',
   report: 'Report:',
 } as const;
@@ -117,6 +118,26 @@ export const SIMULATE_FLAGS: readonly SimulateFlag[] = [
     group: 'tenants',
   },
   {
+    name: 'loras',
+    arg: '<n>',
+    help: 'sessions run with n adapters, each session one, Zipf-drawn',
+    group: 'lora',
+  },
+  {
+    name: 'lora-zipf',
+    arg: '<s>',
+    help: "Zipf exponent of the adapters' popularity (0 = uniform)",
+    default: '1',
+    group: 'lora',
+  },
+  {
+    name: 'lora-rank',
+    arg: '<r>',
+    help: 'rank of every adapter, on every linear layer',
+    default: '16',
+    group: 'lora',
+  },
+  {
     name: 'trace',
     arg: '<file>',
     help: 'replay a Mooncake / AIPerf JSONL trace (.gz too) at its timestamps; --requests n: its first n lines',
@@ -155,7 +176,7 @@ export const SIMULATE_FLAGS: readonly SimulateFlag[] = [
  * request arrives. Given with `--trace`, one is refused (exit 2) rather than silently ignored.
  */
 export const SYNTHETIC_ONLY_FLAGS: readonly string[] = SIMULATE_FLAGS.filter(
-  (f) => f.group === 'workload' || f.group === 'tenants',
+  (f) => f.group === 'workload' || f.group === 'tenants' || f.group === 'lora',
 )
   .map((f) => f.name)
   .filter((name) => name !== 'requests');

@@ -10,6 +10,7 @@ import { EngineError } from '../engine/errors.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { Outcomes } from './outcomes.js';
 import type { FleetSubmitOptions } from '../fleet/fleet.js';
+import type { EngineLora } from '../engine/types.js';
 import { fleetReport } from './fleet-report.js';
 import { isDisaggFleet } from '../fleet/disagg/disagg-fleet.js';
 import type { DisaggMetadata } from '../fleet/disagg/disagg-runtime.js';
@@ -24,6 +25,8 @@ export interface SubmitExtras {
   readonly tenant?: number | undefined;
   /** The prompt's block keys when the caller keeps them (a fleet's router asks for them). */
   readonly promptBlockKeys?: (() => readonly number[]) | undefined;
+  /** The LoRA adapter the request runs with (simulate --loras). */
+  readonly lora?: EngineLora | undefined;
 }
 
 export interface Harness {
@@ -71,12 +74,25 @@ const NO_TOKEN_EVENTS: FleetSubmitOptions = { tokenEvents: false };
  */
 export type RuntimeWatcher = (runtime: Runtime) => void;
 
+/** What a harness is built with besides the configuration. */
+export interface HarnessOptions {
+  /** Told the runtime before anything is submitted. */
+  readonly watch?: RuntimeWatcher | undefined;
+  /** LoRA requests will come (simulate --loras). */
+  readonly enableLora?: boolean | undefined;
+}
+
 /** `slo`: report the goodput against these objectives. */
-export function createHarness(config: Config, slo?: Slo, watch?: RuntimeWatcher): Harness {
+export function createHarness(config: Config, slo?: Slo, opts: HarnessOptions = {}): Harness {
   const wallStart = performance.now();
   const clock = createVirtualClock();
-  const runtime = createRuntime(config, { clock, defaultJitter: 0, keepSamples: true });
-  watch?.(runtime);
+  const runtime = createRuntime(config, {
+    clock,
+    defaultJitter: 0,
+    keepSamples: true,
+    enableLora: opts.enableLora === true,
+  });
+  opts.watch?.(runtime);
   const { engine, fleet } = runtime;
   const model = runtime.servedModels[0]!;
   const outcomes = new Outcomes();
@@ -112,6 +128,7 @@ export function createHarness(config: Config, slo?: Slo, watch?: RuntimeWatcher)
             finishReason: 'length',
             modelName: model,
             ...(extras?.sessionKey !== undefined ? { sessionKey: extras.sessionKey } : {}),
+            ...(extras?.lora !== undefined ? { lora: extras.lora } : {}),
           },
           (ev) => {
             if (ev.type !== 'finished') return;

@@ -6,6 +6,7 @@
 import type { KvCacheSnapshot } from '../engine/types.js';
 import type { Outcomes } from './outcomes.js';
 import { formatDisagg, type DisaggReport } from './disagg-report.js';
+import type { LoraReport } from './loras.js';
 
 /** One turn of the multi-turn sessions: how much of the conversation the cache served, and the TTFT. */
 export interface TurnReport {
@@ -84,6 +85,8 @@ export interface SimulationReport {
   prefix_cache_hit_tokens_by_tier?: { gpu: number; host: number; disk: number };
   /** With --prefill-replicas and --decode-replicas: the transfers, roles and prefill placement. */
   disaggregation?: DisaggReport;
+  /** With --loras: the adapters and each one's requests (docs/lora.md#simulate). */
+  lora?: LoraReport;
 }
 
 /** One tenant of a multi-tenant workload in the report. */
@@ -311,7 +314,14 @@ export function formatReport(r: SimulationReport): string {
     ...(r.by_replica ? ['', fleetLine(r), replicaTable(r.by_replica)] : []),
     ...(r.by_tenant ? ['', tenantTable(r.by_tenant)] : []),
     ...(r.disaggregation ? ['', formatDisagg(r.disaggregation)] : []),
+    ...(r.lora ? ['', loraLine(r.lora)] : []),
   ].join('\n');
+}
+
+function loraLine(l: LoraReport): string {
+  const shown = l.requests_by_adapter.slice(0, 8).join(', ');
+  const more = l.requests_by_adapter.length > 8 ? ', …' : '';
+  return `LoRA ${l.adapters} adapters of rank ${l.rank} (Zipf ${l.zipf}), at most ${l.max_loras} per batch; requests by adapter ${shown}${more}`;
 }
 
 function fleetLine(r: SimulationReport): string {

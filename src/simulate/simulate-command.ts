@@ -16,6 +16,7 @@ import { createTimelineRecorder } from './html-timeline.js';
 import { createProgressLine, type ProgressLine } from './progress-line.js';
 import { formatReport, type SimulationReport } from './report.js';
 import { runSimulation, type WorkloadOptions } from './simulate.js';
+import type { LoraWorkloadOptions } from './loras.js';
 import type { TenantOptions } from './tenants.js';
 import { parseTrace, type TraceEntry } from './trace.js';
 import { runTraceSimulation } from './trace-replay.js';
@@ -147,6 +148,7 @@ export function runSimulateCommand(config: Config, flags: SimulateFlagValues, io
     requestRate,
     slo,
     tenants: tenantOptions(str),
+    loras: loraOptions(str),
   };
   if (requestRate === undefined) {
     const problem = concurrencyProblem(config, workload);
@@ -190,6 +192,23 @@ function tenantOptions(str: (flag: string) => string | undefined): TenantOptions
     usersPerTenant: integer('users-per-tenant', str('users-per-tenant'), 1),
     tenantZipf: nonNegativeNumber('tenant-zipf', str('tenant-zipf')),
     userZipf: nonNegativeNumber('user-zipf', str('user-zipf')),
+  };
+}
+
+/** The LoRA adapters of `simulate --loras` (undefined without it). */
+function loraOptions(str: (flag: string) => string | undefined): LoraWorkloadOptions | undefined {
+  const loras = str('loras');
+  if (loras === undefined) {
+    for (const flag of ['lora-zipf', 'lora-rank']) {
+      const value = str(flag);
+      if (value !== undefined) throw flagProblem(flag, value, 'needs --loras');
+    }
+    return undefined;
+  }
+  return {
+    adapters: integer('loras', loras, 1),
+    zipf: nonNegativeNumber('lora-zipf', str('lora-zipf')),
+    rank: integer('lora-rank', str('lora-rank'), 1),
   };
 }
 

@@ -7,6 +7,8 @@ import type { Config } from '../config/config.js';
 import { createRandom, hashSeed } from '../util/random.js';
 import { createGrowingPromptBlockKeys } from '../engine/prompt-blocks.js';
 import { createHarness, type RuntimeWatcher, type SimulationProgress } from './harness.js';
+import { LoraMix, type LoraReport } from './loras.js';
+import type { EngineLora } from '../engine/types.js';
 import { tenantReport } from './tenant-report.js';
 import type { SimulationReport } from './report.js';
 import { TenantMix, type SessionOwner } from './tenants.js';
@@ -35,7 +37,10 @@ export function runSimulation(
   workload: WorkloadOptions,
   hooks: SimulationHooks = {},
 ): SimulationReport {
-  const harness = createHarness(config, workload.slo, hooks.watch);
+  const harness = createHarness(config, workload.slo, {
+    watch: hooks.watch,
+    enableLora: workload.loras !== undefined,
+  });
   const { clock, runtime } = harness;
   // The last turn resends the whole conversation: a real server answers it with a context-length
   // 400, which would leave a report of zero requests. Say so instead.
@@ -54,6 +59,12 @@ export function runSimulation(
   const mix = workload.tenants
     ? new TenantMix(workload.tenants, workload.sharedPrefixTokens, config.seed)
     : undefined;
+  const loraMix = workload.loras
+    ? new LoraMix(workload.loras, runtime.deployment.model, config.seed)
+    : undefined;
+  /** Each session's adapter (simulate --loras), by session index; each adapter's finished requests. */
+  const sessionLoras: EngineLora[] = [];
+  const doneByAdapter = new Array<number>(workload.loras?.adapters ?? 0).fill(0);
   const shared = mix ? [] : sharedPrefixOf(workload, config.seed);
   const answer = answerOf(workload, config.seed);
   // Users do not think for exactly the same time: exponential think times (seeded) also keep
@@ -73,7 +84,9 @@ export function runSimulation(
     issued++;
     const prompt = s.nextPrompt();
     const output = s.nextOutput();
+    const lora = sessionLoras[s.index];
     const onDone = () => {
+      if (lora) doneByAdapter[lora.id - 1]!++;
       s.answered(output);
       // Closed loop: a finished session makes room for the next. Open loop: arrivals are fixed.
       if (s.done) {
@@ -83,8 +96,8 @@ export function runSimulation(
     // A fleet's router keys the prompt by its blocks: the session extends its last turn's keys.
     const promptBlockKeys = growingKeys ? () => growingKeys(s.blockKeys, prompt) : undefined;
     const extras =
-      owner || promptBlockKeys
-        ? { sessionKey: owner?.sessionKey, tenant: owner?.tenant, promptBlockKeys }
+      owner || promptBlockKeys || lora
+        ? { sessionKey: owner?.sessionKey, tenant: owner?.tenant, promptBlockKeys, lora }
         : undefined;
     const submit = () => {
       if (harness.submit(`sim-${s.index}-${s.turn}`, prompt, output, s.turn + 1, onDone, extras)) return;
@@ -96,6 +109,7 @@ export function runSimulation(
   };
   const startSession = () => {
     if (issued >= workload.requests) return;
+    if (loraMix) sessionLoras[sessions] = loraMix.next();
     if (!mix) {
       issue(new Session(sessions++, workload, shared, answer, config.seed));
       return;
@@ -116,5 +130,22 @@ export function runSimulation(
     for (let i = 0; i < workload.concurrency; i++) startSession();
   }
   const report = harness.run(hooks.onProgress);
-  return mix ? { ...report, by_tenant: tenantReport(harness.outcomes, mix.opts.tenants) } : report;
+  const withTenants = mix
+    ? { ...report, by_tenant: tenantReport(harness.outcomes, mix.opts.tenants) }
+    : report;
+  return loraMix
+    ? { ...withTenants, lora: loraReport(loraMix, config.maxGpuLoras, doneByAdapter) }
+    : withTenants;
+}
+
+/** The adapters' account: their settings and each one's finished requests. */
+function loraReport(mix: LoraMix, maxLoras: number, byAdapter: number[]): LoraReport {
+  return {
+    adapters: mix.opts.adapters,
+    zipf: mix.opts.zipf,
+    rank: mix.opts.rank,
+    max_loras: maxLoras,
+    adapter_params: mix.adapters[0]!.params,
+    requests_by_adapter: byAdapter,
+  };
 }

@@ -53,7 +53,7 @@ export function runTraceSimulation(
   entries: readonly TraceEntry[],
   opts: TraceReplayOptions,
 ): SimulationReport {
-  const harness = createHarness(config, opts.slo, opts.watch);
+  const harness = createHarness(config, opts.slo, { watch: opts.watch });
   const { clock, runtime } = harness;
   const lines = opts.requests === undefined ? entries : entries.slice(0, opts.requests);
   let longestOutput = 0;

@@ -6,6 +6,7 @@
  */
 import { createRandom, hashSeed, type Random } from '../util/random.js';
 import type { Slo } from './report.js';
+import type { LoraWorkloadOptions } from './loras.js';
 import type { TenantOptions } from './tenants.js';
 
 export interface WorkloadOptions {
@@ -43,6 +44,8 @@ export interface WorkloadOptions {
    * carries its user's session key. Undefined = one population sharing one prefix.
    */
   readonly tenants?: TenantOptions | undefined;
+  /** LoRA adapters the sessions run with (loras.ts); undefined = the base model only. */
+  readonly loras?: LoraWorkloadOptions | undefined;
 }
 
 /** Ordinary vocabulary ids (below Llama 3's 128,000 special tokens). */

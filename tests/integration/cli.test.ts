@@ -145,6 +145,32 @@ describe('nimsim CLI', () => {
     expect(simulate.get('--model')).toContain('meta/llama-3.1-405b-instruct');
   });
 
+  it('exits 2 with one line for a bad LoRA setting: a missing NIM_PEFT_SOURCE, a rank vLLM does not take', () => {
+    const missing = run(['serve', '--port', '0', '--peft-source', '/nonexistent/loras']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missing.stderr).toContain('--peft-source=/nonexistent/loras: ');
+    const rank = run(['serve'], { NIM_MAX_LORA_RANK: '24' });
+    expect(rank.status).toBe(2);
+    expect(rank.stderr.trim().split('\n')).toHaveLength(1);
+    expect(rank.stderr).toContain('NIM_MAX_LORA_RANK=24: ');
+    const loras = run(['serve', '--max-gpu-loras', '0']);
+    expect(loras.status).toBe(2);
+    expect(loras.stderr).toContain('--max-gpu-loras');
+  });
+
+  it('exits 2 with one line for a LoRA workload flag without --loras, or --loras with a trace', () => {
+    const zipf = run(['simulate', '--lora-zipf', '0']);
+    expect(zipf.status).toBe(2);
+    expect(zipf.stderr.trim()).toBe('nimsim: --lora-zipf=0: needs --loras');
+    const zero = run(['simulate', '--loras', '0']);
+    expect(zero.status).toBe(2);
+    expect(zero.stderr).toContain('--loras');
+    const trace = run(['simulate', '--loras', '4', '--trace', '/nonexistent.jsonl']);
+    expect(trace.status).toBe(2);
+    expect(trace.stderr.trim()).toMatch(/^nimsim: --loras=4: not read with --trace/);
+  });
+
   it('exits 2 with one line for a bad KV-events endpoint, or a replay endpoint without one', () => {
     const bad = run(['serve'], { NIMSIM_KV_EVENTS_ENDPOINT: 'localhost:5557' });
     expect(bad.status).toBe(2);
@@ -183,6 +209,7 @@ describe('nimsim CLI', () => {
       ['--api-key', 'k'],
       ['--fault-rate', '0.1'],
       ['--rules-file', 'x.yaml'],
+      ['--peft-source', '/tmp'],
     ]) {
       const r = run(['simulate', ...flag]);
       expect(r.status, flag[0]).toBe(2);

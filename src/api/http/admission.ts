@@ -1,6 +1,6 @@
 /**
  * What every request passes before its route: a declared body size over the limit (413, any
- * route, nothing read); under /admin/ the admin token; on the inference routes the API key (401)
+ * route, nothing read); under /admin/ (and on vLLM's LoRA load and unload routes) the admin token; on the inference routes the API key (401)
  * and readiness (503 while loading or draining); on the generation routes the fault draw. No body
  * is read here: a route reads its own (request-body.ts), so an unauthenticated or unrouted
  * request never has its body read at all. Plain functions called by the request
@@ -25,6 +25,8 @@ export interface AdmissionDeps {
   readonly gatedPaths: readonly string[];
   /** Gated paths that also draw faults (docs/interface.md#faults: the inference requests that generate). */
   readonly faultPaths: readonly string[];
+  /** Paths outside /admin/ behind the admin token too (vLLM's LoRA load and unload routes). */
+  readonly adminPaths?: readonly string[] | undefined;
   readonly faults?: FaultMiddlewareDeps | undefined;
 }
 
@@ -45,12 +47,14 @@ export interface Admission {
 
 const GATED = 1;
 const GATED_WITH_FAULTS = 2;
+const ADMIN = 3;
 const ADMIN_PREFIX = '/admin/';
 
 export function createAdmission(deps: AdmissionDeps): Admission {
   const kinds = new Map<string, number>();
   for (const path of deps.gatedPaths) kinds.set(path, GATED);
   if (deps.faults) for (const path of deps.faultPaths) kinds.set(path, GATED_WITH_FAULTS);
+  for (const path of deps.adminPaths ?? []) kinds.set(path, ADMIN);
   const faults = deps.faults;
 
   return {
@@ -60,8 +64,8 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     },
     check(c, path) {
       const kind = kinds.get(path);
-      if (kind === undefined) {
-        if (path.startsWith(ADMIN_PREFIX)) {
+      if (kind === undefined || kind === ADMIN) {
+        if (kind === ADMIN || path.startsWith(ADMIN_PREFIX)) {
           checkAdminToken(c.req.header('authorization'), c.req.path, deps.adminToken);
         }
         return undefined;
@@ -78,6 +82,9 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       if (!faults) throw new Error('runFault without fault injection configured');
       return runFault(faults, c, next, type);
     },
-    gates: (path) => kinds.has(path),
+    gates: (path) => {
+      const kind = kinds.get(path);
+      return kind !== undefined && kind !== ADMIN;
+    },
   };
 }

@@ -32,6 +32,8 @@ export interface EdgeDeps {
   readonly gatedPaths: readonly string[];
   /** Gated paths that also draw faults. */
   readonly faultPaths: readonly string[];
+  /** Paths outside /admin/ behind the admin token too. */
+  readonly adminPaths?: readonly string[] | undefined;
 }
 
 export interface Edge {
@@ -62,6 +64,7 @@ export function createEdge(deps: EdgeDeps): Edge {
       readiness: deps.readiness,
       gatedPaths: deps.gatedPaths,
       faultPaths: deps.faultPaths,
+      adminPaths: deps.adminPaths,
       faults: deps.faults && {
         injector: deps.faults,
         recordFault: (type) => deps.metrics.recordFault(type),

@@ -80,6 +80,19 @@ export function hashBlockTokens(
 }
 
 /**
+ * What partitions the prefix cache beside the model: the request's `cache_salt` and its LoRA
+ * adapter, as one string for {@link prefixSeed} (undefined: neither). vLLM puts the adapter's name
+ * in every block's extra keys and the salt in the first block's
+ * (`generate_block_hash_extra_keys`, vllm/v1/core/kv_cache_utils.py); since keys chain, mixing
+ * both into the first block's parent isolates the same prefixes. A LoRA partition starts with
+ * \u0001 so that only a salt written to imitate one (starting `\u0001lora\u0001`) could meet it.
+ */
+export function cachePartition(cacheSalt?: string, loraName?: string): string | undefined {
+  if (loraName === undefined) return cacheSalt || undefined;
+  return `\u0001lora\u0001${loraName}\u0001${cacheSalt ?? ''}`;
+}
+
+/**
  * The parent key of a sequence's first block: a hash of the model key and the cache salt
  * (`undefined` and `''` are the same salt). Cost: O(string lengths); callers may memoize it.
  */

@@ -91,6 +91,11 @@ export interface AdmitOptions {
    * lookup takes them for the blocks they cover instead of hashing those tokens again.
    */
   readonly blockKeys?: readonly number[] | undefined;
+  /**
+   * The LoRA adapter the sequence runs with: its BlockStored events name it. (Its blocks' keys are
+   * told apart by the partition passed as `cacheSalt`, block-hash.ts `cachePartition`.)
+   */
+  readonly lora?: { readonly id: number; readonly name: string } | undefined;
 }
 
 export interface KvCacheManager {

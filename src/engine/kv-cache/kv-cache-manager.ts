@@ -38,6 +38,8 @@ interface SeqState {
   numHashed: number;
   /** Key of block numHashed-1, or the seed. */
   lastHash: number;
+  /** The LoRA adapter its BlockStored events name (AdmitOptions.lora). */
+  readonly lora: AdmitOptions['lora'];
 }
 
 interface Match {
@@ -175,10 +177,10 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
       const parent = gpuHits > 0 ? pool.blockHash(blocks[gpuHits - 1]!) : null;
       const from = gpuHits * blockSize;
       const tokens = sinkTokens ? tokenIds.slice(from, from + loaded.length * blockSize) : NO_TOKENS;
-      sink.push(gpuBlocksStored(loaded.slice(), parent, tokens, blockSize));
+      sink.push(gpuBlocksStored(loaded.slice(), parent, tokens, blockSize, options?.lora));
     }
     while (blocks.length < gpuHits + newBlocks) blocks.push(pool.allocate());
-    seqs.set(seqId, { blocks, numHashed: cachedBlocks, lastHash: m.lastHash });
+    seqs.set(seqId, { blocks, numHashed: cachedBlocks, lastHash: m.lastHash, lora: options?.lora });
 
     const found: Admission = {
       cachedTokens: cachedBlocks * blockSize,
@@ -272,7 +274,7 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
         const tokens = sinkTokens
           ? tokenSpan(tokenIds, moreTokenIds, first * blockSize, fullBlocks * blockSize)
           : NO_TOKENS;
-        sink.push(gpuBlocksStored(hashes, parent, tokens, blockSize));
+        sink.push(gpuBlocksStored(hashes, parent, tokens, blockSize, seq.lora));
       }
     },
 

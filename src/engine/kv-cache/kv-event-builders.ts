@@ -7,14 +7,26 @@
  */
 import type { KvBlockRemoved, KvBlockStored, KvMedium } from '../kv-events.js';
 
-/** Full GPU blocks that just got their keys, in chain order; `parent` null for a prefix's first block. */
+/**
+ * Full GPU blocks that just got their keys, in chain order; `parent` null for a prefix's first
+ * block; `lora` the adapter of the request that filled them (absent: the base model).
+ */
 export function gpuBlocksStored(
   blockHashes: readonly number[],
   parent: number | null,
   tokenIds: readonly number[],
   blockSize: number,
+  lora?: KvBlockStored['lora'],
 ): KvBlockStored {
-  return { type: 'BlockStored', blockHashes, parentBlockHash: parent, tokenIds, blockSize, medium: 'GPU' };
+  const stored: KvBlockStored = {
+    type: 'BlockStored',
+    blockHashes,
+    parentBlockHash: parent,
+    tokenIds,
+    blockSize,
+    medium: 'GPU',
+  };
+  return lora === undefined ? stored : { ...stored, lora: { id: lora.id, name: lora.name } };
 }
 
 /**

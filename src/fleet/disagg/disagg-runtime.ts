@@ -7,7 +7,7 @@
 import { describeDeployment, resolveDeployment, type Deployment } from '../../catalog/deployment.js';
 import { kvTransferCost, resolveKvLink, type KvLink, type KvTransferCost } from '../../catalog/links.js';
 import type { Config } from '../../config/config.js';
-import { servedModelNames } from '../../config/config.js';
+import { maxLorasOf, servedModelNames } from '../../config/config.js';
 import { createTokenizer } from '../../content/tokenizer.js';
 import { createEngine, type EngineObserver, type KvTransferLink } from '../../engine/engine.js';
 import { createAdjustableJitter, type AdjustableJitter } from '../../engine/jitter.js';
@@ -121,6 +121,7 @@ export function createDisaggRuntime(config: Config, opts: RuntimeOptions): Runti
         maxNumSeqs: config.maxNumSeqs,
         maxNumBatchedTokens: config.maxNumBatchedTokens,
         capacityPolicy: deployment.capacityPolicy,
+        maxLoras: maxLorasOf(config, opts.enableLora),
         maxWaiting,
         jitter: jitterOf(i),
         observer: own,
