@@ -94,7 +94,17 @@ describe('NIM management routes', () => {
     expect(responses.properties.tools.anyOf[0].items.properties.name.type).toBe('string');
     const docs = await service.app.request('/docs');
     expect(docs.status).toBe(200);
-    expect(await docs.text()).toContain('/openapi.json');
+    const page = await docs.text();
+    expect(page).toContain('/openapi.json');
+    // Offline: every script and stylesheet comes from nimsim itself.
+    expect(page).not.toMatch(/(src|href)="https?:/);
+    const css = await service.app.request('/docs/swagger-ui.css');
+    expect(css.status).toBe(200);
+    expect(css.headers.get('content-type')).toContain('text/css');
+    expect(await css.text()).toContain('.swagger-ui');
+    const js = await service.app.request('/docs/swagger-ui-bundle.js');
+    expect(js.status).toBe(200);
+    expect((await js.text()).length).toBeGreaterThan(100_000);
   });
 
   it('answers an unknown route with an OpenAI-shaped 404', async () => {

@@ -3,6 +3,8 @@
  * Schema export), and GET /docs, the Swagger UI page FastAPI serves in a NIM (docs/nim-api.md#openapi).
  */
 import type { Routes } from '../http/routes.js';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { ChatCompletionRequestSchema } from '../../protocol/chat.js';
 import { CompletionRequestSchema } from '../../protocol/completions.js';
@@ -139,16 +141,46 @@ function buildSpec(release: string, kind: ModelKind) {
   };
 }
 
+/**
+ * Swagger UI from the installed `swagger-ui-dist` package, served by nimsim itself so /docs works
+ * offline (no CDN), as the live page does. Read on first request, then kept.
+ */
 const DOCS_HTML = `<!doctype html>
 <html><head><title>NVIDIA NIM for LLMs (nimsim) - Swagger UI</title>
-<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
+<link rel="stylesheet" href="/docs/swagger-ui.css"></head>
 <body><div id="swagger-ui"></div>
-<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script src="/docs/swagger-ui-bundle.js"></script>
 <script>SwaggerUIBundle({url: '/openapi.json', dom_id: '#swagger-ui'});</script>
 </body></html>`;
+
+const SWAGGER_ASSETS = {
+  '/docs/swagger-ui.css': 'text/css; charset=utf-8',
+  '/docs/swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+} as const;
+
+const require = createRequire(import.meta.url);
+const assetCache = new Map<string, Buffer>();
+
+function swaggerAsset(path: keyof typeof SWAGGER_ASSETS): Buffer {
+  let bytes = assetCache.get(path);
+  if (bytes === undefined) {
+    const file = path.slice('/docs/'.length);
+    bytes = readFileSync(require.resolve(`swagger-ui-dist/${file}`));
+    assetCache.set(path, bytes);
+  }
+  return bytes;
+}
 
 export function registerOpenApiRoutes(routes: Routes, release: string, kind: ModelKind = 'generation'): void {
   const spec = JSON.stringify(buildSpec(release, kind));
   routes.get('/openapi.json', (c) => c.body(spec, 200, { 'content-type': 'application/json' }));
   routes.get('/docs', (c) => c.html(DOCS_HTML));
+  for (const [path, type] of Object.entries(SWAGGER_ASSETS) as [keyof typeof SWAGGER_ASSETS, string][]) {
+    routes.get(path, (c) =>
+      c.body(new Uint8Array(swaggerAsset(path)), 200, {
+        'content-type': type,
+        'cache-control': 'public, max-age=86400',
+      }),
+    );
+  }
 }
