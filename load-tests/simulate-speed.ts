@@ -17,19 +17,43 @@
  *
  * `--replicas N` (and `--router`) time a fleet of N engines behind that router instead of one
  * engine, on the same workload.
+ *
+ * `--fleet` times large fleets instead (lib/fleet-speed.ts): 32 replicas × 100,000 requests of
+ * single-turn and multi-tenant traffic behind the kv-aware and round-robin routers, in CPU and
+ * wall seconds, optionally against another build in the same run:
+ *
+ *   npx tsx load-tests/simulate-speed.ts --fleet [--baseline DIR] [--runs 2] [--replicas 32]
+ *     [--requests 100000] [--concurrency 1024] [--only tenants-kv-aware,single-round-robin]
  */
 import { execFileSync } from 'node:child_process';
 import { loadConfig } from '../src/config/config.js';
 import { runSimulation, type WorkloadOptions } from '../src/simulate/simulate.js';
+import { runFleetSpeed } from './lib/fleet-speed.js';
 import { intArg } from './lib/int-arg.js';
+
+const stringArg = (name: string): string | undefined => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+
+if (process.argv.includes('--fleet')) {
+  runFleetSpeed({
+    runs: intArg('runs', 2),
+    replicas: intArg('replicas', 32),
+    requests: intArg('requests', 100_000),
+    concurrency: intArg('concurrency', 1024),
+    baseline: stringArg('baseline'),
+    only: stringArg('only')?.split(',') ?? [],
+  });
+  process.exit();
+}
 
 const runs = intArg('runs', 8);
 const warmRuns = intArg('warm-runs', 4);
 const concurrency = intArg('concurrency', 250);
 const requests = intArg('requests', 10_000);
 const replicas = intArg('replicas', 1);
-const routerAt = process.argv.indexOf('--router');
-const router = routerAt > 0 ? (process.argv[routerAt + 1] ?? '') : undefined;
+const router = stringArg('router');
 const fleetArgs =
   replicas > 1 ? ['--replicas', String(replicas), ...(router ? ['--router', router] : [])] : [];
 
