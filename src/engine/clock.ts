@@ -5,6 +5,7 @@
  *   fire back to back on the event loop without waiting while timestamps still add up. The scale
  *   can change at run time (PATCH /admin/config).
  */
+import { firesBefore, TimerHeap, type Timer } from './timer-heap.js';
 
 export interface Clock {
   /** Current simulated time in ms. */
@@ -14,56 +15,6 @@ export interface Clock {
 }
 
 export type Cancel = () => void;
-
-interface Timer {
-  readonly atMs: number;
-  readonly seq: number;
-  fn: (() => void) | undefined;
-}
-
-/** A binary min-heap of timers ordered by time, then by insertion (FIFO among equals). */
-class TimerHeap {
-  private readonly items: Timer[] = [];
-  get size(): number {
-    return this.items.length;
-  }
-  peek(): Timer | undefined {
-    return this.items[0];
-  }
-  push(t: Timer): void {
-    const a = this.items;
-    a.push(t);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!less(a[i]!, a[p]!)) break;
-      [a[i], a[p]] = [a[p]!, a[i]!];
-      i = p;
-    }
-  }
-  pop(): Timer | undefined {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0 && last) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && less(a[l]!, a[m]!)) m = l;
-        if (r < a.length && less(a[r]!, a[m]!)) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m]!, a[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
-const less = (a: Timer, b: Timer) => a.atMs < b.atMs || (a.atMs === b.atMs && a.seq < b.seq);
 
 export interface VirtualClock extends Clock {
   /** Fire timers in time order until none is left (or `limitMs` is reached); returns the final time. */
@@ -101,11 +52,11 @@ export function createVirtualClock(startMs = 0): VirtualClock {
       };
     },
     runUntilIdle(limitMs = Infinity) {
-      while (heap.size > 0 && heap.peek()!.atMs <= limitMs) fireNext();
+      while (heap.size > 0 && heap.peekAtMs() <= limitMs) fireNext();
       return nowMs;
     },
     advanceTo(atMs) {
-      while (heap.size > 0 && heap.peek()!.atMs <= atMs) fireNext();
+      while (heap.size > 0 && heap.peekAtMs() <= atMs) fireNext();
       if (atMs > nowMs) nowMs = atMs;
     },
     runSome(maxTimers) {
@@ -151,7 +102,7 @@ export function createAdjustableClock(initialTimeScale: number): AdjustableClock
     if (scale > 0) {
       const t = now();
       // Everything due by now fires in this turn, in time order (as separate setTimeouts would).
-      while (heap.size > 0 && heap.peek()!.atMs <= t) fire(heap.pop()!);
+      while (heap.size > 0 && heap.peekAtMs() <= t) fire(heap.pop()!);
     } else {
       // Timers back to back for a short slice of wall time, then yield so I/O (new requests,
       // writes to clients) interleaves. One timer per turn made a 16-token request wait 17 loop
@@ -200,7 +151,7 @@ export function createAdjustableClock(initialTimeScale: number): AdjustableClock
       const timer: Timer = { atMs, seq: seq++, fn };
       const earliest = heap.peek();
       heap.push(timer);
-      if (!armed || !earliest || less(timer, earliest)) arm();
+      if (!armed || !earliest || firesBefore(timer, earliest)) arm();
       return () => {
         timer.fn = undefined;
       };
