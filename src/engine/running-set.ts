@@ -227,7 +227,8 @@ export class RunningSet {
     const eager = this.eager;
     let kept = 0;
     for (const seq of eager) if (seq.status === 'running' && !seq.cruising) eager[kept++] = seq;
-    eager.length = kept;
+    // Setting the length is a runtime call even when it does not change (see lazy-decode.ts).
+    if (kept < eager.length) eager.length = kept;
     return eager;
   }
 
