@@ -136,6 +136,9 @@ export function renderHtmlReport(
     itl: quantiles(t.totals.itl),
     ttftAll: overall(t.totals.ttft),
     itlAll: overall(t.totals.itl),
+    // The run's exact percentiles (the report's own): the histograms' bins would round them.
+    ttftExact: report.ttft_ms,
+    itlExact: report.itl_ms,
     replicas,
     router: report.router ?? null,
     events,

@@ -62,10 +62,12 @@ function startReport(root, data) {
   data.timeline.kvInUse.forEach((v, b) => (v > data.timeline.kvInUse[peak] ? (peak = b) : 0));
   input.value = String(peak);
 
-  const marks = (counts) => [
-    { label: 'p50', ms: binQuantile(counts, data.boundsMs, 0.5) },
-    { label: 'p90', ms: binQuantile(counts, data.boundsMs, 0.9) },
-    { label: 'p99', ms: binQuantile(counts, data.boundsMs, 0.99) },
+  // The report's exact percentiles when it has them (the same figures as its table), else the
+  // histogram's, which its bins round.
+  const marks = (counts, exact) => [
+    { label: 'p50', ms: exact ? exact.p50 : binQuantile(counts, data.boundsMs, 0.5) },
+    { label: 'p90', ms: exact ? exact.p90 : binQuantile(counts, data.boundsMs, 0.9) },
+    { label: 'p99', ms: exact ? exact.p99 : binQuantile(counts, data.boundsMs, 0.99) },
   ];
   const routerTotal = data.replicas.reduce((a, r) => a + r.routed, 0);
 
@@ -102,8 +104,8 @@ function startReport(root, data) {
       boundsMs: data.boundsMs,
       ttft: data.ttftAll,
       itl: data.itlAll,
-      ttftMarks: marks(data.ttftAll),
-      itlMarks: marks(data.itlAll),
+      ttftMarks: marks(data.ttftAll, data.ttftExact),
+      itlMarks: marks(data.itlAll, data.itlExact),
       router: perReplica
         ? {
             caption: `whole run: ${fmt(routerTotal)} requests routed; prompt tokens found cached / predicted by the router`,
