@@ -132,6 +132,7 @@ export async function planResponse(
     budget,
     pacer: new Pacer(request.signal),
     reasoning,
+    parallelToolCalls: req.parallel_tool_calls ?? true,
   });
   return {
     req,
@@ -142,7 +143,7 @@ export async function planResponse(
     ids: {
       reasoning: newRequestId('rs', '_'),
       message: newRequestId('msg', '_'),
-      functionCall: newRequestId('fc', '_'),
+      functionCalls: (gen.choices[0]?.plan.toolCalls ?? []).map(() => newRequestId('fc', '_')),
     },
   };
 }
