@@ -68,6 +68,13 @@ export interface ModelCard {
   /** A reasoning model: how a request turns its reasoning on. Absent = a plain chat model. */
   readonly reasoning?: ReasoningSwitch | undefined;
   /**
+   * The model makes several tool calls in one turn, and its chat template takes them back in one
+   * assistant message (docs/api.md#tool-calls). Absent = one call per turn: the Llama 3.1 / 3.3
+   * template refuses several ("This model only supports single tool-calls at once!") and NIM's
+   * function-calling table lists them with "Parallel Tool Calls Supported: No".
+   */
+  readonly parallelToolCalls?: boolean | undefined;
+  /**
    * An embedding model (a NeMo Retriever text embedding NIM): it serves `POST /v1/embeddings` and
    * none of the generation routes (docs/embeddings.md). Absent = a generative model.
    */
@@ -215,6 +222,9 @@ export const MODELS: Readonly<Record<string, ModelCard>> = {
     slidingWindow: { tokens: 128, layers: 18 },
     precisions: ['bf16', 'fp8', 'nvfp4'],
     reasoning: 'reasoning_effort',
+    // Harmony writes each call as its own commentary-channel message (openai/harmony docs), and
+    // vLLM's `openai` tool parser returns every one of them
+    parallelToolCalls: true,
   },
   'deepseek-ai/deepseek-r1': {
     name: 'deepseek-ai/deepseek-r1',
@@ -247,6 +257,9 @@ export const MODELS: Readonly<Record<string, ModelCard>> = {
     // The checkpoint is FP8 (block-scaled) natively; NVIDIA publishes an NVFP4 variant
     precisions: ['fp8', 'nvfp4'],
     reasoning: 'always',
+    // Its tool template writes each call of an assistant message as one <｜tool▁call▁begin｜> entry
+    // (vLLM examples/tool_chat_template_deepseekr1.jinja), which vLLM's deepseek_v3 parser splits
+    parallelToolCalls: true,
   },
   // NIM model name as in NIM's "Use Reasoning Models" page (see ReasoningSwitch). A NAS-pruned
   // derivative of Llama 3.3 70B (nvidia/Llama-3_3-Nemotron-Super-49B-v1 config.json, DeciLM):

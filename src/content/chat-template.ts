@@ -10,7 +10,10 @@
  * - every other turn is `<|start_header_id|>{role}<|end_header_id|>\n\n{content|trim}<|eot_id|>`;
  * - with tools, the system turn starts with `Environment: ipython\n`, and the tools (each
  *   `tojson(indent=4)`) go into the first user message with the template's instructions;
- * - an assistant tool call is `{"name": "…", "parameters": {…}}` (one call per message only);
+ * - an assistant tool call is `{"name": "…", "parameters": {…}}` (one call per message only: the
+ *   template raises "This model only supports single tool-calls at once!"). A model that makes
+ *   parallel calls (`parallelToolCalls`) renders a message's calls joined by `"; "`, the text it
+ *   wrote them in (tool-call-text.ts), so its own reply comes back token for token;
  * - a `tool` (or `ipython`) message becomes role `ipython` with its content `tojson`ed (Jinja counts
  *   strings as iterable, so a plain string result arrives quoted).
  * Other model families use this template too: their own templates are not implemented.
@@ -62,6 +65,13 @@ export interface ChatTemplateOptions {
    * the previous turn's reasoning began.
    */
   readonly dropReasoning?: boolean | undefined;
+  /**
+   * The model makes several calls per turn (catalog `parallelToolCalls`): an assistant message's
+   * calls render one after the other, joined by `"; "`, instead of being refused. These models'
+   * own templates (Harmony, DeepSeek's) take several calls; this stand-in writes them as the
+   * simulated model emitted them.
+   */
+  readonly parallelToolCalls?: boolean | undefined;
 }
 
 /** The template refused the conversation (the API answers 400 with this message, as vLLM does). */
@@ -232,13 +242,15 @@ function buildSegments(messages: readonly ChatMessage[], opts: ChatTemplateOptio
     // punishes clients that always send the field.
     const toolCalls = message.tool_calls ?? [];
     if (toolCalls.length > 0) {
-      const call = toolCalls[0];
-      if (toolCalls.length !== 1 || call === undefined) {
+      if (toolCalls.length !== 1 && opts.parallelToolCalls !== true) {
         throw new ChatTemplateError('This model only supports single tool-calls at once!');
       }
       header('assistant');
-      const args = templateJson(parseArguments(call.function.arguments), 'tool call arguments');
-      out.push(`{"name": "${call.function.name}", "parameters": ${args}}`, EOT);
+      const calls = toolCalls.map((call) => {
+        const args = templateJson(parseArguments(call.function.arguments), 'tool call arguments');
+        return `{"name": "${call.function.name}", "parameters": ${args}}`;
+      });
+      out.push(calls.join('; '), EOT);
     } else if (message.role === 'tool' || message.role === 'ipython') {
       header('ipython');
       out.push(templateJson(contentText(message.content), 'tool message content'), EOT);

@@ -9,15 +9,8 @@ import { guidedText, type GuidedSpec } from './guided.js';
 import { JsonSchemaError, schemaBudget, type SchemaJson } from './json-schema.js';
 import { planOutputSteps, runToEnd, type OutputPlan, type PlanOutputOptions } from './output-plan.js';
 import type { ReasoningPart } from './reasoning.js';
-import {
-  chooseTool,
-  generateArguments,
-  planToolCallText,
-  type ToolCallPlan,
-  type ToolCallStyle,
-  type ToolChoice,
-  type ToolDef,
-} from './tool-calls.js';
+import { planToolCallsText, type ToolCallPlan, type ToolCallStyle } from './tool-call-text.js';
+import { chooseToolCalls, generateArguments, type ToolChoice, type ToolDef } from './tool-calls.js';
 
 /** A reply fixed by a rule (after templating). */
 export type ScriptedReply =
@@ -28,11 +21,16 @@ export type ScriptedReply =
       readonly chunks?: readonly string[] | undefined;
     }
   | {
-      readonly kind: 'tool_call';
-      readonly name: string;
-      /** Fixed arguments; absent = generated from the request's tool schema. */
-      readonly arguments?: unknown;
+      readonly kind: 'tool_calls';
+      /** The calls, in order (a rule's `tool_call` is a list of one). */
+      readonly calls: readonly ScriptedCall[];
     };
+
+/** A scripted call: the tool's name and fixed arguments, absent = generated from its schema. */
+export interface ScriptedCall {
+  readonly name: string;
+  readonly arguments?: unknown;
+}
 
 /** What the request asks for, resolved once; each choice then plans with its own seed. */
 export interface ReplySpec {
@@ -43,14 +41,22 @@ export interface ReplySpec {
   readonly guided?: GuidedSpec | undefined;
   readonly lastRole?: string | undefined;
   readonly lastUserText?: string | undefined;
+  /**
+   * Most calls the model makes in one turn: 1 (the default) for a model without parallel calls,
+   * MAX_PARALLEL_CALLS (tool-calls.ts) for one with them (catalog `parallelToolCalls`).
+   */
+  readonly maxToolCalls?: number | undefined;
 }
 
 export interface ReplyPlan extends OutputPlan {
-  /** Set when the output is a complete tool call (a truncated one stays plain text, as in vLLM). */
-  readonly toolCall?: ToolCallPlan | undefined;
+  /**
+   * Set when the output is one or more complete tool calls, in order (a reply cut short stays
+   * plain text, as in vLLM).
+   */
+  readonly toolCalls?: readonly ToolCallPlan[] | undefined;
   /**
    * A reasoning model's plan (reasoning.ts): its first `tokens` tokens are the reasoning, whose
-   * pieces stream as reasoning deltas; `text`, `finishReason` and `toolCall` are the answer's.
+   * pieces stream as reasoning deltas; `text`, `finishReason` and `toolCalls` are the answer's.
    */
   readonly reasoning?: ReasoningPart | undefined;
 }
@@ -71,25 +77,40 @@ export function* planReplySteps(
   const budget = schemaBudget(base.maxTokens);
   const scripted = spec.scripted;
   if (scripted?.kind === 'text') return yield* planTextSteps(base, scripted.text, scripted.chunks);
-  if (scripted?.kind === 'tool_call') {
-    const tool = spec.tools?.find((t) => t.name === scripted.name);
-    const args =
-      scripted.arguments === undefined
-        ? toolArguments(spec, tool, base.seed, budget)
-        : { text: pythonJson(scripted.arguments), truncated: false };
-    return yield* planToolCall(base, scripted.name, args, 'auto');
+  if (scripted?.kind === 'tool_calls') {
+    const entities = new Map<string, number>();
+    const calls = scripted.calls.map((call, index) => {
+      const tool = spec.tools?.find((t) => t.name === call.name);
+      // A tool scripted twice without arguments is about the message's first place, then its second…
+      const entity = entities.get(call.name) ?? 0;
+      entities.set(call.name, entity + 1);
+      const args =
+        call.arguments === undefined
+          ? toolArguments(spec, tool, base.seed, budget, { entity, call: index })
+          : { text: pythonJson(call.arguments), truncated: false };
+      return { name: call.name, args };
+    });
+    return yield* planToolCalls(base, calls, 'auto');
   }
   const tools = spec.tools ?? [];
   const choice = spec.toolChoice ?? (tools.length > 0 ? 'auto' : 'none');
-  const tool = chooseTool(tools, choice, {
+  const chosen = chooseToolCalls(tools, choice, {
     lastRole: spec.lastRole ?? 'user',
     lastUserText: spec.lastUserText ?? '',
     seed: base.seed,
+    maxCalls: spec.maxToolCalls ?? 1,
   });
-  if (tool !== undefined) {
+  if (chosen.length > 0) {
     const style: ToolCallStyle =
       typeof choice === 'object' ? 'named' : choice === 'required' ? 'required' : 'auto';
-    return yield* planToolCall(base, tool.name, toolArguments(spec, tool, base.seed, budget), style);
+    const calls = [];
+    for (const [index, { tool, entity }] of chosen.entries()) {
+      const args = toolArguments(spec, tool, base.seed, budget, { entity, call: index });
+      calls.push({ name: tool.name, args });
+      // Arguments cut short by the budget end the text: no later call is written.
+      if (args.truncated) break;
+    }
+    return yield* planToolCalls(base, calls, style);
   }
   if (spec.guided !== undefined) {
     const guided = guidedText(spec.guided, base.seed, budget);
@@ -99,9 +120,15 @@ export function* planReplySteps(
 }
 
 /** A tool's arguments; a schema error names the tool's `parameters` field. */
-function toolArguments(spec: ReplySpec, tool: ToolDef | undefined, seed: number, budget: number): SchemaJson {
+function toolArguments(
+  spec: ReplySpec,
+  tool: ToolDef | undefined,
+  seed: number,
+  budget: number,
+  at: { readonly entity: number; readonly call: number },
+): SchemaJson {
   try {
-    return generateArguments(tool, seed, budget);
+    return generateArguments(tool, seed, budget, { message: spec.lastUserText ?? '', ...at });
   } catch (err) {
     if (err instanceof JsonSchemaError && tool !== undefined && err.field === undefined) {
       const field = `tools.${spec.tools?.indexOf(tool) ?? -1}.function.parameters`;
@@ -147,21 +174,27 @@ function* planTextSteps(
   return { ...plan, pieces: regroup(plan.pieces, chunkEnds(chunks)) };
 }
 
-function* planToolCall(
+function* planToolCalls(
   base: PlanOutputOptions,
-  name: string,
-  args: SchemaJson,
+  calls: readonly { readonly name: string; readonly args: SchemaJson }[],
   style: ToolCallStyle,
 ): Generator<number, ReplyPlan, void> {
-  const planned = planToolCallText(name, args.text, style, base.seed);
-  // Arguments cut short by the budget: the call text stops where they stop (no closing brackets).
-  const text = args.truncated
-    ? planned.text.slice(0, planned.call.argsStart + args.text.length)
+  const planned = planToolCallsText(
+    calls.map((c) => ({ name: c.name, argsJson: c.args.text })),
+    style,
+    base.seed,
+  );
+  // Arguments cut short by the budget: the text stops where they stop (no closing brackets).
+  const cut = calls.findIndex((c) => c.args.truncated);
+  const truncated = cut >= 0;
+  const text = truncated
+    ? planned.text.slice(0, planned.calls[cut]!.argsStart + calls[cut]!.args.text.length)
     : planned.text;
-  const plan = yield* planTextSteps(base, text, undefined, args.truncated);
+  const plan = yield* planTextSteps(base, text, undefined, truncated);
+  // Every call complete, or none: a reply cut by max_tokens or a stop string is text.
   const complete =
-    !args.truncated && plan.finishReason === 'stop' && plan.stopReason === undefined && plan.text === text;
-  return complete ? { ...plan, toolCall: planned.call } : plan;
+    !truncated && plan.finishReason === 'stop' && plan.stopReason === undefined && plan.text === text;
+  return complete ? { ...plan, toolCalls: planned.calls } : plan;
 }
 
 function chunkEnds(chunks: readonly string[]): number[] {

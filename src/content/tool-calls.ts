@@ -1,19 +1,24 @@
 /**
- * Tool calls as a Llama 3.1 model makes them: which tool (tool_choice), the arguments (seeded,
- * valid against the tool's JSON Schema) and the exact text the model emits, which the API parses
- * back as vLLM's `llama3_json` tool parser does.
+ * Tool calls as the model makes them: which tools (tool_choice, relevance to the last user
+ * message), how many in one turn, and their arguments (seeded, grounded in the conversation where
+ * it can, valid against each tool's JSON Schema). The text the model writes for them and its
+ * streamed deltas are tool-call-text.ts's; the API parses them back as vLLM's `llama3_json` tool
+ * parser does. finish_reason is `tool_calls` for `auto` and `required`, `stop` for a named call
+ * (vLLM follows OpenAI there).
  *
- * Text per tool_choice, as vLLM produces it (vllm/entrypoints/openai/serving_chat.py):
- * - `auto`: the model writes `{"name": …, "parameters": {…}}` (the template's instruction); the
- *   parser turns `parameters` into `arguments` with `json.dumps` — Python's `", "` / `": "`
- *   separators (vllm/entrypoints/openai/tool_parsers/llama_tool_parser.py);
- * - `required`: guided decoding forces a JSON array `[{"name": …, "parameters": {…}}]`;
- * - named: guided decoding forces the parameters object alone; the API adds the name.
- * finish_reason is `tool_calls` for `auto` and `required`, `stop` for a named call (vLLM follows
- * OpenAI there).
+ * Several calls in one turn (docs/api.md#tool-calls): a model that makes parallel calls (catalog
+ * `parallelToolCalls`) calls each offered tool the message is about, and a tool with a place
+ * parameter once per place the message names, at most MAX_PARALLEL_CALLS; a model that does not
+ * (Llama 3.1 and 3.3: NIM's function-calling support table lists "Parallel Tool Calls Supported:
+ * No") makes one.
  */
+import { pythonJson } from './chat-template.js';
 import { generateJson, type SchemaJson } from './json-schema.js';
+import { defineOwn } from './json-schema-shape.js';
+import { conversationFacts, groundArguments, placeParameter } from './tool-grounding.js';
 import { createRandom, hashSeed } from '../util/random.js';
+
+export type { ToolCallPlan, ToolCallStyle } from './tool-call-text.js';
 
 /** A tool offered in the request (`tools[].function`). */
 export interface ToolDef {
@@ -25,22 +30,8 @@ export interface ToolDef {
 /** `tool_choice`: `none`, `auto`, `required` or a named function. */
 export type ToolChoice = 'none' | 'auto' | 'required' | { readonly name: string };
 
-/** How the call is written into the output tokens (see the module comment). */
-export type ToolCallStyle = 'auto' | 'required' | 'named';
-
-/** A planned call: where its parts lie in the output text, for streaming deltas. */
-export interface ToolCallPlan {
-  /** `chatcmpl-tool-<32 hex>`, as vLLM's `random_tool_call_id`, but seeded. */
-  readonly id: string;
-  readonly name: string;
-  /** JSON text of the arguments, exactly as sent in `function.arguments`. */
-  readonly arguments: string;
-  readonly style: ToolCallStyle;
-  /** Offset in the output text where the arguments start; they end `arguments.length` later. */
-  readonly argsStart: number;
-  /** Offset in the output text once the name is complete (0 for a named call). */
-  readonly nameEnd: number;
-}
+/** Most calls one turn makes when the model makes parallel calls. */
+export const MAX_PARALLEL_CALLS = 4;
 
 const STOP_WORDS = new Set(
   (
@@ -99,86 +90,140 @@ export function chooseTool(
   choice: ToolChoice,
   ctx: ToolChoiceContext,
 ): ToolDef | undefined {
-  if (tools.length === 0 || choice === 'none') return undefined;
-  if (typeof choice === 'object') return tools.find((t) => t.name === choice.name);
-  if (choice === 'auto' && (ctx.lastRole === 'tool' || ctx.lastRole === 'ipython')) return undefined;
+  return chooseToolCalls(tools, choice, { ...ctx, maxCalls: 1 })[0]?.tool;
+}
+
+/** One call to make: the tool, and which of the places the message names it is about. */
+export interface ChosenCall {
+  readonly tool: ToolDef;
+  /** 0 for the first place named (or when the tool has no place parameter), 1 for the second… */
+  readonly entity: number;
+}
+
+/**
+ * The calls of one turn, in order; empty for a plain answer. The first is `chooseTool`'s. With
+ * `maxCalls` above 1: the other offered tools the message is about follow (by relevance, ties by
+ * the seed; a word every offered tool shares counts for none of them), and a tool whose place
+ * parameter the message fills with several places is called once per place — up to `maxCalls`
+ * calls. A named choice makes exactly one call.
+ */
+export function chooseToolCalls(
+  tools: readonly ToolDef[],
+  choice: ToolChoice,
+  ctx: ToolChoiceContext & { readonly maxCalls: number },
+): ChosenCall[] {
+  if (tools.length === 0 || choice === 'none') return [];
+  if (typeof choice === 'object') {
+    const tool = tools.find((t) => t.name === choice.name);
+    return tool === undefined ? [] : [{ tool, entity: 0 }];
+  }
+  if (choice === 'auto' && (ctx.lastRole === 'tool' || ctx.lastRole === 'ipython')) return [];
   const scores = tools.map((tool) => toolRelevance(tool, ctx.lastUserText));
   const best = Math.max(...scores);
   const rng = createRandom(hashSeed(ctx.seed, 'tool-choice'));
-  if (best <= 0) return choice === 'required' ? tools[rng.nextInt(tools.length)] : undefined;
-  const top = tools.filter((_, i) => scores[i] === best);
-  return top[rng.nextInt(top.length)];
+  let first: number;
+  if (best <= 0) {
+    if (choice !== 'required') return [];
+    first = rng.nextInt(tools.length);
+  } else {
+    const top = tools.flatMap((_, i) => (scores[i] === best ? [i] : []));
+    first = top[rng.nextInt(top.length)]!;
+  }
+  const maxCalls = Math.max(1, Math.floor(ctx.maxCalls));
+  if (maxCalls === 1) return [{ tool: tools[first]!, entity: 0 }];
+  const order = [first, ...otherRelevantTools(tools, first, ctx.lastUserText, ctx.seed)];
+  const calls: ChosenCall[] = [];
+  const places = conversationFacts(ctx.lastUserText).places.length;
+  for (const i of order) {
+    const tool = tools[i]!;
+    const times = placeParameter(tool.parameters) === undefined ? 1 : Math.max(1, places);
+    for (let entity = 0; entity < times && calls.length < maxCalls; entity++) calls.push({ tool, entity });
+  }
+  return calls;
+}
+
+/**
+ * Indexes of the tools other than `first` that the message is about, most relevant first (ties in
+ * a seeded order). Only words that not every offered tool has count here: "current" in a message
+ * does not call every tool described as getting something current.
+ */
+function otherRelevantTools(
+  tools: readonly ToolDef[],
+  first: number,
+  message: string,
+  seed: number,
+): number[] {
+  if (tools.length < 2) return [];
+  const asked = messageWords(message);
+  const toolWords = tools.map((t) => words(`${t.name} ${t.description ?? ''}`));
+  const shared = new Set([...toolWords[0]!].filter((w) => toolWords.every((set) => set.has(w))));
+  const rng = createRandom(hashSeed(seed, 'tool-order'));
+  const scored: { index: number; score: number; tie: number }[] = [];
+  toolWords.forEach((set, index) => {
+    if (index === first) return;
+    let score = 0;
+    for (const word of set) if (asked.has(word) && !shared.has(word)) score++;
+    if (score > 0) scored.push({ index, score, tie: rng.nextFloat() });
+  });
+  scored.sort((a, b) => b.score - a.score || a.tie - b.tie);
+  return scored.map((s) => s.index);
 }
 
 /**
  * Seeded arguments valid against the tool's `parameters` schema (`{}` when it has none), as JSON
  * text, generated within `budgetChars` (json-schema.ts `schemaBudget`); a schema whose smallest
- * value is longer than that is a JsonSchemaError.
+ * value is longer than that is a JsonSchemaError. With `grounding`, top-level parameters the
+ * conversation fills (tool-grounding.ts) take those values; `call` > 0 seeds a turn's later calls
+ * apart from its first.
  */
-export function generateArguments(tool: ToolDef | undefined, seed: number, budgetChars: number): SchemaJson {
+export function generateArguments(
+  tool: ToolDef | undefined,
+  seed: number,
+  budgetChars: number,
+  grounding?: { readonly message: string; readonly entity: number; readonly call: number },
+): SchemaJson {
   const schema = tool?.parameters;
   if (schema === undefined || schema === null) return { text: '{}', truncated: false };
-  return generateJson(schema, hashSeed(seed, 'tool-arguments'), budgetChars, { refuseOversized: true });
-}
-
-/** The text the model emits for a call (`argsJson` in Python's spelling), and where its parts lie. */
-export function planToolCallText(
-  name: string,
-  argsJson: string,
-  style: ToolCallStyle,
-  seed: number,
-): { readonly text: string; readonly call: ToolCallPlan } {
-  const head = style === 'named' ? '' : `${style === 'required' ? '[' : ''}{"name": ${JSON.stringify(name)}`;
-  const middle = style === 'named' ? '' : ', "parameters": ';
-  const tail = style === 'named' ? '' : style === 'required' ? '}]' : '}';
-  const text = head + middle + argsJson + tail;
-  return {
-    text,
-    call: {
-      id: `chatcmpl-tool-${toolCallIdHex(seed)}`,
-      name,
-      arguments: argsJson,
-      style,
-      argsStart: head.length + middle.length,
-      nameEnd: head.length,
-    },
-  };
-}
-
-function toolCallIdHex(seed: number): string {
-  const rng = createRandom(hashSeed(seed, 'tool-call-id'));
-  let hex = '';
-  for (let i = 0; i < 4; i++) hex += rng.nextUint32().toString(16).padStart(8, '0');
-  return hex;
-}
-
-/** One token's share of a streamed tool call. */
-export interface ToolCallDelta {
-  /** This token completes the name: send id, type and name (vLLM sends them in one delta). */
-  readonly header: boolean;
-  /** New characters of `arguments` ('' when none). */
-  readonly arguments: string;
+  const call = grounding?.call ?? 0;
+  const argsSeed = call === 0 ? hashSeed(seed, 'tool-arguments') : hashSeed(seed, 'tool-arguments', call);
+  const generated = generateJson(schema, argsSeed, budgetChars, { refuseOversized: true });
+  if (grounding === undefined || generated.truncated) return generated;
+  const grounded = groundArguments(schema, conversationFacts(grounding.message), grounding.entity);
+  const text = withGrounded(generated.text, schema, grounded);
+  return text.length <= budgetChars ? { text, truncated: false } : generated;
 }
 
 /**
- * Per token, what a streaming client receives for the call. vLLM holds the name back until it is
- * complete, then streams the arguments as the model writes them; the last token flushes the rest
- * (its streaming parser re-serialises partial JSON, which lands on the same text for the
- * `json.dumps` spelling used here).
+ * The generated arguments with the grounded values in place (added where the generator left an
+ * optional parameter out, within maxProperties), keys in the schema's order. Unchanged text when
+ * nothing is grounded, so ungrounded calls keep the generator's spelling.
  */
-export function toolCallDeltas(pieces: readonly string[], call: ToolCallPlan): ToolCallDelta[] {
-  const argsEnd = call.argsStart + call.arguments.length;
-  let at = 0;
-  let headerSent = false;
-  let sent = 0;
-  return pieces.map((piece, index) => {
-    at += piece.length;
-    const last = index === pieces.length - 1;
-    const header = !headerSent && (at >= Math.max(1, call.nameEnd) || last);
-    if (header) headerSent = true;
-    const upTo = last ? call.arguments.length : Math.max(0, Math.min(at, argsEnd) - call.argsStart);
-    const delta = headerSent && upTo > sent ? call.arguments.slice(sent, upTo) : '';
-    if (headerSent) sent = Math.max(sent, upTo);
-    return { header, arguments: delta };
-  });
+function withGrounded(text: string, schema: unknown, grounded: Readonly<Record<string, unknown>>): string {
+  const names = Object.keys(grounded);
+  if (names.length === 0) return text;
+  const value = JSON.parse(text) as unknown;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return text;
+  const args = value as Record<string, unknown>;
+  const s = schema as { properties?: Record<string, unknown>; maxProperties?: unknown };
+  let count = Object.keys(args).length;
+  let changed = false;
+  for (const name of names) {
+    if (Object.hasOwn(args, name)) {
+      if (args[name] === grounded[name]) continue;
+    } else {
+      if (typeof s.maxProperties === 'number' && count >= s.maxProperties) continue;
+      count++;
+    }
+    defineOwn(args, name, grounded[name]);
+    changed = true;
+  }
+  if (!changed) return text;
+  const ordered: Record<string, unknown> = {};
+  // defineOwn: a parameter may be called `__proto__`.
+  for (const name of Object.keys(s.properties ?? {})) {
+    if (Object.hasOwn(args, name)) defineOwn(ordered, name, args[name]);
+  }
+  for (const [name, v] of Object.entries(args))
+    if (!Object.hasOwn(ordered, name)) defineOwn(ordered, name, v);
+  return pythonJson(ordered);
 }

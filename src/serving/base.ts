@@ -78,11 +78,14 @@ export async function renderPrompt(
   try {
     // DeepSeek-R1's template drops earlier turns' reasoning (chat-template.ts `dropReasoning`).
     const dropReasoning = ctx.settings.reasoning === 'always';
+    // A model that makes parallel calls takes them back in one message (chat-template.ts).
+    const parallelToolCalls = ctx.settings.parallelToolCalls === true;
     return await applyChatTemplateAsync(ctx.tokenizer, messages, {
       addGenerationPrompt,
       tools,
       limit,
       ...(dropReasoning ? { dropReasoning } : {}),
+      ...(parallelToolCalls ? { parallelToolCalls } : {}),
     });
   } catch (err) {
     if (err instanceof ChatTemplateError) throw new ApiError(400, err.message, 'messages');

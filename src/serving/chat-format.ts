@@ -2,6 +2,7 @@
  * Engine results → chat.completion and chat.completion.chunk objects (OpenAI's shapes, with the
  * vLLM extras NIM 2.x returns: stop_reason, prompt_logprobs, kv_transfer_params).
  */
+import type { ToolCallPlan } from '../content/tool-call-text.js';
 import type { ApiCompat } from './errors.js';
 import type { StreamedArray } from './json-body.js';
 import type { ChatChunkHeader, ChatCompletionBody, WireUsage } from './protocol.js';
@@ -38,15 +39,26 @@ export function choiceReasoning(gen: PlannedGeneration, index: number, completio
   return completionTokens >= part.tokens ? part.text : plan.pieces.slice(0, completionTokens).join('');
 }
 
-/** The complete tool call a choice made, or undefined (none planned, or cut short). */
-export function completedToolCall(
+/**
+ * The complete tool calls a choice made, in order, or undefined (none planned, or cut short). With
+ * the request's `parallel_tool_calls` false, the first only: vLLM's
+ * `maybe_filter_parallel_tool_calls` (https://github.com/vllm-project/vllm/pull/26233) keeps what
+ * the model generated (usage counts it) and returns the first call.
+ */
+export function completedToolCalls(
   gen: PlannedGeneration,
   index: number,
   finished: FinishedEvent | undefined,
-) {
+): readonly ToolCallPlan[] | undefined {
   const plan = gen.choices[index]?.plan;
-  if (plan?.toolCall === undefined || finished?.reason !== 'stop') return undefined;
-  return finished.usage.completionTokens >= plan.tokenIds.length ? plan.toolCall : undefined;
+  if (plan?.toolCalls === undefined || finished?.reason !== 'stop') return undefined;
+  if (finished.usage.completionTokens < plan.tokenIds.length) return undefined;
+  return gen.parallelToolCalls === false ? plan.toolCalls.slice(0, 1) : plan.toolCalls;
+}
+
+/** Whether a streamed delta of call `index` reaches the client (all of them, or call 0 only). */
+export function streamsToolCall(gen: PlannedGeneration, index: number): boolean {
+  return gen.parallelToolCalls !== false || index === 0;
 }
 
 /**
@@ -54,8 +66,8 @@ export function completedToolCall(
  * `stop` for a named one (vllm/entrypoints/openai/serving_chat.py, "is_finish_reason_tool_calls").
  */
 export function finishReasonOf(gen: PlannedGeneration, index: number, finished: FinishedEvent | undefined) {
-  const call = completedToolCall(gen, index, finished);
-  if (call !== undefined && call.style !== 'named') return 'tool_calls' as const;
+  const calls = completedToolCalls(gen, index, finished);
+  if (calls !== undefined && calls[0]!.style !== 'named') return 'tool_calls' as const;
   return finished?.reason ?? 'abort';
 }
 
@@ -77,16 +89,16 @@ export function buildChatCompletion(
     choices: gen.choices.map((choice) => {
       const done = finished[choice.index];
       const n = done?.usage.completionTokens ?? 0;
-      const call = completedToolCall(gen, choice.index, done);
+      const calls = completedToolCalls(gen, choice.index, done);
       const reasoning = choice.plan.reasoning;
       // The llama3_json parser returns no content beside a call; forced calls return "". A reply
       // cut inside its reasoning has no content (vLLM's reasoning parsers return None).
       const content =
         reasoning !== undefined && n <= reasoning.tokens
           ? null
-          : call === undefined
+          : calls === undefined
             ? choiceText(gen, choice.index, n)
-            : call.style === 'auto'
+            : calls[0]!.style === 'auto'
               ? null
               : '';
       return {
@@ -95,16 +107,11 @@ export function buildChatCompletion(
           role: 'assistant' as const,
           content,
           refusal: null,
-          tool_calls:
-            call === undefined
-              ? []
-              : [
-                  {
-                    id: call.id,
-                    type: 'function' as const,
-                    function: { name: call.name, arguments: call.arguments },
-                  },
-                ],
+          tool_calls: (calls ?? []).map((call) => ({
+            id: call.id,
+            type: 'function' as const,
+            function: { name: call.name, arguments: call.arguments },
+          })),
           ...(reasoning === undefined
             ? { reasoning_content: null }
             : reasoningFields(compat, choiceReasoning(gen, choice.index, n))),

@@ -2,12 +2,18 @@
  * POST /v1/chat/completions, served (vLLM's serving_chat.py): validate → template → plan → engine,
  * answered as one chat.completion body or as a stream of chat.completion.chunk frames.
  */
-import { toolCallDeltas, type ToolCallDelta } from '../content/tool-calls.js';
+import { toolCallDeltas, type ToolCallDelta } from '../content/tool-call-text.js';
 import type { ChatCompletionRequest } from '../protocol/chat.js';
 import { contentText } from '../util/content-text.js';
 import { sleepUnlessGone } from '../util/sleep.js';
 import { checkModel, renderPrompt, toTemplateMessages } from './base.js';
-import { buildChatCompletion, chunkHeader, finishReasonOf, stopReasonOf } from './chat-format.js';
+import {
+  buildChatCompletion,
+  chunkHeader,
+  finishReasonOf,
+  stopReasonOf,
+  streamsToolCall,
+} from './chat-format.js';
 import type { ServingContext } from './context.js';
 import { StreamedArray } from './json-body.js';
 import { nimStatsOf } from './nim-stats.js';
@@ -89,6 +95,7 @@ export async function planChat(
     pacer: new Pacer(signal),
     reasoning,
     lora,
+    parallelToolCalls: req.parallel_tool_calls ?? true,
   });
 }
 
@@ -159,12 +166,12 @@ function streamChat(
   const continuousUsage = includeUsage && (req.stream_options?.continuous_usage_stats ?? false);
   const finished: (FinishedEvent | undefined)[] = [];
   const generated = gen.choices.map(() => 0);
-  // A planned tool call streams as tool_calls deltas, as vLLM's llama3_json parser sends them;
-  // after a reasoning, from the answer's first token on (indexed from there).
-  const toolDeltas: (ToolCallDelta[] | undefined)[] = gen.choices.map((choice) => {
-    const { toolCall, pieces, reasoning } = choice.plan;
-    if (toolCall === undefined) return undefined;
-    return toolCallDeltas(reasoning === undefined ? pieces : pieces.slice(reasoning.tokens), toolCall);
+  // Planned tool calls stream as tool_calls deltas, as vLLM's llama3_json parser sends them; after
+  // a reasoning, from the answer's first token on (indexed from there).
+  const toolDeltas: ((readonly ToolCallDelta[])[] | undefined)[] = gen.choices.map((choice) => {
+    const { toolCalls, pieces, reasoning } = choice.plan;
+    if (toolCalls === undefined) return undefined;
+    return toolCallDeltas(reasoning === undefined ? pieces : pieces.slice(reasoning.tokens), toolCalls);
   });
   const usageField = (): Pick<ChatChunkFrame, 'usage'> => {
     if (!includeUsage) return {};
@@ -177,24 +184,33 @@ function streamChat(
   };
 
   let sink: ChunkSink<ChatChunkFrame | ErrorFrame> | undefined;
-  const sendToolDelta = (i: number, delta: ToolCallDelta) => {
-    const call = gen.choices[i]!.plan.toolCall!;
-    type ToolCall = NonNullable<ChatChunkFrame['choices'][number]['delta']['tool_calls']>[number];
-    const send = (toolCall: Omit<ToolCall, 'index'>) =>
-      sink?.send({
-        ...header,
-        choices: [
-          {
-            index: i,
-            delta: { tool_calls: [{ index: 0, ...toolCall }] },
-            logprobs: null,
-            finish_reason: null,
-          },
-        ],
-        ...usageField(),
-      } satisfies ChatChunkFrame);
-    if (delta.header) send({ id: call.id, type: 'function', function: { name: call.name } });
-    if (delta.arguments !== '') send({ function: { arguments: delta.arguments } });
+  type WireToolCall = NonNullable<ChatChunkFrame['choices'][number]['delta']['tool_calls']>[number];
+  const sendToolCalls = (i: number, toolCalls: WireToolCall[]) =>
+    sink?.send({
+      ...header,
+      choices: [{ index: i, delta: { tool_calls: toolCalls }, logprobs: null, finish_reason: null }],
+      ...usageField(),
+    } satisfies ChatChunkFrame);
+  // One frame per delta: a new index opens a call (id, type, name), its arguments follow. A call
+  // that parallel_tool_calls false drops still costs its frames, emptied (vLLM filters each
+  // chunk's tool_calls, then sends the chunk).
+  const sendToolDeltas = (i: number, deltas: readonly ToolCallDelta[]) => {
+    const calls = gen.choices[i]!.plan.toolCalls!;
+    let sent = false;
+    for (const delta of deltas) {
+      if (!streamsToolCall(gen, delta.index)) continue;
+      const call = calls[delta.index]!;
+      if (delta.header) {
+        sendToolCalls(i, [
+          { index: delta.index, id: call.id, type: 'function', function: { name: call.name } },
+        ]);
+      }
+      if (delta.arguments !== '') {
+        sendToolCalls(i, [{ index: delta.index, function: { arguments: delta.arguments } }]);
+      }
+      sent = true;
+    }
+    if (!sent) sendToolCalls(i, []);
   };
   const controller = runGeneration(
     ctx.engine,
@@ -205,9 +221,9 @@ function streamChat(
         const plan = gen.choices[i]!.plan;
         // A reasoning plan's first tokens stream as reasoning deltas, before any content.
         const reasoningTokens = plan.reasoning?.tokens ?? 0;
-        const toolDelta = toolDeltas[i]?.[pos - reasoningTokens];
-        if (toolDelta !== undefined) {
-          sendToolDelta(i, toolDelta);
+        const deltas = toolDeltas[i]?.[pos - reasoningTokens];
+        if (deltas !== undefined) {
+          if (deltas.length > 0) sendToolDeltas(i, deltas);
           return;
         }
         const text = plan.pieces[pos] ?? '';

@@ -65,6 +65,7 @@ export function createServingContext(
       meanOutputTokens: config.meanOutputTokens,
       meanReasoningTokens: config.meanReasoningTokens,
       reasoning: findModel(config.modelName)?.reasoning,
+      parallelToolCalls: findModel(config.modelName)?.parallelToolCalls,
       maxTokensPerRequest: config.maxTokensPerRequest,
       maxLogprobsPerRequest: config.maxLogprobsPerRequest,
       maxWaiting: config.maxWaiting,

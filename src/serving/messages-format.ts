@@ -21,7 +21,7 @@
  */
 import type { StopReason } from '@anthropic-ai/sdk/resources/messages';
 import { createRandom, hashSeed } from '../util/random.js';
-import { choiceReasoning, choiceText, completedToolCall, finishReasonOf } from './chat-format.js';
+import { choiceReasoning, choiceText, completedToolCalls, finishReasonOf } from './chat-format.js';
 import type { NimStats } from './nim-stats.js';
 import type { FinishedEvent } from './run-generation.js';
 import type { PlannedGeneration } from './to-engine.js';
@@ -116,11 +116,11 @@ export function contentBlocks(gen: PlannedGeneration, finished: FinishedEvent | 
     if (thinking !== '')
       blocks.push({ type: 'thinking', thinking, signature: thinkingSignature(choice.seed) });
   }
-  const call = completedToolCall(gen, 0, finished);
-  // A call's text is the call itself, parsed into the tool_use block (vLLM's tool parser).
-  const text = reasoning !== undefined && n <= reasoning.tokens ? '' : call ? '' : choiceText(gen, 0, n);
+  const calls = completedToolCalls(gen, 0, finished);
+  // The calls' text is the calls themselves, parsed into tool_use blocks (vLLM's tool parser).
+  const text = reasoning !== undefined && n <= reasoning.tokens ? '' : calls ? '' : choiceText(gen, 0, n);
   if (text !== '') blocks.push({ type: 'text', text });
-  if (call) {
+  for (const call of calls ?? []) {
     blocks.push({
       type: 'tool_use',
       id: toolUseId(call.id),

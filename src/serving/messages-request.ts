@@ -15,6 +15,8 @@
  * - `thinking`, `redacted_thinking` and `tool_reference` blocks render nothing;
  * - `tools` become functions with `input_schema` as `parameters`; `tool_choice` `auto`/`any`/`none`/
  *   `tool` become `auto`/`required`/`none`/the named function (`auto` when tools come without one);
+ * - `tool_choice.disable_parallel_tool_use: true` → `parallel_tool_calls: false` (nimsim's: at most
+ *   one `tool_use` block, as Anthropic's API promises);
  * - `stop_sequences` → `stop`, `output_config.effort` → `reasoning_effort`,
  *   `output_config.format` → a json_schema `response_format`.
  * nimsim's own: `metadata.user_id` is the request's session key, as `user` is for chat (the
@@ -60,6 +62,9 @@ export function toChatRequest(req: MessagesRequest): ChatCompletionRequest {
     top_k: req.top_k ?? undefined,
     stream: req.stream ?? false,
     user: req.metadata?.user_id ?? undefined,
+    // "disable_parallel_tool_use: true ensures that Claude uses at most one tool" (Anthropic's
+    // tool_choice): the chat route's parallel_tool_calls false, which keeps the first call.
+    ...(disablesParallelCalls(req.tool_choice) ? { parallel_tool_calls: false } : {}),
     ...(effort ? { reasoning_effort: effort } : {}),
     ...(schema
       ? { response_format: { type: 'json_schema' as const, json_schema: { name: 'json_schema', schema } } }
@@ -178,6 +183,10 @@ function notMultimodal(): ApiError {
     'Image content is not supported: the served model is not a multimodal model (text blocks only).',
     'messages',
   );
+}
+
+function disablesParallelCalls(choice: CountTokensRequest['tool_choice']): boolean {
+  return choice?.disable_parallel_tool_use === true;
 }
 
 function toolChoiceOf(

@@ -17,7 +17,8 @@
  * A failure after the stream began is one `error` event (Anthropic's error body) and the end of
  * the stream; a client that goes away aborts the generation, freeing its slot and KV blocks.
  */
-import { toolCallDeltas, type ToolCallDelta } from '../content/tool-calls.js';
+import { toolCallDeltas, type ToolCallDelta } from '../content/tool-call-text.js';
+import { streamsToolCall } from './chat-format.js';
 import { toAnthropicError, type AnthropicErrorBody } from './anthropic-errors.js';
 import type { ServingContext } from './context.js';
 import {
@@ -73,12 +74,12 @@ export function streamMessages(
   const choice = gen.choices[0]!;
   const plan = choice.plan;
   const reasoningTokens = plan.reasoning?.tokens ?? 0;
-  // A planned tool call streams as vLLM's tool parser sends it: the name once complete, then the
-  // arguments; after a reasoning, from the answer's first token on.
-  const toolDeltas: ToolCallDelta[] | undefined =
-    plan.toolCall === undefined
+  // Planned tool calls stream as vLLM's tool parser sends them: each name once complete, then its
+  // arguments; after a reasoning, from the answer's first token on. Each call is a tool_use block.
+  const toolDeltas: (readonly ToolCallDelta[])[] | undefined =
+    plan.toolCalls === undefined
       ? undefined
-      : toolCallDeltas(plan.pieces.slice(reasoningTokens), plan.toolCall);
+      : toolCallDeltas(plan.pieces.slice(reasoningTokens), plan.toolCalls);
   let sink: ChunkSink<MessageStreamEvent> | undefined;
   let finished: FinishedEvent | undefined;
 
@@ -117,14 +118,18 @@ export function streamMessages(
           delta({ type: 'thinking_delta', thinking: text });
           return;
         }
-        const toolDelta = toolDeltas?.[pos - reasoningTokens];
-        if (toolDelta !== undefined) {
-          const call = plan.toolCall!;
-          if (toolDelta.header) {
-            startBlock({ type: 'tool_use', id: toolUseId(call.id), name: call.name, input: {} });
-          }
-          if (toolDelta.arguments !== '' && open === 'tool_use') {
-            delta({ type: 'input_json_delta', partial_json: toolDelta.arguments });
+        const deltas = toolDeltas?.[pos - reasoningTokens];
+        if (deltas !== undefined) {
+          for (const toolDelta of deltas) {
+            // disable_parallel_tool_use: the first call only (chat's parallel_tool_calls false).
+            if (!streamsToolCall(gen, toolDelta.index)) continue;
+            const call = plan.toolCalls![toolDelta.index]!;
+            if (toolDelta.header) {
+              startBlock({ type: 'tool_use', id: toolUseId(call.id), name: call.name, input: {} });
+            }
+            if (toolDelta.arguments !== '' && open === 'tool_use') {
+              delta({ type: 'input_json_delta', partial_json: toolDelta.arguments });
+            }
           }
           return;
         }

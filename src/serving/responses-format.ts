@@ -4,12 +4,13 @@
  * the request's settings echoed, the output items, the status and the usage.
  *
  * Output items, in vLLM's order: a `reasoning` item when the reply reasoned (its text non-empty),
- * a `message` with one `output_text` part when the answer has text, a `function_call` when the
- * answer is a complete tool call (a call cut short by max_output_tokens is text, as in chat). The
+ * a `message` with one `output_text` part when the answer has text, one `function_call` per tool
+ * call when the answer is complete tool calls (calls cut short by max_output_tokens are text, as
+ * in chat; `parallel_tool_calls: false` keeps the first, as chat does). The
  * status is `incomplete` with `incomplete_details.reason: "max_output_tokens"` when the output
  * stopped at the token limit (vLLM: finish reason `length`), else `completed`.
  */
-import { choiceReasoning, choiceText, completedToolCall } from './chat-format.js';
+import { choiceReasoning, choiceText, completedToolCalls } from './chat-format.js';
 import { nimStatsOf } from './nim-stats.js';
 import { reasoningTokensOf } from './reasoning.js';
 import type {
@@ -30,7 +31,8 @@ import type { PlannedGeneration } from './to-engine.js';
 export interface ResponseItemIds {
   readonly reasoning: string;
   readonly message: string;
-  readonly functionCall: string;
+  /** One per planned tool call, in order. */
+  readonly functionCalls: readonly string[];
 }
 
 /** What the response echoes and how its output is named, fixed when the request is planned. */
@@ -88,14 +90,16 @@ export function messageItem(
   };
 }
 
+/** The `function_call` item of the reply's call number `index`. */
 export function functionCallItem(
   f: ResponseFrame,
+  index: number,
   arguments_: string,
   status: FunctionCallItem['status'],
 ): FunctionCallItem {
-  const call = f.gen.choices[0]!.plan.toolCall!;
+  const call = f.gen.choices[0]!.plan.toolCalls![index]!;
   return {
-    id: f.ids.functionCall,
+    id: f.ids.functionCalls[index]!,
     type: 'function_call',
     call_id: callIdOf(call.id),
     name: call.name,
@@ -115,9 +119,9 @@ export function outputItems(
   const reasoning = choiceReasoning(f.gen, 0, n);
   // vLLM leaves a reasoning item's status unset: only the last item has one (utils.py).
   if (reasoning !== '') items.push(reasoningItem(f.ids.reasoning, reasoning, null));
-  const call = completedToolCall(f.gen, 0, finished);
-  if (call !== undefined) {
-    items.push(functionCallItem(f, call.arguments, 'completed'));
+  const calls = completedToolCalls(f.gen, 0, finished);
+  if (calls !== undefined) {
+    for (const call of calls) items.push(functionCallItem(f, call.index, call.arguments, 'completed'));
     return items;
   }
   // The answer's text only: '' for a reply cut inside its reasoning.

@@ -19,7 +19,8 @@
  * failure after the stream began is one `error` event (OpenAI's ResponseErrorEvent, `code` the
  * HTTP status as in every nimsim error body); a client that goes away aborts the generation.
  */
-import { toolCallDeltas, type ToolCallDelta } from '../content/tool-calls.js';
+import { toolCallDeltas, type ToolCallDelta } from '../content/tool-call-text.js';
+import { streamsToolCall } from './chat-format.js';
 import type { ServingContext } from './context.js';
 import { toErrorInfo } from './errors.js';
 import {
@@ -49,17 +50,20 @@ export function streamResponse(
   const choice = gen.choices[0]!;
   const plan = choice.plan;
   const reasoningTokens = plan.reasoning?.tokens ?? 0;
-  // A planned tool call streams as argument deltas from the answer's first token on (chat.ts).
-  const toolDeltas: ToolCallDelta[] | undefined =
-    plan.toolCall === undefined
+  // Planned tool calls stream as argument deltas from the answer's first token on (chat.ts), each
+  // call its own function_call item.
+  const toolDeltas: (readonly ToolCallDelta[])[] | undefined =
+    plan.toolCalls === undefined
       ? undefined
-      : toolCallDeltas(plan.pieces.slice(reasoningTokens), plan.toolCall);
+      : toolCallDeltas(plan.pieces.slice(reasoningTokens), plan.toolCalls);
   const logprobs = wantsLogprobs(req);
   const topN = req.top_logprobs ?? 0;
 
   let sink: ChunkSink<ResponsesEvent> | undefined;
   let sequence = 0;
   let open: OpenItem | undefined;
+  /** The tool call whose function_call item is open. */
+  let openCall = 0;
   let outputIndex = -1;
   let text = '';
   let finished: FinishedEvent | undefined;
@@ -76,9 +80,10 @@ export function streamResponse(
   const at = (itemId: string) => ({ item_id: itemId, output_index: outputIndex });
   const part = (itemId: string) => ({ ...at(itemId), content_index: 0 });
 
-  const openItem = (kind: OpenItem) => {
+  const openItem = (kind: OpenItem, call = 0) => {
     closeItem();
     open = kind;
+    openCall = call;
     outputIndex++;
     text = '';
     if (kind === 'reasoning') {
@@ -102,7 +107,7 @@ export function streamResponse(
     } else {
       emit('response.output_item.added', {
         output_index: outputIndex,
-        item: functionCallItem(planned, '', 'in_progress'),
+        item: functionCallItem(planned, call, '', 'in_progress'),
       });
     }
   };
@@ -126,15 +131,15 @@ export function streamResponse(
         item: messageItem(ids.message, text, null),
       });
     } else if (open === 'function_call') {
-      const call = plan.toolCall!;
+      const call = plan.toolCalls![openCall]!;
       emit('response.function_call_arguments.done', {
-        ...at(ids.functionCall),
+        ...at(ids.functionCalls[openCall]!),
         name: call.name,
         arguments: text,
       });
       emit('response.output_item.done', {
         output_index: outputIndex,
-        item: functionCallItem(planned, text, 'completed'),
+        item: functionCallItem(planned, openCall, text, 'completed'),
       });
     }
     open = undefined;
@@ -149,15 +154,19 @@ export function streamResponse(
       emit('response.reasoning_text.delta', { ...part(ids.reasoning), delta: piece });
       return;
     }
-    const toolDelta = toolDeltas?.[pos - reasoningTokens];
-    if (toolDelta !== undefined) {
-      if (toolDelta.header) openItem('function_call');
-      if (open === 'function_call' && toolDelta.arguments !== '') {
-        text += toolDelta.arguments;
-        emit('response.function_call_arguments.delta', {
-          ...at(ids.functionCall),
-          delta: toolDelta.arguments,
-        });
+    const deltas = toolDeltas?.[pos - reasoningTokens];
+    if (deltas !== undefined) {
+      for (const toolDelta of deltas) {
+        // parallel_tool_calls false: the first call only, as the final response has it.
+        if (!streamsToolCall(gen, toolDelta.index)) continue;
+        if (toolDelta.header) openItem('function_call', toolDelta.index);
+        if (open === 'function_call' && openCall === toolDelta.index && toolDelta.arguments !== '') {
+          text += toolDelta.arguments;
+          emit('response.function_call_arguments.delta', {
+            ...at(ids.functionCalls[toolDelta.index]!),
+            delta: toolDelta.arguments,
+          });
+        }
       }
       return;
     }

@@ -133,6 +133,7 @@ export async function planResponse(
     pacer: new Pacer(request.signal),
     reasoning,
     lora,
+    parallelToolCalls: req.parallel_tool_calls ?? true,
   });
   return {
     req,
@@ -143,7 +144,7 @@ export async function planResponse(
     ids: {
       reasoning: newRequestId('rs', '_'),
       message: newRequestId('msg', '_'),
-      functionCall: newRequestId('fc', '_'),
+      functionCalls: (gen.choices[0]?.plan.toolCalls ?? []).map(() => newRequestId('fc', '_')),
     },
   };
 }

@@ -11,6 +11,7 @@ import type { ReasoningSwitch } from '../catalog/models.js';
 import { planReasonedReplySteps, type ReasoningOptions } from '../content/reasoning.js';
 import { planReplySteps, type ReplyPlan, type ReplySpec } from '../content/reply.js';
 import type { Tokenizer } from '../content/tokenizer.js';
+import { MAX_PARALLEL_CALLS } from '../content/tool-calls.js';
 import type { EngineRequest } from '../engine/types.js';
 import type { LoraAdapter } from '../lora/lora-registry.js';
 import type { ChatCompletionRequest } from '../protocol/chat.js';
@@ -29,6 +30,8 @@ export interface GenerationSettings extends RequestLimits {
   readonly meanReasoningTokens?: number;
   /** The served model's reasoning switch (catalog); absent = a plain chat model. */
   readonly reasoning?: ReasoningSwitch | undefined;
+  /** The served model makes several tool calls per turn (catalog `parallelToolCalls`). */
+  readonly parallelToolCalls?: boolean | undefined;
 }
 
 export interface PlannedChoice {
@@ -49,6 +52,12 @@ export interface PlannedGeneration {
   readonly choices: readonly PlannedChoice[];
   /** Wall-clock delay a scripted rule adds before the request is submitted. */
   readonly latencyMs?: number | undefined;
+  /**
+   * The request's `parallel_tool_calls` (default true). When false the reply carries only its
+   * first tool call, though the model wrote them all and usage counts them all: vLLM's
+   * `maybe_filter_parallel_tool_calls` (https://github.com/vllm-project/vllm/pull/26233).
+   */
+  readonly parallelToolCalls?: boolean | undefined;
   /**
    * The replica the router sent the request to (several replicas only): set when its first choice
    * is submitted (run-generation.ts); the other choices follow it there.
@@ -172,15 +181,22 @@ export async function planGeneration(
      * under the adapter's base model, as vLLM labels every series with the served model name.
      */
     readonly lora?: LoraAdapter | undefined;
+    /** The request's `parallel_tool_calls` (or its Responses / Anthropic spelling); default true. */
+    readonly parallelToolCalls?: boolean | undefined;
   },
 ): Promise<PlannedGeneration> {
   const n = req.n ?? 1;
   const ignoreEos = ignoreEosOf(req);
   const stop = req.stop == null ? [] : typeof req.stop === 'string' ? [req.stop] : req.stop;
   const choices: PlannedChoice[] = [];
+  // A model that makes parallel calls may write several in one turn (tool-calls.ts).
+  const reply: ReplySpec = {
+    ...opts.reply,
+    maxToolCalls: opts.settings.parallelToolCalls === true ? MAX_PARALLEL_CALLS : 1,
+  };
   for (let index = 0; index < n; index++) {
     const seed = choiceSeed(req, opts.promptTokenIds, opts.settings.seed, index);
-    const plan = await planChoice(opts.reply ?? {}, opts.reasoning, opts.budget, opts.pacer, {
+    const plan = await planChoice(reply, opts.reasoning, opts.budget, opts.pacer, {
       tokenizer: opts.tokenizer,
       seed,
       maxTokens: opts.maxTokens,
@@ -216,6 +232,7 @@ export async function planGeneration(
     promptTokens: opts.promptTokenIds.length,
     choices,
     latencyMs: opts.latencyMs,
+    parallelToolCalls: opts.parallelToolCalls ?? true,
   };
 }
 

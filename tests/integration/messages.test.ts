@@ -272,6 +272,8 @@ describe('tools on /v1/messages', () => {
     const second = await json(
       await postJson(service, '/v1/messages', {
         ...weatherQuestion,
+        // Room for the answer's natural end (its seeded length can pass 200 tokens).
+        max_tokens: 1000,
         messages: [
           { role: 'user', content: 'What is the weather in Paris?' },
           { role: 'assistant', content: first.content },

@@ -198,7 +198,7 @@ describe('rules file validation', () => {
       'r.yaml:1: 0.reply.error.status: Too small: expected number to be >=400',
     );
     expect(() => parseRules('rules:\n  - reply: {}\n', 'r.yaml')).toThrow(
-      'r.yaml:2: rules.0.reply: reply needs one of content, template, chunks, tool_call, json, error (or latency_ms alone)',
+      'r.yaml:2: rules.0.reply: reply needs one of content, template, chunks, tool_call, tool_calls, json, error (or latency_ms alone)',
     );
     expect(() => parseRules('- reply: { template: "{{nope}}" }\n', 'r.yaml')).toThrow(
       'unknown template placeholder {{nope}}',

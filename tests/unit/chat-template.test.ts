@@ -127,6 +127,23 @@ describe('renderChatTemplate', () => {
     );
   });
 
+  it('takes several calls back in one message for a model that makes parallel calls, as it wrote them', () => {
+    const messages: ChatMessage[] = [
+      { role: 'user', content: 'x' },
+      {
+        role: 'assistant',
+        tool_calls: [
+          { function: { name: 'f', arguments: '{"city": "Paris"}' } },
+          { function: { name: 'f', arguments: { city: 'London' } } },
+        ],
+      },
+    ];
+    expect(renderChatTemplate(messages, { addGenerationPrompt: false, parallelToolCalls: true })).toContain(
+      '<|start_header_id|>assistant<|end_header_id|>\n\n' +
+        '{"name": "f", "parameters": {"city": "Paris"}}; {"name": "f", "parameters": {"city": "London"}}<|eot_id|>',
+    );
+  });
+
   it('refuses tools when there is no user message to carry them', () => {
     expect(() =>
       renderChatTemplate([{ role: 'system', content: 'x' }], {

@@ -77,7 +77,7 @@ describe('planReplySteps', () => {
     const specs = [
       {},
       { scripted: { kind: 'text' as const, text: 'Hello there. '.repeat(600), chunks: undefined } },
-      { scripted: { kind: 'tool_call' as const, name: 'f', arguments: { a: 1 } } },
+      { scripted: { kind: 'tool_calls' as const, calls: [{ name: 'f', arguments: { a: 1 } }] } },
     ];
     for (const spec of specs) {
       const { plan, yields } = drive(planReplySteps(spec, base));

@@ -3,7 +3,8 @@ import { guidedRegex } from '../../src/content/guided.js';
 import { generateJson, JsonSchemaError, schemaBudget } from '../../src/content/json-schema.js';
 import { planReply, type ReplySpec } from '../../src/content/reply.js';
 import { createTokenizer } from '../../src/content/tokenizer.js';
-import { chooseTool, toolCallDeltas, type ToolDef } from '../../src/content/tool-calls.js';
+import { toolCallDeltas } from '../../src/content/tool-call-text.js';
+import { chooseTool, type ToolDef } from '../../src/content/tool-calls.js';
 import { createValidator } from '../helpers/ajv.js';
 
 const tokenizer = createTokenizer('llama3');
@@ -62,13 +63,15 @@ describe('tool calls', () => {
         { tools: TOOLS, toolChoice: 'required', lastUserText: 'do something' },
         base(seed),
       );
-      const call = plan.toolCall!;
+      expect(plan.toolCalls).toHaveLength(1);
+      const call = plan.toolCalls![0]!;
       names.add(call.name);
       const args = JSON.parse(call.arguments) as unknown;
       expect(validators.get(call.name)!(args), `${seed}: ${call.arguments}`).toBe(true);
       // The model's text is the required array form; the tokens carry it.
       expect(JSON.parse(plan.text)).toEqual([{ name: call.name, parameters: args }]);
-      const deltas = toolCallDeltas(plan.pieces, call);
+      const deltas = toolCallDeltas(plan.pieces, [call]).flat();
+      expect(deltas.every((d) => d.index === 0)).toBe(true);
       expect(deltas.filter((d) => d.header)).toHaveLength(1);
       expect(deltas.map((d) => d.arguments).join('')).toBe(call.arguments);
       expect(deltas.filter((d) => d.arguments !== '').length).toBeGreaterThan(1);
@@ -83,40 +86,40 @@ describe('tool calls', () => {
       lastUserText: 'What is the weather in Oslo?',
     };
     const plan = planReply(spec, base(1));
-    expect(plan.toolCall?.name).toBe('get_weather');
-    expect(plan.toolCall?.style).toBe('auto');
-    expect(plan.toolCall?.id).toMatch(/^chatcmpl-tool-[0-9a-f]{32}$/);
+    expect(plan.toolCalls?.[0]?.name).toBe('get_weather');
+    expect(plan.toolCalls?.[0]?.style).toBe('auto');
+    expect(plan.toolCalls?.[0]?.id).toMatch(/^chatcmpl-tool-[0-9a-f]{32}$/);
     const parsed = JSON.parse(plan.text) as { name: string; parameters: unknown };
     expect(parsed.name).toBe('get_weather');
-    expect(JSON.stringify(parsed.parameters)).toBe(JSON.stringify(JSON.parse(plan.toolCall!.arguments)));
+    expect(JSON.stringify(parsed.parameters)).toBe(JSON.stringify(JSON.parse(plan.toolCalls![0]!.arguments)));
     expect(planReply(spec, base(1))).toEqual(plan);
-    expect(planReply({ ...spec, lastUserText: 'Book me a flight to Rome' }, base(1)).toolCall?.name).toBe(
-      'book_flight',
-    );
+    expect(
+      planReply({ ...spec, lastUserText: 'Book me a flight to Rome' }, base(1)).toolCalls?.[0]?.name,
+    ).toBe('book_flight');
   });
 
   it('auto answers in prose when nothing matches or after a tool result; none never calls', () => {
     expect(
-      planReply({ tools: TOOLS, toolChoice: 'auto', lastUserText: 'Tell me a joke' }, base(2)).toolCall,
+      planReply({ tools: TOOLS, toolChoice: 'auto', lastUserText: 'Tell me a joke' }, base(2)).toolCalls,
     ).toBe(undefined);
     const afterTool = planReply(
       { tools: TOOLS, toolChoice: 'auto', lastUserText: 'weather in Oslo?', lastRole: 'tool' },
       base(2),
     );
-    expect(afterTool.toolCall).toBe(undefined);
+    expect(afterTool.toolCalls).toBe(undefined);
     expect(afterTool.text.length).toBeGreaterThan(0);
     expect(chooseTool(TOOLS, 'none', { lastRole: 'user', lastUserText: 'weather', seed: 0 })).toBe(undefined);
   });
 
   it('named: the tokens are the arguments object alone', () => {
     const plan = planReply({ tools: TOOLS, toolChoice: { name: 'ping' }, lastUserText: 'weather?' }, base(3));
-    expect(plan.toolCall).toMatchObject({ name: 'ping', style: 'named', arguments: '{}', nameEnd: 0 });
+    expect(plan.toolCalls?.[0]).toMatchObject({ name: 'ping', style: 'named', arguments: '{}', nameEnd: 0 });
     expect(plan.text).toBe('{}');
   });
 
   it('a call cut short by max_tokens stays plain text', () => {
     const plan = planReply({ tools: TOOLS, toolChoice: 'required' }, { ...base(4), maxTokens: 5 });
-    expect(plan.toolCall).toBe(undefined);
+    expect(plan.toolCalls).toBe(undefined);
     expect(plan.finishReason).toBe('length');
     expect(plan.tokenIds).toHaveLength(5);
   });
@@ -155,7 +158,7 @@ describe('guided output', () => {
       { guided: { kind: 'choice', choices: ['x'] }, tools: TOOLS, toolChoice: { name: 'ping' } },
       base(5),
     );
-    expect(plan.toolCall?.name).toBe('ping');
+    expect(plan.toolCalls?.[0]?.name).toBe('ping');
   });
 });
 

@@ -65,7 +65,8 @@ function matches(
   // A tool-call rule stands down after a tool result unless it asks for that turn, so a tool loop
   // driven by rules ends instead of calling the tool forever.
   if (m.last_role !== undefined && m.last_role !== facts.lastRole) return undefined;
-  if (m.last_role === undefined && rule.reply.tool_call !== undefined && facts.lastRole === 'tool') {
+  const scriptsCalls = rule.reply.tool_call !== undefined || rule.reply.tool_calls !== undefined;
+  if (m.last_role === undefined && scriptsCalls && facts.lastRole === 'tool') {
     return undefined;
   }
   for (const [name, value] of Object.entries(m.headers ?? {})) {
@@ -130,15 +131,18 @@ function outcome(
   if (r.template !== undefined) {
     return { ...base, scripted: { kind: 'text', text: fillTemplate(r.template, values) } };
   }
-  if (r.tool_call !== undefined) {
+  const calls = r.tool_calls ?? (r.tool_call === undefined ? undefined : [r.tool_call]);
+  if (calls !== undefined) {
     // String values in fixed arguments are templates too (`city: "{{match.1}}"`).
-    const args = r.tool_call.arguments;
+    const fill = (text: string) => fillTemplate(text, values);
     return {
       ...base,
       scripted: {
-        kind: 'tool_call',
-        name: r.tool_call.name,
-        arguments: args === undefined ? undefined : fillDeep(args, (text) => fillTemplate(text, values)),
+        kind: 'tool_calls',
+        calls: calls.map((call) => ({
+          name: call.name,
+          arguments: call.arguments === undefined ? undefined : fillDeep(call.arguments, fill),
+        })),
       },
     };
   }

@@ -54,7 +54,21 @@ const template = z.string().superRefine((text, ctx) => {
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-const ACTIONS = ['content', 'template', 'chunks', 'tool_call', 'json', 'error'] as const;
+const ACTIONS = ['content', 'template', 'chunks', 'tool_call', 'tool_calls', 'json', 'error'] as const;
+
+/** One scripted call: string values in `arguments` are templates. */
+const ScriptedCallSchema = z.strictObject({
+  name: z.string().min(1),
+  arguments: z
+    .record(z.string(), z.unknown())
+    .superRefine((args, ctx) => {
+      const problem = stringsOf(args)
+        .map(templateProblem)
+        .find((p) => p !== undefined);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
+});
 
 export const RuleReplySchema = z
   .strictObject({
@@ -65,20 +79,9 @@ export const RuleReplySchema = z
     /** Text streamed in exactly these pieces. */
     chunks: z.array(z.string()).min(1).optional(),
     /** A tool call; arguments absent = generated from the request's tool schema. */
-    tool_call: z
-      .strictObject({
-        name: z.string().min(1),
-        arguments: z
-          .record(z.string(), z.unknown())
-          .superRefine((args, ctx) => {
-            const problem = stringsOf(args)
-              .map(templateProblem)
-              .find((p) => p !== undefined);
-            if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-          })
-          .optional(),
-      })
-      .optional(),
+    tool_call: ScriptedCallSchema.optional(),
+    /** Several tool calls in one turn (parallel calls), in order; each as `tool_call`. */
+    tool_calls: z.array(ScriptedCallSchema).min(1).max(64).optional(),
     /** A structured object, sent as its JSON text. */
     json: z.unknown().optional(),
     /** An error response instead of a reply. */
