@@ -26,8 +26,8 @@ export interface Bpe {
   encode(piece: string): number[];
 }
 
-/** Merge values pack rank * ID_BITS + merged id; ids are below 2^17 (Llama 3 has 128,256). */
-const ID_BITS = 2 ** 17;
+/** Merge values pack rank * ID_BITS + merged id; ids are below 2^18 (o200k has 201,088). */
+const ID_BITS = 2 ** 18;
 /** Heap entries pack (rank, position); positions stay below this (pre-tokens are cut shorter). */
 const POS_BITS = 2 ** 16;
 /** Up to this many byte tokens, a linear scan per merge beats the heap's bookkeeping. */
@@ -170,7 +170,7 @@ function idOf(vocab: ReadonlyMap<string, number>, text: string): number {
  * GPT-2's byte-to-character map: printable Latin-1 bytes stand for themselves, the others map to
  * U+0100 upwards in byte order (so a space is `Ġ`).
  */
-function byteLevelChars(): string[] {
+export function byteLevelChars(): string[] {
   const chars: string[] = [];
   let next = 0;
   for (let byte = 0; byte < 256; byte++) {
@@ -182,7 +182,7 @@ function byteLevelChars(): string[] {
 
 /**
  * A fixed-size open-addressing hash table from an id pair to a number, in typed arrays (a Map keyed
- * by `left * 2^17 + right`, a heap number, was slow to probe). When three quarters full it starts
+ * by `left * 2^18 + right`, a heap number, was slow to probe). When three quarters full it starts
  * over, so it never grows.
  */
 class PairTable {

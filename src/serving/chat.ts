@@ -61,6 +61,8 @@ export async function planChat(
     messages,
     req.add_generation_prompt ?? true,
     req.tools ?? undefined,
+    undefined,
+    req.reasoning_effort ?? undefined,
   );
   const reasoning = resolveReasoning(req, ctx.settings);
   const maxTokens = resolveMaxTokens(

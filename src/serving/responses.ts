@@ -97,7 +97,15 @@ export async function planResponse(
     type: 'function',
     function: { name: t.name, description: t.description, parameters: t.parameters },
   }));
-  const promptTokenIds = await renderPrompt(ctx, messages, true, templateTools, promptTooLong);
+  const effort = req.reasoning?.effort ?? undefined;
+  const promptTokenIds = await renderPrompt(
+    ctx,
+    messages,
+    true,
+    templateTools,
+    promptTooLong,
+    effort === 'low' || effort === 'medium' || effort === 'high' ? effort : undefined,
+  );
   const { maxModelLen } = ctx.settings;
   if (promptTokenIds.length >= maxModelLen) throw promptTooLong(maxModelLen, promptTokenIds.length);
   // vLLM caps max_output_tokens at what the context leaves instead of refusing it (protocol.py

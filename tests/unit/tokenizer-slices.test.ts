@@ -24,8 +24,9 @@ import {
 } from '../../src/content/tokenizer.js';
 import { randomLetters, randomUnicode } from '../helpers/random-text.js';
 
-const sync = createTokenizer('mistral');
-const sliced = createTokenizer('o200k');
+// Two tokenizers on the same (Llama 3) vocabulary, each with its own caches.
+const sync = createTokenizer('llama3');
+const sliced = createTokenizer('deepseek');
 let serial = 0;
 /** `text` made new to both tokenizers' caches. */
 const unseen = (text: string) => `${text} #${++serial}`;

@@ -76,12 +76,10 @@ describe('createTokenizer', () => {
     expect(createTokenizer('o200k')).not.toBe(llama3);
   });
 
-  it('falls back to the Llama 3 vocabulary for families whose tokenizer is not installed', () => {
-    for (const family of ['mistral', 'o200k', 'deepseek'] as const) {
-      const tokenizer = createTokenizer(family);
-      expect(tokenizer.family).toBe(family);
-      expect(tokenizer.encode('Hello world!')).toEqual([9906, 1917, 0]);
-      expect(tokenizer.vocabSize).toBe(128256);
-    }
+  it('stands in with the Llama 3 vocabulary for DeepSeek, whose tokenizer is not installed', () => {
+    const tokenizer = createTokenizer('deepseek');
+    expect(tokenizer.family).toBe('deepseek');
+    expect(tokenizer.encode('Hello world!')).toEqual([9906, 1917, 0]);
+    expect(tokenizer.vocabSize).toBe(128256);
   });
 });
