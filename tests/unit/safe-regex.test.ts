@@ -98,3 +98,39 @@ describe('safe regex', () => {
     expect(accepted).toBeGreaterThan(25);
   }, 20_000);
 });
+
+describe('safeExec on a loaded machine', () => {
+  /** A pattern stand-in whose first match stalls `stallMs` without using the CPU (Atomics.wait), as a descheduled process does. */
+  const stallingFirst = (stallMs: number) => {
+    let calls = 0;
+    const pattern = {
+      exec(input: string) {
+        calls++;
+        if (calls === 1) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, stallMs);
+        return /a(b)/.exec(input);
+      },
+    };
+    return { re: pattern as unknown as RegExp, calls: () => calls };
+  };
+
+  it('runs a match again when its timeout passed while the process was not running', () => {
+    const stalled = stallingFirst(120);
+    const m = safeExec(stalled.re, 'xab', 50);
+    expect(m?.[1]).toBe('b');
+    expect(stalled.calls()).toBe(2);
+  });
+
+  it('stops a match that burned the CPU for its whole allowance, without a second try', () => {
+    let calls = 0;
+    const spinning = {
+      exec() {
+        calls++;
+        const end = performance.now() + 1000;
+        while (performance.now() < end);
+        return null;
+      },
+    } as unknown as RegExp;
+    expect(() => safeExec(spinning, 'x', 50)).toThrow(RegexTimeoutError);
+    expect(calls).toBe(1);
+  });
+});
