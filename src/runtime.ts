@@ -12,7 +12,7 @@ import type { Clock } from './engine/clock.js';
 import { createEngine, type Engine, type EngineObserver } from './engine/engine.js';
 import { createObserverHub, type ObserverHub } from './engine/observer-hub.js';
 import { createAdjustableJitter, type AdjustableJitter } from './engine/jitter.js';
-import { createPromptBlockKeys } from './engine/prompt-blocks.js';
+import { fleetRoutingOf } from './fleet/routing-options.js';
 import { createRooflinePerfModel } from './engine/roofline.js';
 import { createFleet, type Fleet } from './fleet/fleet.js';
 import { isDisaggregated } from './config/config.js';
@@ -158,14 +158,7 @@ function createReplicas(
       others.push(own);
       return replicaFor(i, own, observer);
     },
-    router: config.router ?? 'kv-aware',
-    kvRouter: {
-      overlapScoreWeight: config.kvOverlapScoreWeight,
-      routerTemperature: config.routerTemperature,
-    },
-    seed: config.seed,
-    blockSize: config.kvBlockSize,
-    blockKeys: createPromptBlockKeys(config.modelName, config.kvBlockSize),
+    ...fleetRoutingOf(config),
     observer: observers,
   });
 }

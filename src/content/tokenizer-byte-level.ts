@@ -6,6 +6,7 @@
 import { LRUCache } from 'lru-cache';
 
 import { createBpe, type BpeTables } from './bpe.js';
+import { createVocabularyDecoder } from './vocabulary-decoder.js';
 import {
   ENCODE_CACHE_MAX_BYTES,
   ENCODE_CACHE_MAX_ENTRIES,
@@ -41,34 +42,21 @@ const entryBytes = (ids: readonly number[], text: string): number => 2 * text.le
 /** A byte-level BPE tokenizer (GPT-2 byte alphabet, pre-tokenizer regex, ranked merges). */
 export function createByteLevelTokenizer(spec: ByteLevelSpec): Tokenizer {
   const { family, pretokenizer, specialText } = spec;
-  const vocab = spec.tables.vocabById;
-  const vocabSize = vocab.length;
-  const byteCache: (Uint8Array | undefined)[] = [];
-  const utf8 = new TextDecoder('utf-8');
+  const decoder = createVocabularyDecoder({
+    vocab: spec.tables.vocabById,
+    bytesOfPiece: (piece) => {
+      const bytes = new Uint8Array(piece.length);
+      for (let i = 0; i < piece.length; i++) bytes[i] = UNICODE_TO_BYTE[piece.charCodeAt(i)] ?? 0;
+      return bytes;
+    },
+    isSpecialToken: (id) => id >= spec.firstSpecialId && id < spec.tables.vocabById.length,
+  });
   const encodeCache = new LRUCache<string, readonly number[]>({
     max: ENCODE_CACHE_MAX_ENTRIES,
     maxSize: ENCODE_CACHE_MAX_BYTES,
     maxEntrySize: ENCODE_CACHE_MAX_ENTRY_BYTES,
     sizeCalculation: entryBytes,
   });
-
-  const checkId = (id: number): void => {
-    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
-      throw new RangeError(`token id ${id} is outside the vocabulary (0–${vocabSize - 1})`);
-    }
-  };
-  const bytesOf = (id: number): Uint8Array => {
-    checkId(id);
-    let bytes = byteCache[id];
-    if (bytes === undefined) {
-      const piece = vocab[id] ?? '';
-      bytes = new Uint8Array(piece.length);
-      for (let i = 0; i < piece.length; i++) bytes[i] = UNICODE_TO_BYTE[piece.charCodeAt(i)] ?? 0;
-      byteCache[id] = bytes;
-    }
-    return bytes;
-  };
-  const isSpecialToken = (id: number): boolean => id >= spec.firstSpecialId && id < vocabSize;
 
   const pieceCache = new LRUCache<string, readonly number[]>({
     max: PIECE_CACHE_MAX_ENTRIES,
@@ -235,35 +223,9 @@ export function createByteLevelTokenizer(spec: ByteLevelSpec): Tokenizer {
       encodeCache.set(text, out.slice(start));
       return true;
     },
-    decode(ids: readonly number[], opts?: { skipSpecialTokens?: boolean }): string {
-      const skip = opts?.skipSpecialTokens === true;
-      let length = 0;
-      const parts: Uint8Array[] = [];
-      for (const id of ids) {
-        const bytes = bytesOf(id);
-        if (skip && isSpecialToken(id)) continue;
-        parts.push(bytes);
-        length += bytes.length;
-      }
-      const all = new Uint8Array(length);
-      let offset = 0;
-      for (const part of parts) {
-        all.set(part, offset);
-        offset += part.length;
-      }
-      return utf8.decode(all);
-    },
-    tokenText(id: number): string {
-      checkId(id);
-      return vocab[id] ?? '';
-    },
-    tokenBytes(id: number): number[] {
-      return Array.from(bytesOf(id));
-    },
-    isSpecialToken,
+    ...decoder,
     eosTokenIds: spec.eosTokenIds,
     bosTokenId: spec.bosTokenId,
-    vocabSize,
     cachedBytes: () => encodeCache.calculatedSize + pieceCache.calculatedSize,
   };
 }

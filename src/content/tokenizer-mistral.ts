@@ -22,6 +22,7 @@ import {
   PIECE_CACHE_MAX_BYTES,
   type Tokenizer,
 } from './tokenizer.js';
+import { createVocabularyDecoder } from './vocabulary-decoder.js';
 
 /** The part of `mistral-tokenizer-js` used here. */
 interface MistralPackage {
@@ -61,11 +62,16 @@ const LAST_BYTE_ID = 258;
 
 export function createMistralTokenizer(): Tokenizer {
   const pkg = loadMistral();
-  const vocab = pkg.vocabById;
-  const vocabSize = vocab.length;
   const utf8 = new TextEncoder();
-  const utf8Decoder = new TextDecoder('utf-8');
-  const bytesCache: (Uint8Array | undefined)[] = [];
+  const decoder = createVocabularyDecoder({
+    vocab: pkg.vocabById,
+    // A byte token `<0xNN>` stands for its byte; any other piece for its text, `▁` a space.
+    bytesOfPiece: (piece, id) =>
+      id >= FIRST_BYTE_ID && id <= LAST_BYTE_ID
+        ? Uint8Array.of(Number.parseInt(piece.slice(3, 5), 16))
+        : utf8.encode(piece.replaceAll('▁', ' ')),
+    isSpecialToken: (id) => id >= 0 && id < FIRST_BYTE_ID,
+  });
   const entryBytes = (ids: readonly number[], text: string) => 2 * text.length + 8 * ids.length + 64;
   const encodeCache = new LRUCache<string, readonly number[]>({
     max: 4096,
@@ -78,25 +84,6 @@ export function createMistralTokenizer(): Tokenizer {
     maxSize: PIECE_CACHE_MAX_BYTES,
     sizeCalculation: entryBytes,
   });
-
-  const checkId = (id: number): void => {
-    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
-      throw new RangeError(`token id ${id} is outside the vocabulary (0–${vocabSize - 1})`);
-    }
-  };
-  const bytesOf = (id: number): Uint8Array => {
-    checkId(id);
-    let bytes = bytesCache[id];
-    if (bytes === undefined) {
-      const piece = vocab[id] ?? '';
-      bytes =
-        id >= FIRST_BYTE_ID && id <= LAST_BYTE_ID
-          ? Uint8Array.of(Number.parseInt(piece.slice(3, 5), 16))
-          : utf8.encode(piece.replaceAll('▁', ' '));
-      bytesCache[id] = bytes;
-    }
-    return bytes;
-  };
 
   /** One word's ids (a long one in MAX_PIECE_CHARS parts, each encoded alone). */
   const encodeWord = (word: string, out: number[]): void => {
@@ -201,34 +188,10 @@ export function createMistralTokenizer(): Tokenizer {
       encodeCache.set(text, out.slice(start));
       return true;
     },
-    decode(ids, opts) {
-      const skip = opts?.skipSpecialTokens === true;
-      const parts: Uint8Array[] = [];
-      let length = 0;
-      for (const id of ids) {
-        const bytes = bytesOf(id);
-        if (skip && id < FIRST_BYTE_ID) continue;
-        parts.push(bytes);
-        length += bytes.length;
-      }
-      const all = new Uint8Array(length);
-      let offset = 0;
-      for (const part of parts) {
-        all.set(part, offset);
-        offset += part.length;
-      }
-      return utf8Decoder.decode(all);
-    },
-    tokenText(id) {
-      checkId(id);
-      return vocab[id] ?? '';
-    },
-    tokenBytes: (id) => Array.from(bytesOf(id)),
-    isSpecialToken: (id) => id >= 0 && id < FIRST_BYTE_ID,
+    ...decoder,
     // Mixtral-8x7B-Instruct-v0.1 generation_config.json: bos_token_id 1, eos_token_id 2.
     eosTokenIds: [2],
     bosTokenId: 1,
-    vocabSize,
     cachedBytes: () => encodeCache.calculatedSize + wordCache.calculatedSize,
   };
 }

@@ -194,8 +194,11 @@ function streamChat(
       ...usageField(),
     } satisfies ChatChunkFrame);
   // One frame per delta: a new index opens a call (id, type, name), its arguments follow. A call
-  // that parallel_tool_calls false drops still costs its frames, emptied (vLLM filters each
-  // chunk's tool_calls, then sends the chunk).
+  // that parallel_tool_calls false drops still costs its frames, emptied to `tool_calls: []`, as in
+  // vLLM: chat_completion_stream_generator (vllm/entrypoints/openai/chat_completion/serving.py)
+  // skips a token only when the tool parser returned no delta; a delta that carries only a later
+  // call's index goes through maybe_filter_parallel_tool_calls, which keeps index 0 (none here),
+  // and the chunk is yielded all the same.
   const sendToolDeltas = (i: number, deltas: readonly ToolCallDelta[]) => {
     const calls = gen.choices[i]!.plan.toolCalls!;
     let sent = false;

@@ -10,22 +10,10 @@ import { zodTextFormat } from 'openai/helpers/zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startLiveServer, type LiveServer } from '../helpers/live-server.js';
+import { GPT_OSS, MODEL, WEATHER_TOOL } from '../helpers/responses.js';
 
-const MODEL = 'meta/llama-3.1-8b-instruct';
-const GPT_OSS = 'openai/gpt-oss-120b';
-
-const weatherTool: OpenAI.Responses.FunctionTool = {
-  type: 'function',
-  name: 'get_weather',
-  description: 'Get the current weather for a city',
-  parameters: {
-    type: 'object',
-    properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['c', 'f'] } },
-    required: ['city', 'unit'],
-    additionalProperties: false,
-  },
-  strict: true,
-};
+/** The shared tool, typed as the client takes it. */
+const weatherTool: OpenAI.Responses.FunctionTool = WEATHER_TOOL;
 
 let server: LiveServer;
 let reasoningServer: LiveServer;

@@ -103,6 +103,22 @@ describe('parallel tool calls on /v1/chat/completions', () => {
       .map((d) => d.index);
     expect(new Set(indexes)).toEqual(new Set([0]));
     expect(frames.at(-1)!.usage.completion_tokens).toBe(both.usage.completion_tokens);
+
+    // The dropped call's frames are still sent, emptied (vLLM filters each chunk's tool_calls and
+    // yields it anyway): one tool-call frame for each of the unfiltered stream's.
+    const toolFrames = async (extra: Json) =>
+      (
+        await readSse(
+          await postJson(service, '/v1/chat/completions', chatRequest({ stream: true, ...extra })),
+        )
+      )
+        .filter((f) => f.choices?.[0]?.delta.tool_calls !== undefined)
+        .map((f) => f.choices[0].delta.tool_calls as Json[]);
+    const unfiltered = await toolFrames({});
+    const filtered = await toolFrames({ parallel_tool_calls: false });
+    expect(filtered).toHaveLength(unfiltered.length);
+    expect(filtered).toEqual(unfiltered.map((calls) => calls.filter((c) => c.index === 0)));
+    expect(filtered.filter((calls) => calls.length === 0).length).toBeGreaterThan(0);
   });
 
   it('takes both calls back with their results and answers in prose', async () => {

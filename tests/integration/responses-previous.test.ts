@@ -1,41 +1,22 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- wire bodies are read loosely, then asserted exactly */
 /**
  * POST /v1/responses with previous_response_id through app.request(): the conversation carried
  * over (and the prefix cache it hits), instructions not carried over, function calls carried over,
  * the 404 of an unknown or unstored id, and the store's bound (docs/responses.md).
  */
 import { describe, expect, it } from 'vitest';
-import { postJson, testService } from '../helpers/service.js';
+import { MODEL, WEATHER_TOOL, responsesServer, type Json } from '../helpers/responses.js';
+import { postJson } from '../helpers/service.js';
 
-const MODEL = 'meta/llama-3.1-8b-instruct';
 const BLOCK = 16;
-type Json = Record<string, any>;
 
-const WEATHER_TOOL = {
-  type: 'function',
-  name: 'get_weather',
-  description: 'Get the current weather for a city',
-  parameters: {
-    type: 'object',
-    properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['c', 'f'] } },
-    required: ['city', 'unit'],
-    additionalProperties: false,
-  },
-  strict: true,
-};
 describe('previous_response_id', () => {
-  const create = async (service: ReturnType<typeof testService>, body: Json) => {
-    const res = await postJson(service, '/v1/responses', { model: MODEL, ...body });
-    return { status: res.status, body: (await res.json()) as Json };
-  };
-
   it("continues the conversation: the second turn reuses the first turn's prefix from the KV cache", async () => {
-    const service = testService({ kvBlockSize: String(BLOCK) });
-    const first = await create(service, {
+    const server = responsesServer({ kvBlockSize: String(BLOCK) });
+    const first = await server.create({
       input: 'Tell me a long story about a lighthouse keeper.',
       seed: 5,
     });
-    const second = await create(service, {
+    const second = await server.create({
       input: 'And then?',
       previous_response_id: first.body.id,
       seed: 5,
@@ -50,7 +31,7 @@ describe('previous_response_id', () => {
     expect(cached).toBeLessThan(second.body.usage.input_tokens);
     // The prompt is the first turn's messages, its answer, then the new input.
     const tokens = (await (
-      await postJson(service, '/tokenize', {
+      await postJson(server.service, '/tokenize', {
         model: MODEL,
         messages: [
           { role: 'user', content: 'Tell me a long story about a lighthouse keeper.' },
@@ -63,16 +44,16 @@ describe('previous_response_id', () => {
   });
 
   it("does not carry the previous instructions over (OpenAI: only this request's apply)", async () => {
-    const service = testService();
-    const first = await create(service, { instructions: 'Speak like a pirate.', input: 'Hello' });
-    const second = await create(service, { input: 'Bye', previous_response_id: first.body.id });
-    const third = await create(service, {
+    const server = responsesServer();
+    const first = await server.create({ instructions: 'Speak like a pirate.', input: 'Hello' });
+    const second = await server.create({ input: 'Bye', previous_response_id: first.body.id });
+    const third = await server.create({
       instructions: 'Be formal.',
       input: 'Bye',
       previous_response_id: first.body.id,
     });
     const count = async (messages: Json[]) =>
-      ((await (await postJson(service, '/tokenize', { model: MODEL, messages })).json()) as Json)
+      ((await (await postJson(server.service, '/tokenize', { model: MODEL, messages })).json()) as Json)
         .count as number;
     const history = [
       { role: 'user', content: 'Hello' },
@@ -86,11 +67,11 @@ describe('previous_response_id', () => {
   });
 
   it('carries a function call over, so the next turn can send only its output', async () => {
-    const service = testService();
-    const first = await create(service, { input: 'What is the weather in Paris?', tools: [WEATHER_TOOL] });
+    const server = responsesServer();
+    const first = await server.create({ input: 'What is the weather in Paris?', tools: [WEATHER_TOOL] });
     const call = first.body.output[0];
     expect(call.type).toBe('function_call');
-    const second = await create(service, {
+    const second = await server.create({
       previous_response_id: first.body.id,
       tools: [WEATHER_TOOL],
       input: [{ type: 'function_call_output', call_id: call.call_id, output: 'sunny, 21 C' }],
@@ -101,9 +82,8 @@ describe('previous_response_id', () => {
   });
 
   it('answers 404 as vLLM does for an unknown id, and for a response sent with store: false', async () => {
-    const service = testService();
-    const unknown = await postJson(service, '/v1/responses', {
-      model: MODEL,
+    const server = responsesServer();
+    const unknown = await server.post({
       input: 'x',
       previous_response_id: 'resp_nope',
     });
@@ -116,25 +96,25 @@ describe('previous_response_id', () => {
         code: 404,
       },
     });
-    const unstored = await create(service, { input: 'x', store: false, max_output_tokens: 2 });
-    expect((await create(service, { input: 'y', previous_response_id: unstored.body.id })).status).toBe(404);
+    const unstored = await server.create({ input: 'x', store: false, max_output_tokens: 2 });
+    expect((await server.create({ input: 'y', previous_response_id: unstored.body.id })).status).toBe(404);
   });
 
   it('keeps NIMSIM_RESPONSES_STORE_SIZE responses, least recently used out; 0 keeps none', async () => {
-    const service = testService({ responsesStoreSize: '2' });
+    const server = responsesServer({ responsesStoreSize: '2' });
     const ids: string[] = [];
     for (const input of ['a', 'b'])
-      ids.push((await create(service, { input, max_output_tokens: 2 })).body.id as string);
+      ids.push((await server.create({ input, max_output_tokens: 2 })).body.id as string);
     // Using the first makes the second the least recently used.
-    const third = await create(service, { input: 'c', previous_response_id: ids[0], max_output_tokens: 2 });
+    const third = await server.create({ input: 'c', previous_response_id: ids[0], max_output_tokens: 2 });
     expect(third.status).toBe(200);
-    expect((await create(service, { input: 'd', previous_response_id: ids[1] })).status).toBe(404);
+    expect((await server.create({ input: 'd', previous_response_id: ids[1] })).status).toBe(404);
     expect(
-      (await create(service, { input: 'e', previous_response_id: ids[0], max_output_tokens: 2 })).status,
+      (await server.create({ input: 'e', previous_response_id: ids[0], max_output_tokens: 2 })).status,
     ).toBe(200);
 
-    const none = testService({ responsesStoreSize: '0' });
-    const kept = await create(none, { input: 'a', max_output_tokens: 2 });
-    expect((await create(none, { input: 'b', previous_response_id: kept.body.id })).status).toBe(404);
+    const none = responsesServer({ responsesStoreSize: '0' });
+    const kept = await none.create({ input: 'a', max_output_tokens: 2 });
+    expect((await none.create({ input: 'b', previous_response_id: kept.body.id })).status).toBe(404);
   });
 });

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- wire events are read loosely, then asserted exactly */
 /**
  * POST /v1/responses with `stream: true` through app.request(): the typed event sequence and its
  * sequence numbers, deltas that add up to the final response, tool calls and reasoning as events,
@@ -6,44 +5,15 @@
  * faults, per-request stats, the API key) — docs/responses.md.
  */
 import { describe, expect, it } from 'vitest';
-import { postJson, testService } from '../helpers/service.js';
-
-const MODEL = 'meta/llama-3.1-8b-instruct';
-const GPT_OSS = 'openai/gpt-oss-120b';
-type Json = Record<string, any>;
-
-/** The stream's events: each `event:` name with its parsed `data:`. */
-async function readEvents(res: Response): Promise<{ event: string; data: Json }[]> {
-  const text = await res.text();
-  return text
-    .split('\n\n')
-    .filter((frame) => frame.trim() !== '')
-    .map((frame) => {
-      const lines = frame.split('\n');
-      const event = lines.find((l) => l.startsWith('event: '))?.slice('event: '.length) ?? '';
-      const data = lines.find((l) => l.startsWith('data: '))?.slice('data: '.length) ?? '';
-      return { event, data: JSON.parse(data) as Json };
-    });
-}
-
-const stream = async (
-  service: ReturnType<typeof testService>,
-  body: Json,
-  headers: Record<string, string> = {},
-) => {
-  const res = await postJson(service, '/v1/responses', { model: MODEL, stream: true, ...body }, headers);
-  expect(res.status).toBe(200);
-  expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-  return readEvents(res);
-};
+import { GPT_OSS, MODEL, responsesServer, type Json } from '../helpers/responses.js';
 
 const types = (events: { data: Json }[]) => events.map((e) => e.data.type as string);
 
 describe('streamed responses', () => {
-  const service = testService();
+  const server = responsesServer();
 
   it('sends the typed events in order, numbered from 0, named by `event:`, without [DONE]', async () => {
-    const events = await stream(service, {
+    const events = await server.stream({
       input: 'Tell me about the weather.',
       max_output_tokens: 12,
       seed: 4,
@@ -70,7 +40,7 @@ describe('streamed responses', () => {
   });
 
   it('streams deltas that add up to the text of the final response, under the same ids', async () => {
-    const events = await stream(service, { input: 'Tell me about the weather.', seed: 9 });
+    const events = await server.stream({ input: 'Tell me about the weather.', seed: 9 });
     const final = events.at(-1)!.data.response;
     expect(final.status).toBe('completed');
     expect(final.id).toBe(events[0]!.data.response.id);
@@ -95,7 +65,7 @@ describe('streamed responses', () => {
     }
     // The same request without stream answers the same text and usage.
     const whole = (await (
-      await postJson(service, '/v1/responses', { model: MODEL, input: 'Tell me about the weather.', seed: 9 })
+      await server.post({ input: 'Tell me about the weather.', seed: 9 })
     ).json()) as Json;
     expect(whole.output[0].content[0].text).toBe(text);
     expect(whole.usage.output_tokens).toBe(final.usage.output_tokens);
@@ -109,7 +79,7 @@ describe('streamed responses', () => {
       description: 'Get the weather for a city',
       parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
     };
-    const events = await stream(service, { input: 'What is the weather in Oslo?', tools: [tool] });
+    const events = await server.stream({ input: 'What is the weather in Oslo?', tools: [tool] });
     const t = types(events);
     expect(t.slice(0, 3)).toEqual(['response.created', 'response.in_progress', 'response.output_item.added']);
     expect(t.slice(-3)).toEqual([
@@ -134,9 +104,8 @@ describe('streamed responses', () => {
   });
 
   it('aborts the generation when the client goes away, freeing its slot and KV blocks', async () => {
-    const slow = testService({ timeScale: '1' });
-    const res = await postJson(slow, '/v1/responses', {
-      model: MODEL,
+    const slow = responsesServer({ timeScale: '1' });
+    const res = await slow.post({
       input: 'Write a very long story.',
       max_output_tokens: 4000,
       ignore_eos: true,
@@ -144,21 +113,20 @@ describe('streamed responses', () => {
     });
     const reader = res.body!.getReader();
     for (let i = 0; i < 6; i++) await reader.read();
-    expect(slow.runtime.engine.stats().running).toBe(1);
+    expect(slow.service.runtime.engine.stats().running).toBe(1);
     await reader.cancel();
     const deadline = Date.now() + 2000;
-    let stats = slow.runtime.engine.stats();
+    let stats = slow.service.runtime.engine.stats();
     while ((stats.running > 0 || stats.kvBlocksInUse > 0) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
-      stats = slow.runtime.engine.stats();
+      stats = slow.service.runtime.engine.stats();
     }
     expect([stats.running, stats.waiting, stats.kvBlocksInUse]).toEqual([0, 0, 0]);
   });
 
   it('ends with one error event when the engine fails the request after the stream began', async () => {
-    const slow = testService({ timeScale: '1' });
-    const res = await postJson(slow, '/v1/responses', {
-      model: MODEL,
+    const slow = responsesServer({ timeScale: '1' });
+    const res = await slow.post({
       input: 'Write a very long story.',
       max_output_tokens: 4000,
       ignore_eos: true,
@@ -169,7 +137,7 @@ describe('streamed responses', () => {
     let text = '';
     while (!text.includes('response.output_text.delta')) text += dec.decode((await reader.read()).value);
     // The drain timeout cuts the running request off in-band (engine.ts `drain`).
-    await slow.runtime.engine.drain(20);
+    await slow.service.runtime.engine.drain(20);
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
@@ -188,21 +156,16 @@ describe('streamed responses', () => {
       message: 'The server shut down before the request finished.',
       param: null,
     });
-    expect(slow.runtime.engine.stats().kvBlocksInUse).toBe(0);
+    expect(slow.service.runtime.engine.stats().kvBlocksInUse).toBe(0);
   });
 
   it('stores a streamed response for previous_response_id unless store is false', async () => {
-    const events = await stream(service, { input: 'Hello', max_output_tokens: 4 });
+    const events = await server.stream({ input: 'Hello', max_output_tokens: 4 });
     const id = events.at(-1)!.data.response.id as string;
-    const next = await postJson(service, '/v1/responses', {
-      model: MODEL,
-      input: 'More',
-      previous_response_id: id,
-    });
+    const next = await server.post({ input: 'More', previous_response_id: id });
     expect(next.status).toBe(200);
-    const unstored = await stream(service, { input: 'Hello', max_output_tokens: 4, store: false });
-    const gone = await postJson(service, '/v1/responses', {
-      model: MODEL,
+    const unstored = await server.stream({ input: 'Hello', max_output_tokens: 4, store: false });
+    const gone = await server.post({
       input: 'More',
       previous_response_id: unstored.at(-1)!.data.response.id,
     });
@@ -211,7 +174,7 @@ describe('streamed responses', () => {
 });
 
 describe('reasoning models', () => {
-  const service = testService({
+  const server = responsesServer({
     modelName: GPT_OSS,
     gpu: 'h200',
     meanReasoningTokens: '60',
@@ -219,11 +182,7 @@ describe('reasoning models', () => {
   });
 
   it('answer with a reasoning item, then the message, and count reasoning_tokens', async () => {
-    const res = await postJson(service, '/v1/responses', {
-      model: GPT_OSS,
-      input: 'Is 9.11 larger than 9.8?',
-      seed: 2,
-    });
+    const res = await server.post({ model: GPT_OSS, input: 'Is 9.11 larger than 9.8?', seed: 2 });
     const body = (await res.json()) as Json;
     expect(body.output.map((i: Json) => i.type)).toEqual(['reasoning', 'message']);
     const reasoning = body.output[0];
@@ -239,19 +198,14 @@ describe('reasoning models', () => {
     const tokens = async (effort: string) =>
       (
         (await (
-          await postJson(service, '/v1/responses', {
-            model: GPT_OSS,
-            input: 'Why?',
-            seed: 8,
-            reasoning: { effort },
-          })
+          await server.post({ model: GPT_OSS, input: 'Why?', seed: 8, reasoning: { effort } })
         ).json()) as Json
       ).usage.output_tokens_details.reasoning_tokens as number;
     expect(await tokens('high')).toBeGreaterThan(await tokens('low'));
   });
 
   it('stream the reasoning as reasoning_text deltas in its own item before the message', async () => {
-    const events = await stream(service, { model: GPT_OSS, input: 'Is 9.11 larger than 9.8?', seed: 2 });
+    const events = await server.stream({ model: GPT_OSS, input: 'Is 9.11 larger than 9.8?', seed: 2 });
     const t = types(events);
     const firstReasoning = t.indexOf('response.reasoning_text.delta');
     const firstText = t.indexOf('response.output_text.delta');
@@ -290,33 +244,25 @@ describe("what chat's machinery adds", () => {
         '    reply: { content: "chat only" }',
       ].join('\n'),
     );
-    const service = testService({ rulesFile: path });
+    const server = responsesServer({ rulesFile: path });
     const scripted = (await (
-      await postJson(service, '/v1/responses', {
-        model: MODEL,
-        instructions: 'Talk like a pirate.',
-        input: 'ahoy',
-      })
+      await server.post({ instructions: 'Talk like a pirate.', input: 'ahoy' })
     ).json()) as Json;
     expect(scripted.output[0].content[0].text).toBe('Arr, ahoy');
-    const failed = await postJson(service, '/v1/responses', { model: MODEL, input: 'an outage please' });
+    const failed = await server.post({ input: 'an outage please' });
     expect(failed.status).toBe(503);
     expect(((await failed.json()) as Json).error.message).toBe('Scripted outage.');
-    const unscripted = (await (
-      await postJson(service, '/v1/responses', { model: MODEL, input: 'hello', seed: 1 })
-    ).json()) as Json;
+    const unscripted = (await (await server.post({ input: 'hello', seed: 1 })).json()) as Json;
     expect(unscripted.output[0].content[0].text).not.toBe('chat only');
   });
 
   it('injects faults on demand, and gates the route behind the API key', async () => {
-    const service = testService({ apiKey: 'k' });
+    const server = responsesServer({ apiKey: 'k' });
     const auth = { authorization: 'Bearer k' };
-    const denied = await postJson(service, '/v1/responses', { model: MODEL, input: 'x' });
+    const denied = await server.post({ input: 'x' });
     expect(denied.status).toBe(401);
-    const limited = await postJson(
-      service,
-      '/v1/responses',
-      { model: MODEL, input: 'x' },
+    const limited = await server.post(
+      { input: 'x' },
       {
         ...auth,
         'x-nimsim-fault': 'rate_limit',
@@ -327,29 +273,19 @@ describe("what chat's machinery adds", () => {
   });
 
   it("carries NIM's per-request stats with NIM_PER_REQ_METRICS_ENABLE", async () => {
-    const service = testService({ perReqMetricsEnable: '1' });
+    const server = responsesServer({ perReqMetricsEnable: '1' });
     const body = (await (
-      await postJson(service, '/v1/responses', {
-        model: MODEL,
-        input: 'x',
-        max_output_tokens: 5,
-        ignore_eos: true,
-      })
+      await server.post({ input: 'x', max_output_tokens: 5, ignore_eos: true })
     ).json()) as Json;
     expect(body.stats).toMatchObject({ type: 'NIM LLM Model Stats', llm_output_token_length: 5 });
-    const events = await stream(service, { input: 'x', max_output_tokens: 5, ignore_eos: true });
+    const events = await server.stream({ input: 'x', max_output_tokens: 5, ignore_eos: true });
     expect(events.at(-1)!.data.response.stats).toMatchObject({ llm_output_token_length: 5 });
   });
 
   it("counts its requests in the engine metrics like chat's", async () => {
-    const service = testService();
-    await postJson(service, '/v1/responses', {
-      model: MODEL,
-      input: 'x',
-      max_output_tokens: 7,
-      ignore_eos: true,
-    });
-    const text = await (await service.app.request('/metrics')).text();
+    const server = responsesServer();
+    await server.post({ input: 'x', max_output_tokens: 7, ignore_eos: true });
+    const text = await (await server.service.app.request('/metrics')).text();
     expect(text).toMatch(/^vllm:generation_tokens_total\{[^}]*\} 7$/m);
     expect(text).toMatch(/^vllm:request_success_total\{[^}]*finished_reason="length"[^}]*\} 1$/m);
   });

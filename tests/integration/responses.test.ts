@@ -1,27 +1,12 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- wire bodies are read loosely, then asserted exactly */
 /**
  * POST /v1/responses through app.request(): the response object, input items, tools, structured
  * output and the errors (docs/responses.md; previous_response_id: responses-previous.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { createValidator } from '../helpers/ajv.js';
-import { postJson, testService } from '../helpers/service.js';
+import { MODEL, WEATHER_TOOL, responsesServer, type Json } from '../helpers/responses.js';
+import { postJson } from '../helpers/service.js';
 
-const MODEL = 'meta/llama-3.1-8b-instruct';
-type Json = Record<string, any>;
-
-const WEATHER_TOOL = {
-  type: 'function',
-  name: 'get_weather',
-  description: 'Get the current weather for a city',
-  parameters: {
-    type: 'object',
-    properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['c', 'f'] } },
-    required: ['city', 'unit'],
-    additionalProperties: false,
-  },
-  strict: true,
-};
 /** The same tool as chat spells it. */
 const CHAT_WEATHER_TOOL = {
   type: 'function',
@@ -33,11 +18,7 @@ const CHAT_WEATHER_TOOL = {
 };
 
 describe('POST /v1/responses', () => {
-  const service = testService();
-  const create = async (body: Json, headers: Record<string, string> = {}) => {
-    const res = await postJson(service, '/v1/responses', { model: MODEL, ...body }, headers);
-    return { status: res.status, body: (await res.json()) as Json };
-  };
+  const { service, create } = responsesServer();
   const tokenize = async (body: Json) =>
     ((await (await postJson(service, '/tokenize', { model: MODEL, ...body })).json()) as Json)
       .count as number;
@@ -314,17 +295,15 @@ describe('POST /v1/responses', () => {
   });
 
   it("refuses a prompt that fills the context with vLLM's words, and caps max_output_tokens at the rest", async () => {
-    const small = testService({ maxModelLen: '64' });
-    const over = await postJson(small, '/v1/responses', { model: MODEL, input: 'word '.repeat(80) });
+    const small = responsesServer({ maxModelLen: '64' });
+    const over = await small.post({ input: 'word '.repeat(80) });
     expect(over.status).toBe(400);
     const error = ((await over.json()) as Json).error;
     expect(error.param).toBe('input');
     expect(error.message).toMatch(
       /^The engine prompt length \d+ exceeds the max_model_len 64\. Please reduce prompt\.$/,
     );
-    const capped = (await (
-      await postJson(small, '/v1/responses', { model: MODEL, input: 'Hi', max_output_tokens: 1000 })
-    ).json()) as Json;
+    const capped = (await (await small.post({ input: 'Hi', max_output_tokens: 1000 })).json()) as Json;
     expect(capped.max_output_tokens).toBe(64 - capped.usage.input_tokens);
   });
 });

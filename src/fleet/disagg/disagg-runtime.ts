@@ -12,7 +12,7 @@ import { createTokenizer } from '../../content/tokenizer.js';
 import { createEngine, type EngineObserver, type KvTransferLink } from '../../engine/engine.js';
 import { createAdjustableJitter, type AdjustableJitter } from '../../engine/jitter.js';
 import { createObserverHub } from '../../engine/observer-hub.js';
-import { createPromptBlockKeys } from '../../engine/prompt-blocks.js';
+import { fleetRoutingOf } from '../routing-options.js';
 import { createRooflinePerfModel } from '../../engine/roofline.js';
 import type { Runtime, RuntimeOptions } from '../../runtime.js';
 import { createRandom, hashSeed } from '../../util/random.js';
@@ -90,14 +90,7 @@ export function createDisaggRuntime(config: Config, opts: RuntimeOptions): Runti
   const fleet = createDisaggFleet({
     prefillReplicas: config.prefillReplicas,
     decodeReplicas: config.decodeReplicas,
-    router: config.router ?? 'kv-aware',
-    kvRouter: {
-      overlapScoreWeight: config.kvOverlapScoreWeight,
-      routerTemperature: config.routerTemperature,
-    },
-    seed: config.seed,
-    blockSize: config.kvBlockSize,
-    blockKeys: createPromptBlockKeys(config.modelName, config.kvBlockSize),
+    ...fleetRoutingOf(config),
     observer: observers,
     clock: opts.clock,
     maxLocalPrefillLength: config.maxLocalPrefillLength,
