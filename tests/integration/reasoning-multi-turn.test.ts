@@ -151,6 +151,36 @@ describe('gpt-oss (Harmony): reasoning kept within an agent loop, dropped after 
     expect(await promptTokens([ask, { ...call, reasoning_content: REASONING }, result])).toBe(without);
   });
 
+  it('finds the kept reasoning in the prefix cache: the next call of the loop is cached through it', async () => {
+    const loop = async (keep: boolean) => {
+      const s = service(GPT_OSS);
+      const one = await chat(s, [ask], { tools: TOOLS, tool_choice: 'required' });
+      const m = one.choices[0].message;
+      const back = {
+        role: 'assistant',
+        content: m.content,
+        tool_calls: m.tool_calls,
+        ...(keep ? { reasoning: m.reasoning } : {}),
+      };
+      const results = m.tool_calls.map((c: Json) => ({
+        role: 'tool',
+        tool_call_id: c.id,
+        content: '{"t": 21}',
+      }));
+      const two = await chat(s, [ask, back, ...results], { tools: TOOLS });
+      return { one, two };
+    };
+    const kept = await loop(true);
+    const reasoning = kept.one.usage.completion_tokens_details.reasoning_tokens;
+    expect(reasoning).toBeGreaterThan(4 * BLOCK);
+    // The reply opened the analysis channel as the prompt renders it: the cache covers the prompt
+    // and the reasoning (the answer's marker after it differs from the call that follows).
+    expect(cachedOf(kept.two)).toBeGreaterThan(kept.one.usage.prompt_tokens + reasoning - 2 * BLOCK);
+    // Sent back without it, only turn 1's prompt is found again.
+    const dropped = await loop(false);
+    expect(cachedOf(dropped.two)).toBe(whole(dropped.one.usage.prompt_tokens));
+  });
+
   it('drops it once a final answer follows, and drops an answer’s own reasoning', async () => {
     const answer = { role: 'assistant', content: 'It is 21 °C in Paris.' };
     const next = { role: 'user', content: 'And in London?' };
