@@ -12,6 +12,7 @@
  *   <|start|>developer<|message|># Instructions\n\n{system prompt}\n\n# Tools … <|end|>
  *   <|start|>user<|message|>{content}<|end|>
  *   <|start|>assistant<|channel|>final<|message|>{answer}<|end|>   (earlier answers)
+ *   <|start|>assistant<|channel|>analysis<|message|>{reasoning}<|end|>  (since the last answer)
  *   <|start|>assistant to=functions.{name}<|channel|>commentary json<|message|>{args}<|call|>
  *   <|start|>functions.{name} to=assistant<|channel|>commentary<|message|>{result}<|end|>
  *   <|start|>assistant                                                  (the generation prompt)
@@ -21,8 +22,9 @@
  * with the descriptions as comments: a subset of Harmony's schema rendering (objects, enums,
  * arrays, unions, defaults), so a tool-heavy prompt counts within a few tokens of the real one.
  * The date is fixed (the real template writes today's) so that prompts, and their cached prefixes,
- * do not change from one day to the next. Earlier turns' reasoning is dropped, as the template
- * drops the analysis channel of finished turns.
+ * do not change from one day to the next. Reasoning sent back (an assistant message's `reasoning`)
+ * is dropped up to the last final answer, kept after it — an agent loop's reasoning between its
+ * tool calls — as vLLM drops the analysis channel (see `lastFinalAnswer`).
  */
 import { contentText } from '../util/content-text.js';
 import type { ChatMessage, Segment } from './chat-template.js';
@@ -69,14 +71,25 @@ export function harmonySegments(messages: readonly ChatMessage[], opts: HarmonyO
   // The tool a `tool` message answers, by call id (Harmony names the function, not the call).
   const callNames = new Map<string, string>();
   let lastCall = '';
-  for (const message of messages) {
-    if (message.role === 'system' || message.role === 'developer') continue;
+  // Reasoning sent back is kept only after the last final answer: an agent loop's tool calls since
+  // then (see `lastFinalAnswer`).
+  const keepReasoningAfter = lastFinalAnswer(messages);
+  messages.forEach((message, index) => {
+    if (message.role === 'system' || message.role === 'developer') return;
     if (message.role === 'assistant') {
       const calls = message.tool_calls ?? [];
       const text = afterReasoning(contentText(message.content));
-      if (calls.length === 0 || text !== '') {
-        out.push(START, 'assistant', CHANNEL, 'final', MESSAGE, text, END);
+      const reasoning = index > keepReasoningAfter ? message.reasoning : undefined;
+      if (calls.length === 0) {
+        // An answer's own reasoning precedes it, so it is dropped with the others.
+        if (reasoning !== undefined && text === '') out.push(...analysis(reasoning));
+        if (text !== '') out.push(START, 'assistant', CHANNEL, 'final', MESSAGE, text, END);
+        return;
       }
+      // Text beside tool calls is a preamble: the commentary channel (vLLM's
+      // `parse_chat_input_to_harmony_message`), then the reasoning, then the calls.
+      if (text !== '') out.push(START, 'assistant', CHANNEL, 'commentary', MESSAGE, text, END);
+      if (reasoning !== undefined) out.push(...analysis(reasoning));
       for (const call of calls) {
         const name = call.function.name;
         if (call.id !== undefined) callNames.set(call.id, name);
@@ -94,9 +107,30 @@ export function harmonySegments(messages: readonly ChatMessage[], opts: HarmonyO
     } else {
       out.push(START, message.role, MESSAGE, contentText(message.content), END);
     }
-  }
+  });
   if (opts.addGenerationPrompt) out.push(START, 'assistant');
   return out;
+}
+
+/** An analysis-channel message: reasoning the prompt keeps. */
+function analysis(reasoning: string): Segment[] {
+  return [START, 'assistant', CHANNEL, 'analysis', MESSAGE, reasoning, END];
+}
+
+/**
+ * The index of the last assistant message that answers on the final channel (text, no tool
+ * calls), or -1. Reasoning before it is dropped, reasoning after it kept: vLLM's
+ * `auto_drop_analysis_messages` (vllm/entrypoints/harmony_utils.py), after OpenAI's rule for
+ * gpt-oss — drop the analysis once a final message follows it, keep it while the assistant's last
+ * message was a tool call (https://developers.openai.com/cookbook/articles/gpt-oss/handle-raw-cot).
+ */
+function lastFinalAnswer(messages: readonly ChatMessage[]): number {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i]!;
+    if (m.role !== 'assistant' || (m.tool_calls ?? []).length > 0) continue;
+    if (afterReasoning(contentText(m.content)) !== '') return i;
+  }
+  return -1;
 }
 
 /** A gpt-oss answer sent back may carry its reasoning; the template keeps the final text only. */

@@ -45,6 +45,13 @@ export interface ChatMessage {
   readonly tool_calls?: readonly ChatToolCall[] | null | undefined;
   readonly tool_call_id?: string | undefined;
   readonly name?: string | undefined;
+  /**
+   * An assistant message's reasoning sent back (the wire's `reasoning` field; vLLM's
+   * `_parse_chat_message_content` reads that one, not `reasoning_content`). Only gpt-oss's Harmony
+   * renders it, and only after the conversation's last final answer (chat-template-harmony.ts);
+   * the think-style templates never do.
+   */
+  readonly reasoning?: string | undefined;
 }
 
 export interface ChatTemplateOptions {
@@ -60,11 +67,12 @@ export interface ChatTemplateOptions {
    */
   readonly limit?: number | undefined;
   /**
-   * Drop earlier assistant turns' reasoning, as DeepSeek-R1's template does: an assistant
-   * message's content is rendered from after its last `</think>` (tokenizer_config.json of
-   * deepseek-ai/DeepSeek-R1: `content.split('</think>')[-1]`). A reasoning field sent back with
-   * the message is never rendered either, so the next turn's prompt leaves the prefix cache where
-   * the previous turn's reasoning began.
+   * Drop earlier assistant turns' reasoning, as DeepSeek-R1's and Nemotron's templates do: an
+   * assistant message's content is rendered from after its last `</think>` (tokenizer_config.json
+   * of deepseek-ai/DeepSeek-R1: `content.split('</think>')[-1]`; of
+   * nvidia/Llama-3_3-Nemotron-Super-49B-v1: the same, then `lstrip()`). A reasoning field sent back
+   * with the message is never rendered either, so the next turn's prompt leaves the prefix cache
+   * where the previous turn's reasoning began.
    */
   readonly dropReasoning?: boolean | undefined;
   /**

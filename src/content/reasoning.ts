@@ -23,6 +23,12 @@ export interface ReasoningOptions {
    * field, but its tokens are generated and counted as reasoning tokens.
    */
   readonly endMarker: string;
+  /**
+   * What the model writes before its reasoning: gpt-oss opens its analysis channel
+   * (`<|channel|>analysis<|message|>` after the generation prompt's `<|start|>assistant`). Counted
+   * as reasoning tokens, in neither field. Absent: nothing (the think models).
+   */
+  readonly startMarker?: string | undefined;
 }
 
 /** Where the reasoning lies in a plan's tokens. */
@@ -37,6 +43,11 @@ export interface ReasoningPart {
 export const THINK_END_MARKER = '\n</think>\n\n';
 /** gpt-oss (Harmony): the analysis channel ends, the final channel begins. */
 export const HARMONY_END_MARKER = '<|end|><|start|>assistant<|channel|>final<|message|>';
+/**
+ * gpt-oss (Harmony): a reply opens the analysis channel. Generated, so that an agent loop's
+ * reasoning sent back (chat-template-harmony.ts keeps it) finds its own KV in the prefix cache.
+ */
+export const HARMONY_START_MARKER = '<|channel|>analysis<|message|>';
 
 /**
  * Plans reasoning then the reply (reply.ts `planReplySteps`) in slices. The answer is planned with
@@ -67,13 +78,20 @@ export function* planReasonedReplySteps(
     pieces.pop();
   }
   const text = pieces.join('');
+  const start = reasoning.startMarker === undefined ? [] : tokenizer.encode(reasoning.startMarker);
   const marker = tokenizer.encode(reasoning.endMarker);
-  const reasoningTokens = ids.length + marker.length;
+  const reasoningTokens = start.length + ids.length + marker.length;
   if (reasoningTokens >= maxTokens) {
-    // Cut inside the reasoning (or its marker): no content, finish reason length.
-    const cut = Math.min(ids.length, maxTokens);
-    const tokenIds = ids.slice(0, cut).concat(marker.slice(0, maxTokens - cut));
-    const cutPieces = pieces.slice(0, cut).concat(marker.slice(0, maxTokens - cut).map(() => ''));
+    // Cut inside the reasoning (or its markers): no content, finish reason length.
+    const all = start.concat(ids, marker);
+    const allPieces = start
+      .map(() => '')
+      .concat(
+        pieces,
+        marker.map(() => ''),
+      );
+    const tokenIds = all.slice(0, maxTokens);
+    const cutPieces = allPieces.slice(0, maxTokens);
     return {
       tokenIds,
       pieces: cutPieces,
@@ -87,15 +105,21 @@ export function* planReasonedReplySteps(
     maxTokens: maxTokens - reasoningTokens,
     minTokens: Math.max(0, (base.minTokens ?? 0) - reasoningTokens),
   });
+  const outIds = start.slice();
+  const outPieces = start.map(() => '');
+  for (let k = 0; k < ids.length; k++) {
+    outIds.push(ids[k]!);
+    outPieces.push(pieces[k]!);
+  }
   for (const id of marker) {
-    ids.push(id);
-    pieces.push('');
+    outIds.push(id);
+    outPieces.push('');
   }
   for (let k = 0; k < answer.tokenIds.length; k++) {
-    ids.push(answer.tokenIds[k]!);
-    pieces.push(answer.pieces[k]!);
+    outIds.push(answer.tokenIds[k]!);
+    outPieces.push(answer.pieces[k]!);
   }
-  return { ...answer, tokenIds: ids, pieces, reasoning: { tokens: reasoningTokens, text } };
+  return { ...answer, tokenIds: outIds, pieces: outPieces, reasoning: { tokens: reasoningTokens, text } };
 }
 
 /** gpt-oss's `reasoning_effort` scales its reasoning length (nimsim's factors; medium is the default). */

@@ -103,9 +103,10 @@ export interface ChosenCall {
 /**
  * The calls of one turn, in order; empty for a plain answer. The first is `chooseTool`'s. With
  * `maxCalls` above 1: the other offered tools the message is about follow (by relevance, ties by
- * the seed; a word every offered tool shares counts for none of them), and a tool whose place
- * parameter the message fills with several places is called once per place — up to `maxCalls`
- * calls. A named choice makes exactly one call.
+ * the seed; a word every offered tool shares counts for none of them), and a tool with a place
+ * parameter is called once per place the message lists together ("Paris, London and Tokyo"; a
+ * route "from Paris to London" is one call) — up to `maxCalls` calls. A named choice makes
+ * exactly one call.
  */
 export function chooseToolCalls(
   tools: readonly ToolDef[],
@@ -133,7 +134,8 @@ export function chooseToolCalls(
   if (maxCalls === 1) return [{ tool: tools[first]!, entity: 0 }];
   const order = [first, ...otherRelevantTools(tools, first, ctx.lastUserText, ctx.seed)];
   const calls: ChosenCall[] = [];
-  const places = conversationFacts(ctx.lastUserText).places.length;
+  // Only places listed together ask for one call each: "from Paris to London" is one route.
+  const places = conversationFacts(ctx.lastUserText).placeList.length;
   for (const i of order) {
     const tool = tools[i]!;
     const times = placeParameter(tool.parameters) === undefined ? 1 : Math.max(1, places);

@@ -5,7 +5,9 @@
  *
  * What is read from the last user message, for top-level parameters of the tool's schema:
  * - a capitalised place name ("Paris", "New York") for a string parameter named like a place
- *   (city, location, place, destination, …); several of them make one call each (tool-calls.ts);
+ *   (city, location, place, destination, …); places listed together ("Paris, London and Tokyo")
+ *   make one call each (tool-calls.ts), a route ("from Paris to London") one call with both ends,
+ *   each in the parameter named for it (origin / from, destination / to);
  * - an ISO date (`2024-08-01`), else `today` / `tomorrow` / a weekday, for a parameter named like
  *   a date or with `format: date`: the phrase as written, or the date it names (counted from the
  *   chat template's `Today Date`, 26 Jul 2024, a Friday) where the schema wants a date;
@@ -23,6 +25,13 @@ import { asRecord, defineOwn, isRecord } from './json-schema-shape.js';
 export interface ConversationFacts {
   /** Capitalised place-like phrases, in order, without repeats. */
   readonly places: readonly string[];
+  /**
+   * Places listed together ("in Paris, London and Tokyo"), in order, without repeats; empty when
+   * none are. A tool with a place parameter is called once per place of this list (tool-calls.ts).
+   */
+  readonly placeList: readonly string[];
+  /** A route's ends ("from Paris to London"): one call with both, for origin/destination parameters. */
+  readonly route?: { readonly from?: string | undefined; readonly to?: string | undefined } | undefined;
   /** The first ISO date written in the message. */
   readonly isoDate?: string | undefined;
   /** A relative day ("tomorrow", "Friday") as written, and the ISO date it names. */
@@ -76,6 +85,9 @@ const NOT_PLACES = new Set(
 );
 
 const PLACE_PARAM = /city|location|place|destination|town|country|region|origin|address|area/i;
+/** Parameters for a route's ends: where it starts, where it goes. */
+const ORIGIN_PARAM = /origin|from|source|depart|start/i;
+const DESTINATION_PARAM = /destination|^dest|^to(?:_|$)|_to$|arriv/i;
 const DATE_PARAM = /date|day|when/i;
 const COUNT_PARAM =
   /count|quantity|qty|amount|number|num|limit|guests|people|persons|passengers|nights|days/i;
@@ -96,8 +108,11 @@ const MAX_READ_CHARS = 16_384;
 function readFacts(message: string): ConversationFacts {
   const text = message.length > MAX_READ_CHARS ? message.slice(0, MAX_READ_CHARS) : message;
   const isoDate = /\b(\d{4}-\d{2}-\d{2})\b/.exec(text)?.[1];
+  const mentions = placeMentions(text);
   return {
-    places: placesOf(text),
+    places: distinct(mentions.map((m) => m.name)),
+    placeList: placeListOf(text, mentions),
+    route: routeOf(text, mentions),
     isoDate: isoDate !== undefined && isValidDate(isoDate) ? isoDate : undefined,
     dayPhrase: dayPhraseOf(text),
     numbers: numbersOf(text),
@@ -105,38 +120,87 @@ function readFacts(message: string): ConversationFacts {
   };
 }
 
+/** A place phrase where it stands in the message. */
+interface PlaceMention {
+  readonly name: string;
+  readonly start: number;
+  readonly end: number;
+}
+
 /**
  * Capitalised phrases that are not a sentence's first word: "What is the weather in Paris and New
  * York?" gives Paris and New York. Weekdays, months and the words above are not places.
  */
-function placesOf(text: string): string[] {
-  const out: string[] = [];
-  const seen = new Set<string>();
+function placeMentions(text: string): PlaceMention[] {
+  const out: PlaceMention[] = [];
   for (const m of text.matchAll(/\p{Lu}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*)*/gu)) {
-    let words = m[0].split(/[ \t]+/).map((w) => w.replace(/[.'’-]+$/, ''));
+    // Each word with its offset in the message, its trailing punctuation cut.
+    let words = [...m[0].matchAll(/[^ \t]+/g)].map((w) => {
+      const word = w[0].replace(/[.'’-]+$/, '');
+      return { word, start: m.index + w.index, end: m.index + w.index + word.length };
+    });
     if (sentenceStart(text, m.index)) words = words.slice(1);
-    words = words.filter((w) => w !== '');
+    words = words.filter((w) => w.word !== '');
     // A phrase is cut where a word that is not a place stands in it ("Is London" → London).
-    let phrase: string[] = [];
+    let phrase: typeof words = [];
     const flush = () => {
-      const name = phrase.join(' ');
-      if (name !== '' && !seen.has(name)) {
-        seen.add(name);
-        out.push(name);
+      if (phrase.length > 0) {
+        const name = phrase.map((w) => w.word).join(' ');
+        out.push({ name, start: phrase[0]!.start, end: phrase[phrase.length - 1]!.end });
       }
       phrase = [];
     };
-    for (const word of words) {
-      const lower = word.toLowerCase().replace(/['’]/g, '');
-      if (NOT_PLACES.has(lower) || WEEKDAYS.includes(lower) || MONTHS.includes(lower) || word.length < 2) {
+    for (const w of words) {
+      const lower = w.word.toLowerCase().replace(/['’]/g, '');
+      if (NOT_PLACES.has(lower) || WEEKDAYS.includes(lower) || MONTHS.includes(lower) || w.word.length < 2) {
         flush();
       } else {
-        phrase.push(word);
+        phrase.push(w);
       }
     }
     flush();
   }
   return out;
+}
+
+/** Names in order, each once. */
+function distinct(names: readonly string[]): string[] {
+  return [...new Set(names)];
+}
+
+/**
+ * What stands between two places of a list: a comma, `and`, `or`, `&` (", and" too), the
+ * preposition perhaps repeated ("in Paris and in London"). "from Paris to London" is no list.
+ */
+const LIST_SEPARATOR = /^\s*(?:,\s*(?:(?:and|or|&)\s+)?|(?:and|or|&)\s+|\/\s*)(?:(?:in|at|for)\s+)?$/i;
+
+/**
+ * The longest run of places listed together ("Paris, London and Tokyo"), each once; empty when no
+ * two places are listed together. Only such a list asks for one call per place.
+ */
+function placeListOf(text: string, mentions: readonly PlaceMention[]): string[] {
+  let best: string[] = [];
+  let run: string[] = [];
+  mentions.forEach((m, i) => {
+    const previous = mentions[i - 1];
+    const listed = previous !== undefined && LIST_SEPARATOR.test(text.slice(previous.end, m.start));
+    run = listed ? [...run, m.name] : [m.name];
+    const names = distinct(run);
+    if (names.length > best.length) best = names;
+  });
+  return best.length >= 2 ? best : [];
+}
+
+/** The word right before `at` (lower case), or ''. */
+function wordBefore(text: string, at: number): string {
+  return /([\p{L}]+)\s*$/u.exec(text.slice(Math.max(0, at - 24), at))?.[1]?.toLowerCase() ?? '';
+}
+
+/** The places a route names: the one after `from`, the one after `to` ("from Paris to London"). */
+function routeOf(text: string, mentions: readonly PlaceMention[]): ConversationFacts['route'] {
+  const from = mentions.find((m) => wordBefore(text, m.start) === 'from')?.name;
+  const to = mentions.find((m) => ['to', 'into', 'towards'].includes(wordBefore(text, m.start)))?.name;
+  return from !== undefined || to !== undefined ? { from, to } : undefined;
 }
 
 function sentenceStart(text: string, at: number): boolean {
@@ -234,9 +298,22 @@ function candidates(name: string, schema: unknown, facts: ConversationFacts, ent
     }
     return out;
   }
-  if (PLACE_PARAM.test(name) && acceptsType(schema, 'string')) {
-    const place = facts.places[entity] ?? facts.places[0];
-    if (place !== undefined) out.push(place);
+  if (
+    (PLACE_PARAM.test(name) || ORIGIN_PARAM.test(name) || DESTINATION_PARAM.test(name)) &&
+    acceptsType(schema, 'string')
+  ) {
+    // A route's end for its parameter ("from Paris to London": origin Paris, destination London),
+    // else the place this call is about: the entity-th of a list, or the first place named.
+    const routeEnd = ORIGIN_PARAM.test(name)
+      ? facts.route?.from
+      : DESTINATION_PARAM.test(name)
+        ? facts.route?.to
+        : undefined;
+    // "from Paris to London and Rome": the listed end is the one this call is about.
+    const listed = routeEnd !== undefined && facts.placeList.includes(routeEnd);
+    if (routeEnd !== undefined) out.push(listed ? (facts.placeList[entity] ?? routeEnd) : routeEnd);
+    const place = facts.placeList[entity] ?? facts.places[0];
+    if (place !== undefined && PLACE_PARAM.test(name)) out.push(place);
   }
   if ((DATE_PARAM.test(name) || s['format'] === 'date') && acceptsType(schema, 'string')) {
     if (facts.isoDate !== undefined) out.push(facts.isoDate);

@@ -50,13 +50,27 @@ export function promptTooLong(maxModelLen: number, counted: number, noun: 'messa
 
 /** Wire messages → template messages: content parts pass through (the template joins text parts with \n, as vLLM). */
 export function toTemplateMessages(req: Pick<ChatCompletionRequest, 'messages'>): ChatMessage[] {
-  return req.messages.map((m) => ({
-    role: m.role,
-    content: m.content ?? null,
-    ...(m.name ? { name: m.name } : {}),
-    ...(m.tool_calls ? { tool_calls: m.tool_calls } : {}),
-    ...(m.tool_call_id ? { tool_call_id: m.tool_call_id } : {}),
-  }));
+  return req.messages.map((m) =>
+    withReasoning(m, {
+      role: m.role,
+      content: m.content ?? null,
+      ...(m.name ? { name: m.name } : {}),
+      ...(m.tool_calls ? { tool_calls: m.tool_calls } : {}),
+      ...(m.tool_call_id ? { tool_call_id: m.tool_call_id } : {}),
+    }),
+  );
+}
+
+/**
+ * vLLM hands the template an assistant message's `reasoning` (`_parse_chat_message_content` in
+ * vllm/entrypoints/chat_utils.py; `reasoning_content` sent back is not read). The field is not in
+ * the validated shape: a client sending something else under that name is not refused for it.
+ */
+function withReasoning(wire: { readonly role: string }, message: ChatMessage): ChatMessage {
+  const reasoning = (wire as { readonly reasoning?: unknown }).reasoning;
+  return wire.role === 'assistant' && typeof reasoning === 'string' && reasoning !== ''
+    ? { ...message, reasoning }
+    : message;
 }
 
 /**
@@ -78,8 +92,9 @@ export async function renderPrompt(
 ): Promise<number[]> {
   const limit = ctx.settings.maxModelLen;
   try {
-    // DeepSeek-R1's template drops earlier turns' reasoning (chat-template.ts `dropReasoning`).
-    const dropReasoning = ctx.settings.reasoning === 'always';
+    // DeepSeek-R1's and Nemotron's templates drop earlier turns' reasoning (chat-template.ts
+    // `dropReasoning`); gpt-oss's Harmony does its own dropping (chat-template-harmony.ts).
+    const dropReasoning = ctx.settings.reasoning === 'always' || ctx.settings.reasoning === 'system_prompt';
     // A model that makes parallel calls takes them back in one message (chat-template.ts).
     const parallelToolCalls = ctx.settings.parallelToolCalls === true;
     return await applyChatTemplateAsync(ctx.tokenizer, messages, {

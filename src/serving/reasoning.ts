@@ -7,6 +7,7 @@ import type { ReasoningSwitch } from '../catalog/models.js';
 import {
   EFFORT_FACTORS,
   HARMONY_END_MARKER,
+  HARMONY_START_MARKER,
   THINK_END_MARKER,
   type ReasoningOptions,
 } from '../content/reasoning.js';
@@ -40,7 +41,11 @@ export function resolveReasoning(
       return { meanTokens: mean, endMarker: THINK_END_MARKER };
     case 'reasoning_effort': {
       const factor = EFFORT_FACTORS[req.reasoning_effort ?? 'medium'];
-      return { meanTokens: Math.max(1, Math.round(mean * factor)), endMarker: HARMONY_END_MARKER };
+      return {
+        meanTokens: Math.max(1, Math.round(mean * factor)),
+        startMarker: HARMONY_START_MARKER,
+        endMarker: HARMONY_END_MARKER,
+      };
     }
     case 'system_prompt': {
       // "This system prompt must be the first message in the conversation" (NIM's page).

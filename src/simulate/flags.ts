@@ -91,6 +91,18 @@ export const SIMULATE_FLAGS: readonly SimulateFlag[] = [
     group: 'workload',
   },
   {
+    name: 'reasoning',
+    arg: '<on|off>',
+    help: "a reasoning model's turns reason first, dropped from the next prompt (default: on, Nemotron off)",
+    group: 'workload',
+  },
+  {
+    name: 'reasoning-effort',
+    arg: '<level>',
+    help: "gpt-oss's reasoning_effort: low, medium or high (scales --mean-reasoning-tokens)",
+    group: 'workload',
+  },
+  {
     name: 'request-rate',
     arg: '<r>',
     help: 'open loop: Poisson arrivals of r sessions a second',

@@ -7,6 +7,7 @@ import type { KvCacheSnapshot } from '../engine/types.js';
 import type { Outcomes } from './outcomes.js';
 import { formatDisagg, type DisaggReport } from './disagg-report.js';
 import type { LoraReport } from './loras.js';
+import type { ReasoningReport } from './reasoning.js';
 
 /** One turn of the multi-turn sessions: how much of the conversation the cache served, and the TTFT. */
 export interface TurnReport {
@@ -15,6 +16,8 @@ export interface TurnReport {
   prompt_tokens_mean: number;
   cached_tokens_mean: number;
   ttft_ms: Distribution;
+  /** Reasoning runs: the turn's mean reasoning tokens (not resent by the next turn). */
+  reasoning_tokens_mean?: number;
 }
 
 export interface Distribution {
@@ -87,6 +90,8 @@ export interface SimulationReport {
   disaggregation?: DisaggReport;
   /** With --loras: the adapters and each one's requests (docs/lora.md#simulate). */
   lora?: LoraReport;
+  /** A reasoning model's run: how long its turns reasoned (docs/simulate.md#reasoning-models). */
+  reasoning?: ReasoningReport;
 }
 
 /** One tenant of a multi-tenant workload in the report. */
@@ -268,13 +273,17 @@ function describe(d: Record<string, unknown>): string {
 }
 
 function turnTable(turns: readonly TurnReport[]): string {
-  const head = `${'turn'.padEnd(6)}${['requests', 'prompt', 'cached', 'TTFT mean', 'TTFT p90'].map((h) => h.padStart(11)).join('')}`;
+  // A reasoning run's turns also say how long they reasoned (a chat run's table is unchanged).
+  const reasoned = turns.some((t) => t.reasoning_tokens_mean !== undefined);
+  const heads = ['requests', 'prompt', 'cached', ...(reasoned ? ['reasoning'] : []), 'TTFT mean', 'TTFT p90'];
+  const head = `${'turn'.padEnd(6)}${heads.map((h) => h.padStart(11)).join('')}`;
   const rows = turns.map(
     (t) =>
       `${String(t.turn).padEnd(6)}${[
         String(t.requests),
         t.prompt_tokens_mean.toFixed(1),
         t.cached_tokens_mean.toFixed(1),
+        ...(reasoned ? [(t.reasoning_tokens_mean ?? 0).toFixed(1)] : []),
         t.ttft_ms.mean.toFixed(2),
         t.ttft_ms.p90.toFixed(2),
       ]
@@ -310,12 +319,18 @@ export function formatReport(r: SimulationReport): string {
       ? [`400 rejections    ${r.rejected_400}  (longer than the context)`]
       : []),
     ...(r.goodput ? [goodputLine(r.goodput)] : []),
+    ...(r.reasoning ? [reasoningLine(r.reasoning)] : []),
     ...(r.by_turn ? ['', turnTable(r.by_turn)] : []),
     ...(r.by_replica ? ['', fleetLine(r), replicaTable(r.by_replica)] : []),
     ...(r.by_tenant ? ['', tenantTable(r.by_tenant)] : []),
     ...(r.disaggregation ? ['', formatDisagg(r.disaggregation)] : []),
     ...(r.lora ? ['', loraLine(r.lora)] : []),
   ].join('\n');
+}
+
+function reasoningLine(x: ReasoningReport): string {
+  const effort = x.effort !== undefined ? `, reasoning_effort ${x.effort}` : '';
+  return `reasoning         ${x.reasoning_tokens_mean} tokens per request (median ${x.median_tokens}${effort}; dropped from the next turn's prompt)`;
 }
 
 function loraLine(l: LoraReport): string {

@@ -21,6 +21,8 @@ import type { TenantOptions } from './tenants.js';
 import { parseTrace, type TraceEntry } from './trace.js';
 import { runTraceSimulation } from './trace-replay.js';
 import { concurrencyProblem } from './concurrency-bound.js';
+import { findModel } from '../catalog/models.js';
+import { workloadReasoning, type ReasoningEffort, type WorkloadReasoning } from './reasoning.js';
 
 /** A flag the user got wrong: the CLI prints the message and exits 2. */
 export class UsageError extends Error {
@@ -149,6 +151,7 @@ export function runSimulateCommand(config: Config, flags: SimulateFlagValues, io
     slo,
     tenants: tenantOptions(str),
     loras: loraOptions(str),
+    reasoning: reasoningOptions(config, str),
   };
   if (requestRate === undefined) {
     const problem = concurrencyProblem(config, workload);
@@ -193,6 +196,31 @@ function tenantOptions(str: (flag: string) => string | undefined): TenantOptions
     tenantZipf: nonNegativeNumber('tenant-zipf', str('tenant-zipf')),
     userZipf: nonNegativeNumber('user-zipf', str('user-zipf')),
   };
+}
+
+/** How the model's turns reason (simulate/reasoning.ts): --reasoning, --reasoning-effort. */
+function reasoningOptions(
+  config: Config,
+  str: (flag: string) => string | undefined,
+): WorkloadReasoning | undefined {
+  const onText = str('reasoning');
+  if (onText !== undefined && onText !== 'on' && onText !== 'off')
+    throw flagProblem('reasoning', onText, 'must be on or off');
+  const effortText = str('reasoning-effort');
+  if (effortText !== undefined && !['low', 'medium', 'high'].includes(effortText))
+    throw flagProblem('reasoning-effort', effortText, 'must be low, medium or high');
+  const model = findModel(config.modelName) ?? { name: config.modelName };
+  const result = workloadReasoning(
+    model,
+    {
+      on: onText === undefined ? undefined : onText === 'on',
+      effort: effortText as ReasoningEffort | undefined,
+    },
+    config.meanReasoningTokens,
+  );
+  if (result !== undefined && 'problem' in result)
+    throw flagProblem(result.flag, str(result.flag)!, result.problem);
+  return result;
 }
 
 /** The LoRA adapters of `simulate --loras` (undefined without it). */

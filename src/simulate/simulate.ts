@@ -12,7 +12,15 @@ import type { EngineLora } from '../engine/types.js';
 import { tenantReport } from './tenant-report.js';
 import type { SimulationReport } from './report.js';
 import { TenantMix, type SessionOwner } from './tenants.js';
-import { answerOf, maxLength, Session, sharedPrefixOf, type WorkloadOptions } from './workload.js';
+import {
+  answerOf,
+  maxLength,
+  reasoningOf,
+  Session,
+  sharedPrefixOf,
+  type WorkloadOptions,
+} from './workload.js';
+import { maxReasoningTokens, ReasoningTally } from './reasoning.js';
 
 export type { WorkloadOptions } from './workload.js';
 export { formatReport } from './report.js';
@@ -43,15 +51,19 @@ export function runSimulation(
   });
   const { clock, runtime } = harness;
   // The last turn resends the whole conversation: a real server answers it with a context-length
-  // 400, which would leave a report of zero requests. Say so instead.
+  // 400, which would leave a report of zero requests. Say so instead. Earlier turns' reasoning is
+  // not resent (reasoning.ts): only the last turn's own counts.
+  const longestReasoning = maxReasoningTokens(workload.reasoning);
   const longest =
     workload.sharedPrefixTokens +
     workload.turns *
       (maxLength(workload.inputTokens, workload.inputTokensStddev) +
-        maxLength(workload.outputTokens, workload.outputTokensStddev));
+        maxLength(workload.outputTokens, workload.outputTokensStddev)) +
+    longestReasoning;
   if (longest > runtime.maxModelLen) {
+    const reasoning = workload.reasoning ? ' + the longest reasoning' : '';
     throw new WorkloadError(
-      `a session's last turn needs up to ${longest} tokens (prefix + turns × (input + output)), ` +
+      `a session's last turn needs up to ${longest} tokens (prefix + turns × (input + output)${reasoning}), ` +
         `over the context length of ${runtime.maxModelLen} tokens (model, KV cache)`,
     );
   }
@@ -67,6 +79,8 @@ export function runSimulation(
   const doneByAdapter = new Array<number>(workload.loras?.adapters ?? 0).fill(0);
   const shared = mix ? [] : sharedPrefixOf(workload, config.seed);
   const answer = answerOf(workload, config.seed);
+  const thought = reasoningOf(workload, config.seed, longestReasoning);
+  const reasoningTally = workload.reasoning ? new ReasoningTally() : undefined;
   // Users do not think for exactly the same time: exponential think times (seeded) also keep
   // sessions from marching in lockstep, which would make every turn's prefill land in one step.
   const thinkRng = createRandom(hashSeed(config.seed, 'think-time'));
@@ -84,9 +98,11 @@ export function runSimulation(
     issued++;
     const prompt = s.nextPrompt();
     const output = s.nextOutput();
+    const reasoningTokens = s.reasoningTokens;
     const lora = sessionLoras[s.index];
     const onDone = () => {
       if (lora) doneByAdapter[lora.id - 1]!++;
+      reasoningTally?.add(s.turn + 1, reasoningTokens);
       s.answered(output);
       // Closed loop: a finished session makes room for the next. Open loop: arrivals are fixed.
       if (s.done) {
@@ -111,11 +127,11 @@ export function runSimulation(
     if (issued >= workload.requests) return;
     if (loraMix) sessionLoras[sessions] = loraMix.next();
     if (!mix) {
-      issue(new Session(sessions++, workload, shared, answer, config.seed));
+      issue(new Session(sessions++, workload, shared, answer, config.seed, thought));
       return;
     }
     const owner = mix.next();
-    issue(new Session(sessions++, workload, owner.systemPrompt, answer, config.seed), owner);
+    issue(new Session(sessions++, workload, owner.systemPrompt, answer, config.seed, thought), owner);
   };
   if (openLoop) {
     // Seeded exponential inter-arrival times: a Poisson process of sessions.
@@ -130,9 +146,10 @@ export function runSimulation(
     for (let i = 0; i < workload.concurrency; i++) startSession();
   }
   const report = harness.run(hooks.onProgress);
+  const reasoned = reasoningTally ? reasoningTally.addTo(report, workload.reasoning!) : report;
   const withTenants = mix
-    ? { ...report, by_tenant: tenantReport(harness.outcomes, mix.opts.tenants) }
-    : report;
+    ? { ...reasoned, by_tenant: tenantReport(harness.outcomes, mix.opts.tenants) }
+    : reasoned;
   return loraMix
     ? { ...withTenants, lora: loraReport(loraMix, config.maxGpuLoras, doneByAdapter) }
     : withTenants;

@@ -8,6 +8,7 @@ import { createRandom, hashSeed, type Random } from '../util/random.js';
 import type { Slo } from './report.js';
 import type { LoraWorkloadOptions } from './loras.js';
 import type { TenantOptions } from './tenants.js';
+import { drawReasoningTokens, reasoningRandom, type WorkloadReasoning } from './reasoning.js';
 
 export interface WorkloadOptions {
   /** Closed-loop concurrency: sessions in flight at once. */
@@ -46,6 +47,11 @@ export interface WorkloadOptions {
   readonly tenants?: TenantOptions | undefined;
   /** LoRA adapters the sessions run with (loras.ts); undefined = the base model only. */
   readonly loras?: LoraWorkloadOptions | undefined;
+  /**
+   * A reasoning model's sessions (reasoning.ts): each turn generates reasoning before its
+   * `outputTokens` of answer, and the next turn resends the answer only. Undefined = chat turns.
+   */
+  readonly reasoning?: WorkloadReasoning | undefined;
 }
 
 /** Ordinary vocabulary ids (below Llama 3's 128,000 special tokens). */
@@ -111,6 +117,9 @@ export class Session {
   readonly blockKeys: number[] = [];
   /** The last answer, appended to the history when the next turn is asked for. */
   private pendingAnswer: readonly number[] | undefined;
+  /** Reasoning sessions: their lengths' stream, and the current turn's reasoning tokens. */
+  private readonly reasoningRng: Random | undefined;
+  reasoningTokens = 0;
 
   constructor(
     readonly index: number,
@@ -119,11 +128,14 @@ export class Session {
     /** Every turn's planned answer (see `answerOf`). */
     private readonly answer: readonly number[],
     seed: number,
+    /** Reasoning sessions: the run's planned reasoning tokens (see `reasoningOf`). */
+    private readonly thought: readonly number[] = [],
   ) {
     this.rng = createRandom(hashSeed(seed, index));
     this.history = sharedPrefix.slice();
     if (opts.inputTokensStddev || opts.outputTokensStddev)
       this.lengths = createRandom(hashSeed(seed, index, 'lengths'));
+    if (opts.reasoning) this.reasoningRng = reasoningRandom(seed, index);
   }
 
   /** The next turn's prompt: the whole conversation so far plus `inputTokens` new tokens. */
@@ -145,19 +157,27 @@ export class Session {
     return this.history;
   }
 
+  /** The turn's output: its reasoning (reasoning sessions), then its answer. */
   nextOutput(): readonly number[] {
-    const { outputTokens, outputTokensStddev = 0 } = this.opts;
-    if (!this.lengths || outputTokensStddev === 0) return this.answer;
-    return this.answer.slice(0, drawLength(this.lengths, outputTokens, outputTokensStddev));
+    const { outputTokens, outputTokensStddev = 0, reasoning } = this.opts;
+    const answer =
+      !this.lengths || outputTokensStddev === 0
+        ? this.answer
+        : this.answer.slice(0, drawLength(this.lengths, outputTokens, outputTokensStddev));
+    if (!reasoning || !this.reasoningRng) return answer;
+    this.reasoningTokens = drawReasoningTokens(this.reasoningRng, reasoning);
+    return this.thought.slice(0, this.reasoningTokens).concat(answer);
   }
 
   /**
    * Records the answer so the next turn resends it. It is called from the request's `finished`
    * event, while the engine may still hold the prompt: the history grows only at the next turn.
+   * A reasoning turn's reasoning is left out, as the model's chat template leaves it out.
    */
   answered(output: readonly number[]): void {
     this.turn++;
-    if (!this.done) this.pendingAnswer = output;
+    if (this.done) return;
+    this.pendingAnswer = this.reasoningTokens > 0 ? output.slice(this.reasoningTokens) : output;
   }
 
   get done(): boolean {
@@ -178,6 +198,14 @@ export function plannedAnswer(length: number, seed: number): number[] {
 /** The synthetic workload's planned answer: as long as its longest drawn output. */
 export function answerOf(opts: WorkloadOptions, seed: number): number[] {
   return plannedAnswer(maxLength(opts.outputTokens, opts.outputTokensStddev), seed);
+}
+
+/**
+ * The reasoning every reasoning turn plans the start of (one list for the run, as `answerOf`), as
+ * long as the longest drawn reasoning; empty when the sessions do not reason.
+ */
+export function reasoningOf(opts: WorkloadOptions, seed: number, longest: number): number[] {
+  return opts.reasoning ? tokens(createRandom(hashSeed(seed, 'reasoning-tokens')), longest) : [];
 }
 
 export function sharedPrefixOf(opts: WorkloadOptions, seed: number): number[] {

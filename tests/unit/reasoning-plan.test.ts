@@ -4,6 +4,7 @@ import { renderChatTemplate } from '../../src/content/chat-template.js';
 import type { PlanOutputOptions } from '../../src/content/output-plan.js';
 import {
   HARMONY_END_MARKER,
+  HARMONY_START_MARKER,
   planReasonedReplySteps,
   THINK_END_MARKER,
   type ReasoningOptions,
@@ -110,7 +111,11 @@ describe('resolveReasoning', () => {
         { messages: user, reasoning_effort: effort },
         { ...settings, reasoning: 'reasoning_effort' },
       );
-    expect(at()).toEqual({ meanTokens: 400, endMarker: HARMONY_END_MARKER });
+    expect(at()).toEqual({
+      meanTokens: 400,
+      startMarker: HARMONY_START_MARKER,
+      endMarker: HARMONY_END_MARKER,
+    });
     expect(at('medium')!.meanTokens).toBe(400);
     expect(at('low')!.meanTokens).toBe(100);
     expect(at('high')!.meanTokens).toBe(1200);

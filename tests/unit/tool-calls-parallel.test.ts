@@ -50,6 +50,34 @@ describe('choosing several calls', () => {
     maxCalls,
   });
 
+  it('calls one tool once per place listed together, once for a route or places apart', () => {
+    const three = chooseToolCalls([WEATHER], 'auto', ctx('Weather in Paris, London and Tokyo'));
+    expect(three.map((c) => c.entity)).toEqual([0, 1, 2]);
+    const route: ToolDef = {
+      name: 'get_route',
+      description: 'Get the driving route between two cities',
+      parameters: {
+        type: 'object',
+        properties: { origin: { type: 'string' }, destination: { type: 'string' } },
+        required: ['origin', 'destination'],
+      },
+    };
+    const one = chooseToolCalls([route], 'auto', ctx('Driving route from Paris to London?'));
+    expect(one.map((c) => [c.tool.name, c.entity])).toEqual([['get_route', 0]]);
+    const spec = parallel({
+      tools: [route],
+      toolChoice: 'auto',
+      lastUserText: 'Driving route from Paris to London?',
+    });
+    const plan = planReply(spec, base(5));
+    expect(plan.toolCalls?.map((c) => JSON.parse(c.arguments) as unknown)).toEqual([
+      { origin: 'Paris', destination: 'London' },
+    ]);
+    expect(chooseToolCalls([WEATHER], 'auto', ctx('Weather in Paris? I fly to London later.'))).toHaveLength(
+      1,
+    );
+  });
+
   it('calls one tool once per place the message names', () => {
     const calls = chooseToolCalls([WEATHER], 'auto', ctx('What is the weather in Paris and London?'));
     expect(calls.map((c) => [c.tool.name, c.entity])).toEqual([

@@ -38,6 +38,67 @@ describe('conversation facts', () => {
   });
 });
 
+describe('places listed together, and routes', () => {
+  it('lists places joined by commas, and, or (the preposition may repeat), not by to or a new sentence', () => {
+    expect(conversationFacts('Weather in Paris, London and Tokyo').placeList).toEqual([
+      'Paris',
+      'London',
+      'Tokyo',
+    ]);
+    expect(conversationFacts('Weather in Paris, London, and Tokyo?').placeList).toEqual([
+      'Paris',
+      'London',
+      'Tokyo',
+    ]);
+    expect(conversationFacts('Is it warmer in Rome or in New York?').placeList).toEqual(['Rome', 'New York']);
+    expect(conversationFacts('Drive from Paris to London').placeList).toEqual([]);
+    expect(conversationFacts('Weather in Paris. Is London warmer?').placeList).toEqual([]);
+    expect(conversationFacts('Weather in Paris').placeList).toEqual([]);
+    // The longest list wins; a repeated name counts once.
+    expect(conversationFacts('From Lyon to Paris and Paris and Nice').placeList).toEqual(['Paris', 'Nice']);
+  });
+
+  it('reads a route: the place after from, the place after to', () => {
+    expect(conversationFacts('Trains from Paris to London tomorrow').route).toEqual({
+      from: 'Paris',
+      to: 'London',
+    });
+    expect(conversationFacts('How far is it to Rome?').route).toEqual({ from: undefined, to: 'Rome' });
+    expect(conversationFacts('Weather in Paris and London').route).toBe(undefined);
+  });
+
+  const ROUTE = {
+    type: 'object',
+    properties: { origin: { type: 'string' }, destination: { type: 'string' }, date: { type: 'string' } },
+    required: ['origin', 'destination'],
+  };
+
+  it('puts both ends of a route in one call, each in its own parameter', () => {
+    const facts = conversationFacts('Book a train from Paris to London on 2024-08-03');
+    expect(groundArguments(ROUTE, facts)).toEqual({
+      origin: 'Paris',
+      destination: 'London',
+      date: '2024-08-03',
+    });
+    const fromTo = {
+      type: 'object',
+      properties: { from_city: { type: 'string' }, to_city: { type: 'string' } },
+    };
+    expect(groundArguments(fromTo, facts)).toEqual({ from_city: 'Paris', to_city: 'London' });
+    // A single place parameter takes the first place, as before.
+    expect(groundArguments(WEATHER, facts)['city']).toBe('Paris');
+  });
+
+  it('calls a route once per listed destination', () => {
+    const facts = conversationFacts('Flights from Paris to London and Rome');
+    expect(facts.placeList).toEqual(['London', 'Rome']);
+    expect([0, 1].map((entity) => groundArguments(ROUTE, facts, entity))).toEqual([
+      { origin: 'Paris', destination: 'London' },
+      { origin: 'Paris', destination: 'Rome' },
+    ]);
+  });
+});
+
 describe('groundArguments', () => {
   it('fills a place, an enum value, a date and a count from the message', () => {
     const facts = conversationFacts('Weather in Oslo in fahrenheit tomorrow, for 3 days');
