@@ -201,7 +201,7 @@ function buildRoofline(
     fixedStepOverheadMs: eff.fixedStepMs,
     perLayerMs: eff.perLayerMs,
     frontendMsPerSeq: frontend === 'nim' ? eff.frontendMsPerSeq : 0,
-    frontendMsPerRequest: frontend === 'nim' ? eff.frontendMsPerRequest : 0,
+    frontendIntakeMs: frontend === 'nim' ? eff.frontendIntakeMs : 0,
     hostLinkBytesPerS: gpu.hostLinkBytesPerS,
     diskReadBytesPerS: disk.seqReadBytesPerS,
     diskReadLatencyMs: disk.readLatencyMs,
