@@ -51,7 +51,7 @@ export interface DeploymentOptions {
   gpuMemoryUtilization: number;
   kvBlockSize: number;
   kvCacheBlocks?: number | undefined;
-  /** The serving front end whose CPU time overlaps each step (default `nim`). */
+  /** The serving front end: its streaming overlaps each step, its intake precedes queueing (default `nim`). */
   frontend?: Frontend | undefined;
   /** The local-disk KV tier's drive, an nvme-devices.ts key (NIMSIM_KV_DISK; default micron-9550). */
   kvDisk?: string | undefined;

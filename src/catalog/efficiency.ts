@@ -84,7 +84,7 @@ export const ALL_REDUCE_LINK_EFFICIENCY = 0.8;
  * proportion to the users (0.065, 0.063, 0.065 ms per user) while throughput stays flat (~13,000
  * tokens/s), the signature of a stage whose time is proportional to the tasks it serves. A
  * benchmark that drives the engine in-process (trtllm-bench) has no such stage
- * (NIMSIM_FRONTEND=none). NIM 1.3.0's table implies ~0.09 (older software, not fitted: see
+ * (NIMSIM_FRONTEND=none). NIM 1.3.0's table implies ~0.10 (older software, not fitted: see
  * docs/calibration.md#where-it-stands).
  */
 export const FRONTEND_MS_PER_SEQ = 0.064;

@@ -219,7 +219,7 @@ export const SETTINGS = {
     env: 'NIMSIM_FRONTEND',
     schema: oneOf(['nim', 'none']),
     default: 'nim',
-    help: "nim: NIM's HTTP front end's CPU time overlaps each step; none: in-process (trtllm-bench)",
+    help: "nim: NIM's HTTP front end (streaming overlaps each step; request intake before queueing); none: in-process (trtllm-bench)",
   }),
   maxModelLen: setting({
     env: 'NIM_MAX_MODEL_LEN',
