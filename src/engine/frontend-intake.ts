@@ -26,6 +26,8 @@ interface IntakeJob {
 
 export class FrontendIntake {
   private jobs: IntakeJob[] = [];
+  /** The sequences in `jobs`: every finished request asks, and most were never here. */
+  private readonly members = new Set<Sequence>();
 
   constructor(
     /** Front-end CPU per new request, ms. */
@@ -40,13 +42,16 @@ export class FrontendIntake {
 
   add(seq: Sequence): void {
     this.jobs.push({ seq, remainingMs: this.intakeMs });
+    this.members.add(seq);
   }
 
   /** Takes `seq` out (aborted during intake); false when it was not in intake. */
   remove(seq: Sequence): boolean {
-    const i = this.jobs.findIndex((j) => j.seq === seq);
-    if (i < 0) return false;
-    this.jobs.splice(i, 1);
+    if (!this.members.delete(seq)) return false;
+    this.jobs.splice(
+      this.jobs.findIndex((j) => j.seq === seq),
+      1,
+    );
     return true;
   }
 
@@ -54,6 +59,7 @@ export class FrontendIntake {
   takeAll(): Sequence[] {
     const all = this.jobs.map((j) => j.seq);
     this.jobs = [];
+    this.members.clear();
     return all;
   }
 
@@ -101,6 +107,7 @@ export class FrontendIntake {
       // Within a nanosecond of done (rounding) is done.
       if (job.remainingMs > 1e-9) break;
       done.push(job.seq);
+      this.members.delete(job.seq);
       taken++;
     }
     if (taken > 0) this.jobs.splice(0, taken);
