@@ -51,7 +51,7 @@ export interface DeploymentOptions {
   gpuMemoryUtilization: number;
   kvBlockSize: number;
   kvCacheBlocks?: number | undefined;
-  /** The serving front end whose CPU time overlaps each step (default `nim`). */
+  /** The serving front end: its streaming overlaps each step, its intake precedes queueing (default `nim`). */
   frontend?: Frontend | undefined;
   /** The local-disk KV tier's drive, an nvme-devices.ts key (NIMSIM_KV_DISK; default micron-9550). */
   kvDisk?: string | undefined;
@@ -201,7 +201,7 @@ function buildRoofline(
     fixedStepOverheadMs: eff.fixedStepMs,
     perLayerMs: eff.perLayerMs,
     frontendMsPerSeq: frontend === 'nim' ? eff.frontendMsPerSeq : 0,
-    frontendMsPerRequest: frontend === 'nim' ? eff.frontendMsPerRequest : 0,
+    frontendIntakeMs: frontend === 'nim' ? eff.frontendIntakeMs : 0,
     hostLinkBytesPerS: gpu.hostLinkBytesPerS,
     diskReadBytesPerS: disk.seqReadBytesPerS,
     diskReadLatencyMs: disk.readLatencyMs,

@@ -80,22 +80,30 @@ export const ALL_REDUCE_LINK_EFFICIENCY = 0.8;
  * streaming one server-sent event per sequence per step over HTTP. It is a CPU stage that overlaps
  * the GPU, so a step takes max(GPU time, front-end time) (docs/performance-model.md#front-end).
  * Fitted on the NIM 1.8.0 8B table (docs/calibration.md#nim-benchmark-tables) so that its mean ITL
- * error is zero: from concurrency 150 to 250 the inter-token latency grows linearly (9.81, 12.65,
- * 16.14 ms) while throughput stays flat (~13,000 tokens/s), the signature of a stage whose time is
- * proportional to the streams. A benchmark that drives the engine in-process (trtllm-bench) has no
- * such stage (NIMSIM_FRONTEND=none).
+ * error is zero (calibration/loto.ts): from concurrency 150 to 250 the inter-token latency grows in
+ * proportion to the users (0.065, 0.063, 0.065 ms per user) while throughput stays flat (~13,000
+ * tokens/s), the signature of a stage whose time is proportional to the tasks it serves. A
+ * benchmark that drives the engine in-process (trtllm-bench) has no such stage
+ * (NIMSIM_FRONTEND=none). NIM 1.3.0's table implies ~0.10 (older software, not fitted: see
+ * docs/calibration.md#where-it-stands).
  */
-export const FRONTEND_MS_PER_SEQ = 0.062;
+export const FRONTEND_MS_PER_SEQ = 0.064;
 
 /**
- * CPU time of NIM's front end per new request, ms: parsing the HTTP request, applying the chat
- * template and tokenizing the prompt, on the same CPU that streams (so it adds to the front-end
- * stage of the step that admits the request). 1 ms is an estimate bounded by the NIM 8B table:
- * at concurrency 1 the whole client-visible request path (network, HTTP, tokenization,
- * detokenization) adds ~5 ms to the engine's time to first token, and a burst of 50 prompts at
- * c = 50 (TTFT 67 ms published) leaves room for at most ~1.4 ms each.
+ * CPU time of NIM's front end to take in one new request, ms: parsing the HTTP request, applying
+ * the chat template and tokenizing the prompt, on the CPU that also streams. Requests are taken in
+ * one after another, and the intake as a whole gets the CPU share of as many tasks as it holds
+ * (src/engine/frontend-intake.ts). So once the streams fill the CPU, each request in intake costs
+ * the step as much as a stream, and time to first token ≈ (intake ÷ per-sequence cost) inter-token
+ * latencies; with every user's request in flight that is TTFT ≈ intake × users. Fitted on that
+ * regime of both NIM 8B tables (docs/calibration.md#nim-benchmark-tables), where the published TTFT
+ * per concurrent user is 2.31, 2.33, 2.42 ms (NIM 1.8.0, c = 150, 200, 250) and 2.66, 2.51 ms (NIM
+ * 1.3.0, c = 150, 200): the two releases agree although their streaming costs differ. Checked on
+ * the moderate concurrencies, where a burst of c requests is taken in one after another (mean wait
+ * ≈ c/2 × intake: 1.8.0 publishes 36, 67, 120 ms at c = 25, 50, 100) and on c = 1 (10.3 ms, of
+ * which the engine's own prefill is ~4.7).
  */
-export const FRONTEND_MS_PER_REQUEST = 1;
+export const FRONTEND_INTAKE_MS = 2.4;
 
 /** Every constant above, as the deployment reads them (see `withEfficiency`). */
 export interface Efficiency {
@@ -106,7 +114,7 @@ export interface Efficiency {
   readonly allReduceHopMs: Readonly<Record<'nvlink' | 'pcie', number>>;
   readonly allReduceLinkEfficiency: number;
   readonly frontendMsPerSeq: number;
-  readonly frontendMsPerRequest: number;
+  readonly frontendIntakeMs: number;
 }
 
 const DEFAULT_EFFICIENCY: Efficiency = {
@@ -117,7 +125,7 @@ const DEFAULT_EFFICIENCY: Efficiency = {
   allReduceHopMs: ALL_REDUCE_HOP_MS,
   allReduceLinkEfficiency: ALL_REDUCE_LINK_EFFICIENCY,
   frontendMsPerSeq: FRONTEND_MS_PER_SEQ,
-  frontendMsPerRequest: FRONTEND_MS_PER_REQUEST,
+  frontendIntakeMs: FRONTEND_INTAKE_MS,
 };
 
 let current: Efficiency = DEFAULT_EFFICIENCY;

@@ -7,6 +7,7 @@
  */
 import type { Clock, Cancel } from './clock.js';
 import { EngineError, queueFullError } from './errors.js';
+import { FrontendIntake } from './frontend-intake.js';
 import type { KvEvent, KvEventBatch } from './kv-events.js';
 import {
   createKvCacheManager,
@@ -172,6 +173,18 @@ export function createEngine(opts: EngineOptions): Engine {
   const { host, disk } = kv.stats();
   const tiered = host.total + disk.total > 0;
   const scheduler = new Scheduler(kv, opts);
+  /**
+   * NIM's front end taking requests in before they reach the waiting queue (frontend-intake.ts);
+   * null without a front end or without an intake cost.
+   */
+  const intake =
+    perf.frontend && perf.frontend.intakeMs > 0
+      ? new FrontendIntake(perf.frontend.intakeMs, perf.frontend.msPerSeq)
+      : null;
+  /** Requests whose intake completes with the step (or idle span) in flight: queued when it ends. */
+  let takenIn: Sequence[] = [];
+  /** Requests waiting in the scheduler's queue or in the front end's intake. */
+  const numWaiting = () => scheduler.numWaiting + (intake?.size ?? 0);
   const tokensObserved = () =>
     observer?.observesTokens ? observer.observesTokens() : observer?.onToken !== undefined;
   const kvEventsObserved = () =>
@@ -193,8 +206,17 @@ export function createEngine(opts: EngineOptions): Engine {
 
   const finish = (seq: Sequence, reason: FinishReason, atMs: number) => {
     if (seq.status === 'finished') return;
-    scheduler.remove(seq);
+    // Still in the front end's intake (or taken in, not yet queued): the scheduler never had it.
+    if (intake?.remove(seq) || takenIn.includes(seq)) seq.status = 'finished';
+    else scheduler.remove(seq);
     reportFinished(seq, reason, atMs);
+  };
+
+  /** Queues the requests the front end finished taking in (those not aborted meanwhile). */
+  const queueTakenIn = () => {
+    if (takenIn.length === 0) return;
+    for (const seq of takenIn) if (seq.status !== 'finished') scheduler.enqueue(seq);
+    takenIn = [];
   };
 
   /** Tells the listener and the observers that `seq`, taken out of the scheduler, finished. */
@@ -259,6 +281,16 @@ export function createEngine(opts: EngineOptions): Engine {
     flushKvEvents(startMs);
     const transfers = scheduler.takeNewTransfers();
     if (transfers.length > 0) startTransfers(transfers, startMs);
+    if (!plan && intake && intake.size > 0) {
+      // Nothing for the GPU, requests in intake: the front end's CPU is theirs until one is in.
+      const endMs = startMs + intake.shareIdle(takenIn);
+      stepTimer = clock.schedule(endMs, () => {
+        lastEndMs = endMs;
+        queueTakenIn();
+        runStep(Math.max(clock.now(), endMs));
+      });
+      return;
+    }
     if (!plan) {
       stepping = false;
       stepTimer = undefined;
@@ -280,7 +312,11 @@ export function createEngine(opts: EngineOptions): Engine {
         seq.listener({ type: 'scheduled', atMs: startMs, cachedTokens: seq.cachedTokens });
       }
     }
-    const durationMs = perf.stepMs(plan.work) * opts.jitter();
+    let durationMs = perf.stepMs(plan.work) * opts.jitter();
+    if (intake && intake.size > 0) {
+      const streams = plan.work.decodeSeqs + plan.work.prefillChunks.length;
+      durationMs = intake.shareStep(durationMs, streams, takenIn);
+    }
     const endMs = startMs + durationMs;
     stepTimer = clock.schedule(endMs, () => completeStep(plan, startMs, endMs));
   };
@@ -320,6 +356,7 @@ export function createEngine(opts: EngineOptions): Engine {
   const completeStep = (plan: StepPlan, startMs: number, endMs: number) => {
     steps++;
     lastEndMs = endMs;
+    queueTakenIn();
     lastLagMs = Math.max(0, clock.now() - endMs);
     scheduler.completeStep(plan, endMs, completeOne);
     observer?.onStep?.({
@@ -373,14 +410,14 @@ export function createEngine(opts: EngineOptions): Engine {
   };
 
   const notifyDrained = () => {
-    if (!draining || scheduler.numWaiting > 0 || scheduler.numRunning > 0) return;
+    if (!draining || numWaiting() > 0 || scheduler.numRunning > 0 || takenIn.length > 0) return;
     for (const w of drainWaiters.splice(0)) w();
   };
 
   return {
     submit(req, listener, signal, options) {
       if (draining) throw new EngineError('draining', 'The server is shutting down.');
-      if (scheduler.numWaiting >= opts.maxWaiting && options?.pastWaitingBound !== true) {
+      if (numWaiting() >= opts.maxWaiting && options?.pastWaitingBound !== true) {
         throw queueFullError(opts.maxWaiting);
       }
       const abort = () => {
@@ -396,20 +433,21 @@ export function createEngine(opts: EngineOptions): Engine {
         };
       }
       const seq = new Sequence(nextSeqId++, req, clock.now(), seqListener, options?.tokenEvents ?? true);
-      scheduler.enqueue(seq);
+      if (intake && options?.pastWaitingBound !== true) intake.add(seq);
+      else scheduler.enqueue(seq);
       wake();
       if (signal?.aborted) abort();
       return abort;
     },
     waitingRoom() {
-      return Math.max(0, opts.maxWaiting - scheduler.numWaiting);
+      return Math.max(0, opts.maxWaiting - numWaiting());
     },
     stats() {
       const s = kv.stats();
       const loraAdapters = scheduler.loraStats();
       const stats: EngineStats = {
         running: scheduler.numRunning,
-        waiting: scheduler.numWaiting,
+        waiting: numWaiting(),
         maxNumSeqs: opts.maxNumSeqs,
         kvBlocksTotal: s.gpu.total,
         kvBlocksInUse: s.gpu.inUse,
@@ -451,7 +489,10 @@ export function createEngine(opts: EngineOptions): Engine {
         const timer = setTimeout(() => {
           // Cut off by the drain timeout: say so in-band (the HTTP edge turns it into an error frame).
           const err = new EngineError('draining', 'The server shut down before the request finished.');
-          for (const seq of scheduler.abortAll()) {
+          const inIntake = [...(intake?.takeAll() ?? []), ...takenIn];
+          takenIn = [];
+          for (const seq of inIntake) seq.status = 'finished';
+          for (const seq of [...inIntake, ...scheduler.abortAll()]) {
             seq.listener({ type: 'failed', error: err });
             reportFinished(seq, 'abort', clock.now());
           }

@@ -24,7 +24,7 @@ export interface StepWork {
   readonly diskLoadTokens?: number;
   /** Requests whose blocks this step reads from disk, each paying the drive's read latency (absent: 0). */
   readonly diskLoadRequests?: number;
-  /** Requests entering the engine for the first time this step (their front-end intake; absent: 0). */
+  /** Requests entering the engine for the first time this step (absent: 0). */
   readonly newRequests?: number;
   /**
    * LoRA: Σ over the step's tokens of their adapter's parameters (EngineLora.params; absent: 0). Each
@@ -36,6 +36,14 @@ export interface StepWork {
 }
 
 export interface PerfModel {
-  /** Duration of one step on the simulated GPUs, in simulated ms, without jitter. */
+  /**
+   * Duration of one step on the simulated GPUs, in simulated ms, without jitter: the GPU's time or
+   * the front end's streaming of the step's sequences, whichever is longer.
+   */
   stepMs(work: StepWork): number;
+  /**
+   * The serving front end's CPU costs (frontend-intake.ts), absent when there is none (a benchmark
+   * that drives the engine in-process): per new request taken in, and per sequence streamed per step.
+   */
+  readonly frontend?: { readonly intakeMs: number; readonly msPerSeq: number } | undefined;
 }

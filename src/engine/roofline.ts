@@ -73,8 +73,11 @@ export interface RooflineSpec {
    * overlaps the GPU (0 = no front end, as when a benchmark drives the engine in-process).
    */
   readonly frontendMsPerSeq: number;
-  /** The front end's CPU time per new request (parsing, chat template, tokenization), ms. */
-  readonly frontendMsPerRequest: number;
+  /**
+   * The front end's CPU time to take in one new request (parsing, chat template, tokenization), ms;
+   * shared with the streams (frontend-intake.ts), not part of a step's time.
+   */
+  readonly frontendIntakeMs: number;
   /** Host (CPU) to GPU bandwidth for KV loaded from the host tier, bytes/s per GPU. */
   readonly hostLinkBytesPerS: number;
   /**
@@ -189,10 +192,12 @@ export function createRooflinePerfModel(spec: RooflineSpec): PerfModel {
       allReduceCalls *
       ((tokens * allReduceBytesPerToken) / allReduceLinkBytesPerMs + spec.allReduceLatencyMs);
     const gpuMs = spec.fixedStepOverheadMs + layersMs + matmulMs + attentionMs + allReduceMs + loadMs;
-    const frontendMs =
-      spec.frontendMsPerSeq * (decodeSeqs + chunks) + spec.frontendMsPerRequest * (work.newRequests ?? 0);
-    return Math.max(gpuMs, frontendMs);
+    return Math.max(gpuMs, spec.frontendMsPerSeq * (decodeSeqs + chunks));
   }
 
-  return { stepMs };
+  const frontend =
+    spec.frontendMsPerSeq > 0 || spec.frontendIntakeMs > 0
+      ? { intakeMs: spec.frontendIntakeMs, msPerSeq: spec.frontendMsPerSeq }
+      : undefined;
+  return { stepMs, frontend };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { FRONTEND_INTAKE_MS, FRONTEND_MS_PER_SEQ } from '../../src/catalog/efficiency.js';
 import { resolveDeployment } from '../../src/catalog/deployment.js';
 import type { Deployment } from '../../src/catalog/deployment.js';
 import type { PerfModel, StepWork } from '../../src/engine/perf-model.js';
@@ -161,10 +162,14 @@ describe('createRooflinePerfModel', () => {
 
   it("lets NIM's front end bound a step once its per-sequence CPU time exceeds the GPU's", () => {
     const gpuOnly = modelOf(deploy(LLAMA_8B, 'h100-sxm', 'fp8', 1, 1, 'none'));
-    // One sequence: the GPU's time; 2,000 short sequences: 2,000 x 0.062 ms of front end.
+    const streams = 2000 * FRONTEND_MS_PER_SEQ;
+    // One sequence: the GPU's time; 2,000 short sequences: 2,000 x the per-sequence front end.
     expect(h100Fp8.stepMs(decode(1, 100))).toBe(gpuOnly.stepMs(decode(1, 100)));
-    expect(h100Fp8.stepMs(decode(2000, 10))).toBeCloseTo(124, 6);
-    expect(gpuOnly.stepMs(decode(2000, 10))).toBeLessThan(124);
+    expect(h100Fp8.stepMs(decode(2000, 10))).toBeCloseTo(streams, 6);
+    expect(gpuOnly.stepMs(decode(2000, 10))).toBeLessThan(streams);
+    // The intake of new requests is the engine's to share (frontend-intake.ts), not a step term.
+    expect(h100Fp8.frontend).toEqual({ intakeMs: FRONTEND_INTAKE_MS, msPerSeq: FRONTEND_MS_PER_SEQ });
+    expect(gpuOnly.frontend).toBeUndefined();
   });
 
   it('scales prefill time with the uncached tokens', () => {

@@ -42,6 +42,29 @@ describe('simulate calibration: Llama-3.1-8B NIM on 1 x H100 FP8, ISL/OSL 200/20
   }
 });
 
+describe("simulate calibration: TTFT through NIM's front-end intake (docs/performance-model.md#front-end)", () => {
+  // Published AIPerf means, NIM 1.8.0: one request alone, a burst of 25 taken in one after another,
+  // and 250 users with the front end as the bottleneck (TTFT ≈ 2.4 ms per user).
+  const points = [
+    { c: 1, ttftMs: 10.26 },
+    { c: 25, ttftMs: 36.34 },
+    { c: 250, ttftMs: 605.6 },
+  ];
+  for (const p of points) {
+    it(`matches TTFT within ±50 % at concurrency ${p.c}`, () => {
+      const r = simulate(p.c);
+      expect(r.ttft_ms.mean / p.ttftMs).toBeGreaterThan(0.5);
+      expect(r.ttft_ms.mean / p.ttftMs).toBeLessThan(1.5);
+    });
+  }
+
+  it('has no intake without a front end: TTFT is the engine alone', () => {
+    const nim = simulate(1);
+    const none = simulate(1, { frontend: 'none' });
+    expect(nim.ttft_ms.mean - none.ttft_ms.mean).toBeCloseTo(2.4, 6);
+  });
+});
+
 describe('the queueing knee when KV memory fills', () => {
   // 2,000 blocks × 16 = 32k tokens: about 40 sequences of 800 tokens fit at once.
   const tight = { kvCacheBlocks: '2000' };

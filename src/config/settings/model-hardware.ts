@@ -60,7 +60,7 @@ export const MODEL_HARDWARE_SETTINGS = settingGroup('model', {
     env: 'NIMSIM_FRONTEND',
     schema: oneOf(['nim', 'none']),
     default: 'nim',
-    help: "nim: NIM's HTTP front end's CPU time overlaps each step; none: in-process (trtllm-bench)",
+    help: "nim: NIM's HTTP front end (streaming overlaps each step; request intake before queueing); none: in-process (trtllm-bench)",
     arg: '<nim|none>',
   },
   maxModelLen: {
