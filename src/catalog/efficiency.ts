@@ -43,6 +43,15 @@ export const MFU: Readonly<Record<GpuArchitecture, Readonly<Partial<Record<Compu
 export const MEMORY_STREAM_EFFICIENCY = 0.85;
 
 /**
+ * Rows (tokens) of one tile of a mixture-of-experts grouped GEMM: every expert's tokens are padded
+ * up to whole tiles, so at a few dozen tokens per expert most of a tile's work is wasted. 128 is
+ * the M size of the CTA tiles CUTLASS's grouped GEMMs use for MoE layers (TensorRT-LLM
+ * cpp/tensorrt_llm/kernels/cutlass_kernels/moe_gemm, CtaShape128x128x64 and similar); checked
+ * against the gpt-oss-120b tables of TensorRT-LLM's perf overview (docs/calibration.md).
+ */
+export const EXPERT_TILE_ROWS = 128;
+
+/**
  * Fixed GPU cost of every transformer layer in a step, ms: the ~10 kernels of a layer (norms, QKV,
  * rotary, attention, output projection, residual, gate/up, activation, down) each lose a few µs to
  * launch gaps, ramp-up and tail even inside a CUDA graph. 0.04 ms is fitted on the batch-1 decode
@@ -101,6 +110,7 @@ export const FRONTEND_MS_PER_REQUEST = 1;
 export interface Efficiency {
   readonly mfu: Readonly<Record<GpuArchitecture, Readonly<Partial<Record<ComputeDtype, number>>>>>;
   readonly memoryStreamEfficiency: number;
+  readonly expertTileRows: number;
   readonly perLayerMs: number;
   readonly fixedStepMs: number;
   readonly allReduceHopMs: Readonly<Record<'nvlink' | 'pcie', number>>;
@@ -112,6 +122,7 @@ export interface Efficiency {
 const DEFAULT_EFFICIENCY: Efficiency = {
   mfu: MFU,
   memoryStreamEfficiency: MEMORY_STREAM_EFFICIENCY,
+  expertTileRows: EXPERT_TILE_ROWS,
   perLayerMs: PER_LAYER_MS,
   fixedStepMs: FIXED_STEP_MS,
   allReduceHopMs: ALL_REDUCE_HOP_MS,
