@@ -76,13 +76,19 @@ const median = (xs: readonly number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
+/** Mean signed error of a table's rows over the constant's metrics. */
+function biasOf(rows: readonly Comparison[], fitted: FittedConstant): number {
+  const mine = rows.filter((r) => fitted.metrics.includes(r.metric));
+  return mine.reduce((a, r) => a + r.simulated / r.published - 1, 0) / mine.length;
+}
+
 /** The table's mean signed error over the constant's metrics with the constant at `value`. */
 function biasAt(table: Table, fitted: FittedConstant, value: number, quick: boolean): number {
   const base = currentEfficiency();
-  const rows = withEfficiency(fitted.set(base, value), () => evaluateTable(table, quick)).filter((r) =>
-    fitted.metrics.includes(r.metric),
+  return biasOf(
+    withEfficiency(fitted.set(base, value), () => evaluateTable(table, quick)),
+    fitted,
   );
-  return rows.reduce((a, r) => a + r.simulated / r.published - 1, 0) / rows.length;
 }
 
 export function leaveOneTableOut(
@@ -99,8 +105,12 @@ export function leaveOneTableOut(
     for (const id of fitted.tables) {
       const table = tables.find((t) => t.id === id);
       if (!table) continue;
-      // One secant step on the table's bias.
-      const e0 = biasAt(table, fitted, v0, quick);
+      // One secant step on the table's bias. At the current value the table's errors are the ones
+      // already simulated with all data (simulate is deterministic), so only the step is run.
+      const e0 = biasOf(
+        allData.filter((c) => c.table === id),
+        fitted,
+      );
       const e1 = biasAt(table, fitted, v1, quick);
       implied.set(id, e1 === e0 ? v0 : v0 - (e0 * (v1 - v0)) / (e1 - e0));
     }

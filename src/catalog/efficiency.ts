@@ -44,10 +44,12 @@ export const MEMORY_STREAM_EFFICIENCY = 0.85;
 
 /**
  * Rows (tokens) of one tile of a mixture-of-experts grouped GEMM: every expert's tokens are padded
- * up to whole tiles, so at a few dozen tokens per expert most of a tile's work is wasted. 128 is
- * the M size of the CTA tiles CUTLASS's grouped GEMMs use for MoE layers (TensorRT-LLM
- * cpp/tensorrt_llm/kernels/cutlass_kernels/moe_gemm, CtaShape128x128x64 and similar); checked
- * against the gpt-oss-120b tables of TensorRT-LLM's perf overview (docs/calibration.md).
+ * up to whole tiles, so at a few dozen tokens per expert most of a tile's work is wasted. First
+ * principles: the CTA tiles of CUTLASS's grouped GEMMs, which TensorRT-LLM's MoE layers run, are
+ * 64 or 128 rows in M (`CutlassTileConfigSM90` / `SM100` / `SM120`, e.g. CtaShape128x128x64B, in
+ * cpp/tensorrt_llm/cutlass_extensions/include/cutlass_extensions/gemm_configs.h of
+ * https://github.com/NVIDIA/TensorRT-LLM); 128 is taken. Checked, not fitted, on the gpt-oss-120b
+ * tables (docs/calibration.md#where-it-stands).
  */
 export const EXPERT_TILE_ROWS = 128;
 
