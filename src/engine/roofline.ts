@@ -5,8 +5,9 @@
  * GPU time, per GPU, is a sum of phases, each its own roofline (as BLIS times each phase,
  * https://github.com/inference-sim/inference-sim):
  * - matmuls: max(2 FLOPs per matmul parameter per token (LM head once per decode token and once per
- *   prefill chunk) at the achieved rate of the dtype each runs in, the weights streamed once (for MoE, only the experts the step's
- *   tokens are expected to touch: E x (1 - (1 - k/E)^tokens), the coupon-collector expectation));
+ *   prefill chunk) at the achieved rate of the dtype each group runs in, the weights streamed once
+ *   (for MoE, only the experts the step's tokens are expected to touch: E x (1 - (1 - k/E)^tokens),
+ *   the coupon-collector expectation, each touched expert's tokens padded to whole GEMM tiles));
  * - attention: max(FLOPs over every (query, context) pair, KV read and written), since attention
  *   kernels run after the matmuls of their layer, not alongside them;
  * - a fixed cost per layer (kernel launch gaps and tails) and per step;
@@ -58,12 +59,12 @@ export interface RooflineSpec {
    */
   readonly matmulFlopsPerS: number;
   readonly expertFlopsPerS: number;
+  readonly attentionFlopsPerS: number;
   /**
    * Rows of one tile of the experts' grouped GEMM: each expert's tokens are padded up to whole
    * tiles, so an expert that few tokens reach costs a full tile (0 = no padding).
    */
   readonly expertTileRows: number;
-  readonly attentionFlopsPerS: number;
   /** Peak device-memory bandwidth, bytes/s, one GPU. */
   readonly memoryBytesPerS: number;
   /** Achieved fraction of peak memory bandwidth when streaming weights or KV. */
