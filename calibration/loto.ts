@@ -7,8 +7,9 @@
  * the table is replayed with it: the errors that show how well the constant carries to data it
  * was not fitted on.
  */
-import { currentEfficiency, withEfficiency, type Efficiency } from '../src/catalog/efficiency.js';
-import { evaluateTable, type Comparison, type Table } from './evaluate.js';
+import { currentEfficiency, type Efficiency } from '../src/catalog/efficiency.js';
+import type { Comparison, Table } from './evaluate.js';
+import { replayTables } from './table-pool.js';
 
 interface FittedConstant {
   readonly name: string;
@@ -76,42 +77,65 @@ const median = (xs: readonly number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-/** The table's mean signed error over the constant's metrics with the constant at `value`. */
-function biasAt(table: Table, fitted: FittedConstant, value: number, quick: boolean): number {
-  const base = currentEfficiency();
-  const rows = withEfficiency(fitted.set(base, value), () => evaluateTable(table, quick)).filter((r) =>
-    fitted.metrics.includes(r.metric),
-  );
-  return rows.reduce((a, r) => a + r.simulated / r.published - 1, 0) / rows.length;
+/** Mean signed error of a table's rows over the constant's metrics. */
+function biasOf(rows: readonly Comparison[], fitted: FittedConstant): number {
+  const mine = rows.filter((r) => fitted.metrics.includes(r.metric));
+  return mine.reduce((a, r) => a + r.simulated / r.published - 1, 0) / mine.length;
 }
 
-export function leaveOneTableOut(
+export async function leaveOneTableOut(
   tables: readonly Table[],
   allData: readonly Comparison[],
   quick: boolean,
-): LotoRow[] {
-  const out: LotoRow[] = [];
+): Promise<LotoRow[]> {
   const base = currentEfficiency();
-  for (const fitted of FITTED) {
-    const v0 = fitted.value(base);
+  const fits = FITTED.map((fitted) => ({
+    fitted,
+    v0: fitted.value(base),
+    ids: fitted.tables.filter((id) => tables.some((t) => t.id === id)),
+  }));
+  // One secant step on each table's bias. At the current value the table's errors are the ones
+  // already simulated with all data (simulate is deterministic), so only the step is run.
+  const steps = fits.flatMap(({ fitted, v0, ids }) =>
+    ids.map((tableId) => ({ tableId, overrides: fitted.set(base, v0 * 1.15), quick })),
+  );
+  const stepped = await replayTables(steps);
+  let s = 0;
+  const implied = fits.map(({ fitted, v0, ids }) => {
     const v1 = v0 * 1.15;
-    const implied = new Map<string, number>();
-    for (const id of fitted.tables) {
-      const table = tables.find((t) => t.id === id);
-      if (!table) continue;
-      // One secant step on the table's bias.
-      const e0 = biasAt(table, fitted, v0, quick);
-      const e1 = biasAt(table, fitted, v1, quick);
-      implied.set(id, e1 === e0 ? v0 : v0 - (e0 * (v1 - v0)) / (e1 - e0));
-    }
-    for (const [id, value] of implied) {
-      const others = [...implied].filter(([k]) => k !== id).map(([, v]) => v);
-      const without = others.length > 0 ? median(others) : v0;
-      const table = tables.find((t) => t.id === id)!;
-      const rows = withEfficiency(fitted.set(base, without), () => evaluateTable(table, quick)).filter(
-        (r) => r.metric === 'throughput' || r.metric === 'itl',
-      );
-      const errors = rows.map((r) => r.simulated / r.published - 1);
+    return new Map(
+      ids.map((id) => {
+        const e0 = biasOf(
+          allData.filter((c) => c.table === id),
+          fitted,
+        );
+        const e1 = biasOf(stepped[s++]!, fitted);
+        return [id, e1 === e0 ? v0 : v0 - (e0 * (v1 - v0)) / (e1 - e0)] as const;
+      }),
+    );
+  });
+  // Each table replayed with the median of the values the other tables imply.
+  const without = fits.map(({ v0 }, f) =>
+    [...implied[f]!].map(([id]) => {
+      const others = [...implied[f]!].filter(([k]) => k !== id).map(([, v]) => v);
+      return others.length > 0 ? median(others) : v0;
+    }),
+  );
+  const replays = await replayTables(
+    fits.flatMap(({ fitted }, f) =>
+      [...implied[f]!].map(([tableId], i) => ({
+        tableId,
+        overrides: fitted.set(base, without[f]![i]!),
+        quick,
+      })),
+    ),
+  );
+  const out: LotoRow[] = [];
+  let r = 0;
+  fits.forEach(({ fitted }, f) => {
+    [...implied[f]!].forEach(([id, value], i) => {
+      const rows = replays[r++]!.filter((c) => c.metric === 'throughput' || c.metric === 'itl');
+      const errors = rows.map((c) => c.simulated / c.published - 1);
       const all = allData
         .filter((c) => c.table === id && (c.metric === 'throughput' || c.metric === 'itl'))
         .map((c) => Math.abs(c.simulated / c.published - 1));
@@ -119,12 +143,12 @@ export function leaveOneTableOut(
         constant: fitted.name,
         table: id,
         implied: value,
-        withoutTable: without,
+        withoutTable: without[f]![i]!,
         medianAbsError: median(errors.map(Math.abs)),
         bias: errors.reduce((a, b) => a + b, 0) / errors.length,
         medianAbsErrorAllData: median(all),
       });
-    }
-  }
+    });
+  });
   return out;
 }

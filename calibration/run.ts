@@ -6,22 +6,19 @@
  * leave-one-table-out refits (for CI).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import {
-  evaluateRatio,
-  evaluateTable,
-  type CalibrationData,
-  type Comparison,
-  type Metric,
-} from './evaluate.js';
+import { evaluateRatio, type CalibrationData, type Comparison, type Metric } from './evaluate.js';
 import { errorChart } from './chart.js';
 import { FITTED, leaveOneTableOut } from './loto.js';
+import { replayTables } from './table-pool.js';
 
 const quick = process.argv.includes('--quick');
 const data = JSON.parse(readFileSync(new URL('./data.json', import.meta.url), 'utf8')) as CalibrationData;
 const started = performance.now();
 
-const comparisons: Comparison[] = [];
-for (const table of data.tables) comparisons.push(...evaluateTable(table, quick));
+// Each table on a worker thread (calibration/table-pool.ts); the results are the same as in one thread.
+const comparisons: Comparison[] = (
+  await replayTables(data.tables.map((table) => ({ tableId: table.id, overrides: {}, quick })))
+).flat();
 const ratioRows: Comparison[] = [];
 for (const ratio of data.ratios) ratioRows.push(...evaluateRatio(ratio, comparisons, quick));
 
@@ -141,7 +138,7 @@ lines.push('## Leave one table out', '');
 if (quick) {
   lines.push('Not computed in `--quick` runs.', '');
 } else {
-  const loto = leaveOneTableOut(data.tables, comparisons, quick);
+  const loto = await leaveOneTableOut(data.tables, comparisons, quick);
   lines.push(
     'For each fitted constant (src/catalog/efficiency.ts): the value each of its tables implies (the one that zeroes',
     `that table's mean signed error; ${FITTED.map((f) => `${f.name}: ${f.tables.length} tables, ${f.metrics.join(' and ')}`).join('; ')}),`,

@@ -7,7 +7,7 @@
 import { unknownValue } from '../config/setting-names.js';
 import type { RooflineSpec } from '../engine/roofline.js';
 import { GPU_KEYS, findGpu } from './gpus.js';
-import type { GpuSpec } from './gpus.js';
+import type { ComputeDtype, GpuSpec } from './gpus.js';
 import { currentEfficiency } from './efficiency.js';
 import { DEFAULT_NVME_DEVICE, NVME_DEVICE_KEYS, findNvmeDevice } from './nvme-devices.js';
 import type { NvmeDeviceSpec } from './nvme-devices.js';
@@ -15,6 +15,7 @@ import {
   MODEL_NAMES,
   embeddingParams,
   expertBytesPerGpu,
+  expertParamsPerToken,
   findModel,
   matmulParamsPerToken,
   streamedWeightBytesPerGpu,
@@ -160,6 +161,27 @@ export function formatProfileList(listing: ProfileListing, withReasons = false):
   return lines.join('\n');
 }
 
+/**
+ * The dtypes a deployment's matmuls and attention run in. A checkpoint with MXFP4 experts (gpt-oss)
+ * keeps its other layers in BF16, and TensorRT-LLM runs the experts as W4A8_MXFP4_MXFP8 (FP8 tensor
+ * cores) on Blackwell and W4A16_MXFP4 (BF16) on Hopper and older ("Using the MXFP4 Checkpoints",
+ * docs/source/blogs/tech_blog/blog9_Deploying_GPT_OSS_on_TRTLLM.md in
+ * https://github.com/NVIDIA/TensorRT-LLM). Attention runs in the KV cache's type: FP8 attention
+ * kernels over an FP8 cache, 16-bit over a 16-bit one; no engine has FP4 attention.
+ */
+export function computeDtypes(
+  model: ModelCard,
+  gpu: GpuSpec,
+  precision: PrecisionSpec,
+): { readonly matmul: ComputeDtype; readonly experts: ComputeDtype; readonly attention: ComputeDtype } {
+  const sixteenBit: ComputeDtype = precision.computeDtype === 'fp16' ? 'fp16' : 'bf16';
+  const attention: ComputeDtype = precision.kvBytesPerElement === 1 ? 'fp8' : sixteenBit;
+  if (!model.moe?.mxfp4Experts) {
+    return { matmul: precision.computeDtype, experts: precision.computeDtype, attention };
+  }
+  return { matmul: 'bf16', experts: gpu.architecture === 'blackwell' ? 'fp8' : 'bf16', attention };
+}
+
 function buildRoofline(
   model: ModelCard,
   gpu: GpuSpec,
@@ -168,9 +190,11 @@ function buildRoofline(
   frontend: Frontend,
   disk: NvmeDeviceSpec,
 ): RooflineSpec {
-  const peak = gpu.denseFlops[precision.computeDtype] ?? 0;
   const eff = currentEfficiency();
-  const mfu = eff.mfu[gpu.architecture][precision.computeDtype] ?? 0;
+  const dtypes = computeDtypes(model, gpu, precision);
+  // Achieved FLOP/s of a dtype on this GPU: its dense peak times the MFU fitted for it (efficiency.ts).
+  const achieved = (dtype: ComputeDtype) =>
+    (gpu.denseFlops[dtype] ?? 0) * (eff.mfu[gpu.architecture][dtype] ?? 0);
   const plan = planMemory(model, precision.key, gpu, tp);
   // NCCL's tree / NVLS all-reduce crosses 2 x log2(tp) hops (efficiency.ts ALL_REDUCE_HOP_MS).
   const allReduceLatencyMs = tp > 1 ? 2 * Math.log2(tp) * eff.allReduceHopMs[gpu.allReduceLink] : 0;
@@ -191,9 +215,12 @@ function buildRoofline(
     streamedWeightBytesPerGpu: streamedWeightBytesPerGpu(model, precision, tp),
     weightBytesPerGpu: plan.weightBytesPerGpu,
     kvBytesPerTokenPerGpu: plan.kvBytesPerTokenPerGpu,
-    peakFlopsPerGpu: peak,
+    expertParamsPerToken: expertParamsPerToken(model),
+    matmulFlopsPerS: achieved(dtypes.matmul),
+    expertFlopsPerS: achieved(dtypes.experts),
+    attentionFlopsPerS: achieved(dtypes.attention),
+    expertTileRows: eff.expertTileRows,
     memoryBytesPerS: gpu.memoryBytesPerS,
-    mfu,
     memoryEfficiency: eff.memoryStreamEfficiency,
     tp,
     allReduceBytesPerS: gpu.allReduceBytesPerS * eff.allReduceLinkEfficiency,

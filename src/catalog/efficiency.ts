@@ -43,6 +43,17 @@ export const MFU: Readonly<Record<GpuArchitecture, Readonly<Partial<Record<Compu
 export const MEMORY_STREAM_EFFICIENCY = 0.85;
 
 /**
+ * Rows (tokens) of one tile of a mixture-of-experts grouped GEMM: every expert's tokens are padded
+ * up to whole tiles, so at a few dozen tokens per expert most of a tile's work is wasted. First
+ * principles: the CTA tiles of CUTLASS's grouped GEMMs, which TensorRT-LLM's MoE layers run, are
+ * 64 or 128 rows in M (`CutlassTileConfigSM90` / `SM100` / `SM120`, e.g. CtaShape128x128x64B, in
+ * cpp/tensorrt_llm/cutlass_extensions/include/cutlass_extensions/gemm_configs.h of
+ * https://github.com/NVIDIA/TensorRT-LLM); 128 is taken. Checked, not fitted, on the gpt-oss-120b
+ * tables (docs/calibration.md#where-it-stands).
+ */
+export const EXPERT_TILE_ROWS = 128;
+
+/**
  * Fixed GPU cost of every transformer layer in a step, ms: the ~10 kernels of a layer (norms, QKV,
  * rotary, attention, output projection, residual, gate/up, activation, down) each lose a few µs to
  * launch gaps, ramp-up and tail even inside a CUDA graph. 0.04 ms is fitted on the batch-1 decode
@@ -109,6 +120,7 @@ export const FRONTEND_INTAKE_MS = 2.4;
 export interface Efficiency {
   readonly mfu: Readonly<Record<GpuArchitecture, Readonly<Partial<Record<ComputeDtype, number>>>>>;
   readonly memoryStreamEfficiency: number;
+  readonly expertTileRows: number;
   readonly perLayerMs: number;
   readonly fixedStepMs: number;
   readonly allReduceHopMs: Readonly<Record<'nvlink' | 'pcie', number>>;
@@ -120,6 +132,7 @@ export interface Efficiency {
 const DEFAULT_EFFICIENCY: Efficiency = {
   mfu: MFU,
   memoryStreamEfficiency: MEMORY_STREAM_EFFICIENCY,
+  expertTileRows: EXPERT_TILE_ROWS,
   perLayerMs: PER_LAYER_MS,
   fixedStepMs: FIXED_STEP_MS,
   allReduceHopMs: ALL_REDUCE_HOP_MS,

@@ -27,6 +27,12 @@ export interface MoeSpec {
   readonly paramsPerExpert: number;
   /** Every parameter that is not a routed expert (attention, shared experts, dense layers, embeddings). */
   readonly sharedParams: number;
+  /**
+   * The checkpoint ships its routed experts in MXFP4 and every other weight in BF16, whatever the
+   * profile's precision (gpt-oss: "MoE weights ... quantized to MXFP4", model card). The profile's
+   * precision then sets only the KV cache. Absent: the profile's precision quantizes every linear layer.
+   */
+  readonly mxfp4Experts?: boolean | undefined;
 }
 
 /** DeepSeek multi-head latent attention: the KV cache stores one compressed latent per token and layer. */
@@ -217,6 +223,9 @@ export const MODELS: Readonly<Record<string, ModelCard>> = {
       // (derived: (2880 x 5760 + 2880 x 2880 + biases) x 36 layers, intermediate_size 2880, gated)
       paramsPerExpert: 896_106_240,
       sharedParams: 2_128_401_280, // (derived: total - 128 experts)
+      // openai/gpt-oss-120b model card: "MXFP4 quantization of the MoE weights", the rest BF16
+      // (config.json quantization_config modules_to_not_convert: attention, router, embeddings, LM head)
+      mxfp4Experts: true,
     },
     // config.json sliding_window 128 with layer_types alternating sliding/full over 36 layers
     slidingWindow: { tokens: 128, layers: 18 },
@@ -354,10 +363,31 @@ export function embeddingParams(model: ModelCard): number {
 /** Bytes of 16-bit weights every recipe keeps unquantized: the embedding table and the LM head. */
 const UNQUANTIZED_BYTES_PER_WEIGHT = 2; // HF nvidia/Llama-3.1-405B-Instruct-FP8 card: only linear ops in blocks are quantized
 
+/**
+ * Bytes per MXFP4 weight: 4-bit E2M1 values with one 8-bit E8M0 scale per block of 32 (OCP
+ * Microscaling Formats (MX) v1.0 specification), 4.25 bits.
+ */
+export const MXFP4_BYTES_PER_WEIGHT = (4 + 8 / 32) / 8;
+
+/** Bytes per routed-expert weight in that precision (MXFP4 when the checkpoint ships them so). */
+function expertBytesPerWeight(model: ModelCard, precision: PrecisionSpec): number {
+  return model.moe?.mxfp4Experts ? MXFP4_BYTES_PER_WEIGHT : precision.bytesPerWeight;
+}
+
+/** Bytes per weight of the transformer blocks' other linear layers (BF16 in an MXFP4-expert checkpoint). */
+function denseBytesPerWeight(model: ModelCard, precision: PrecisionSpec): number {
+  return model.moe?.mxfp4Experts ? UNQUANTIZED_BYTES_PER_WEIGHT : precision.bytesPerWeight;
+}
+
 /** All weight bytes of the model in that precision, across all GPUs. */
 export function weightBytesTotal(model: ModelCard, precision: PrecisionSpec): number {
   const tables = 2 * embeddingParams(model);
-  return (model.totalParams - tables) * precision.bytesPerWeight + tables * UNQUANTIZED_BYTES_PER_WEIGHT;
+  const experts = model.moe ? model.moe.numExperts * model.moe.paramsPerExpert : 0;
+  return (
+    (model.totalParams - tables - experts) * denseBytesPerWeight(model, precision) +
+    experts * expertBytesPerWeight(model, precision) +
+    tables * UNQUANTIZED_BYTES_PER_WEIGHT
+  );
 }
 
 /** Weight bytes resident on one GPU at tensor-parallel size `tp` (vLLM shards every layer, vocab included). */
@@ -377,7 +407,12 @@ export function streamedWeightBytesPerGpu(model: ModelCard, precision: Precision
 
 /** Bytes of one routed expert (all its layers) on one GPU; 0 for dense models. */
 export function expertBytesPerGpu(model: ModelCard, precision: PrecisionSpec, tp: number): number {
-  return model.moe ? (model.moe.paramsPerExpert * precision.bytesPerWeight) / tp : 0;
+  return model.moe ? (model.moe.paramsPerExpert * expertBytesPerWeight(model, precision)) / tp : 0;
+}
+
+/** Routed-expert matmul parameters one token passes through (k experts); 0 for dense models. */
+export function expertParamsPerToken(model: ModelCard): number {
+  return model.moe ? model.moe.expertsPerToken * model.moe.paramsPerExpert : 0;
 }
 
 /**

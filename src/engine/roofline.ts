@@ -5,8 +5,9 @@
  * GPU time, per GPU, is a sum of phases, each its own roofline (as BLIS times each phase,
  * https://github.com/inference-sim/inference-sim):
  * - matmuls: max(2 FLOPs per matmul parameter per token (LM head once per decode token and once per
- *   prefill chunk) at `mfu x peak`, the weights streamed once (for MoE, only the experts the step's
- *   tokens are expected to touch: E x (1 - (1 - k/E)^tokens), the coupon-collector expectation));
+ *   prefill chunk) at the achieved rate of the dtype each group runs in, the weights streamed once
+ *   (for MoE, only the experts the step's tokens are expected to touch: E x (1 - (1 - k/E)^tokens),
+ *   the coupon-collector expectation, each touched expert's tokens padded to whole GEMM tiles));
  * - attention: max(FLOPs over every (query, context) pair, KV read and written), since attention
  *   kernels run after the matmuls of their layer, not alongside them;
  * - a fixed cost per layer (kernel launch gaps and tails) and per step;
@@ -48,15 +49,24 @@ export interface RooflineSpec {
   readonly weightBytesPerGpu: number;
   /** KV-cache bytes per token on one GPU. */
   readonly kvBytesPerTokenPerGpu: number;
-  /** Dense peak FLOP/s of the compute dtype, one GPU. */
-  readonly peakFlopsPerGpu: number;
+  /** Routed-expert matmul parameters a token passes through (k experts; 0 for dense models). */
+  readonly expertParamsPerToken: number;
+  /**
+   * Achieved FLOP/s of one GPU (MFU x dense peak of the dtype each runs in), prefill and decode
+   * alike: once batched, a decode token's matmul row costs what a prefill token's does. The
+   * matmuls outside the routed experts, the routed experts' grouped GEMMs, and attention (which
+   * runs in the KV cache's dtype, never FP4) each have their own.
+   */
+  readonly matmulFlopsPerS: number;
+  readonly expertFlopsPerS: number;
+  readonly attentionFlopsPerS: number;
+  /**
+   * Rows of one tile of the experts' grouped GEMM: each expert's tokens are padded up to whole
+   * tiles, so an expert that few tokens reach costs a full tile (0 = no padding).
+   */
+  readonly expertTileRows: number;
   /** Peak device-memory bandwidth, bytes/s, one GPU. */
   readonly memoryBytesPerS: number;
-  /**
-   * Achieved fraction of peak FLOP/s, prefill and decode alike: once batched, a decode token's
-   * matmul row costs what a prefill token's does.
-   */
-  readonly mfu: number;
   /** Achieved fraction of peak memory bandwidth when streaming weights or KV. */
   readonly memoryEfficiency: number;
   /** Tensor-parallel size. */
@@ -107,10 +117,21 @@ export function createRooflinePerfModel(spec: RooflineSpec): PerfModel {
   const fullLayers = spec.numLayers - windowLayers;
   // Attention FLOPs per (query, context) pair and layer on one GPU: 2 x heads x (qk + v) / tp.
   const attnFlopsPerPairLayer = (2 * spec.numAttentionHeads * (spec.attnQkHeadDim + spec.attnVHeadDim)) / tp;
-  const matmulFlopsPerToken = (2 * spec.matmulParamsPerToken) / tp;
+  // A token's matmul time outside attention, ms: the dense part and the routed experts at their own rates.
+  const denseMatmulFlopsPerToken = (2 * (spec.matmulParamsPerToken - spec.expertParamsPerToken)) / tp;
+  const expertFlopsPerToken = (2 * spec.expertParamsPerToken) / tp;
   const lmHeadFlops = (2 * spec.lmHeadParams) / tp;
+  const matmulFlopsPerMs = spec.matmulFlopsPerS / 1000;
+  const tokenMatmulMs = denseMatmulFlopsPerToken / matmulFlopsPerMs;
+  // One row of one routed expert's GEMMs (all its layers), ms.
+  const expertRowMs =
+    spec.expertParamsPerToken > 0
+      ? expertFlopsPerToken / spec.expertsPerToken / (spec.expertFlopsPerS / 1000)
+      : 0;
+  const tile = spec.expertTileRows;
+  const lmHeadMs = lmHeadFlops / matmulFlopsPerMs;
   const kvBytesPerTokenLayer = spec.kvBytesPerTokenPerGpu / spec.numLayers;
-  const flopsPerMs = (spec.mfu * spec.peakFlopsPerGpu) / 1000;
+  const attentionFlopsPerMs = spec.attentionFlopsPerS / 1000;
   const memoryBytesPerMs = (spec.memoryEfficiency * spec.memoryBytesPerS) / 1000;
   const layersMs = spec.perLayerMs * spec.numLayers;
   const hostBytesPerMs = spec.hostLinkBytesPerS / 1000;
@@ -164,17 +185,24 @@ export function createRooflinePerfModel(spec: RooflineSpec): PerfModel {
       attnFlopsPerPairLayer * (fullLayers * decodeContext + windowLayers * decodeWindowContext);
     const prefillAttnFlops =
       attnFlopsPerPairLayer * (fullLayers * prefillPairsFull + windowLayers * prefillPairsWindow);
-    let matmulFlops =
-      decodeSeqs * (matmulFlopsPerToken + lmHeadFlops) +
-      prefillTokens * matmulFlopsPerToken +
-      chunks * lmHeadFlops;
+    let matmulComputeMs = tokens * tokenMatmulMs + (decodeSeqs + chunks) * lmHeadMs;
+    // Routed experts: the step's tokens x k rows spread over the experts they touch (the
+    // coupon-collector expectation), each expert's rows padded to whole tiles: half a tile on
+    // average once it has more than half a tile of tokens, a whole tile below that.
+    const touchedExperts = allExpertBytes > 0 ? spec.numExperts * (1 - Math.pow(moeMissShare, tokens)) : 0;
+    if (touchedExperts > 0) {
+      const rows = tokens * spec.expertsPerToken;
+      const paddedRows =
+        tile > 0 ? Math.max(rows + (touchedExperts * tile) / 2, touchedExperts * tile) : rows;
+      matmulComputeMs += paddedRows * expertRowMs;
+    }
 
-    const expertBytes = allExpertBytes > 0 ? allExpertBytes * (1 - Math.pow(moeMissShare, tokens)) : 0;
+    const expertBytes = touchedExperts * spec.expertBytesPerGpu;
     let weightBytes = spec.streamedWeightBytesPerGpu + expertBytes;
     // LoRA's shrink and expand matmuls (x·A, then ·B) beside each adapted layer, sharded like it.
     const loraTokenParams = work.loraTokenParams ?? 0;
     if (loraTokenParams > 0) {
-      matmulFlops += (2 * loraTokenParams) / tp;
+      matmulComputeMs += (2 * loraTokenParams) / tp / matmulFlopsPerMs;
       weightBytes += ((work.loraAdapterParams ?? 0) * LORA_WEIGHT_BYTES) / tp;
     }
     const decodeKvBytes =
@@ -183,11 +211,11 @@ export function createRooflinePerfModel(spec: RooflineSpec): PerfModel {
       kvBytesPerTokenLayer * (fullLayers * prefillContextFull + windowLayers * prefillContextWindow);
     const kvWriteBytes = tokens * spec.kvBytesPerTokenPerGpu;
 
-    const matmulMs = Math.max(matmulFlops / flopsPerMs, weightBytes / memoryBytesPerMs);
+    const matmulMs = Math.max(matmulComputeMs, weightBytes / memoryBytesPerMs);
     // Decode attention is usually bound by its KV read, prefill attention by its FLOPs; each its own roofline.
     const attentionMs =
-      Math.max(decodeAttnFlops / flopsPerMs, (decodeKvBytes + kvWriteBytes) / memoryBytesPerMs) +
-      Math.max(prefillAttnFlops / flopsPerMs, prefillKvBytes / memoryBytesPerMs);
+      Math.max(decodeAttnFlops / attentionFlopsPerMs, (decodeKvBytes + kvWriteBytes) / memoryBytesPerMs) +
+      Math.max(prefillAttnFlops / attentionFlopsPerMs, prefillKvBytes / memoryBytesPerMs);
     const allReduceMs =
       allReduceCalls *
       ((tokens * allReduceBytesPerToken) / allReduceLinkBytesPerMs + spec.allReduceLatencyMs);
