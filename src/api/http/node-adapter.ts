@@ -171,21 +171,28 @@ export function writeSseToNode(c: Context, s: SseStart): Response | undefined {
     closed = true;
     s.onCancel();
   });
+  const write = frameWriter(out);
+  /** Writes one frame's text; past the bound the stream is cut (see sse.ts). */
+  const put = (text: string) => {
+    write(text);
+    if (out.writableLength > s.bound) {
+      closed = true;
+      out.destroy();
+      // After the engine's current event: send() runs inside it.
+      queueMicrotask(s.onCancel);
+    }
+  };
   s.start({
     send(payload) {
-      if (closed) return;
-      out.write(s.format.frame(payload));
-      if (out.writableLength > s.bound) {
-        closed = true;
-        out.destroy();
-        // After the engine's current event: send() runs inside it.
-        queueMicrotask(s.onCancel);
-      }
+      if (!closed) put(s.format.frame(payload));
+    },
+    sendJson(json) {
+      if (!closed) put(s.format.frameJson(json));
     },
     close(last) {
       if (closed) return;
       closed = true;
-      if (last !== undefined) for (const payload of last) out.write(s.format.frame(payload));
+      if (last !== undefined) for (const payload of last) write(s.format.frame(payload));
       out.end(s.format.done);
     },
     get closed() {
@@ -193,4 +200,26 @@ export function writeSseToNode(c: Context, s: SseStart): Response | undefined {
     },
   });
   return RESPONSE_ALREADY_SENT;
+}
+
+/**
+ * How a stream's frames reach the wire once its headers are sent. A chunked response (HTTP/1.1,
+ * no length: every event stream) writes each frame to its socket as the very chunk
+ * `ServerResponse.write` would send (`<size in hex>\r\n<data>\r\n`, RFC 9112 §7.1), in one
+ * socket write: `res.write` costs four buffered writes, a cork and a `nextTick` to uncork and a
+ * `writev` per frame, a sizeable share of the server's CPU at tens of thousands of frames a second.
+ * The response's own bookkeeping is unaffected: it has sent its headers, counts the socket's
+ * unsent bytes in `writableLength`, and `end()` still writes the last chunk and the terminator.
+ * Anything else (an HTTP/1.0 client, a response not yet given its socket) goes through `res.write`.
+ */
+function frameWriter(out: ServerResponse): (text: string) => void {
+  const socket = out.socket;
+  if (!out.chunkedEncoding || !out.headersSent || socket === null) {
+    return (text) => {
+      out.write(text);
+    };
+  }
+  return (text) => {
+    if (!socket.destroyed) socket.write(`${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`);
+  };
 }

@@ -74,19 +74,26 @@ function webStream(c: Context, s: SseStart): Response {
   const body = new ReadableStream<Uint8Array>(
     {
       start(controller) {
+        /** Queues one frame's text; past the bound the stream is cut (see the file's comment). */
+        const put = (text: string) => {
+          if (closed) return;
+          controller.enqueue(encoder.encode(text));
+          // desiredSize = bound - bytes queued: below 0, more than the bound waits unread.
+          if (controller.desiredSize !== null && controller.desiredSize < 0) {
+            closed = true;
+            // Under the adapter the socket is closed as the direct path does (an errored body
+            // would make the adapter log it and append an error text); in app.request() tests
+            // the body errors.
+            if (!destroyConnection(c)) controller.error(new SlowConsumerError(s.bound));
+            queueMicrotask(s.onCancel);
+          }
+        };
         s.start({
           send(payload) {
-            if (closed) return;
-            controller.enqueue(encoder.encode(s.format.frame(payload)));
-            // desiredSize = bound - bytes queued: below 0, more than the bound waits unread.
-            if (controller.desiredSize !== null && controller.desiredSize < 0) {
-              closed = true;
-              // Under the adapter the socket is closed as the direct path does (an errored body
-              // would make the adapter log it and append an error text); in app.request() tests
-              // the body errors.
-              if (!destroyConnection(c)) controller.error(new SlowConsumerError(s.bound));
-              queueMicrotask(s.onCancel);
-            }
+            if (!closed) put(s.format.frame(payload));
+          },
+          sendJson(json) {
+            if (!closed) put(s.format.frameJson(json));
           },
           close(last) {
             if (closed) return;
