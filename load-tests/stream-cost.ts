@@ -24,7 +24,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { flagOf, type SettingKey } from '../src/config/settings.js';
 import {
-  cpuTimeMs,
+  cpuTimesMs,
   freePort,
   LOCALHOST,
   REPO_ROOT,
@@ -89,6 +89,8 @@ async function start(dir: string): Promise<ChildServer> {
 
 interface Burst {
   readonly cpuMs: number;
+  /** Of which in the kernel (system time: socket writes above all). */
+  readonly systemMs: number;
   readonly tokens: number;
   readonly wallS: number;
   readonly itlMeanMs: number;
@@ -105,7 +107,7 @@ async function burst(server: ChildServer, n: number, tokens: number): Promise<Bu
     stream: true,
     stream_options: { include_usage: true },
   });
-  const cpu0 = cpuTimeMs(server.pid);
+  const cpu0 = cpuTimesMs(server.pid);
   const t0 = performance.now();
   const results = await Promise.all(
     Array.from({ length: n }, () =>
@@ -120,7 +122,7 @@ async function burst(server: ChildServer, n: number, tokens: number): Promise<Bu
     ),
   );
   const wallS = (performance.now() - t0) / 1000;
-  const cpu1 = cpuTimeMs(server.pid);
+  const cpu1 = cpuTimesMs(server.pid);
   agent.destroy();
   if (cpu0 === undefined || cpu1 === undefined) throw new Error('no /proc: CPU time unavailable');
   const ok = results.filter((r) => r.error === undefined && r.done && r.contentChunkMs.length > 1);
@@ -130,7 +132,8 @@ async function burst(server: ChildServer, n: number, tokens: number): Promise<Bu
       ((r.completionTokens ?? r.contentChunkMs.length) - 1),
   );
   return {
-    cpuMs: cpu1 - cpu0,
+    cpuMs: cpu1.userMs + cpu1.systemMs - cpu0.userMs - cpu0.systemMs,
+    systemMs: cpu1.systemMs - cpu0.systemMs,
     tokens: ok.reduce((a, r) => a + (r.completionTokens ?? r.contentChunkMs.length), 0),
     wallS,
     itlMeanMs: summarize(itl).mean,
@@ -168,7 +171,7 @@ async function main(): Promise<void> {
       const ratio = usPerToken(got[1]!) / usPerToken(got[0]!);
       ratios.push(ratio);
       const cell = (b: Burst) =>
-        `${usPerToken(b).toFixed(2)} µs/token (CPU ${(b.cpuMs / 1000).toFixed(2)} s over ${b.wallS.toFixed(2)} s = ` +
+        `${usPerToken(b).toFixed(2)} µs/token (of which system ${((b.systemMs * 1000) / b.tokens).toFixed(2)}; CPU ${(b.cpuMs / 1000).toFixed(2)} s over ${b.wallS.toFixed(2)} s = ` +
         `${((b.cpuMs / (b.wallS * 1000)) * 100).toFixed(0)} % of a core, ITL mean ${b.itlMeanMs.toFixed(2)} ms` +
         `${b.failed > 0 ? `, ${b.failed} failed` : ''})`;
       process.stdout.write(
@@ -176,6 +179,13 @@ async function main(): Promise<void> {
           `  A ${cell(got[0]!)}\n  B ${cell(got[1]!)}\n  B ÷ A ${ratio.toFixed(3)}\n`,
       );
     }
+    const userPerToken = (b: Burst) => ((b.cpuMs - b.systemMs) * 1000) / b.tokens;
+    const userRatios = perSide[0]!.map((a, r) => userPerToken(perSide[1]![r]!) / userPerToken(a));
+    process.stdout.write(
+      `\nuser-mode µs/token (JavaScript and the runtime, the kernel's share left out): ` +
+        `median A ${median(perSide[0]!.map(userPerToken)).toFixed(2)}, B ${median(perSide[1]!.map(userPerToken)).toFixed(2)}; ` +
+        `B ÷ A per round ${userRatios.map((x) => x.toFixed(3)).join(', ')}, median ${median(userRatios).toFixed(3)}`,
+    );
     process.stdout.write(
       `\nmedian µs/token: A ${median(perSide[0]!.map(usPerToken)).toFixed(2)}, ` +
         `B ${median(perSide[1]!.map(usPerToken)).toFixed(2)}; B ÷ A per round ${ratios.map((x) => x.toFixed(3)).join(', ')}, ` +
