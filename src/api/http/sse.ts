@@ -6,9 +6,10 @@
  * after the stream started is one JSON `{"error":…}` frame, then [DONE].
  *
  * Two paths behind one writer (sse-frames.ts `SseWriter`, the serving layer's ChunkSink): under
- * @hono/node-server frames are written straight to the Node response (node-adapter.ts): a web
- * ReadableStream costs a promise round trip and a copy per frame, and with thousands of streams
- * each taking a frame per engine step that was a large share of the server's CPU. Tests that use
+ * @hono/node-server frames are written straight to the Node response's socket, each as the HTTP
+ * chunk `res.write` would send (node-adapter.ts `frameWriter`): a web ReadableStream costs a
+ * promise round trip and a copy per frame, and with thousands of streams each taking a frame per
+ * engine step that was a large share of the server's CPU. Tests that use
  * `app.request()` (no Node response), and requests whose body a fault wraps, get the web stream.
  *
  * A client that stops reading: frames wait in the response's buffers, and the engine keeps
