@@ -3,7 +3,7 @@
  * concurrent streams from one load-generator process?
  *
  *   npm run build && npx tsx load-tests/realtime-accuracy.ts [--streams 500] [--max-tokens 200]
- *     [--max-num-seqs N] [--replicas N] [--router R] [--gpu G] [--cpu-prof DIR]
+ *     [--max-num-seqs N] [--replicas N] [--router R] [--gpu G] [--cpu-prof DIR] [--dist DIR]
  *
  * Starts nimsim as a child process (`--time-scale 1 --jitter 0`, max-num-seqs and max-waiting at
  * least the stream count so every stream runs in one batch and none is refused), opens all streams
@@ -32,10 +32,14 @@
  * replicas deliver N batches' tokens from one process: `--gpu` (e.g. a100-80gb, whose steps are
  * slower than the default H100's) keeps that rate within what one server process can stream.
  *
+ * `--dist DIR` runs the server from another build (DIR/cli.js, e.g. a copy of another branch's
+ * dist/ with this package.json and node_modules beside it, as stream-cost.ts describes), to compare
+ * builds under the same client; `simulate` runs from this checkout's sources either way.
+ *
  * Prefix caching is off on both sides: every real request sends the same prompt (so later ones
  * would hit the cache), while `simulate` draws distinct random prompts.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { Session } from 'node:inspector/promises';
 import { join, resolve } from 'node:path';
@@ -73,6 +77,8 @@ if (router !== undefined && !(ROUTER_NAMES as readonly string[]).includes(router
   process.exit(2);
 }
 const profArg = process.argv.indexOf('--cpu-prof');
+const distArg = process.argv.indexOf('--dist');
+const serverCli = distArg > 0 ? join(resolve(process.argv[distArg + 1] ?? 'dist'), 'cli.js') : NIMSIM_CLI;
 const profDir = profArg > 0 ? resolve(process.argv[profArg + 1] ?? 'cpu-profiles') : undefined;
 const STREAM_TIMEOUT_MS = 180_000;
 /** The server's step-lag warning (src/engine/step-lag-warning.ts), counted as it passes through. */
@@ -165,14 +171,18 @@ async function profileClient(file: string): Promise<{ stop(): Promise<void> }> {
 }
 
 async function main(): Promise<void> {
-  requireBuild();
+  if (distArg < 0) requireBuild();
+  else if (!existsSync(serverCli)) {
+    process.stderr.write(`--dist: ${serverCli} does not exist\n`);
+    process.exit(2);
+  }
   const port = await freePort();
   if (profDir !== undefined) mkdirSync(profDir, { recursive: true });
   const args = [
     ...(profDir === undefined
       ? []
       : ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', 'server.cpuprofile']),
-    NIMSIM_CLI,
+    serverCli,
     'serve',
     '--port',
     String(port),
@@ -229,7 +239,7 @@ async function main(): Promise<void> {
       `realtime-accuracy: ${streams} concurrent streams × ${maxTokens} tokens, prompt ${promptTokens} tokens, ` +
         `max-num-seqs ${maxNumSeqs}` +
         (replicas > 1 ? ` per replica, ${replicas} replicas (router ${router ?? 'default'})` : '') +
-        `, server pid ${server.pid}\n`,
+        `, server pid ${server.pid} (${serverCli})\n`,
     );
     metricsBefore = await (await fetch(`http://${LOCALHOST}:${port}/metrics`)).text();
     const profiler =

@@ -122,6 +122,23 @@ export function cpuTimeMs(pid: number): number | undefined {
   }
 }
 
+/**
+ * `cpuTimeMs` split into user (the process's own code: JavaScript, V8, libuv) and system (the
+ * kernel working for it: socket writes, epoll), in ms; undefined where /proc is unavailable.
+ */
+export function cpuTimesMs(pid: number): { userMs: number; systemMs: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return {
+      userMs: (Number(fields[11]) * 1000) / CLOCK_TICKS_PER_S,
+      systemMs: (Number(fields[12]) * 1000) / CLOCK_TICKS_PER_S,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 /** USER_HZ, which Linux fixes at 100 for what /proc reports. */
 const CLOCK_TICKS_PER_S = 100;
 

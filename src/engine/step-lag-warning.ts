@@ -12,8 +12,8 @@ import type { EngineObserver, StepRecord } from './engine.js';
 
 /**
  * Lag (simulated ms) past which a step is late: the same 50 ms as the NimsimEngineLagging alert
- * (prometheus/alerts.yml) and the engine's catch-up bound, beyond which it re-anchors its timeline
- * and the lost time is not made up.
+ * (prometheus/alerts.yml). The engine still makes up a debt of up to its catch-up bound (engine.ts
+ * MAX_CATCH_UP_MS); beyond it, it re-anchors its timeline and the lost time is not made up.
  */
 export const STEP_LAG_WARNING_MS = 50;
 

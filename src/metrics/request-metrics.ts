@@ -284,29 +284,49 @@ export function registerRequestMetrics(registry: Registry, opts: RequestMetricsO
     // vllm/v1/metrics/stats.py), not the tokens the step computed: a prefill chunk that yields no
     // token adds nothing, and cached prompt tokens count. Tokens are delivered before onStep.
     let iterationTokens = 0;
+    // Decode tokens are counted in runs: in one step every sequence that had a token in the step
+    // before has the same inter-token latency (the step's duration), so a step's tokens are one
+    // run of equal observations, recorded at once (observeMany) when the run ends or the step does
+    // — before anyone can scrape, since the step's tokens and its onStep come in one turn.
+    let runLabels: Labels | undefined;
+    let runS = 0;
+    let runTokens = 0;
+    const endRun = () => {
+      if (runTokens === 0) return;
+      const t = runLabels!.perToken;
+      t.nimGen.inc(runTokens);
+      t.vGen.inc(runTokens);
+      t.nimTpot.observeMany(runS, runTokens);
+      t.vItl.observeMany(runS, runTokens);
+      t.vTpotOld.observeMany(runS, runTokens);
+      runTokens = 0;
+    };
 
     return {
       onStep(step: StepRecord) {
+        endRun();
         v.iter.observe(primary, iterationTokens);
         iterationTokens = 0;
         if (step.preemptions > 0) v.preempt.inc(primary, step.preemptions);
       },
       onToken(req: EngineRequest, sinceLastMs: number, first: boolean) {
         const l = labelsOf(req.modelName);
-        const t = l.perToken;
         const s = sinceLastMs / 1000;
+        if (!first) {
+          iterationTokens++;
+          if (runTokens > 0 && (l !== runLabels || s !== runS)) endRun();
+          runLabels = l;
+          runS = s;
+          runTokens++;
+          return;
+        }
+        const t = l.perToken;
         t.nimGen.inc(1);
         t.vGen.inc(1);
-        iterationTokens += first ? 1 + req.promptTokenIds.length : 1;
-        if (first) {
-          countPrompt(l, req.promptTokenIds.length);
-          t.nimTtft.observe(s);
-          t.vTtft.observe(s);
-        } else {
-          t.nimTpot.observe(s);
-          t.vItl.observe(s);
-          t.vTpotOld.observe(s);
-        }
+        iterationTokens += 1 + req.promptTokenIds.length;
+        countPrompt(l, req.promptTokenIds.length);
+        t.nimTtft.observe(s);
+        t.vTtft.observe(s);
       },
       onFinished(done: FinishedRequest) {
         const l = labelsOf(done.request.modelName);

@@ -14,6 +14,7 @@ import {
   stopReasonOf,
   streamsToolCall,
 } from './chat-format.js';
+import { fillTemplate, jsonTemplate } from './chunk-template.js';
 import type { ServingContext } from './context.js';
 import { StreamedArray } from './json-body.js';
 import { nimStatsOf } from './nim-stats.js';
@@ -185,6 +186,25 @@ function streamChat(
     };
   };
 
+  type ChunkChoice = ChatChunkFrame['choices'][number];
+  const contentChunk = (
+    i: number,
+    delta: ChunkChoice['delta'],
+    logprobs: ChunkChoice['logprobs'],
+  ): ChatChunkFrame => ({
+    ...header,
+    choices: [{ index: i, delta, logprobs, finish_reason: null }],
+    ...usageField(),
+  });
+  // A choice's content chunks differ only in their text when they carry no logprobs and no running
+  // usage: each is then its template filled in (chunk-template.ts), not an object serialized.
+  const contentTemplates =
+    topN < 0 && !continuousUsage
+      ? gen.choices.map((choice) =>
+          jsonTemplate((text) => contentChunk(choice.index, { content: text }, null)),
+        )
+      : undefined;
+
   let sink: ChunkSink<ChatChunkFrame | ErrorFrame> | undefined;
   type WireToolCall = NonNullable<ChatChunkFrame['choices'][number]['delta']['tool_calls']>[number];
   const sendToolCalls = (i: number, toolCalls: WireToolCall[]) =>
@@ -233,21 +253,19 @@ function streamChat(
         }
         const text = plan.pieces[pos] ?? '';
         if (text === '' && topN < 0) return;
-        sink?.send({
-          ...header,
-          choices: [
-            {
-              index: i,
-              delta: pos < reasoningTokens ? reasoningFields(ctx.compat, text) : { content: text },
-              logprobs:
-                topN >= 0
-                  ? { content: [chatLogprob(ctx.tokenizer, gen.choices[i]!.seed, pos, id, topN)] }
-                  : null,
-              finish_reason: null,
-            },
-          ],
-          ...usageField(),
-        } satisfies ChatChunkFrame);
+        if (sink === undefined) return;
+        const template = pos < reasoningTokens ? undefined : contentTemplates?.[i];
+        if (template !== undefined) {
+          sink.sendJson(fillTemplate(template, text));
+          return;
+        }
+        sink.send(
+          contentChunk(
+            i,
+            pos < reasoningTokens ? reasoningFields(ctx.compat, text) : { content: text },
+            topN >= 0 ? { content: [chatLogprob(ctx.tokenizer, gen.choices[i]!.seed, pos, id, topN)] } : null,
+          ),
+        );
       },
       onFinished(i, ev) {
         finished[i] = ev;

@@ -13,6 +13,7 @@ import {
   streamedChoiceLogprobs,
   type CompletionLogprobs,
 } from './completion-logprobs.js';
+import { fillTemplate, jsonTemplate } from './chunk-template.js';
 import type { ServingContext } from './context.js';
 import { ApiError } from './errors.js';
 import { nimStatsOf } from './nim-stats.js';
@@ -234,12 +235,26 @@ function streamCompletion(
         logprobs = logprobs ? afterPrompt(prompt, logprobs) : prompt;
       }
     }
-    sink?.send({
-      ...header,
-      choices: [{ index, text: prefix + text, finish_reason: null, stop_reason: null, ...extra, logprobs }],
-      ...usageNull,
-    } satisfies CompletionChunkFrame);
+    sink?.send(chunkOf(index, prefix + text, extra, logprobs));
   };
+  const chunkOf = (
+    index: number,
+    text: string,
+    extra: Parameters<typeof send>[2],
+    logprobs: CompletionLogprobs | null,
+  ): CompletionChunkFrame => ({
+    ...header,
+    choices: [{ index, text, finish_reason: null, stop_reason: null, ...extra, logprobs }],
+    ...usageNull,
+  });
+  // Without logprobs a choice's token chunks differ only in their text: each is its template
+  // filled in (chunk-template.ts), once the echoed prompt (first chunk) is out.
+  const templates =
+    topN < 0 && !echoOnly(req)
+      ? gen.choices.map((choice) =>
+          jsonTemplate((text) => chunkOf(choice.index, text, { logprobs: null }, null)),
+        )
+      : undefined;
   const controller = runGeneration(
     ctx.engine,
     gen,
@@ -249,6 +264,11 @@ function streamCompletion(
         if (echoOnly(req)) return send(i, '', {});
         const text = gen.choices[i]!.plan.pieces[pos] ?? '';
         if (text === '' && topN < 0) return;
+        const template = req.echo && !echoed.has(i) ? undefined : templates?.[i];
+        if (template !== undefined) {
+          sink?.sendJson(fillTemplate(template, text));
+          return;
+        }
         send(i, text, {
           logprobs: topN >= 0 ? generatedLogprobs(ctx.tokenizer, gen.choices[i]!.seed, pos, id, topN) : null,
         });

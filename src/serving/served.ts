@@ -33,6 +33,12 @@ export interface ServingRequest {
 export interface ChunkSink<Frame> {
   send(frame: Frame): void;
   /**
+   * A frame already serialized: `json` must be exactly `JSON.stringify(frame)` of the frame it
+   * stands for (chunk-template.ts builds such text for the per-token chunks, which differ from one
+   * another only in their text). The wire sees the same bytes as `send(frame)` would write.
+   */
+  sendJson(json: string): void;
+  /**
    * Ends the stream ([DONE] where the format has one); later calls do nothing. `last`: frames
    * written just before the end that do not count against the unread bound
    * (NIMSIM_STREAM_BUFFER_BYTES) — a response's closing frames that repeat its whole text, which

@@ -115,6 +115,58 @@ describe('engine on a lagging clock', () => {
   }
 });
 
+describe('engine after a stall of the event loop', () => {
+  /** The first timer due at or after `atMs` fires `stallMs` late; every other on time. */
+  function stalledOnce(atMs: number, stallMs: number) {
+    const inner = createVirtualClock();
+    let stalled = false;
+    const clock = {
+      now: () => inner.now(),
+      schedule: (at: number, fn: () => void) => {
+        if (stalled || at < atMs) return inner.schedule(at, fn);
+        stalled = true;
+        return inner.schedule(at + stallMs, fn);
+      },
+    };
+    const engine = createEngine({
+      clock,
+      perf: linearModel,
+      kvCache: {
+        blockSize: 16,
+        gpuBlocks: 1000,
+        hostBlocks: 0,
+        eviction: 'lru',
+        enableReuse: true,
+        modelKey: 't',
+      },
+      maxNumSeqs: 8,
+      maxNumBatchedTokens: 8192,
+      maxWaiting: 16,
+      jitter: () => 1,
+    });
+    return { inner, engine };
+  }
+
+  it('makes up a debt of 120 ms: the steps after it catch up with the ideal timeline', () => {
+    const { inner, engine } = stalledOnce(100, 120);
+    const r = collect(engine, request(range(32), 50));
+    inner.runUntilIdle();
+    const times = r.events.filter((e) => e.type === 'tokens').map((e) => (e.type === 'tokens' ? e.atMs : 0));
+    // Unstalled: prefill 10.32 ms, then a token every 10 ms. The stalled step's token is late by
+    // the stall, the steps after it start without waiting, and the timeline is met again.
+    expect(times[0]).toBeCloseTo(10.32, 9);
+    expect(r.done!.timings.finishedMs).toBeCloseTo(10.32 + 49 * 10, 9);
+    expect(inner.now()).toBeCloseTo(10.32 + 49 * 10, 9);
+  });
+
+  it('re-anchors after a stall longer than its catch-up bound: that time is lost', () => {
+    const { inner, engine } = stalledOnce(100, 400);
+    const r = collect(engine, request(range(32), 50));
+    inner.runUntilIdle();
+    expect(r.done!.timings.finishedMs).toBeGreaterThan(10.32 + 49 * 10 + 300);
+  });
+});
+
 describe('engine on the virtual clock', () => {
   it('emits the planned tokens one per step and finishes with the plan reason', () => {
     const { clock, engine } = setup();

@@ -10,6 +10,7 @@
  * SSE frame through a web ReadableStream).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import type { ClientSignal } from '../../util/client-signal.js';
@@ -171,21 +172,28 @@ export function writeSseToNode(c: Context, s: SseStart): Response | undefined {
     closed = true;
     s.onCancel();
   });
+  const write = frameWriter(out);
+  /** Writes one frame's text; past the bound the stream is cut (see sse.ts). */
+  const put = (text: string) => {
+    write(text);
+    if (out.writableLength > s.bound) {
+      closed = true;
+      out.destroy();
+      // After the engine's current event: send() runs inside it.
+      queueMicrotask(s.onCancel);
+    }
+  };
   s.start({
     send(payload) {
-      if (closed) return;
-      out.write(s.format.frame(payload));
-      if (out.writableLength > s.bound) {
-        closed = true;
-        out.destroy();
-        // After the engine's current event: send() runs inside it.
-        queueMicrotask(s.onCancel);
-      }
+      if (!closed) put(s.format.frame(payload));
+    },
+    sendJson(json) {
+      if (!closed) put(s.format.frameJson(json));
     },
     close(last) {
       if (closed) return;
       closed = true;
-      if (last !== undefined) for (const payload of last) out.write(s.format.frame(payload));
+      if (last !== undefined) for (const payload of last) write(s.format.frame(payload));
       out.end(s.format.done);
     },
     get closed() {
@@ -193,4 +201,58 @@ export function writeSseToNode(c: Context, s: SseStart): Response | undefined {
     },
   });
   return RESPONSE_ALREADY_SENT;
+}
+
+/**
+ * How a stream's frames reach the wire once its headers are sent. A chunked response (HTTP/1.1,
+ * no length: every event stream) writes each frame to its socket as the very chunk
+ * `ServerResponse.write` would send (`<size in hex>\r\n<data>\r\n`, RFC 9112 §7.1), in one
+ * socket write: `res.write` costs four buffered writes and a `nextTick` per response per turn, a
+ * sizeable share of the server's CPU at tens of thousands of frames a second.
+ * The response's own bookkeeping is unaffected: it has sent its headers, counts the socket's
+ * unsent bytes in `writableLength`, and `end()` still writes the last chunk and the terminator.
+ * Anything else (an HTTP/1.0 client, a response not yet given its socket) goes through `res.write`.
+ *
+ * Like `res.write`, a socket is corked from its first frame of a turn to the end of the turn, so
+ * the frames one turn gives a stream leave in one system call: the steps a lagging engine runs back
+ * to back in one timer callback, a stream's last token with its finish, usage and [DONE] frames.
+ * Written one by one they each cost a send, which the kernel charges more than all the JavaScript
+ * a frame takes. One `nextTick` per turn uncorks every socket written in it.
+ */
+function frameWriter(out: ServerResponse): (text: string) => void {
+  const socket = out.socket;
+  if (!out.chunkedEncoding || !out.headersSent || socket === null) {
+    return (text) => {
+      out.write(text);
+    };
+  }
+  const state: CorkedSocket = { socket, corked: false };
+  return (text) => {
+    if (socket.destroyed) return;
+    if (!state.corked) {
+      state.corked = true;
+      socket.cork();
+      corkedThisTurn.push(state);
+      if (corkedThisTurn.length === 1) process.nextTick(uncorkAll);
+    }
+    socket.write(`${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`);
+  };
+}
+
+interface CorkedSocket {
+  readonly socket: Socket;
+  corked: boolean;
+}
+
+/** The sockets frames were written to this turn, corked until uncorkAll runs at its end. */
+let corkedThisTurn: CorkedSocket[] = [];
+
+function uncorkAll(): void {
+  const list = corkedThisTurn;
+  corkedThisTurn = [];
+  for (const s of list) {
+    s.corked = false;
+    // A response that ended meanwhile was uncorked by end(); uncork() then does nothing.
+    s.socket.uncork();
+  }
 }

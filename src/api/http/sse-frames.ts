@@ -21,17 +21,22 @@ export const SSE_HEADERS = {
   'cache-control': 'no-cache',
 };
 
-export const frameText = (payload: unknown): string => `data: ${JSON.stringify(payload)}\n\n`;
+/** A `data:` frame of a payload already serialized as JSON. */
+const dataFrame = (json: string): string => `data: ${json}\n\n`;
+
+export const frameText = (payload: unknown): string => dataFrame(JSON.stringify(payload));
 
 /** How a stream's frames are written, and what ends it. */
 export interface SseFormat {
   readonly frame: (payload: unknown) => string;
+  /** The frame of a payload given as its JSON text (ChunkSink.sendJson). */
+  readonly frameJson: (json: string) => string;
   /** Written when the stream ends normally ('' = nothing). */
   readonly done: string;
 }
 
 /** `data:` frames and `data: [DONE]` (chat, completions). */
-export const DATA_FRAMES: SseFormat = { frame: frameText, done: DONE_TEXT };
+export const DATA_FRAMES: SseFormat = { frame: frameText, frameJson: dataFrame, done: DONE_TEXT };
 
 /** Named events: each frame is an object whose `type` names its event (the Responses API). */
 export const NAMED_EVENTS: SseFormat = {
@@ -39,6 +44,8 @@ export const NAMED_EVENTS: SseFormat = {
     const type = (payload as { type?: unknown }).type;
     return `event: ${typeof type === 'string' ? type : 'message'}\ndata: ${JSON.stringify(payload)}\n\n`;
   },
+  // The event's name is inside the JSON; no named-event stream sends pre-serialized frames.
+  frameJson: (json) => NAMED_EVENTS.frame(JSON.parse(json)),
   done: '',
 };
 

@@ -6,9 +6,10 @@
  * after the stream started is one JSON `{"error":…}` frame, then [DONE].
  *
  * Two paths behind one writer (sse-frames.ts `SseWriter`, the serving layer's ChunkSink): under
- * @hono/node-server frames are written straight to the Node response (node-adapter.ts): a web
- * ReadableStream costs a promise round trip and a copy per frame, and with thousands of streams
- * each taking a frame per engine step that was a large share of the server's CPU. Tests that use
+ * @hono/node-server frames are written straight to the Node response's socket, each as the HTTP
+ * chunk `res.write` would send (node-adapter.ts `frameWriter`): a web ReadableStream costs a
+ * promise round trip and a copy per frame, and with thousands of streams each taking a frame per
+ * engine step that was a large share of the server's CPU. Tests that use
  * `app.request()` (no Node response), and requests whose body a fault wraps, get the web stream.
  *
  * A client that stops reading: frames wait in the response's buffers, and the engine keeps
@@ -74,19 +75,26 @@ function webStream(c: Context, s: SseStart): Response {
   const body = new ReadableStream<Uint8Array>(
     {
       start(controller) {
+        /** Queues one frame's text; past the bound the stream is cut (see the file's comment). */
+        const put = (text: string) => {
+          if (closed) return;
+          controller.enqueue(encoder.encode(text));
+          // desiredSize = bound - bytes queued: below 0, more than the bound waits unread.
+          if (controller.desiredSize !== null && controller.desiredSize < 0) {
+            closed = true;
+            // Under the adapter the socket is closed as the direct path does (an errored body
+            // would make the adapter log it and append an error text); in app.request() tests
+            // the body errors.
+            if (!destroyConnection(c)) controller.error(new SlowConsumerError(s.bound));
+            queueMicrotask(s.onCancel);
+          }
+        };
         s.start({
           send(payload) {
-            if (closed) return;
-            controller.enqueue(encoder.encode(s.format.frame(payload)));
-            // desiredSize = bound - bytes queued: below 0, more than the bound waits unread.
-            if (controller.desiredSize !== null && controller.desiredSize < 0) {
-              closed = true;
-              // Under the adapter the socket is closed as the direct path does (an errored body
-              // would make the adapter log it and append an error text); in app.request() tests
-              // the body errors.
-              if (!destroyConnection(c)) controller.error(new SlowConsumerError(s.bound));
-              queueMicrotask(s.onCancel);
-            }
+            if (!closed) put(s.format.frame(payload));
+          },
+          sendJson(json) {
+            if (!closed) put(s.format.frameJson(json));
           },
           close(last) {
             if (closed) return;

@@ -21,7 +21,11 @@ export interface UiDeps {
 }
 
 /** Frames are JSON text already (serialised once per tick for every page): `data: <json>`. */
-const UI_FRAMES: SseFormat = { frame: (json) => `data: ${json as string}\n\n`, done: '' };
+const UI_FRAMES: SseFormat = {
+  frame: (json) => `data: ${json as string}\n\n`,
+  frameJson: (json) => `data: ${json}\n\n`,
+  done: '',
+};
 
 export function registerUiRoutes(routes: Routes, deps: UiDeps): void {
   const admit = (c: Context) => {
