@@ -7,7 +7,7 @@
  */
 import type { Clock, Cancel } from './clock.js';
 import { EngineError, queueFullError } from './errors.js';
-import { KvEventLog } from './kv-cache/kv-event-log.js';
+import { KvEventLog } from './kv-event-log.js';
 import type { KvEvent, KvEventBatch } from './kv-events.js';
 import {
   createKvCacheManager,

@@ -8,7 +8,7 @@
  * publishes its block hashes as 64-bit integers by default, and a subscriber only needs them to be
  * stable and unique.
  */
-import type { KvEventLog } from './kv-cache/kv-event-log.js';
+import type { KvEventLog } from './kv-event-log.js';
 
 /**
  * Where a block lives: GPU memory, the host (CPU) offload tier, or the local-disk tier. vLLM names

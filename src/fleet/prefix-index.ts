@@ -8,7 +8,7 @@
  * copied back, not recomputed).
  */
 import type { KvEventBatch } from '../engine/kv-events.js';
-import { ALL_CLEARED, type KvEventLog, REMOVED_CPU, REMOVED_GPU } from '../engine/kv-cache/kv-event-log.js';
+import { ALL_CLEARED, type KvEventLog, REMOVED_CPU, REMOVED_GPU } from '../engine/kv-event-log.js';
 import { ReplicaSets } from './replica-sets.js';
 
 export class PrefixIndex {

@@ -11,7 +11,7 @@ import { createEngine, type Engine, type EngineObserver } from '../../src/engine
 import { hashBlockTokens, prefixSeed } from '../../src/engine/kv-cache/block-hash.js';
 import { createKvCacheManager, type KvCacheOptions } from '../../src/engine/kv-cache/kv-cache-manager.js';
 import type { KvEvent, KvEventBatch } from '../../src/engine/kv-events.js';
-import { ALL_CLEARED, type KvEventLog } from '../../src/engine/kv-cache/kv-event-log.js';
+import { ALL_CLEARED, type KvEventLog } from '../../src/engine/kv-event-log.js';
 import { createObserverHub } from '../../src/engine/observer-hub.js';
 import type { PerfModel } from '../../src/engine/perf-model.js';
 import type { EngineRequest } from '../../src/engine/types.js';

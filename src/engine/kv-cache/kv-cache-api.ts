@@ -5,7 +5,7 @@
  */
 import type { KvEvent } from '../kv-events.js';
 import type { EvictionPolicyName } from './eviction-policy.js';
-import type { KvEventLog } from './kv-event-log.js';
+import type { KvEventLog } from '../kv-event-log.js';
 import type { SharedPrefix } from './prefix-stats.js';
 
 export interface KvCacheOptions {

@@ -21,7 +21,7 @@ import {
   REMOVED_DISK,
   REMOVED_GPU,
   STORED_GPU,
-} from './kv-event-log.js';
+} from '../kv-event-log.js';
 import { createOffloadTiers, IN_DISK, IN_HOST, NOT_FOUND } from './offload-tiers.js';
 import { createPrefixStats } from './prefix-stats.js';
 import type { Admission, AdmitOptions, KvCacheManager, KvCacheOptions } from './kv-cache-api.js';

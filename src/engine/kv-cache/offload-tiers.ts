@@ -15,7 +15,7 @@
 import type { KvEvent, KvMedium } from '../kv-events.js';
 import { createKeyTier, type KeyTier } from './key-tier.js';
 import { blockRemoved, offloadedBlockStored } from './kv-event-builders.js';
-import { type KvEventLog, REMOVED_CPU, REMOVED_DISK, STORED_CPU, STORED_DISK } from './kv-event-log.js';
+import { type KvEventLog, REMOVED_CPU, REMOVED_DISK, STORED_CPU, STORED_DISK } from '../kv-event-log.js';
 
 /** Where a lower-tier lookup found a block: nowhere, the host tier, or the disk tier. */
 export const NOT_FOUND = 0;
