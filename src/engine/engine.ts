@@ -8,6 +8,7 @@
 import type { Clock, Cancel } from './clock.js';
 import { EngineError, queueFullError } from './errors.js';
 import { FrontendIntake } from './frontend-intake.js';
+import { KvEventLog } from './kv-event-log.js';
 import type { KvEvent, KvEventBatch } from './kv-events.js';
 import {
   createKvCacheManager,
@@ -72,6 +73,11 @@ export interface EngineObserver {
    * tokens are wanted (the ZMQ publisher sends them, as vLLM does).
    */
   observesKvEventTokens?(): boolean;
+  /**
+   * True when every listener reads only the events' keys: `onKvEvents` may then get them as a flat
+   * log (KvEventBatch.log, kv-event-log.ts) instead of event objects. Absent: false.
+   */
+  observesKvEventLog?(): boolean;
 }
 
 /**
@@ -117,6 +123,12 @@ export interface SubmitOptions {
    * accepted (a disaggregated decode after its remote prefill), which a server cannot refuse.
    */
   readonly pastWaitingBound?: boolean;
+  /**
+   * The prompt's block keys, as EngineRequest.promptBlockKeys (which they take the place of), given
+   * beside the request: a fleet that adds them need not copy the request (a copied request object
+   * made every engine access to it slower).
+   */
+  readonly blockKeys?: readonly number[] | undefined;
 }
 
 /** See EngineSettings.kvTransfer. */
@@ -173,6 +185,8 @@ export interface Engine {
  * grow without end, is re-anchored. Step-lag warnings and the lag alert still start at 50 ms.
  */
 const MAX_CATCH_UP_MS = 250;
+/** The `events` of a batch that carries its events as a log. */
+const NO_KV_EVENTS: readonly KvEvent[] = [];
 
 export function createEngine(opts: EngineOptions): Engine {
   const { clock, perf, observer } = opts;
@@ -201,6 +215,8 @@ export function createEngine(opts: EngineOptions): Engine {
   let kvEvents: KvEvent[] | null = null;
   /** Whether the events carry their blocks' token ids (someone listening wants them). */
   let kvEventTokens = false;
+  /** Instead of `kvEvents`, their keys only, while every listener takes that (observesKvEventLog). */
+  let kvEventLog: KvEventLog | null = null;
   let nextSeqId = 1;
   let stepTimer: Cancel | undefined;
   let stepping = false;
@@ -262,8 +278,18 @@ export function createEngine(opts: EngineOptions): Engine {
   };
 
   /** Asked once per step (and per reset): the cache builds events only while someone listens. */
-  const watchKvEvents = () => {
+  const watchKvEvents = (atMs: number) => {
     const on = kvEventsObserved();
+    const asLog = on && observer?.observesKvEventLog?.() === true;
+    if (asLog !== (kvEventLog !== null)) {
+      // What was gathered before the switch goes out in the form its listeners asked for.
+      flushKvEvents(atMs);
+      kvEventLog = asLog ? new KvEventLog() : null;
+      kvEvents = null;
+      kvEventTokens = false;
+      kv.setEventSink(kvEventLog, false);
+    }
+    if (asLog) return;
     const tokens = on && (observer?.observesKvEventTokens?.() ?? true);
     if (on === (kvEvents !== null) && tokens === kvEventTokens) return;
     if (on !== (kvEvents !== null)) kvEvents = on ? [] : null;
@@ -273,6 +299,12 @@ export function createEngine(opts: EngineOptions): Engine {
 
   /** Hands the events gathered since the last flush to the observer, as one batch at `atMs`. */
   const flushKvEvents = (atMs: number) => {
+    if (kvEventLog !== null) {
+      if (kvEventLog.length === 0) return;
+      observer?.onKvEvents?.({ atMs, events: NO_KV_EVENTS, log: kvEventLog });
+      kvEventLog.clear();
+      return;
+    }
     if (kvEvents === null || kvEvents.length === 0) return;
     const events = kvEvents;
     kvEvents = [];
@@ -281,7 +313,7 @@ export function createEngine(opts: EngineOptions): Engine {
   };
 
   const runStep = (startMs: number) => {
-    watchKvEvents();
+    watchKvEvents(startMs);
     let plan = scheduler.schedule(startMs);
     // A step that only preempted admits nothing; with nothing left running, plan once more.
     if (!plan && scheduler.numWaiting > 0 && scheduler.numRunning === 0) plan = scheduler.schedule(startMs);
@@ -441,6 +473,7 @@ export function createEngine(opts: EngineOptions): Engine {
         };
       }
       const seq = new Sequence(nextSeqId++, req, clock.now(), seqListener, options?.tokenEvents ?? true);
+      seq.blockKeys = options?.blockKeys ?? req.promptBlockKeys;
       if (intake && options?.pastWaitingBound !== true) intake.add(seq);
       else scheduler.enqueue(seq);
       wake();
@@ -481,7 +514,7 @@ export function createEngine(opts: EngineOptions): Engine {
       return loraAdapters ? { ...stats, loraAdapters } : stats;
     },
     resetPrefixCache() {
-      watchKvEvents();
+      watchKvEvents(clock.now());
       kv.reset();
       flushKvEvents(clock.now());
     },

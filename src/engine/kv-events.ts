@@ -8,6 +8,7 @@
  * publishes its block hashes as 64-bit integers by default, and a subscriber only needs them to be
  * stable and unique.
  */
+import type { KvEventLog } from './kv-event-log.js';
 
 /**
  * Where a block lives: GPU memory, the host (CPU) offload tier, or the local-disk tier. vLLM names
@@ -54,4 +55,9 @@ export interface KvEventBatch {
   /** Engine clock time, simulated ms, when the step that produced them was planned. */
   readonly atMs: number;
   readonly events: readonly KvEvent[];
+  /**
+   * Only for a listener that takes the flat log (EngineObserver `observesKvEventLog`): the events'
+   * keys (kv-event-log.ts), and `events` is empty. Valid during the call only: the engine reuses it.
+   */
+  readonly log?: KvEventLog | undefined;
 }

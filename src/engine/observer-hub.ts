@@ -33,6 +33,16 @@ export function createObserverHub(): ObserverHub {
           (o.observesKvEvents ? o.observesKvEvents() : true) &&
           (o.observesKvEventTokens ? o.observesKvEventTokens() : true),
       ),
+    // The flat log only when every listening KV listener takes it (absent: it does not).
+    observesKvEventLog: () => {
+      let listening = 0;
+      for (const o of kvListeners) {
+        if (o.observesKvEvents && !o.observesKvEvents()) continue;
+        if (o.observesKvEventLog?.() !== true) return false;
+        listening++;
+      }
+      return listening > 0;
+    },
     onKvEvents(batch) {
       for (const o of kvListeners) o.onKvEvents!(batch);
     },

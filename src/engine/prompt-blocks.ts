@@ -68,3 +68,18 @@ export function createGrowingPromptBlockKeys(modelKey: string, blockSize: number
     return known.slice(0, Math.max(0, blocks));
   };
 }
+
+/**
+ * Keys of every full block of `tokenIds` under the model's seed: the head of a conversation's
+ * keys when every conversation starts with these tokens (a shared system prompt), hashed once for
+ * all of them rather than once per conversation.
+ */
+export function prefixBlockKeys(modelKey: string, blockSize: number, tokenIds: readonly number[]): number[] {
+  const keys: number[] = [];
+  let parent = prefixSeed(modelKey);
+  for (let i = 0; (i + 1) * blockSize <= tokenIds.length; i++) {
+    parent = hashBlockTokens(parent, tokenIds, i * blockSize, blockSize);
+    keys.push(parent);
+  }
+  return keys;
+}

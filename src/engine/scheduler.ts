@@ -158,7 +158,7 @@ export class Scheduler implements RunningPolicy {
         {
           preempted: seq.preemptions > 0,
           skipLookup: request.skipPrefixCacheLookup === true,
-          blockKeys: request.promptBlockKeys,
+          blockKeys: seq.blockKeys,
           lora: request.lora,
         },
       );

@@ -11,6 +11,8 @@ export type EventListener = (event: EngineEvent) => void;
 
 export class Sequence {
   status: SequenceStatus = 'waiting';
+  /** The prompt's block keys when the submitter gave them (SubmitOptions.blockKeys). */
+  blockKeys: readonly number[] | undefined = undefined;
   readonly numPromptTokens: number;
   numGenerated = 0;
   /** Tokens whose KV is in the cache: 0 until admitted, reset to 0 by preemption. */

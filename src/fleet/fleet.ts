@@ -164,10 +164,17 @@ export function createFleet(opts: FleetOptions): PoolFleet {
       observer?.observesTokens ? observer.observesTokens() : observer?.onToken !== undefined,
     ...(observer?.onFinished ? { onFinished: observer.onFinished.bind(observer) } : {}),
     onKvEvents(batch) {
+      if (batch.log) {
+        // Only the index listens (observesKvEventLog): nothing to pass on.
+        if (tracksCache) index.applyLog(i, batch.log);
+        return;
+      }
       if (tracksCache) index.apply(i, batch);
       observer?.onKvEvents?.(batch);
     },
     observesKvEvents: () => tracksCache || downstreamListens(),
+    // The index reads keys only: without a listener behind the fleet, no event objects are built.
+    observesKvEventLog: () => tracksCache && !downstreamListens(),
     // The prefix index keys on hashes: token ids only when a listener behind the fleet wants them.
     observesKvEventTokens: () => downstreamListens() && (observer?.observesKvEventTokens?.() ?? true),
   });
@@ -232,6 +239,8 @@ export function createFleet(opts: FleetOptions): PoolFleet {
    */
   const reserve = (req: EngineRequest, options?: ReserveOptions): Reservation => {
     const q = queryOf(req, options?.promptBlockKeys);
+    // The caller's keys are the ones queryOf takes (no salt or adapter to key the prompt apart).
+    const keysAreCheap = options?.promptBlockKeys !== undefined && !req.cacheSalt && !req.lora;
     const pinned = options?.replica;
     const r =
       pinned !== undefined && Number.isInteger(pinned) && pinned >= 0 && pinned < size
@@ -273,10 +282,21 @@ export function createFleet(opts: FleetOptions): PoolFleet {
         };
         try {
           // The keys the router computed travel with the request: the replica's cache does not
-          // hash the prompt again.
-          const routed =
-            tracksCache && !sent.skipPrefixCacheLookup ? { ...sent, promptBlockKeys: q.keys() } : sent;
-          const abort = engines[r]!.submit(routed, routedListener, signal, submitOptions);
+          // hash the prompt again. A router that reads no keys still hands on the ones the caller
+          // has cheaply (a conversation extends its last turn's), so no replica hashes them again.
+          const withKeys = !sent.skipPrefixCacheLookup && (tracksCache || keysAreCheap);
+          const abort = engines[r]!.submit(
+            sent,
+            routedListener,
+            signal,
+            withKeys
+              ? {
+                  tokenEvents: submitOptions?.tokenEvents,
+                  pastWaitingBound: submitOptions?.pastWaitingBound,
+                  blockKeys: q.keys(),
+                }
+              : submitOptions,
+          );
           routedCounts[r]!++;
           predictedCachedTokens += overlap * opts.blockSize;
           predictedByReplica[r] = predictedByReplica[r]! + overlap * opts.blockSize;

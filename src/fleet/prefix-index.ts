@@ -8,6 +8,7 @@
  * copied back, not recomputed).
  */
 import type { KvEventBatch } from '../engine/kv-events.js';
+import { ALL_CLEARED, type KvEventLog, REMOVED_CPU, REMOVED_GPU } from '../engine/kv-event-log.js';
 import { ReplicaSets } from './replica-sets.js';
 
 export class PrefixIndex {
@@ -33,6 +34,21 @@ export class PrefixIndex {
       const tier = ev.medium === 'CPU' ? this.cpu : ev.medium === 'DISK' ? this.disk : this.gpu;
       if (ev.type === 'BlockStored') for (const key of ev.blockHashes) tier.add(key, replica);
       else for (const key of ev.blockHashes) tier.remove(key, replica);
+    }
+  }
+
+  /** Applies one replica's events given as a flat log (kv-event-log.ts), in order. */
+  applyLog(replica: number, log: KvEventLog): void {
+    for (let i = 0; i < log.length; i++) {
+      const op = log.opAt(i);
+      if (op === ALL_CLEARED) {
+        this.clear(replica);
+        continue;
+      }
+      const tier = op <= REMOVED_GPU ? this.gpu : op <= REMOVED_CPU ? this.cpu : this.disk;
+      // Stored operations are even, removed ones odd (kv-event-log.ts).
+      if ((op & 1) === 0) tier.add(log.keyAt(i), replica);
+      else tier.remove(log.keyAt(i), replica);
     }
   }
 

@@ -23,7 +23,11 @@ export interface SubmitExtras {
   readonly sessionKey?: string | undefined;
   /** Its tenant, for the report's per-tenant figures. */
   readonly tenant?: number | undefined;
-  /** The prompt's block keys when the caller keeps them (a fleet's router asks for them). */
+  /**
+   * The prompt's block keys under the model's seed, when the caller keeps them (a conversation
+   * extends its last turn's): a fleet's router asks for them, and the engine's cache keys the
+   * prompt with them instead of hashing it again. Only for a request without a LoRA adapter.
+   */
   readonly promptBlockKeys?: (() => readonly number[]) | undefined;
   /** The LoRA adapter the request runs with (simulate --loras). */
   readonly lora?: EngineLora | undefined;
@@ -143,7 +147,9 @@ export function createHarness(config: Config, slo?: Slo, opts: HarnessOptions = 
                 onRouted: (r: number) => (replica = r),
                 promptBlockKeys: extras?.promptBlockKeys,
               }
-            : NO_TOKEN_EVENTS,
+            : extras?.promptBlockKeys !== undefined && extras.lora === undefined
+              ? { tokenEvents: false, blockKeys: extras.promptBlockKeys() }
+              : NO_TOKEN_EVENTS,
         );
         return true;
       } catch (err) {

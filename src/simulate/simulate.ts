@@ -5,7 +5,7 @@
  */
 import type { Config } from '../config/config.js';
 import { createRandom, hashSeed } from '../util/random.js';
-import { createGrowingPromptBlockKeys } from '../engine/prompt-blocks.js';
+import { createGrowingPromptBlockKeys, prefixBlockKeys } from '../engine/prompt-blocks.js';
 import { createHarness, type RuntimeWatcher, type SimulationProgress } from './harness.js';
 import { LoraMix, type LoraReport } from './loras.js';
 import type { EngineLora } from '../engine/types.js';
@@ -86,9 +86,19 @@ export function runSimulation(
   const thinkRng = createRandom(hashSeed(config.seed, 'think-time'));
   const thinkMs = () =>
     workload.thinkTimeMs > 0 ? -workload.thinkTimeMs * Math.log(1 - thinkRng.nextFloat()) : 0;
-  const growingKeys = runtime.fleet
-    ? createGrowingPromptBlockKeys(config.modelName, config.kvBlockSize)
-    : undefined;
+  // Each prompt's block keys, computed as the session grows (each turn hashes only its new tokens)
+  // and sent with the request: a fleet's router reads them, and no engine's cache hashes the
+  // conversation's history again. A shared prefix's keys are hashed once for every session.
+  const growingKeys = createGrowingPromptBlockKeys(config.modelName, config.kvBlockSize);
+  const prefixKeys = new Map<readonly number[], number[]>();
+  const keysOfPrefix = (prefix: readonly number[]) => {
+    let keys = prefixKeys.get(prefix);
+    if (!keys) {
+      keys = prefixBlockKeys(config.modelName, config.kvBlockSize, prefix);
+      prefixKeys.set(prefix, keys);
+    }
+    return keys;
+  };
   let issued = 0;
   let sessions = 0;
   const openLoop = workload.requestRate !== undefined;
@@ -109,12 +119,9 @@ export function runSimulation(
         if (!openLoop) startSession();
       } else clock.schedule(clock.now() + thinkMs(), () => issue(s, owner));
     };
-    // A fleet's router keys the prompt by its blocks: the session extends its last turn's keys.
-    const promptBlockKeys = growingKeys ? () => growingKeys(s.blockKeys, prompt) : undefined;
-    const extras =
-      owner || promptBlockKeys || lora
-        ? { sessionKey: owner?.sessionKey, tenant: owner?.tenant, promptBlockKeys, lora }
-        : undefined;
+    // The session extends its last turn's keys (a LoRA request's cache keys are its adapter's own).
+    const promptBlockKeys = lora ? undefined : () => growingKeys(s.blockKeys, prompt);
+    const extras = { sessionKey: owner?.sessionKey, tenant: owner?.tenant, promptBlockKeys, lora };
     const submit = () => {
       if (harness.submit(`sim-${s.index}-${s.turn}`, prompt, output, s.turn + 1, onDone, extras)) return;
       // Queue full. A closed-loop user retries after Retry-After; an open-loop arrival is simply
@@ -127,11 +134,12 @@ export function runSimulation(
     if (issued >= workload.requests) return;
     if (loraMix) sessionLoras[sessions] = loraMix.next();
     if (!mix) {
-      issue(new Session(sessions++, workload, shared, answer, config.seed, thought));
+      issue(new Session(sessions++, workload, shared, answer, config.seed, thought, keysOfPrefix(shared)));
       return;
     }
     const owner = mix.next();
-    issue(new Session(sessions++, workload, owner.systemPrompt, answer, config.seed, thought), owner);
+    const prefix = owner.systemPrompt;
+    issue(new Session(sessions++, workload, prefix, answer, config.seed, thought, keysOfPrefix(prefix)), owner);
   };
   if (openLoop) {
     // Seeded exponential inter-arrival times: a Poisson process of sessions.

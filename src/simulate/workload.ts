@@ -113,8 +113,11 @@ export class Session {
   private readonly rng: Random;
   /** Draws the lengths when they vary (its own stream: the tokens stay those of exact lengths). */
   private readonly lengths: Random | undefined;
-  /** Block keys of the prompts so far, extended by a fleet's router (prompt-blocks.ts). */
-  readonly blockKeys: number[] = [];
+  /**
+   * Block keys of the prompts so far (prompt-blocks.ts), extended as each turn is sent: they start
+   * as the shared prefix's, which every session's prompts begin with.
+   */
+  readonly blockKeys: number[];
   /** The last answer, appended to the history when the next turn is asked for. */
   private pendingAnswer: readonly number[] | undefined;
   /** Reasoning sessions: their lengths' stream, and the current turn's reasoning tokens. */
@@ -130,7 +133,10 @@ export class Session {
     seed: number,
     /** Reasoning sessions: the run's planned reasoning tokens (see `reasoningOf`). */
     private readonly thought: readonly number[] = [],
+    /** Keys of the full blocks of `sharedPrefix` (prompt-blocks.ts `prefixBlockKeys`). */
+    sharedPrefixKeys: readonly number[] = [],
   ) {
+    this.blockKeys = sharedPrefixKeys.slice();
     this.rng = createRandom(hashSeed(seed, index));
     this.history = sharedPrefix.slice();
     if (opts.inputTokensStddev || opts.outputTokensStddev)

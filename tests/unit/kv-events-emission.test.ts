@@ -11,6 +11,7 @@ import { createEngine, type Engine, type EngineObserver } from '../../src/engine
 import { hashBlockTokens, prefixSeed } from '../../src/engine/kv-cache/block-hash.js';
 import { createKvCacheManager, type KvCacheOptions } from '../../src/engine/kv-cache/kv-cache-manager.js';
 import type { KvEvent, KvEventBatch } from '../../src/engine/kv-events.js';
+import { ALL_CLEARED, type KvEventLog } from '../../src/engine/kv-event-log.js';
 import { createObserverHub } from '../../src/engine/observer-hub.js';
 import type { PerfModel } from '../../src/engine/perf-model.js';
 import type { EngineRequest } from '../../src/engine/types.js';
@@ -37,9 +38,36 @@ class Subscriber {
   readonly counts = new Map<string, number>();
   readonly batches: KvEventBatch[] = [];
 
+  /** Batches that came as a flat log (kv-event-log.ts), and the entries they held. */
+  logBatches = 0;
+  logEntries = 0;
+
   apply(batch: KvEventBatch): void {
+    if (batch.log) {
+      this.applyLog(batch.log);
+      return;
+    }
     this.batches.push(batch);
     for (const ev of batch.events) this.applyOne(ev);
+  }
+
+  /** The same multiset from the log's keys alone (it is the engine's, reused: read it now). */
+  private applyLog(log: KvEventLog): void {
+    this.logBatches++;
+    this.logEntries += log.length;
+    const media = ['GPU', 'CPU', 'DISK'];
+    for (let i = 0; i < log.length; i++) {
+      const op = log.opAt(i);
+      if (op === ALL_CLEARED) {
+        this.counts.clear();
+        continue;
+      }
+      const k = `${media[op >> 1]}:${log.keyAt(i)}`;
+      const n = (this.counts.get(k) ?? 0) + ((op & 1) === 0 ? 1 : -1);
+      expect(n, `log op ${op} ${k}`).toBeGreaterThanOrEqual(0);
+      if (n === 0) this.counts.delete(k);
+      else this.counts.set(k, n);
+    }
   }
 
   private applyOne(ev: KvEvent): void {
@@ -97,14 +125,19 @@ interface Harness {
   seen: { duplicates: number; preemptions: number };
 }
 
-function harness(gpuBlocks: number, hostBlocks: number, diskBlocks = 0): Harness {
+/** `asLog`: the subscriber takes the flat log (EngineObserver.observesKvEventLog), as a fleet's index does. */
+function harness(gpuBlocks: number, hostBlocks: number, diskBlocks = 0, asLog = false): Harness {
   const clock = createVirtualClock();
   const sub = new Subscriber();
   const hub = createObserverHub();
   const kvCache = kvOptions(gpuBlocks, hostBlocks, diskBlocks);
   const engine = createEngine({ ...LIMITS, clock, kvCache, observer: hub });
   const seen = { duplicates: 0, preemptions: 0 };
-  hub.add({ onKvEvents: (b) => sub.apply(b), onStep: (s) => (seen.preemptions += s.preemptions) });
+  hub.add({
+    onKvEvents: (b) => sub.apply(b),
+    observesKvEventLog: () => asLog,
+    onStep: (s) => (seen.preemptions += s.preemptions),
+  });
   const check = () => {
     const keys = engine.cachedBlockKeys();
     if (new Set(keys.gpu).size < keys.gpu.length) seen.duplicates++;
@@ -240,6 +273,36 @@ describe('KV events: a subscriber rebuilds the cache from them alone', () => {
     expect([s.host.used, s.hostHitTokens]).toEqual([0, 0]);
     expect(s.diskHitTokens).toBeGreaterThan(0);
     expect(s.diskEvictions).toBeGreaterThan(0);
+  });
+
+  it('the same from a flat log of keys, for a subscriber that takes one (no event objects built)', () => {
+    for (const [gpu, host, disk, seed] of [
+      [48, 40, 0, 7],
+      [48, 16, 24, 7],
+      [48, 0, 32, 8],
+    ] as const) {
+      const h = harness(gpu, host, disk, true);
+      runLoad(h, seed, [400, 900]);
+      const s = h.engine.stats().kvCache;
+      expect(s.evictions).toBeGreaterThan(20);
+      expect(s.hostEvictions + s.diskEvictions).toBeGreaterThan(0);
+      expect(h.sub.batches).toEqual([]);
+      expect(h.sub.logBatches).toBeGreaterThan(10);
+      expect(h.sub.logEntries).toBeGreaterThan(100);
+    }
+    // A reset with nothing in use logs "all cleared".
+    const h = harness(64, 16, 0, true);
+    h.engine.submit(
+      request(
+        Array.from({ length: 40 }, (_, i) => i),
+        [1, 2],
+      ),
+      () => undefined,
+    );
+    h.clock.runUntilIdle();
+    h.engine.resetPrefixCache();
+    h.check();
+    expect(h.sub.counts.size).toBe(0);
   });
 
   it('sees a key held by two GPU blocks twice', () => {

@@ -56,4 +56,27 @@ describe('growing prompt block keys', () => {
     // The keys are what the lookup reads: wrong ones find nothing.
     expect(cache.admit(4, prompt, prompt.length, undefined, { blockKeys: [1, 2, 3] })?.cachedTokens).toBe(0);
   });
+
+  it('key the prompt blocks the request fills, so the cache does not hash them again', () => {
+    const growing = createGrowingPromptBlockKeys(MODEL, 16);
+    const prompt = Array.from({ length: 100 }, (_, i) => i + 1);
+    const output = Array.from({ length: 40 }, (_, i) => 500 + i);
+    const keys = growing([], prompt);
+    const options = { blockSize: 16, gpuBlocks: 64, hostBlocks: 0, eviction: 'lru', enableReuse: true };
+    const hashing = createKvCacheManager({ ...options, eviction: 'lru', modelKey: MODEL });
+    const given = createKvCacheManager({ ...options, eviction: 'lru', modelKey: MODEL });
+    hashing.admit(1, prompt, prompt.length + output.length);
+    hashing.cacheBlocks(1, prompt, prompt.length + output.length, output);
+    given.admit(1, prompt, prompt.length + output.length, undefined, { blockKeys: keys });
+    given.cacheBlocks(1, prompt, prompt.length + output.length, output);
+    // The same keys, the output's blocks chained after the prompt's.
+    expect(given.cachedBlockKeys().gpu).toEqual(hashing.cachedBlockKeys().gpu);
+    expect(given.cachedBlockKeys().gpu).toHaveLength(8);
+    // They are the keys given, not hashed afresh: made-up ones end up cached as they are.
+    const madeUp = keys.map((_, i) => 1000 + i);
+    const trusting = createKvCacheManager({ ...options, eviction: 'lru', modelKey: MODEL });
+    trusting.admit(1, prompt, prompt.length, undefined, { blockKeys: madeUp });
+    trusting.cacheBlocks(1, prompt, prompt.length);
+    expect(trusting.cachedBlockKeys().gpu.slice(0, madeUp.length)).toEqual(madeUp);
+  });
 });

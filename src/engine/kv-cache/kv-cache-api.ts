@@ -5,6 +5,7 @@
  */
 import type { KvEvent } from '../kv-events.js';
 import type { EvictionPolicyName } from './eviction-policy.js';
+import type { KvEventLog } from '../kv-event-log.js';
 import type { SharedPrefix } from './prefix-stats.js';
 
 export interface KvCacheOptions {
@@ -175,8 +176,9 @@ export interface KvCacheManager {
   /**
    * Where the cache appends its KV events (kv-events.ts) from now on, in the order the changes
    * happen; null (the default) builds none, so a cache nobody listens to pays nothing for them.
+   * A KvEventLog takes only their keys (kv-event-log.ts), for listeners that read nothing else.
    */
-  setEventSink(sink: KvEvent[] | null, withTokens?: boolean): void;
+  setEventSink(sink: KvEvent[] | KvEventLog | null, withTokens?: boolean): void;
   /**
    * The keys a subscriber to the KV events should hold: one per keyed GPU block (a key two blocks
    * hold appears twice), one per host block and, with a disk tier, one per disk block. O(total

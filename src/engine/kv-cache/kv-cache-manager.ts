@@ -14,6 +14,14 @@ import { hashBlockTokens, NO_HASH, prefixSeed } from './block-hash.js';
 import { createBlockPool } from './block-pool.js';
 import { createEvictionPolicy } from './eviction-policy.js';
 import { blockRemoved, gpuBlocksStored } from './kv-event-builders.js';
+import {
+  ALL_CLEARED,
+  KvEventLog,
+  REMOVED_CPU,
+  REMOVED_DISK,
+  REMOVED_GPU,
+  STORED_GPU,
+} from '../kv-event-log.js';
 import { createOffloadTiers, IN_DISK, IN_HOST, NOT_FOUND } from './offload-tiers.js';
 import { createPrefixStats } from './prefix-stats.js';
 import type { Admission, AdmitOptions, KvCacheManager, KvCacheOptions } from './kv-cache-api.js';
@@ -40,6 +48,12 @@ interface SeqState {
   lastHash: number;
   /** The LoRA adapter its BlockStored events name (AdmitOptions.lora). */
   readonly lora: AdmitOptions['lora'];
+  /**
+   * The prompt's block keys the request carried (AdmitOptions.blockKeys), or none: the blocks they
+   * cover are keyed with them as they fill, not hashed again (a conversation's history was hashed
+   * once, when its first turn was sent).
+   */
+  readonly keys: readonly number[];
 }
 
 interface Match {
@@ -52,6 +66,7 @@ interface Match {
 
 const TOP_PREFIX_CAPACITY = 64;
 const NO_TOKENS: readonly number[] = [];
+const NO_KEYS: readonly number[] = [];
 
 /** A cache of `gpuBlocks` blocks, all free. Throws on a non-positive block size or capacity. */
 export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
@@ -62,6 +77,8 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
     throw new Error(`KV GPU blocks must be ≥ 1, got ${gpuBlocks}`);
   /** Where KV events go while someone listens (setEventSink); null: none are built. */
   let sink: KvEvent[] | null = null;
+  /** Or where their keys go, when the listeners take the flat log (kv-event-log.ts). */
+  let log: KvEventLog | null = null;
   /** Whether BlockStored events carry the blocks' token ids (setEventSink). */
   let sinkTokens = true;
   const tiers = createOffloadTiers(
@@ -79,6 +96,7 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
     // cascade what they evict (offload-tiers.ts). A key a tier already holds is only refreshed.
     onEvict: (hash) => {
       sink?.push(blockRemoved(hash, 'GPU'));
+      log?.push(REMOVED_GPU, hash);
       tiers.offload(hash);
     },
   });
@@ -179,8 +197,15 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
       const tokens = sinkTokens ? tokenIds.slice(from, from + loaded.length * blockSize) : NO_TOKENS;
       sink.push(gpuBlocksStored(loaded.slice(), parent, tokens, blockSize, options?.lora));
     }
+    if (log) for (const hash of loaded) log.push(STORED_GPU, hash);
     while (blocks.length < gpuHits + newBlocks) blocks.push(pool.allocate());
-    seqs.set(seqId, { blocks, numHashed: cachedBlocks, lastHash: m.lastHash, lora: options?.lora });
+    seqs.set(seqId, {
+      blocks,
+      numHashed: cachedBlocks,
+      lastHash: m.lastHash,
+      lora: options?.lora,
+      keys: options?.blockKeys ?? NO_KEYS,
+    });
 
     const found: Admission = {
       cachedTokens: cachedBlocks * blockSize,
@@ -247,10 +272,14 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
       );
       const first = seq.numHashed;
       const parent = first === 0 ? null : seq.lastHash;
+      const { keys } = seq;
       for (let i = first; i < fullBlocks; i++) {
         const start = i * blockSize;
         let hash: number;
-        if (start + blockSize <= split) {
+        if (i < keys.length) {
+          // The request carried this prompt block's key: the same chain, hashed once already.
+          hash = keys[i]!;
+        } else if (start + blockSize <= split) {
           hash = hashBlockTokens(seq.lastHash, tokenIds, start, blockSize);
         } else if (start >= split) {
           hash = hashBlockTokens(seq.lastHash, moreTokenIds, start - split, blockSize);
@@ -263,6 +292,7 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
           hash = hashBlockTokens(seq.lastHash, straddle, 0, blockSize);
         }
         pool.cache(seq.blocks[i]!, hash);
+        log?.push(STORED_GPU, hash);
         seq.lastHash = hash;
       }
       if (fullBlocks > seq.numHashed) seq.numHashed = fullBlocks;
@@ -287,7 +317,7 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
 
     reset() {
       prefixes.clear();
-      if (!sink) {
+      if (!sink && !log) {
         pool.dropReusable();
         tiers.clear(false);
         return;
@@ -297,6 +327,16 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
       const dropped = tiers.clear(true);
       // vLLM's reset_prefix_cache publishes AllBlocksCleared, but refuses while blocks are in use;
       // here blocks in use keep their keys, so only when none is left is "all cleared" true.
+      if (log) {
+        if (pool.numCached() === 0) log.push(ALL_CLEARED, 0);
+        else {
+          for (const hash of gpuDropped) log.push(REMOVED_GPU, hash);
+          for (const hash of dropped.host) log.push(REMOVED_CPU, hash);
+          for (const hash of dropped.disk) log.push(REMOVED_DISK, hash);
+        }
+        return;
+      }
+      if (!sink) return;
       if (pool.numCached() === 0) {
         sink.push({ type: 'AllBlocksCleared' });
         return;
@@ -352,9 +392,10 @@ export function createKvCacheManager(opts: KvCacheOptions): KvCacheManager {
     },
 
     setEventSink(next, withTokens = true) {
-      sink = next;
+      sink = next instanceof KvEventLog ? null : next;
+      log = next instanceof KvEventLog ? next : null;
       sinkTokens = withTokens;
-      tiers.setSink(next);
+      tiers.setSink(sink, log);
     },
 
     cachedBlockKeys() {

@@ -15,6 +15,7 @@
 import type { KvEvent, KvMedium } from '../kv-events.js';
 import { createKeyTier, type KeyTier } from './key-tier.js';
 import { blockRemoved, offloadedBlockStored } from './kv-event-builders.js';
+import { type KvEventLog, REMOVED_CPU, REMOVED_DISK, STORED_CPU, STORED_DISK } from '../kv-event-log.js';
 
 /** Where a lower-tier lookup found a block: nowhere, the host tier, or the disk tier. */
 export const NOT_FOUND = 0;
@@ -27,8 +28,8 @@ export interface OffloadTiers {
   readonly host: KeyTier;
   /** Local-disk tier, G3. */
   readonly disk: KeyTier;
-  /** Where events go from now on; null builds none. */
-  setSink(sink: KvEvent[] | null): void;
+  /** Where events go from now on (objects, or only their keys in a log); null builds none. */
+  setSink(sink: KvEvent[] | null, log?: KvEventLog | null): void;
   /** A GPU block was evicted: it lands in the host tier, or on disk when there is no host tier. */
   offload(hash: number): void;
   /**
@@ -46,23 +47,31 @@ export interface OffloadTiers {
  */
 export function createOffloadTiers(hostBlocks: number, diskBlocks: number): OffloadTiers {
   let sink: KvEvent[] | null = null;
+  let log: KvEventLog | null = null;
   const store = (tier: KeyTier, medium: KvMedium, hash: number) => {
     // The tier evicts (and reports it) before the new block's BlockStored: a subscriber applying
     // them in order never holds more than the capacity.
-    if (tier.store(hash) && sink) sink.push(offloadedBlockStored(hash, medium));
+    if (!tier.store(hash)) return;
+    sink?.push(offloadedBlockStored(hash, medium));
+    log?.push(medium === 'CPU' ? STORED_CPU : STORED_DISK, hash);
   };
-  const disk = createKeyTier(diskBlocks, (hash) => sink?.push(blockRemoved(hash, 'DISK')));
+  const disk = createKeyTier(diskBlocks, (hash) => {
+    sink?.push(blockRemoved(hash, 'DISK'));
+    log?.push(REMOVED_DISK, hash);
+  });
   const diskOn = disk.capacityBlocks > 0;
   const host = createKeyTier(hostBlocks, (hash) => {
     sink?.push(blockRemoved(hash, 'CPU'));
+    log?.push(REMOVED_CPU, hash);
     if (diskOn) store(disk, 'DISK', hash);
   });
   const hostOn = host.capacityBlocks > 0;
   return {
     host,
     disk,
-    setSink(next) {
+    setSink(next, nextLog = null) {
       sink = next;
+      log = nextLog;
     },
     offload(hash) {
       if (hostOn) store(host, 'CPU', hash);
