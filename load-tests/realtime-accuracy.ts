@@ -59,6 +59,7 @@ import {
   spawnServer,
 } from './lib/child-server.js';
 import { intArg } from './lib/int-arg.js';
+import { BURST_MESSAGES, BURST_MODEL } from './lib/streaming-burst.js';
 import { startLoopLagMonitor, type LoopLag } from './lib/loop-lag.js';
 import { relativeError, summarize } from './lib/percentiles.js';
 import { promTotal } from './lib/prom-text.js';
@@ -83,15 +84,8 @@ const profDir = profArg > 0 ? resolve(process.argv[profArg + 1] ?? 'cpu-profiles
 const STREAM_TIMEOUT_MS = 180_000;
 /** The server's step-lag warning (src/engine/step-lag-warning.ts), counted as it passes through. */
 const LAG_WARNING = 'engine steps are running late';
-const MODEL = 'meta/llama-3.1-8b-instruct';
-const MESSAGES = [
-  {
-    role: 'user',
-    content:
-      'Explain in plain words how continuous batching lets an inference server share one GPU ' +
-      'between many concurrent requests, and why the time between tokens grows with the batch.',
-  },
-];
+const MODEL = BURST_MODEL;
+const MESSAGES = BURST_MESSAGES;
 
 /** The settings both sides run with; the rest are defaults (or the same environment). */
 const SETTINGS: RawSettings = {

@@ -32,6 +32,7 @@ import {
   type ChildServer,
 } from './lib/child-server.js';
 import { intArg } from './lib/int-arg.js';
+import { BURST_MESSAGES, BURST_MODEL } from './lib/streaming-burst.js';
 import { summarize } from './lib/percentiles.js';
 import { streamRequest } from './lib/sse-client.js';
 
@@ -40,15 +41,8 @@ const maxTokens = intArg('max-tokens', 200);
 const replicas = intArg('replicas', 4);
 const rounds = intArg('rounds', 4);
 const STREAM_TIMEOUT_MS = 180_000;
-const MODEL = 'meta/llama-3.1-8b-instruct';
-const MESSAGES = [
-  {
-    role: 'user',
-    content:
-      'Explain in plain words how continuous batching lets an inference server share one GPU ' +
-      'between many concurrent requests, and why the time between tokens grows with the batch.',
-  },
-];
+const MODEL = BURST_MODEL;
+const MESSAGES = BURST_MESSAGES;
 
 function dirArg(name: string, fallback: string | undefined): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -32,7 +32,12 @@ export {
   type SettingsCommand,
 } from './settings/define.js';
 export { SERVE_DEFAULT_JITTER } from './settings/engine-kv-cache.js';
-export { FAULT_TYPE_NAMES, MAX_INJECTED_DELAY_MS, type FaultType } from './settings/faults.js';
+export {
+  FAULT_TYPE_NAMES,
+  MAX_INJECTED_DELAY_MS,
+  STATUS_FAULT_NAMES,
+  type FaultType,
+} from './settings/faults.js';
 export { MAX_REPLICAS, ROUTER_NAMES } from './settings/fleet.js';
 export { LORA_RANKS } from './settings/lora.js';
 export { MIN_TIME_SCALE } from './settings/server.js';

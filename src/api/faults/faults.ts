@@ -6,7 +6,12 @@
  * mechanics (holding, stalling, dropping) live in run-fault.ts and fault-stream.ts.
  */
 import { createRandom } from '../../util/random.js';
-import { FAULT_TYPE_NAMES, MAX_INJECTED_DELAY_MS, type FaultType } from '../../config/settings.js';
+import {
+  FAULT_TYPE_NAMES,
+  MAX_INJECTED_DELAY_MS,
+  STATUS_FAULT_NAMES,
+  type FaultType,
+} from '../../config/settings.js';
 import { ApiError } from '../../serving/errors.js';
 
 export { FAULT_TYPE_NAMES, type FaultType };
@@ -94,24 +99,9 @@ export function createFaultInjector(initial: FaultSettings, seed: number): Fault
 }
 
 /** Faults answered with an error status before any work is done. */
-export type StatusFault = Extract<
-  FaultType,
-  | 'rate_limit'
-  | 'server_error'
-  | 'service_unavailable'
-  | 'context_length'
-  | 'invalid_request'
-  | 'model_not_found'
->;
+export type StatusFault = (typeof STATUS_FAULT_NAMES)[number];
 
-const STATUS_FAULTS: ReadonlySet<FaultType> = new Set<StatusFault>([
-  'rate_limit',
-  'server_error',
-  'service_unavailable',
-  'context_length',
-  'invalid_request',
-  'model_not_found',
-]);
+const STATUS_FAULTS: ReadonlySet<FaultType> = new Set<FaultType>(STATUS_FAULT_NAMES);
 
 export function isStatusFault(type: FaultType): type is StatusFault {
   return STATUS_FAULTS.has(type);

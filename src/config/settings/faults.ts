@@ -3,19 +3,24 @@ import { z } from 'zod';
 import { bool, int, num } from './value-schemas.js';
 import { settingGroup } from './define.js';
 
-/** Injectable faults (docs/interface.md#faults; the latency faults last); see src/api/faults/faults.ts. */
-export const FAULT_TYPE_NAMES = [
+/**
+ * Injectable faults (docs/interface.md#faults; see src/api/faults/faults.ts): those answered with
+ * an error status before any work is done, then the latency faults.
+ */
+export const STATUS_FAULT_NAMES = [
   'rate_limit',
   'server_error',
   'service_unavailable',
   'context_length',
   'invalid_request',
   'model_not_found',
-  'timeout',
-  'slow_first_token',
-  'stall',
-  'disconnect',
 ] as const;
+
+/** The faults that delay, stall or drop a request. */
+const LATENCY_FAULT_NAMES = ['timeout', 'slow_first_token', 'stall', 'disconnect'] as const;
+
+/** Every injectable fault, in the order docs/interface.md lists them. */
+export const FAULT_TYPE_NAMES = [...STATUS_FAULT_NAMES, ...LATENCY_FAULT_NAMES] as const;
 
 export type FaultType = (typeof FAULT_TYPE_NAMES)[number];
 
