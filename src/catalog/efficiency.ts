@@ -10,17 +10,17 @@ import type { ComputeDtype, GpuArchitecture } from './gpus.js';
  * Achieved fraction of the dense tensor-core peak on the matmuls of a step (model FLOPs
  * utilisation), per GPU architecture and compute type.
  *
- * - Hopper FP8 0.49: fitted on TensorRT-LLM's v1.0 perf overview
+ * - Hopper FP8 0.50: fitted on TensorRT-LLM's v1.0 perf overview
  *   (docs/calibration.md#tensorrt-llm-throughput-tables), Llama 3.1 8B (H100, H200), 3.3 70B (H100 TP2,
  *   H200 TP1) and 3.1 405B (H100 TP8, H200 TP8): each table implies the value that zeroes its mean
- *   throughput error (0.39-0.54), 0.49 is their median (calibration/loto.ts; the report lists each).
+ *   throughput error (0.40-0.54 with the fixed costs below), 0.50 is their median (0.496) (calibration/loto.ts; the report lists each).
  *   The prefill-dominated 2048/128 column alone would ask for ~0.55: see
  *   docs/calibration.md#where-it-stands for why the two differ.
  * - Hopper BF16/FP16: FP8's achieved rate divided by the measured FP8/FP16 speed-up of 1.45
- *   (docs/calibration.md#ratios), 0.49 x 1978.9 / 1.45 / 989.4 = 0.68.
- * - Blackwell FP4 0.295: the same fit on Llama 3.3 70B on B200 and GB200 (TP1) and 3.1 405B on B200
- *   and GB200 (TP4), 0.29-0.31 per table.
- * - Blackwell FP8 0.49 and BF16 0.68: Hopper's (no Blackwell FP8 or BF16 table was found).
+ *   (docs/calibration.md#ratios), 0.496 x 1978.9 / 1.45 / 989.4 = 0.68.
+ * - Blackwell FP4 0.30: the same fit on Llama 3.3 70B on B200 and GB200 (TP1) and 3.1 405B on B200
+ *   and GB200 (TP4), 0.28-0.31 per table with the fixed costs below.
+ * - Blackwell FP8 0.50 and BF16 0.68: Hopper's (no Blackwell FP8 or BF16 table was found).
  * - Ampere BF16/FP16 0.72, Ada FP8 0.56: TensorRT-LLM v0.5 batch-1 prefill of LLaMA 7B, 2,048 tokens
  *   (A100 133 ms, L40S 73 ms; docs/calibration.md#tensorrt-llm-first-token-latencies); Ada BF16 0.7,
  *   near A100's.
@@ -28,8 +28,8 @@ import type { ComputeDtype, GpuArchitecture } from './gpus.js';
 export const MFU: Readonly<Record<GpuArchitecture, Readonly<Partial<Record<ComputeDtype, number>>>>> = {
   ampere: { bf16: 0.72, fp16: 0.72 },
   ada: { fp8: 0.56, bf16: 0.7, fp16: 0.7 },
-  hopper: { fp8: 0.49, bf16: 0.68, fp16: 0.68 },
-  blackwell: { fp8: 0.49, bf16: 0.68, fp16: 0.68, fp4: 0.295 },
+  hopper: { fp8: 0.5, bf16: 0.68, fp16: 0.68 },
+  blackwell: { fp8: 0.5, bf16: 0.68, fp16: 0.68, fp4: 0.3 },
 };
 
 /**
@@ -101,6 +101,20 @@ export const ALL_REDUCE_BASE_MS = { nvlink: 0.001, pcie: 0 } as const;
  */
 export const ALL_REDUCE_HOP_MS = { nvlink: 0.0006, pcie: 0.01 } as const;
 /**
+ * NCCL's ring all-reduce for large messages (LL128 protocol) in NCCL's own cost model
+ * (src/graph/tuning.cc of https://github.com/NVIDIA/nccl): a base latency of 14 µs (`baseLat`,
+ * Ring LL128), 1.9 µs of NVLink hardware latency per ring step (`hwLat`, NVLink Ring LL128; 2.5 over
+ * PCI) for 2 (tp - 1) steps, and 0.92 of the bus bandwidth (120 data bytes in every 128-byte line).
+ * At TP8 that is 40.6 µs before the bytes: a decode batch of a few hundred tokens all-reduces
+ * megabytes, which the one-shot path (every rank reading every peer's whole message) moves more
+ * slowly, so large steps pay this latency; batch-1 steps do not.
+ */
+export const ALL_REDUCE_RING = {
+  nvlink: { baseMs: 0.014, stepMs: 0.0019, bandwidthShare: 0.92 },
+  pcie: { baseMs: 0.014, stepMs: 0.0025, bandwidthShare: 0.92 },
+} as const;
+
+/**
  * Achieved fraction of the link bandwidth by a large all-reduce: NCCL reaches ~370 GB/s of bus
  * bandwidth on H100's 450 GB/s NVLink, "with the protocol overhead (~20%)"
  * (https://github.com/NVIDIA/nccl-tests/issues/212; ring 365-370 GB/s from 2 to 8 GPUs in
@@ -148,6 +162,12 @@ export interface Efficiency {
   readonly allReduceBaseMs: Readonly<Record<'nvlink' | 'pcie', number>>;
   readonly allReduceHopMs: Readonly<Record<'nvlink' | 'pcie', number>>;
   readonly allReduceLinkEfficiency: number;
+  readonly allReduceRing: Readonly<
+    Record<
+      'nvlink' | 'pcie',
+      { readonly baseMs: number; readonly stepMs: number; readonly bandwidthShare: number }
+    >
+  >;
   readonly frontendMsPerSeq: number;
   readonly frontendIntakeMs: number;
 }
@@ -161,6 +181,7 @@ const DEFAULT_EFFICIENCY: Efficiency = {
   allReduceBaseMs: ALL_REDUCE_BASE_MS,
   allReduceHopMs: ALL_REDUCE_HOP_MS,
   allReduceLinkEfficiency: ALL_REDUCE_LINK_EFFICIENCY,
+  allReduceRing: ALL_REDUCE_RING,
   frontendMsPerSeq: FRONTEND_MS_PER_SEQ,
   frontendIntakeMs: FRONTEND_INTAKE_MS,
 };
