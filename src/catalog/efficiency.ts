@@ -13,7 +13,8 @@ import type { ComputeDtype, GpuArchitecture } from './gpus.js';
  * - Hopper FP8 0.50: fitted on TensorRT-LLM's v1.0 perf overview
  *   (docs/calibration.md#tensorrt-llm-throughput-tables), Llama 3.1 8B (H100, H200), 3.3 70B (H100 TP2,
  *   H200 TP1) and 3.1 405B (H100 TP8, H200 TP8): each table implies the value that zeroes its mean
- *   throughput error (0.40-0.54 with the fixed costs below), 0.50 is their median (0.496) (calibration/loto.ts; the report lists each).
+ *   throughput error (0.39-0.54 with the fixed costs below), 0.50 is their median (0.496;
+ *   calibration/loto.ts, the report lists each).
  *   The prefill-dominated 2048/128 column alone would ask for ~0.55: see
  *   docs/calibration.md#where-it-stands for why the two differ.
  * - Hopper BF16/FP16: FP8's achieved rate divided by the measured FP8/FP16 speed-up of 1.45
