@@ -36,7 +36,7 @@ interface Setup {
 
 export interface Table {
   id: string;
-  kind: 'closed-loop' | 'trtllm-bench' | 'batch1-prefill';
+  kind: 'closed-loop' | 'trtllm-bench' | 'batch1-prefill' | 'batch1-decode';
   source: string;
   title: string;
   setup: Setup;
@@ -181,18 +181,39 @@ export function evaluateTable(table: Table, quick: boolean): Comparison[] {
     }
   } else {
     for (const row of table.rows) {
-      const deployment = resolveDeployment({
-        modelName: row.model as string,
-        gpu: row.gpu as string,
-        gpuCount: row.tp as number,
-        precision: row.precision as string,
-        tp: row.tp as number,
-        gpuMemoryUtilization: 0.9,
-        kvBlockSize: 16,
-        frontend: 'none',
-      });
+      const perf = createRooflinePerfModel(
+        resolveDeployment({
+          modelName: row.model as string,
+          gpu: row.gpu as string,
+          gpuCount: row.tp as number,
+          precision: row.precision as string,
+          tp: row.tp as number,
+          gpuMemoryUtilization: 0.9,
+          kvBlockSize: 16,
+          frontend: 'none',
+        }).roofline,
+      );
+      const deploymentLabel = `${row.gpu as string} ${row.precision as string} tp${String(row.tp)} ${(row.model as string).replace('meta/', '')}`;
+      if (table.kind === 'batch1-decode') {
+        // One sequence decoding alone: one step per token, its context's KV read once per step.
+        const context = row.contextTokens as number;
+        const ms = perf.stepMs({
+          decodeSeqs: 1,
+          decodeContextTokens: context,
+          prefillChunks: [],
+          hostLoadTokens: 0,
+        });
+        out.push({
+          table: table.id,
+          label: `${deploymentLabel} ms/token`,
+          metric: 'latency',
+          published: 1000 / (row.outputTokSPerUser as number),
+          simulated: ms,
+        });
+        continue;
+      }
       const tokens = row.inputTokens as number;
-      const ms = createRooflinePerfModel(deployment.roofline).stepMs({
+      const ms = perf.stepMs({
         decodeSeqs: 0,
         decodeContextTokens: 0,
         prefillChunks: [{ tokens, contextTokens: 0 }],
@@ -200,7 +221,7 @@ export function evaluateTable(table: Table, quick: boolean): Comparison[] {
       });
       out.push({
         table: table.id,
-        label: `${row.gpu as string} ${row.precision as string} tp${String(row.tp)} ${(row.model as string).replace('meta/', '')} ${tokens}`,
+        label: `${deploymentLabel} ${tokens}`,
         metric: 'latency',
         published: row.firstTokenMs as number,
         simulated: ms,

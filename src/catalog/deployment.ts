@@ -9,6 +9,7 @@ import type { RooflineSpec } from '../engine/roofline.js';
 import { GPU_KEYS, findGpu } from './gpus.js';
 import type { ComputeDtype, GpuSpec } from './gpus.js';
 import { currentEfficiency } from './efficiency.js';
+import { allReducePaths } from './all-reduce.js';
 import { DEFAULT_NVME_DEVICE, NVME_DEVICE_KEYS, findNvmeDevice } from './nvme-devices.js';
 import type { NvmeDeviceSpec } from './nvme-devices.js';
 import {
@@ -196,8 +197,8 @@ function buildRoofline(
   const achieved = (dtype: ComputeDtype) =>
     (gpu.denseFlops[dtype] ?? 0) * (eff.mfu[gpu.architecture][dtype] ?? 0);
   const plan = planMemory(model, precision.key, gpu, tp);
-  // NCCL's tree / NVLS all-reduce crosses 2 x log2(tp) hops (efficiency.ts ALL_REDUCE_HOP_MS).
-  const allReduceLatencyMs = tp > 1 ? 2 * Math.log2(tp) * eff.allReduceHopMs[gpu.allReduceLink] : 0;
+  // One-shot for small messages, NCCL's ring for large ones (all-reduce.ts; constants in efficiency.ts).
+  const allReduce = allReducePaths(tp, gpu.allReduceLink, gpu.allReduceBytesPerS, eff);
   return {
     numLayers: model.numLayers,
     hiddenSize: model.hiddenSize,
@@ -223,8 +224,10 @@ function buildRoofline(
     memoryBytesPerS: gpu.memoryBytesPerS,
     memoryEfficiency: eff.memoryStreamEfficiency,
     tp,
-    allReduceBytesPerS: gpu.allReduceBytesPerS * eff.allReduceLinkEfficiency,
-    allReduceLatencyMs,
+    allReduceBytesPerS: allReduce.oneShot.bytesPerS,
+    allReduceLatencyMs: allReduce.oneShot.latencyMs,
+    allReduceRingBytesPerS: allReduce.ring.bytesPerS,
+    allReduceRingLatencyMs: allReduce.ring.latencyMs,
     fixedStepOverheadMs: eff.fixedStepMs,
     perLayerMs: eff.perLayerMs,
     frontendMsPerSeq: frontend === 'nim' ? eff.frontendMsPerSeq : 0,

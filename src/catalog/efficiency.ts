@@ -10,17 +10,18 @@ import type { ComputeDtype, GpuArchitecture } from './gpus.js';
  * Achieved fraction of the dense tensor-core peak on the matmuls of a step (model FLOPs
  * utilisation), per GPU architecture and compute type.
  *
- * - Hopper FP8 0.49: fitted on TensorRT-LLM's v1.0 perf overview
+ * - Hopper FP8 0.50: fitted on TensorRT-LLM's v1.0 perf overview
  *   (docs/calibration.md#tensorrt-llm-throughput-tables), Llama 3.1 8B (H100, H200), 3.3 70B (H100 TP2,
  *   H200 TP1) and 3.1 405B (H100 TP8, H200 TP8): each table implies the value that zeroes its mean
- *   throughput error (0.39-0.54), 0.49 is their median (calibration/loto.ts; the report lists each).
+ *   throughput error (0.39-0.54 with the fixed costs below), 0.50 is their median (0.496;
+ *   calibration/loto.ts, the report lists each).
  *   The prefill-dominated 2048/128 column alone would ask for ~0.55: see
  *   docs/calibration.md#where-it-stands for why the two differ.
  * - Hopper BF16/FP16: FP8's achieved rate divided by the measured FP8/FP16 speed-up of 1.45
- *   (docs/calibration.md#ratios), 0.49 x 1978.9 / 1.45 / 989.4 = 0.68.
- * - Blackwell FP4 0.295: the same fit on Llama 3.3 70B on B200 and GB200 (TP1) and 3.1 405B on B200
- *   and GB200 (TP4), 0.29-0.31 per table.
- * - Blackwell FP8 0.49 and BF16 0.68: Hopper's (no Blackwell FP8 or BF16 table was found).
+ *   (docs/calibration.md#ratios), 0.496 x 1978.9 / 1.45 / 989.4 = 0.68.
+ * - Blackwell FP4 0.30: the same fit on Llama 3.3 70B on B200 and GB200 (TP1) and 3.1 405B on B200
+ *   and GB200 (TP4), 0.28-0.31 per table with the fixed costs below.
+ * - Blackwell FP8 0.50 and BF16 0.68: Hopper's (no Blackwell FP8 or BF16 table was found).
  * - Ampere BF16/FP16 0.72, Ada FP8 0.56: TensorRT-LLM v0.5 batch-1 prefill of LLaMA 7B, 2,048 tokens
  *   (A100 133 ms, L40S 73 ms; docs/calibration.md#tensorrt-llm-first-token-latencies); Ada BF16 0.7,
  *   near A100's.
@@ -28,8 +29,8 @@ import type { ComputeDtype, GpuArchitecture } from './gpus.js';
 export const MFU: Readonly<Record<GpuArchitecture, Readonly<Partial<Record<ComputeDtype, number>>>>> = {
   ampere: { bf16: 0.72, fp16: 0.72 },
   ada: { fp8: 0.56, bf16: 0.7, fp16: 0.7 },
-  hopper: { fp8: 0.49, bf16: 0.68, fp16: 0.68 },
-  blackwell: { fp8: 0.49, bf16: 0.68, fp16: 0.68, fp4: 0.295 },
+  hopper: { fp8: 0.5, bf16: 0.68, fp16: 0.68 },
+  blackwell: { fp8: 0.5, bf16: 0.68, fp16: 0.68, fp4: 0.3 },
 };
 
 /**
@@ -54,30 +55,66 @@ export const MEMORY_STREAM_EFFICIENCY = 0.85;
 export const EXPERT_TILE_ROWS = 128;
 
 /**
- * Fixed GPU cost of every transformer layer in a step, ms: the ~10 kernels of a layer (norms, QKV,
- * rotary, attention, output projection, residual, gate/up, activation, down) each lose a few µs to
- * launch gaps, ramp-up and tail even inside a CUDA graph. 0.04 ms is fitted on the batch-1 decode
- * points (NIM 8B at concurrency 1: 4.63 ms against 2.8 ms of weight streaming at
- * MEMORY_STREAM_EFFICIENCY) with FIXED_STEP_MS below, and checked on the 70B and 405B latency points
- * of docs/calibration.md.
+ * Fixed GPU cost of every transformer layer in a step, ms: 0.02. First principles: a Llama layer's
+ * decode step in TensorRT-LLM is about eight kernels once its fusions are counted (RMSNorm fused
+ * into the all-reduce or the quantization, QKV GEMM, RoPE and KV write fused before attention,
+ * attention, output projection, all-reduce + residual + RMSNorm, gate/up GEMM with SiLU, down
+ * GEMM), and each small kernel loses ~2.5 µs inside a CUDA graph: the graph node's launch gap
+ * (a kernel of 2.9 µs took 3.4 µs per kernel when replayed from a graph, NVIDIA's "Getting Started
+ * with CUDA Graphs", https://developer.nvidia.com/blog/cuda-graphs/) plus the ramp to full memory
+ * bandwidth and the drain of the last wave, which do not shrink with the kernel's bytes. It is not
+ * fitted: the one batch-1 decode point (NIM 8B, 32 layers) cannot separate a per-layer cost from a
+ * per-step one, and the per-step cost below is what that point leaves. The same figure is used on
+ * every GPU generation: no public batch-1 data separates Hopper's from Blackwell's.
  */
-export const PER_LAYER_MS = 0.04;
+export const PER_LAYER_MS = 0.02;
 
 /**
- * Fixed cost of every step that is not per layer (sampling, the scheduler's bookkeeping, the launch
- * of the graph), ms. BLIS uses 0.5 ms (inference-sim `hardware_config.json`, `TOverheadMicros`); the
- * NIM 8B concurrency-1 point leaves 0.5 ms once streaming and the per-layer cost are counted.
+ * Fixed cost of every step that is not per layer (sampling, the scheduler's bookkeeping, the
+ * graph's launch, returning the tokens), ms: 1.14, what the NIM 1.8.0 8B inter-token latency at
+ * concurrency 1 (4.63 ms) leaves after the weight streaming (2.82 ms at
+ * MEMORY_STREAM_EFFICIENCY) and 32 layers at PER_LAYER_MS (0.64 ms). NIM 1.3.0's 4.37 ms would
+ * leave 0.88. The sum for the 8B model (1.78 ms) is the one fitted before the split (32 x 0.04 +
+ * 0.5), so every 8B deployment keeps its step time; deeper models pay less per step than with 40 µs
+ * per layer (80 layers: 2.74 ms instead of 3.7; 126 layers: 3.66 instead of 5.54).
  */
-export const FIXED_STEP_MS = 0.5;
+export const FIXED_STEP_MS = 1.14;
 
 /**
- * Latency of one hop of a tensor-parallel all-reduce, ms. A small all-reduce on 2 x H100 over NVLink
- * with CUDA graphs takes ~6 µs (NCCL NVLSTree, https://github.com/NVIDIA/nccl/issues/1259), which
- * NCCL's tree/NVLS algorithms spend in 2 x log2(tp) hops (up and down): 3 µs a hop. Latency grows
- * with TP as that issue reports. PCIe (L40S, no NVLink) has no published figure here; 10 µs a hop
- * is an estimate (a PCIe round trip through the host bridge).
+ * The start of one tensor-parallel all-reduce captured in a CUDA graph, ms (all-reduce.ts): the
+ * kernel's launch inside the graph and the flag exchange with the peers. NVLink 1 µs: on 8 GPUs a
+ * tuned NCCL 2.27 all-reduce of 8 bytes takes ~2.3 µs on H200 and ~3 µs on B200 in all
+ * (https://github.com/NVIDIA/nccl/issues/1940), which leaves about 1 µs beside its 6 hops below.
+ * PCIe (L40S): 0, its estimate is in the hops.
  */
-export const ALL_REDUCE_HOP_MS = { nvlink: 0.003, pcie: 0.01 } as const;
+export const ALL_REDUCE_BASE_MS = { nvlink: 0.001, pcie: 0 } as const;
+
+/**
+ * Link latency of one step (hop) of a tensor-parallel all-reduce, ms; NCCL's tree/NVLS algorithms
+ * take 2 x log2(tp) of them (up and down the tree). NVLink 0.6 µs: the hardware latency NCCL's own
+ * cost model gives an NVLink step of its low-latency (LL) protocol, which it picks for small
+ * messages (`hwLat` in src/graph/tuning.cc of https://github.com/NVIDIA/nccl). With the start above,
+ * 2.2, 3.4 and 4.6 µs at TP 2, 4 and 8: above the 2.3-3 µs of a tuned 8-GPU run, below the ~6 µs
+ * measured on 2 x H100 when NVLS is forced (https://github.com/NVIDIA/nccl/issues/1259; NCCL's
+ * model gives NVLS a 25 µs hardware latency and does not choose it for small messages). It was 3 µs
+ * a hop (taken from that forced-NVLS figure), 12 µs per call at TP4. PCIe (L40S, no NVLink) has no
+ * published figure here; 10 µs a hop is an estimate (a PCIe round trip through the host bridge).
+ */
+export const ALL_REDUCE_HOP_MS = { nvlink: 0.0006, pcie: 0.01 } as const;
+/**
+ * NCCL's ring all-reduce for large messages (LL128 protocol) in NCCL's own cost model
+ * (src/graph/tuning.cc of https://github.com/NVIDIA/nccl): a base latency of 14 µs (`baseLat`,
+ * Ring LL128), 1.9 µs of NVLink hardware latency per ring step (`hwLat`, NVLink Ring LL128; 2.5 over
+ * PCI) for 2 (tp - 1) steps, and 0.92 of the bus bandwidth (120 data bytes in every 128-byte line).
+ * At TP8 that is 40.6 µs before the bytes: a decode batch of a few hundred tokens all-reduces
+ * megabytes, which the one-shot path (every rank reading every peer's whole message) moves more
+ * slowly, so large steps pay this latency; batch-1 steps do not.
+ */
+export const ALL_REDUCE_RING = {
+  nvlink: { baseMs: 0.014, stepMs: 0.0019, bandwidthShare: 0.92 },
+  pcie: { baseMs: 0.014, stepMs: 0.0025, bandwidthShare: 0.92 },
+} as const;
+
 /**
  * Achieved fraction of the link bandwidth by a large all-reduce: NCCL reaches ~370 GB/s of bus
  * bandwidth on H100's 450 GB/s NVLink, "with the protocol overhead (~20%)"
@@ -123,8 +160,15 @@ export interface Efficiency {
   readonly expertTileRows: number;
   readonly perLayerMs: number;
   readonly fixedStepMs: number;
+  readonly allReduceBaseMs: Readonly<Record<'nvlink' | 'pcie', number>>;
   readonly allReduceHopMs: Readonly<Record<'nvlink' | 'pcie', number>>;
   readonly allReduceLinkEfficiency: number;
+  readonly allReduceRing: Readonly<
+    Record<
+      'nvlink' | 'pcie',
+      { readonly baseMs: number; readonly stepMs: number; readonly bandwidthShare: number }
+    >
+  >;
   readonly frontendMsPerSeq: number;
   readonly frontendIntakeMs: number;
 }
@@ -135,8 +179,10 @@ const DEFAULT_EFFICIENCY: Efficiency = {
   expertTileRows: EXPERT_TILE_ROWS,
   perLayerMs: PER_LAYER_MS,
   fixedStepMs: FIXED_STEP_MS,
+  allReduceBaseMs: ALL_REDUCE_BASE_MS,
   allReduceHopMs: ALL_REDUCE_HOP_MS,
   allReduceLinkEfficiency: ALL_REDUCE_LINK_EFFICIENCY,
+  allReduceRing: ALL_REDUCE_RING,
   frontendMsPerSeq: FRONTEND_MS_PER_SEQ,
   frontendIntakeMs: FRONTEND_INTAKE_MS,
 };

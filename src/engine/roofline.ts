@@ -71,9 +71,15 @@ export interface RooflineSpec {
   readonly memoryEfficiency: number;
   /** Tensor-parallel size. */
   readonly tp: number;
-  /** Achieved all-reduce bandwidth of the link, bytes/s per direction, and latency per call in ms. */
+  /**
+   * Tensor-parallel all-reduce, two ways: one-shot (small messages) and ring (large ones), each a
+   * latency per call in ms and a bandwidth in bytes/s on the ring volume 2 (tp - 1) / tp x message;
+   * a call costs the cheaper of the two. A spec without the ring path has the one-shot path only.
+   */
   readonly allReduceBytesPerS: number;
   readonly allReduceLatencyMs: number;
+  readonly allReduceRingBytesPerS?: number;
+  readonly allReduceRingLatencyMs?: number;
   /** Scheduler, launch and sampling cost of any step, ms. */
   readonly fixedStepOverheadMs: number;
   /** Fixed GPU cost of each layer in a step (kernel launch gaps and tails), ms. */
@@ -143,6 +149,8 @@ export function createRooflinePerfModel(spec: RooflineSpec): PerfModel {
   const allReduceBytesPerToken = tp > 1 ? ((2 * (tp - 1)) / tp) * spec.hiddenSize * ACTIVATION_BYTES : 0;
   const allReduceCalls = tp > 1 ? ALL_REDUCES_PER_LAYER * spec.numLayers : 0;
   const allReduceLinkBytesPerMs = spec.allReduceBytesPerS / 1000;
+  const ringBytesPerMs = (spec.allReduceRingBytesPerS ?? 0) / 1000;
+  const ringLatencyMs = spec.allReduceRingLatencyMs ?? 0;
 
   function stepMs(work: StepWork): number {
     const decodeSeqs = work.decodeSeqs;
@@ -216,9 +224,15 @@ export function createRooflinePerfModel(spec: RooflineSpec): PerfModel {
     const attentionMs =
       Math.max(decodeAttnFlops / attentionFlopsPerMs, (decodeKvBytes + kvWriteBytes) / memoryBytesPerMs) +
       Math.max(prefillAttnFlops / attentionFlopsPerMs, prefillKvBytes / memoryBytesPerMs);
-    const allReduceMs =
-      allReduceCalls *
-      ((tokens * allReduceBytesPerToken) / allReduceLinkBytesPerMs + spec.allReduceLatencyMs);
+    // Each call takes the cheaper way: one-shot while the message is small, the ring once its bytes
+    // outweigh the ring's longer latency.
+    let allReduceMs = 0;
+    if (allReduceCalls > 0) {
+      const volume = tokens * allReduceBytesPerToken;
+      const oneShot = volume / allReduceLinkBytesPerMs + spec.allReduceLatencyMs;
+      const ring = ringBytesPerMs > 0 ? volume / ringBytesPerMs + ringLatencyMs : Infinity;
+      allReduceMs = allReduceCalls * Math.min(oneShot, ring);
+    }
     const gpuMs = spec.fixedStepOverheadMs + layersMs + matmulMs + attentionMs + allReduceMs + loadMs;
     return Math.max(gpuMs, spec.frontendMsPerSeq * (decodeSeqs + chunks));
   }

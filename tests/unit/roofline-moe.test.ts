@@ -121,26 +121,51 @@ describe('mixture-of-experts step time', () => {
 });
 
 describe('tensor-parallel all-reduce', () => {
-  it('spends 2 x log2(tp) hops of the link per all-reduce: 3 µs on NVLink, 10 µs over PCIe', () => {
+  it('starts each all-reduce (1 µs on NVLink) and adds 2 x log2(tp) hops of the link: 0.6 µs on NVLink, 10 µs over PCIe', () => {
     expect(deploy(LLAMA_70B, 'h200', 'fp8', 1).roofline.allReduceLatencyMs).toBe(0);
-    expect(deploy(LLAMA_70B, 'h100-sxm', 'fp8', 2).roofline.allReduceLatencyMs).toBeCloseTo(0.006, 12);
-    expect(deploy(LLAMA_70B, 'h100-sxm', 'fp8', 4).roofline.allReduceLatencyMs).toBeCloseTo(0.012, 12);
-    expect(deploy(LLAMA_70B, 'h100-sxm', 'fp8', 8).roofline.allReduceLatencyMs).toBeCloseTo(0.018, 12);
+    expect(deploy(LLAMA_70B, 'h100-sxm', 'fp8', 2).roofline.allReduceLatencyMs).toBeCloseTo(0.0022, 12);
+    expect(deploy(LLAMA_70B, 'h100-sxm', 'fp8', 4).roofline.allReduceLatencyMs).toBeCloseTo(0.0034, 12);
+    expect(deploy(LLAMA_70B, 'h100-sxm', 'fp8', 8).roofline.allReduceLatencyMs).toBeCloseTo(0.0046, 12);
     expect(deploy(LLAMA_70B, 'l40s', 'fp8', 4).roofline.allReduceLatencyMs).toBeCloseTo(0.04, 12);
   });
 
-  it('moves 2 (tp - 1) / tp of each token’s activations over the link, twice per layer', () => {
+  it('moves 2 (tp - 1) / tp of each token’s activations per all-reduce, twice per layer, the cheaper way', () => {
     for (const tp of [2, 4, 8]) {
       const spec = deploy(LLAMA_70B, 'h100-sxm', 'fp8', tp).roofline;
       const model = createRooflinePerfModel(spec);
-      const noLink = createRooflinePerfModel({ ...spec, allReduceBytesPerS: 1e30, allReduceLatencyMs: 0 });
-      const tokens = 512;
-      const bytes = 2 * spec.numLayers * tokens * ((2 * (tp - 1)) / tp) * spec.hiddenSize * 2;
-      const latency = 2 * spec.numLayers * spec.allReduceLatencyMs;
-      expect(model.stepMs(decode(tokens)) - noLink.stepMs(decode(tokens))).toBeCloseTo(
-        (bytes / spec.allReduceBytesPerS) * 1000 + latency,
-        6,
-      );
+      const noLink = createRooflinePerfModel({
+        ...spec,
+        allReduceBytesPerS: 1e30,
+        allReduceLatencyMs: 0,
+        allReduceRingBytesPerS: 1e30,
+        allReduceRingLatencyMs: 0,
+      });
+      for (const tokens of [1, 512]) {
+        const volume = tokens * ((2 * (tp - 1)) / tp) * spec.hiddenSize * 2;
+        const oneShotMs = (volume / spec.allReduceBytesPerS) * 1000 + spec.allReduceLatencyMs;
+        const ringMs = (volume / spec.allReduceRingBytesPerS!) * 1000 + spec.allReduceRingLatencyMs!;
+        expect(model.stepMs(decode(tokens)) - noLink.stepMs(decode(tokens))).toBeCloseTo(
+          2 * spec.numLayers * Math.min(oneShotMs, ringMs),
+          6,
+        );
+      }
     }
+  });
+
+  it('sends one token one-shot and a 512-token batch over the ring at TP8, one-shot reading every peer', () => {
+    const spec = deploy(LLAMA_70B, 'h100-sxm', 'fp8', 8).roofline;
+    const cost = (tokens: number) => {
+      const volume = tokens * (14 / 8) * spec.hiddenSize * 2;
+      return {
+        oneShot: (volume / spec.allReduceBytesPerS) * 1000 + spec.allReduceLatencyMs,
+        ring: (volume / spec.allReduceRingBytesPerS!) * 1000 + spec.allReduceRingLatencyMs!,
+      };
+    };
+    expect(cost(1).oneShot).toBeLessThan(cost(1).ring);
+    expect(cost(512).ring).toBeLessThan(cost(512).oneShot);
+    // One-shot: each rank reads 7 peers' whole message, 4x the ring volume at TP8.
+    expect(spec.allReduceRingBytesPerS! / spec.allReduceBytesPerS).toBeCloseTo(0.92 * 4, 9);
+    // NCCL's ring latency at TP8: 14 us + 14 steps x 1.9 us.
+    expect(spec.allReduceRingLatencyMs).toBeCloseTo(0.0406, 12);
   });
 });
