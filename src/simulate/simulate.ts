@@ -139,7 +139,10 @@ export function runSimulation(
     }
     const owner = mix.next();
     const prefix = owner.systemPrompt;
-    issue(new Session(sessions++, workload, prefix, answer, config.seed, thought, keysOfPrefix(prefix)), owner);
+    issue(
+      new Session(sessions++, workload, prefix, answer, config.seed, thought, keysOfPrefix(prefix)),
+      owner,
+    );
   };
   if (openLoop) {
     // Seeded exponential inter-arrival times: a Poisson process of sessions.
