@@ -6,8 +6,10 @@
  *     [--max-num-seqs N] [--replicas N] [--router R] [--gpu G] [--cpu-prof DIR] [--dist DIR]
  *
  * Starts nimsim as a child process (`--time-scale 1 --jitter 0`, max-num-seqs and max-waiting at
- * least the stream count so every stream runs in one batch and none is refused), opens all streams
- * at once with a node:http client that timestamps every SSE chunk, and computes per request
+ * least the stream count so every stream runs in one batch and none is refused), warms up (a few
+ * requests, then one 2-token request per stream, which leaves a keep-alive connection per stream
+ * open), opens all streams at once on those connections with a node:http client that timestamps
+ * every SSE chunk, and computes per request
  *   TTFT = first content chunk − request start,
  *   ITL  = (last content chunk − first content chunk) / (completion tokens − 1)
  * (AIPerf's definitions, the same as the `simulate` report). Then it stops the server and runs
@@ -227,8 +229,12 @@ async function main(): Promise<void> {
           stream_options: { include_usage: true },
         }),
       });
-    // Warm both processes' code paths (JIT) before the measured burst.
+    // Warm both processes' code paths (JIT) before the measured burst, then open the burst's
+    // keep-alive connections with one short request each: the measured burst then times streaming
+    // at that concurrency, not `streams` TCP handshakes and first runs landing in one event-loop turn
+    // (a benchmark client's warm-up, as AIPerf's --warmup-request-count).
     await Promise.all(Array.from({ length: 8 }, () => request(8)));
+    await Promise.all(Array.from({ length: streams }, () => request(2)));
     process.stdout.write(
       `realtime-accuracy: ${streams} concurrent streams × ${maxTokens} tokens, prompt ${promptTokens} tokens, ` +
         `max-num-seqs ${maxNumSeqs}` +
