@@ -28,7 +28,7 @@
  */
 import { contentText } from '../util/content-text.js';
 import type { ChatMessage, Segment } from './chat-template.js';
-import { pythonJson } from './chat-template.js';
+import { pythonJson } from './python-json.js';
 
 const START = { special: '<|start|>' };
 const MESSAGE = { special: '<|message|>' };

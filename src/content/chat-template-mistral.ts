@@ -17,7 +17,7 @@
  */
 import { contentText } from '../util/content-text.js';
 import type { ChatMessage, Segment } from './chat-template.js';
-import { pythonJson } from './chat-template.js';
+import { pythonJson } from './python-json.js';
 
 const BOS = { special: '<s>' };
 const EOS = { special: '</s>' };

@@ -4,7 +4,7 @@
  * const, enum …), and the size measure of the root. Everything derived from a schema object is
  * computed once per object, so each step costs O(1) plus what it writes.
  */
-import { pythonJson, pythonNumber } from './chat-template.js';
+import { pythonJson, pythonNumber } from './python-json.js';
 import { chance, pick, SHALLOW_DEPTH, type GenerationContext } from './json-schema-context.js';
 import { createArrayWriter } from './json-schema-array.js';
 import { createStringFormats } from './json-schema-formats.js';

@@ -4,7 +4,7 @@
  * refuse a schema whose smallest value is longer than max_tokens allows before writing anything
  * (json-schema.ts `generateJson` with `refuseOversized`).
  */
-import { pythonJson } from './chat-template.js';
+import { pythonJson } from './python-json.js';
 import type { ObjectPlan } from './json-schema-object.js';
 import type { SchemaResolver } from './json-schema-resolve.js';
 import { asArray, inferredType, isRecord, type Schema } from './json-schema-shape.js';

@@ -4,7 +4,7 @@
  * cache and streaming stay real. A tool call's plan also says where its name and arguments lie,
  * so the API can stream argument deltas and parse `tool_calls` as vLLM does.
  */
-import { pythonJson } from './chat-template.js';
+import { pythonJson } from './python-json.js';
 import { guidedText, type GuidedSpec } from './guided.js';
 import { JsonSchemaError, schemaBudget, type SchemaJson } from './json-schema.js';
 import { planOutputSteps, runToEnd, type OutputPlan, type PlanOutputOptions } from './output-plan.js';

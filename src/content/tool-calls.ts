@@ -12,7 +12,7 @@
  * (Llama 3.1 and 3.3: NIM's function-calling support table lists "Parallel Tool Calls Supported:
  * No") makes one.
  */
-import { pythonJson } from './chat-template.js';
+import { pythonJson } from './python-json.js';
 import { generateJson, type SchemaJson } from './json-schema.js';
 import { defineOwn } from './json-schema-shape.js';
 import { conversationFacts, groundArguments, placeParameter } from './tool-grounding.js';

@@ -25,7 +25,7 @@
  * Images are refused (400): every model in nimsim's catalog is text-only, and vLLM refuses image
  * input to a model without a multimodal processor (vllm/entrypoints/chat_utils.py).
  */
-import { pythonJson } from '../content/chat-template.js';
+import { pythonJson } from '../content/python-json.js';
 import type { ChatCompletionRequest, WireChatMessage } from '../protocol/chat.js';
 import type {
   ContentBlockParam,

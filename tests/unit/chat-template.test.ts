@@ -4,11 +4,10 @@ import {
   applyChatTemplate,
   ChatTemplateError,
   encodeCompletionPrompt,
-  MAX_JSON_DEPTH,
-  pythonStrip,
   renderChatTemplate,
   type ChatMessage,
 } from '../../src/content/chat-template.js';
+import { MAX_JSON_DEPTH, pythonStrip } from '../../src/content/python-json.js';
 import { planOutput } from '../../src/content/output-plan.js';
 import { createTokenizer } from '../../src/content/tokenizer.js';
 

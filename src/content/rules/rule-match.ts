@@ -3,7 +3,7 @@
  * the API need: scripted text or a tool call, an error to answer with, and added latency.
  */
 import type { ScriptedReply } from '../reply.js';
-import { pythonJson } from '../chat-template.js';
+import { pythonJson } from '../python-json.js';
 import type { Rule, ScriptedErrorType } from './rule-schema.js';
 import { fillTemplate } from './rule-template.js';
 import { RegexTimeoutError, compileSafeRegex, safeExec } from '../safe-regex.js';
