@@ -61,7 +61,7 @@ import {
   spawnServer,
 } from './lib/child-server.js';
 import { intArg } from './lib/int-arg.js';
-import { BURST_MESSAGES, BURST_MODEL } from './lib/streaming-burst.js';
+import { BURST_MESSAGES, BURST_MODEL, burstBody } from './lib/streaming-burst.js';
 import { startLoopLagMonitor, type LoopLag } from './lib/loop-lag.js';
 import { relativeError, summarize } from './lib/percentiles.js';
 import { promTotal } from './lib/prom-text.js';
@@ -220,14 +220,7 @@ async function main(): Promise<void> {
         path: '/v1/chat/completions',
         agent,
         timeoutMs: STREAM_TIMEOUT_MS,
-        body: JSON.stringify({
-          model: MODEL,
-          messages: MESSAGES,
-          max_tokens: tokens,
-          ignore_eos: true,
-          stream: true,
-          stream_options: { include_usage: true },
-        }),
+        body: burstBody(tokens),
       });
     // Warm both processes' code paths (JIT) before the measured burst, then open the burst's
     // keep-alive connections with one short request each: the measured burst then times streaming

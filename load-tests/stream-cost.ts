@@ -32,7 +32,7 @@ import {
   type ChildServer,
 } from './lib/child-server.js';
 import { intArg } from './lib/int-arg.js';
-import { BURST_MESSAGES, BURST_MODEL } from './lib/streaming-burst.js';
+import { burstBody } from './lib/streaming-burst.js';
 import { summarize } from './lib/percentiles.js';
 import { streamRequest } from './lib/sse-client.js';
 
@@ -41,8 +41,6 @@ const maxTokens = intArg('max-tokens', 200);
 const replicas = intArg('replicas', 4);
 const rounds = intArg('rounds', 4);
 const STREAM_TIMEOUT_MS = 180_000;
-const MODEL = BURST_MODEL;
-const MESSAGES = BURST_MESSAGES;
 
 function dirArg(name: string, fallback: string | undefined): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -93,14 +91,7 @@ interface Burst {
 
 async function burst(server: ChildServer, n: number, tokens: number): Promise<Burst> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
-  const body = JSON.stringify({
-    model: MODEL,
-    messages: MESSAGES,
-    max_tokens: tokens,
-    ignore_eos: true,
-    stream: true,
-    stream_options: { include_usage: true },
-  });
+  const body = burstBody(tokens);
   const cpu0 = cpuTimesMs(server.pid);
   const t0 = performance.now();
   const results = await Promise.all(

@@ -12,3 +12,15 @@ export const BURST_MESSAGES = [
       'between many concurrent requests, and why the time between tokens grows with the batch.',
   },
 ];
+
+/** The burst's request body: `maxTokens` streamed tokens exactly (no early end), usage at the end. */
+export function burstBody(maxTokens: number): string {
+  return JSON.stringify({
+    model: BURST_MODEL,
+    messages: BURST_MESSAGES,
+    max_tokens: maxTokens,
+    ignore_eos: true,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+}

@@ -96,12 +96,8 @@ export interface Reservation {
   readonly replica: number;
   /** Prompt blocks the prefix index says the replica holds in a row (0 when the router reads no cache). */
   readonly overlapBlocks: number;
-  submit(
-    req: EngineRequest,
-    listener: EventListener,
-    signal?: AbortSignal,
-    options?: SubmitOptions,
-  ): () => void;
+  /** Queues the request on the reserved replica, as that engine's own `submit`. */
+  submit: Engine['submit'];
   cancel(): void;
 }
 
