@@ -175,7 +175,7 @@ export function createEngine(opts: EngineOptions): Engine {
     if (transfers.length > 0) startTransfers(transfers, startMs);
     if (!plan && intake && intake.size > 0) {
       // Nothing for the GPU, requests in intake: the front end's CPU is theirs until one is in.
-      const endMs = startMs + intake.shareIdle(takenIn, startMs);
+      const endMs = startMs + intake.shareIdle(takenIn);
       stepTimer = clock.schedule(endMs, () => {
         lastEndMs = endMs;
         queueTakenIn();
@@ -207,7 +207,7 @@ export function createEngine(opts: EngineOptions): Engine {
     let durationMs = perf.stepMs(plan.work) * opts.jitter();
     if (intake && intake.size > 0) {
       const streams = plan.work.decodeSeqs + plan.work.prefillChunks.length;
-      durationMs = intake.shareStep(durationMs, streams, takenIn, startMs);
+      durationMs = intake.shareStep(durationMs, streams, takenIn);
     }
     const endMs = startMs + durationMs;
     stepTimer = clock.schedule(endMs, () => completeStep(plan, startMs, endMs));
