@@ -43,7 +43,7 @@ export interface OutputPlan {
 
 const DEFAULT_MEAN_OUTPUT_TOKENS = 150;
 /** Spread of natural answer lengths: about half of them fall within ×0.67–×1.5 of the median. */
-const LENGTH_SIGMA = 0.6;
+export const LENGTH_SIGMA = 0.6;
 /**
  * An answer ends at the first sentence end after its drawn length; starting the search this many
  * tokens early keeps the median length at `meanOutputTokens` (measured over 400 seeds).

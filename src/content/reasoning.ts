@@ -128,3 +128,8 @@ export const EFFORT_FACTORS: Readonly<Record<'low' | 'medium' | 'high', number>>
   medium: 1,
   high: 3,
 };
+
+/** The median reasoning length at a gpt-oss `reasoning_effort`: the model's median × its factor. */
+export function effortMedianTokens(meanTokens: number, effort: keyof typeof EFFORT_FACTORS): number {
+  return Math.max(1, Math.round(meanTokens * EFFORT_FACTORS[effort]));
+}

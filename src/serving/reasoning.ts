@@ -5,7 +5,7 @@
  */
 import type { ReasoningSwitch } from '../catalog/models.js';
 import {
-  EFFORT_FACTORS,
+  effortMedianTokens,
   HARMONY_END_MARKER,
   HARMONY_START_MARKER,
   THINK_END_MARKER,
@@ -40,9 +40,8 @@ export function resolveReasoning(
     case 'always':
       return { meanTokens: mean, endMarker: THINK_END_MARKER };
     case 'reasoning_effort': {
-      const factor = EFFORT_FACTORS[req.reasoning_effort ?? 'medium'];
       return {
-        meanTokens: Math.max(1, Math.round(mean * factor)),
+        meanTokens: effortMedianTokens(mean, req.reasoning_effort ?? 'medium'),
         startMarker: HARMONY_START_MARKER,
         endMarker: HARMONY_END_MARKER,
       };

@@ -16,7 +16,8 @@
  * other block keys there, and is prefilled again.
  */
 import type { ReasoningSwitch } from '../catalog/models.js';
-import { EFFORT_FACTORS } from '../content/reasoning.js';
+import { LENGTH_SIGMA } from '../content/output-plan.js';
+import { effortMedianTokens, type EFFORT_FACTORS } from '../content/reasoning.js';
 import { createRandom, hashSeed, type Random } from '../util/random.js';
 
 export type ReasoningEffort = keyof typeof EFFORT_FACTORS;
@@ -30,10 +31,10 @@ export interface WorkloadReasoning {
 }
 
 /**
- * Spread of reasoning lengths: the lognormal σ of the live path's natural lengths
+ * Spread of reasoning lengths: the live path draws reasoning as a natural length
  * (content/output-plan.ts), so a simulated turn reasons as long as a served one would.
  */
-const REASONING_SIGMA = 0.6;
+const REASONING_SIGMA = LENGTH_SIGMA;
 
 /** The longest reasoning a draw can give: the median × e^(3σ) (≈ 6×), as lengths stop at mean + 3σ. */
 export function maxReasoningTokens(reasoning: WorkloadReasoning | undefined): number {
@@ -86,10 +87,7 @@ export function workloadReasoning(
   }
   if (reasoning !== 'reasoning_effort') return { medianTokens: meanReasoningTokens };
   const effort = flags.effort ?? 'medium';
-  return {
-    medianTokens: Math.max(1, Math.round(meanReasoningTokens * EFFORT_FACTORS[effort])),
-    effort,
-  };
+  return { medianTokens: effortMedianTokens(meanReasoningTokens, effort), effort };
 }
 
 /** The reasoning section of the report (docs/interface.md#simulate-report). */
