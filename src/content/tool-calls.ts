@@ -15,7 +15,8 @@
 import { pythonJson } from './python-json.js';
 import { generateJson, type SchemaJson } from './json-schema.js';
 import { defineOwn } from './json-schema-shape.js';
-import { conversationFacts, groundArguments, placeParameter } from './tool-grounding.js';
+import { conversationFacts } from './conversation-facts.js';
+import { groundArguments, placeParameter } from './tool-grounding.js';
 import { createRandom, hashSeed } from '../util/random.js';
 
 export type { ToolCallPlan, ToolCallStyle } from './tool-call-text.js';

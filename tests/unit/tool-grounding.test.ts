@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateArguments } from '../../src/content/tool-calls.js';
-import {
-  conversationFacts,
-  fits,
-  groundArguments,
-  placeParameter,
-} from '../../src/content/tool-grounding.js';
+import { conversationFacts } from '../../src/content/conversation-facts.js';
+import { fits, groundArguments, placeParameter } from '../../src/content/tool-grounding.js';
 import { createValidator } from '../helpers/ajv.js';
 
 const WEATHER = {
