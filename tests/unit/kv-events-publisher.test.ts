@@ -8,7 +8,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Dealer, Subscriber } from 'zeromq';
 import type { KvEventBatch } from '../../src/engine/kv-events.js';
 import { bindsEndpoint, endpointProblem, offsetEndpointPort } from '../../src/kv-events/endpoint.js';
-import { createKvEventPublisher, type KvEventPublisher } from '../../src/kv-events/publisher.js';
+import {
+  createKvEventPublisher,
+  type KvEventPublisher,
+  type KvEventPublisherOptions,
+} from '../../src/kv-events/publisher.js';
 import { encodeKvEventBatch } from '../../src/kv-events/wire-format.js';
 import { freePort } from '../../load-tests/lib/child-server.js';
 
@@ -155,6 +159,16 @@ describe('KV event publisher on ZeroMQ', () => {
     for (const s of open.splice(0)) await s.close();
   });
   const track = <T extends { close(): unknown }>(s: T): T => (open.push(s), s);
+  /** A publisher binding every interface on `port`, topic `x`, rank 0; `extra` adds or overrides. */
+  const bindingAt = (port: number, extra: Partial<KvEventPublisherOptions> = {}) =>
+    createKvEventPublisher({
+      endpoint: `tcp://*:${port}`,
+      topic: 'x',
+      rank: 0,
+      format: 'array',
+      wallSeconds: () => 0,
+      ...extra,
+    });
 
   /**
    * Publishes probes until `sub` receives one (a subscriber misses what is sent before it is
@@ -294,16 +308,7 @@ describe('KV event publisher on ZeroMQ', () => {
 
   it('never holds more than maxQueue batches: the oldest are dropped and counted, the rest sent', async () => {
     const port = await freePort();
-    const pub = track(
-      createKvEventPublisher({
-        endpoint: `tcp://*:${port}`,
-        topic: 'x',
-        rank: 0,
-        format: 'array',
-        maxQueue: 10,
-        wallSeconds: () => 0,
-      }),
-    );
+    const pub = track(bindingAt(port, { maxQueue: 10 }));
     // Before the bind resolves nothing is sent: 100 batches overflow the queue of 10.
     for (let i = 0; i < 100; i++) pub.publish(BATCH);
     expect(pub.stats()).toMatchObject({ batches: 100, dropped: 90, queued: 10 });
@@ -314,13 +319,7 @@ describe('KV event publisher on ZeroMQ', () => {
 
   it('stops listening and closes its sockets on close; a second close is harmless', async () => {
     const port = await freePort();
-    const pub = createKvEventPublisher({
-      endpoint: `tcp://*:${port}`,
-      topic: 'x',
-      rank: 0,
-      format: 'array',
-      wallSeconds: () => 0,
-    });
+    const pub = bindingAt(port);
     await pub.ready;
     expect(pub.observer.observesKvEvents!()).toBe(true);
     await pub.close();
@@ -332,15 +331,7 @@ describe('KV event publisher on ZeroMQ', () => {
     // machine the release can trail the awaited unbind by a moment: the port must come back within
     // a second, not necessarily at once (a leaked listener would hold it for good).
     const rebind = async (attemptsLeft: number): Promise<void> => {
-      const again = track(
-        createKvEventPublisher({
-          endpoint: `tcp://*:${port}`,
-          topic: 'x',
-          rank: 0,
-          format: 'array',
-          wallSeconds: () => 0,
-        }),
-      );
+      const again = track(bindingAt(port));
       try {
         await again.ready;
       } catch (err) {
@@ -356,26 +347,9 @@ describe('KV event publisher on ZeroMQ', () => {
   it('rejects ready when the port is taken', async () => {
     const port = await freePort();
     const errors: Error[] = [];
-    const a = track(
-      createKvEventPublisher({
-        endpoint: `tcp://*:${port}`,
-        topic: 'x',
-        rank: 0,
-        format: 'array',
-        wallSeconds: () => 0,
-      }),
-    );
+    const a = track(bindingAt(port));
     await a.ready;
-    const b = track(
-      createKvEventPublisher({
-        endpoint: `tcp://*:${port}`,
-        topic: 'x',
-        rank: 0,
-        format: 'array',
-        wallSeconds: () => 0,
-        onError: (e) => errors.push(e),
-      }),
-    );
+    const b = track(bindingAt(port, { onError: (e) => errors.push(e) }));
     await expect(b.ready).rejects.toThrow();
     expect(errors).toEqual([]); // reported once, by `ready`
   });
