@@ -114,6 +114,39 @@ async function chat(
   return { aborted: false, content };
 }
 
+/** A stream long enough (~350 ms at the test's time scale) to outlast the test's reset, open (its first chunk read) until released. */
+async function holdStream(base: string): Promise<{ release: () => Promise<void> }> {
+  const ctrl = new AbortController();
+  const res = await fetch(`${base}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Hold this stream open while the cache is reset.' }],
+      max_tokens: 200,
+      ignore_eos: true,
+      stream: true,
+    }),
+    signal: ctrl.signal,
+  });
+  expect(res.status).toBe(200);
+  const reader = res.body!.getReader();
+  // Past the role chunk, into decoded tokens: the request holds its KV blocks from here on.
+  const dec = new TextDecoder();
+  let text = '';
+  while (text.split('data: ').length <= 3) {
+    const { done, value } = await reader.read();
+    expect(done).toBe(false);
+    text += dec.decode(value, { stream: true });
+  }
+  return {
+    release: async () => {
+      ctrl.abort();
+      await reader.read().catch(() => undefined);
+    },
+  };
+}
+
 describe.each(['array', 'map'] as const)('KV events from a live server (%s encoding)', (format) => {
   let server: LiveServer | undefined;
   let sub: Subscriber | undefined;
@@ -166,11 +199,19 @@ describe.each(['array', 'map'] as const)('KV events from a live server (%s encod
         else messages.push({ role: 'assistant', content: r.content });
       }
     };
-    const load = Promise.all([0, 1, 2, 3, 4, 5].map(conversation));
     // A reset while requests run: blocks in use keep their keys, so BlockRemoved, not AllBlocksCleared.
-    await new Promise((r) => setTimeout(r, 150));
+    // A long stream held open across it makes sure some blocks are in use whatever the machine's pace
+    // (on a slow runner the conversations' requests could all be between steps at a fixed delay); it
+    // starts first, so preemption (which takes the latest-scheduled sequence) leaves it running.
+    const held = await holdStream(base);
+    const load = Promise.all([0, 1, 2, 3, 4, 5].map(conversation));
+    await new Promise((r) => setTimeout(r, 100));
     const midReset = await fetch(`${base}/admin/kv-cache/reset`, { method: 'POST', headers: AUTH });
     expect(midReset.status).toBe(200);
+    const afterMidReset = (await midReset.json()) as { gpu: { inUse: number; cached: number } };
+    expect(afterMidReset.gpu.inUse).toBeGreaterThan(0);
+    expect(afterMidReset.gpu.cached).toBeGreaterThan(0);
+    await held.release();
     await load;
     // A second wave after the reset refills the cache, evicting into the host tier and on to disk.
     await Promise.all([6, 7, 8, 9].map(conversation));
