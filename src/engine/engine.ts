@@ -57,8 +57,11 @@ export function createEngine(opts: EngineOptions): Engine {
       : null;
   /** Requests whose intake completes with the step (or idle span) in flight: queued when it ends. */
   let takenIn: Sequence[] = [];
-  /** Requests waiting in the scheduler's queue or in the front end's intake. */
-  const numWaiting = () => scheduler.numWaiting + (intake?.size ?? 0);
+  /**
+   * Requests waiting: in the scheduler's queue, in the front end's intake, or taken in by the step
+   * in flight and queued when it ends (else a request would escape the waiting bound for a step).
+   */
+  const numWaiting = () => scheduler.numWaiting + (intake?.size ?? 0) + takenIn.length;
   const tokensObserved = () =>
     observer?.observesTokens ? observer.observesTokens() : observer?.onToken !== undefined;
   const kvEventsObserved = () =>
@@ -83,7 +86,9 @@ export function createEngine(opts: EngineOptions): Engine {
   const finish = (seq: Sequence, reason: FinishReason, atMs: number) => {
     if (seq.status === 'finished') return;
     // Still in the front end's intake (or taken in, not yet queued): the scheduler never had it.
-    if (intake?.remove(seq) || takenIn.includes(seq)) seq.status = 'finished';
+    const takenInAt = takenIn.indexOf(seq);
+    if (takenInAt >= 0) takenIn.splice(takenInAt, 1);
+    if (intake?.remove(seq) || takenInAt >= 0) seq.status = 'finished';
     else scheduler.remove(seq);
     reportFinished(seq, reason, atMs);
   };
@@ -91,7 +96,7 @@ export function createEngine(opts: EngineOptions): Engine {
   /** Queues the requests the front end finished taking in (those not aborted meanwhile). */
   const queueTakenIn = () => {
     if (takenIn.length === 0) return;
-    for (const seq of takenIn) if (seq.status !== 'finished') scheduler.enqueue(seq);
+    for (const seq of takenIn) scheduler.enqueue(seq);
     takenIn = [];
   };
 
@@ -123,10 +128,10 @@ export function createEngine(opts: EngineOptions): Engine {
   const wake = () => {
     if (stepping) return;
     stepping = true;
-    // Start on a later turn so requests submitted together share the first step.
-    stepTimer = clock.schedule(Math.max(clock.now(), lastEndMs), () =>
-      runStep(Math.max(clock.now(), lastEndMs)),
-    );
+    // Start on a later turn so requests submitted together share the first step; a late timer
+    // (a busy event loop) starts it when it was due, on the timeline, as steps are.
+    const dueMs = Math.max(clock.now(), lastEndMs);
+    stepTimer = clock.schedule(dueMs, () => runStep(timelineAfter(dueMs, dueMs)));
   };
 
   /** Asked once per step (and per reset): the cache builds events only while someone listens. */
@@ -175,11 +180,12 @@ export function createEngine(opts: EngineOptions): Engine {
     if (transfers.length > 0) startTransfers(transfers, startMs);
     if (!plan && intake && intake.size > 0) {
       // Nothing for the GPU, requests in intake: the front end's CPU is theirs until one is in.
-      const endMs = startMs + intake.shareIdle(takenIn);
+      // Like a step, the span follows the ideal timeline: a late timer's delay is made up.
+      const endMs = startMs + intake.shareIdle(takenIn, startMs);
       stepTimer = clock.schedule(endMs, () => {
         lastEndMs = endMs;
         queueTakenIn();
-        runStep(Math.max(clock.now(), endMs));
+        runStep(timelineAfter(startMs, endMs));
       });
       return;
     }
@@ -207,7 +213,7 @@ export function createEngine(opts: EngineOptions): Engine {
     let durationMs = perf.stepMs(plan.work) * opts.jitter();
     if (intake && intake.size > 0) {
       const streams = plan.work.decodeSeqs + plan.work.prefillChunks.length;
-      durationMs = intake.shareStep(durationMs, streams, takenIn);
+      durationMs = intake.shareStep(durationMs, streams, takenIn, startMs);
     }
     const endMs = startMs + durationMs;
     stepTimer = clock.schedule(endMs, () => completeStep(plan, startMs, endMs));
@@ -259,10 +265,17 @@ export function createEngine(opts: EngineOptions): Engine {
       preemptions: plan.preempted.length,
       kvUsage: kv.usage(),
     });
-    // Follow the ideal timeline so timer lateness does not accumulate; but when the real clock runs
-    // far behind (the host cannot keep up), re-anchor at now rather than carry an ever-growing debt.
+    runStep(timelineAfter(startMs, endMs));
+  };
+
+  /**
+   * Where the span after one that ran from `startMs` to `endMs` starts: at `endMs`, following the
+   * ideal timeline so timer lateness does not accumulate; but when the real clock runs far behind
+   * (the host cannot keep up), at now rather than carry an ever-growing debt.
+   */
+  const timelineAfter = (startMs: number, endMs: number) => {
     const nowMs = clock.now();
-    runStep(nowMs - endMs > Math.max(MAX_CATCH_UP_MS, 2 * (endMs - startMs)) ? nowMs : endMs);
+    return nowMs - endMs > Math.max(MAX_CATCH_UP_MS, 2 * (endMs - startMs)) ? nowMs : endMs;
   };
 
   /**

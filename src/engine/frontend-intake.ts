@@ -14,7 +14,11 @@
  * concurrency (docs/calibration.md#nim-benchmark-tables).
  *
  * The engine drives it at its step boundaries: `shareStep` while a step runs, `shareIdle` while
- * nothing runs. Requests that arrive during a step join the sharing at the next boundary.
+ * nothing runs. Requests that arrive during a step join the sharing at the next boundary. On a
+ * real clock the engine may be catching up on lag, its boundaries behind the wall clock: a request
+ * that arrived after a boundary's time on the engine's timeline joins the first boundary at or
+ * after its arrival, never a step that (on that timeline) began before it existed — else the
+ * server would take it in sooner than `simulate` does for the same arrivals.
  */
 import type { Sequence } from './sequence.js';
 
@@ -67,39 +71,56 @@ export class FrontendIntake {
    * A step of `stepMs` whose streams need `streams` × msPerSeq of front-end CPU: shares the CPU
    * with the requests in intake and returns the step's duration, which grows when the front end
    * (streams plus intake) needs longer than the step. `done` receives the requests whose intake
-   * completes within the step (they may join the next one).
+   * completes within the step (they may join the next one). `startMs`, the step's start on the
+   * engine's timeline: only requests that had arrived by then share it (all, when omitted).
    */
-  shareStep(stepMs: number, streams: number, done: Sequence[]): number {
-    if (this.jobs.length === 0) return stepMs;
+  shareStep(stepMs: number, streams: number, done: Sequence[], startMs = Infinity): number {
+    const ready = this.readyBy(startMs);
+    if (ready === 0) return stepMs;
     const streamMs = streams * this.msPerSeq;
     let intakeLeftMs = 0;
-    for (const j of this.jobs) intakeLeftMs += j.remainingMs;
+    for (let i = 0; i < ready; i++) intakeLeftMs += this.jobs[i]!.remainingMs;
     // When the CPU is the bottleneck the step lasts until every stream has had its share, and the
     // intake, as many tasks as it holds, had as much per task.
-    const intakeFloorMs =
-      streams > 0 ? Math.min(intakeLeftMs, this.jobs.length * this.msPerSeq) : intakeLeftMs;
+    const intakeFloorMs = streams > 0 ? Math.min(intakeLeftMs, ready * this.msPerSeq) : intakeLeftMs;
     const durationMs = Math.max(stepMs, streamMs + intakeFloorMs);
-    this.advance(durationMs - streamMs, done);
+    this.advance(durationMs - streamMs, done, ready);
     return durationMs;
   }
 
   /**
    * Nothing runs on the GPU: the CPU is the intake's alone until the request at its head is in.
-   * Returns how long that takes (ms); `done` receives that request.
+   * Returns how long that takes (ms), from `startMs` on the engine's timeline (a head that
+   * arrived later is waited for); `done` receives that request.
    */
-  shareIdle(done: Sequence[]): number {
+  shareIdle(done: Sequence[], startMs = Infinity): number {
     const head = this.jobs[0];
     if (!head) return 0;
-    const durationMs = head.remainingMs;
-    this.advance(durationMs, done);
-    return durationMs;
+    // On a lagging real clock the head may have arrived after this idle span's start.
+    const waitMs = Math.max(0, head.seq.arrivalMs - startMs);
+    const intakeMs = head.remainingMs;
+    this.advance(intakeMs, done, 1);
+    return waitMs + intakeMs;
   }
 
-  /** Spends `cpuMs` of CPU on the requests in arrival order and moves those taken in to `done`. */
-  private advance(cpuMs: number, done: Sequence[]): void {
+  /** How many requests, from the head, had arrived by `startMs` (jobs are in arrival order). */
+  private readyBy(startMs: number): number {
+    const { jobs } = this;
+    if (startMs === Infinity) return jobs.length;
+    let n = 0;
+    while (n < jobs.length && jobs[n]!.seq.arrivalMs <= startMs) n++;
+    return n;
+  }
+
+  /**
+   * Spends `cpuMs` of CPU on the first `ready` requests in arrival order and moves those taken in
+   * to `done`.
+   */
+  private advance(cpuMs: number, done: Sequence[], ready: number): void {
     let left = cpuMs;
     let taken = 0;
-    for (const job of this.jobs) {
+    for (let i = 0; i < ready; i++) {
+      const job = this.jobs[i]!;
       if (left <= 0) break;
       const spent = Math.min(left, job.remainingMs);
       job.remainingMs -= spent;

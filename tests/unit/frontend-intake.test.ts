@@ -15,7 +15,7 @@ const request = (id: string, outputTokens = 2) => ({
   modelName: 'm',
 });
 
-const seq = (id: number) => new Sequence(id, request(`r${id}`), 0, () => {});
+const seq = (id: number, arrivalMs = 0) => new Sequence(id, request(`r${id}`), arrivalMs, () => {});
 
 describe('FrontendIntake', () => {
   it('takes requests in one after another when nothing streams', () => {
@@ -54,6 +54,23 @@ describe('FrontendIntake', () => {
     // So the head needs 2 / 0.4 = 5 such steps: intake lasts intakeMs / msPerSeq steps per request.
     for (let step = 2; step <= 5; step++) intake.shareStep(5, 100, done);
     expect(done.map((s) => s.seqId)).toEqual([1]);
+  });
+
+  it('gives no step that began before a request arrived a share of it (a real clock catching up on lag)', () => {
+    const intake = new FrontendIntake(2, 0.1);
+    intake.add(seq(1, 0));
+    intake.add(seq(2, 100)); // arrived (wall clock) while the engine's timeline was still at 50
+    const done: Sequence[] = [];
+    // The step that starts at 50 on the timeline serves only the request that existed by then:
+    // 3.5 ms spare of a 4.5 ms step with 10 streams, 2 of them the first request's.
+    expect(intake.shareStep(4.5, 10, done, 50)).toBe(4.5);
+    expect(done.map((s) => s.seqId)).toEqual([1]);
+    // Another step before 100 leaves the second untouched: no spare CPU spent, no length added.
+    expect(intake.shareStep(1, 20, done, 60)).toBe(1);
+    expect(intake.size).toBe(1);
+    // Idle from 60: the span waits for its arrival at 100, then takes it in (2 ms).
+    expect(intake.shareIdle(done, 60)).toBe(42);
+    expect(done.map((s) => s.seqId)).toEqual([1, 2]);
   });
 
   it('forgets a request removed during intake', () => {
