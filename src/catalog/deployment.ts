@@ -12,16 +12,15 @@ import { currentEfficiency } from './efficiency.js';
 import { allReducePaths } from './all-reduce.js';
 import { DEFAULT_NVME_DEVICE, NVME_DEVICE_KEYS, findNvmeDevice } from './nvme-devices.js';
 import type { NvmeDeviceSpec } from './nvme-devices.js';
+import type { ModelCard } from './model-card.js';
 import {
-  MODEL_NAMES,
   embeddingParams,
   expertBytesPerGpu,
   expertParamsPerToken,
-  findModel,
   matmulParamsPerToken,
   streamedWeightBytesPerGpu,
-} from './models.js';
-import type { ModelCard } from './models.js';
+} from './model-sizing.js';
+import { MODEL_NAMES, findModel } from './models.js';
 import { PRECISIONS, PRECISION_KEYS, isPrecisionKey } from './precisions.js';
 import type { PrecisionSpec } from './precisions.js';
 import { DeploymentError, chooseProfile } from './profile-choice.js';

@@ -19,7 +19,8 @@
  * - Latencies, "NVLink 4.0 … ~1-2 us", "PCIe Gen5 x16 … ~2-5 us", "NDR 400G … ~1-5 us", "400GbE
  *   RoCE … ~2-10 us": https://fridayswithfaraday.com/posts/gpu-hw-nvlink-nvswitch-interconnect
  */
-import { kvBytesPerTokenPerGpu, type ModelCard } from './models.js';
+import type { ModelCard } from './model-card.js';
+import { kvBytesPerTokenPerGpu } from './model-sizing.js';
 import type { PrecisionSpec } from './precisions.js';
 
 export interface KvLink {

@@ -9,7 +9,7 @@
  * from the active parameter count (what the embeddings and attention leave, over the three MLP
  * matrices): exact enough for a cost that is a fraction of a percent of the base model's.
  */
-import type { ModelCard } from './models.js';
+import type { ModelCard } from './model-card.js';
 
 /** Module names Hugging Face PEFT writes in `target_modules` for Llama-style models, and NeMo's. */
 export const LORA_MODULES = [

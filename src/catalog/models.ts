@@ -1,101 +1,14 @@
 /**
  * The simulated models, keyed by NIM model name. Architecture numbers are the models' published
  * config.json values (Hugging Face repositories named in each entry); parameter counts are the
- * published totals, and the per-expert and shared counts are derived from the config shapes.
- * Also the sizing rules every other part uses: weight bytes and KV bytes per token on one GPU.
+ * published totals, and the per-expert and shared counts are derived from the config shapes. What
+ * each field means is model-card.ts; the weight and KV bytes derived from them, model-sizing.ts.
  */
-import type { PrecisionKey, PrecisionSpec } from './precisions.js';
+import type { ModelCard } from './model-card.js';
+import type { PrecisionKey } from './precisions.js';
 
-export type TokenizerKind = 'llama3' | 'mistral' | 'o200k' | 'deepseek';
-
-/**
- * How a reasoning model is switched into reasoning (docs/api.md#reasoning-models):
- * - `always`: it always thinks first (DeepSeek-R1);
- * - `reasoning_effort`: it always thinks, as long as the request's `reasoning_effort` says
- *   (gpt-oss: low, medium (default), high);
- * - `system_prompt`: it thinks only when the first message is the system prompt `detailed thinking
- *   on` (Llama 3.3 Nemotron Super 49B v1; NIM "Use Reasoning Models",
- *   https://docs.nvidia.com/nim/large-language-models/latest/reasoning-model.html).
- */
-export type ReasoningSwitch = 'always' | 'reasoning_effort' | 'system_prompt';
-
-/** Routed mixture-of-experts layers. */
-export interface MoeSpec {
-  readonly numExperts: number;
-  readonly expertsPerToken: number;
-  /** Parameters of one routed expert summed over all MoE layers. */
-  readonly paramsPerExpert: number;
-  /** Every parameter that is not a routed expert (attention, shared experts, dense layers, embeddings). */
-  readonly sharedParams: number;
-  /**
-   * The checkpoint ships its routed experts in MXFP4 and every other weight in BF16, whatever the
-   * profile's precision (gpt-oss: "MoE weights ... quantized to MXFP4", model card). The profile's
-   * precision then sets only the KV cache. Absent: the profile's precision quantizes every linear layer.
-   */
-  readonly mxfp4Experts?: boolean | undefined;
-}
-
-/** DeepSeek multi-head latent attention: the KV cache stores one compressed latent per token and layer. */
-export interface MlaSpec {
-  readonly kvLoraRank: number;
-  readonly qkRopeHeadDim: number;
-}
-
-export interface ModelCard {
-  /** NIM model name (`NIM_MODEL_NAME`, the served model id). */
-  readonly name: string;
-  /** `modelInfo[].shortName` in /v1/metadata. */
-  readonly shortName: string;
-  /** Publisher, for `owned_by`. */
-  readonly ownedBy: string;
-  /** NGC catalog page (`modelInfo[].modelUrl`), pattern in docs/nim-api.md#metadata. */
-  readonly modelUrl: string;
-  readonly tokenizer: TokenizerKind;
-  /** Default context length in tokens (config.json `max_position_embeddings`). */
-  readonly maxModelLen: number;
-  readonly numLayers: number;
-  readonly hiddenSize: number;
-  readonly numAttentionHeads: number;
-  readonly numKvHeads: number;
-  readonly headDim: number;
-  readonly vocabSize: number;
-  /** Query-key and value widths per head that attention FLOPs scale with. */
-  readonly attnQkHeadDim: number;
-  readonly attnVHeadDim: number;
-  readonly totalParams: number;
-  /** Parameters a token passes through, input embedding and LM head included. */
-  readonly activeParams: number;
-  readonly moe?: MoeSpec | undefined;
-  readonly mla?: MlaSpec | undefined;
-  /** Layers that attend only to the last `tokens` positions (gpt-oss alternates them). */
-  readonly slidingWindow?: { readonly tokens: number; readonly layers: number } | undefined;
-  /** Checkpoint precisions the profiles of this model exist in. */
-  readonly precisions: readonly PrecisionKey[];
-  /** A reasoning model: how a request turns its reasoning on. Absent = a plain chat model. */
-  readonly reasoning?: ReasoningSwitch | undefined;
-  /**
-   * The model makes several tool calls in one turn, and its chat template takes them back in one
-   * assistant message (docs/api.md#tool-calls). Absent = one call per turn: the Llama 3.1 / 3.3
-   * template refuses several ("This model only supports single tool-calls at once!") and NIM's
-   * function-calling table lists them with "Parallel Tool Calls Supported: No".
-   */
-  readonly parallelToolCalls?: boolean | undefined;
-  /**
-   * An embedding model (a NeMo Retriever text embedding NIM): it serves `POST /v1/embeddings` and
-   * none of the generation routes (docs/embeddings.md). Absent = a generative model.
-   */
-  readonly embedding?: EmbeddingSpec | undefined;
-}
-
-/** What an embedding model answers (NeMo Retriever Text Embedding NIM support matrix). */
-export interface EmbeddingSpec {
-  /** Length of its vectors. */
-  readonly dimensions: number;
-  /** Shorter lengths `dimensions` may ask for (Matryoshka); absent = only the full length. */
-  readonly dynamicDimensions?: readonly number[] | undefined;
-  /** Queries and passages are embedded apart: `input_type` is required. */
-  readonly asymmetric: boolean;
-}
+/** The card's type, for code that looks a model up here (findModel) and reads its card. */
+export type { ModelCard } from './model-card.js';
 
 const LLAMA_PRECISIONS: readonly PrecisionKey[] = ['bf16', 'fp16', 'fp8', 'nvfp4', 'int4_awq'];
 const ngc = (org: string, name: string): string =>
@@ -353,83 +266,4 @@ export const DEFAULT_MODEL_NAME = 'meta/llama-3.1-8b-instruct';
 /** The model with that NIM name, or undefined. */
 export function findModel(name: string): ModelCard | undefined {
   return Object.hasOwn(MODELS, name) ? MODELS[name] : undefined;
-}
-
-/** Input-embedding parameters (vocab x hidden); the LM head has as many (no model here ties them). */
-export function embeddingParams(model: ModelCard): number {
-  return model.vocabSize * model.hiddenSize;
-}
-
-/** Bytes of 16-bit weights every recipe keeps unquantized: the embedding table and the LM head. */
-const UNQUANTIZED_BYTES_PER_WEIGHT = 2; // HF nvidia/Llama-3.1-405B-Instruct-FP8 card: only linear ops in blocks are quantized
-
-/**
- * Bytes per MXFP4 weight: 4-bit E2M1 values with one 8-bit E8M0 scale per block of 32 (OCP
- * Microscaling Formats (MX) v1.0 specification), 4.25 bits.
- */
-export const MXFP4_BYTES_PER_WEIGHT = (4 + 8 / 32) / 8;
-
-/** Bytes per routed-expert weight in that precision (MXFP4 when the checkpoint ships them so). */
-function expertBytesPerWeight(model: ModelCard, precision: PrecisionSpec): number {
-  return model.moe?.mxfp4Experts ? MXFP4_BYTES_PER_WEIGHT : precision.bytesPerWeight;
-}
-
-/** Bytes per weight of the transformer blocks' other linear layers (BF16 in an MXFP4-expert checkpoint). */
-function denseBytesPerWeight(model: ModelCard, precision: PrecisionSpec): number {
-  return model.moe?.mxfp4Experts ? UNQUANTIZED_BYTES_PER_WEIGHT : precision.bytesPerWeight;
-}
-
-/** All weight bytes of the model in that precision, across all GPUs. */
-export function weightBytesTotal(model: ModelCard, precision: PrecisionSpec): number {
-  const tables = 2 * embeddingParams(model);
-  const experts = model.moe ? model.moe.numExperts * model.moe.paramsPerExpert : 0;
-  return (
-    (model.totalParams - tables - experts) * denseBytesPerWeight(model, precision) +
-    experts * expertBytesPerWeight(model, precision) +
-    tables * UNQUANTIZED_BYTES_PER_WEIGHT
-  );
-}
-
-/** Weight bytes resident on one GPU at tensor-parallel size `tp` (vLLM shards every layer, vocab included). */
-export function weightBytesPerGpu(model: ModelCard, precision: PrecisionSpec, tp: number): number {
-  return weightBytesTotal(model, precision) / tp;
-}
-
-/**
- * Weight bytes one GPU streams every step whatever the routing: everything but the routed experts and
- * the input-embedding table (a gather reads only the rows it needs).
- */
-export function streamedWeightBytesPerGpu(model: ModelCard, precision: PrecisionSpec, tp: number): number {
-  const embedding = embeddingParams(model) * UNQUANTIZED_BYTES_PER_WEIGHT;
-  const experts = model.moe ? model.moe.numExperts * expertBytesPerGpu(model, precision, tp) * tp : 0;
-  return (weightBytesTotal(model, precision) - embedding - experts) / tp;
-}
-
-/** Bytes of one routed expert (all its layers) on one GPU; 0 for dense models. */
-export function expertBytesPerGpu(model: ModelCard, precision: PrecisionSpec, tp: number): number {
-  return model.moe ? (model.moe.paramsPerExpert * expertBytesPerWeight(model, precision)) / tp : 0;
-}
-
-/** Routed-expert matmul parameters one token passes through (k experts); 0 for dense models. */
-export function expertParamsPerToken(model: ModelCard): number {
-  return model.moe ? model.moe.expertsPerToken * model.moe.paramsPerExpert : 0;
-}
-
-/**
- * KV-cache bytes one token occupies on one GPU. GQA: 2 (K and V) x layers x KV heads on this GPU x
- * head dim x element size (docs/performance-model.md#kv-memory); KV heads replicate once tp exceeds
- * their count. MLA: one latent of kv_lora_rank + rope dims per layer, replicated on every
- * tensor-parallel rank.
- */
-export function kvBytesPerTokenPerGpu(model: ModelCard, precision: PrecisionSpec, tp: number): number {
-  if (model.mla) {
-    return model.numLayers * (model.mla.kvLoraRank + model.mla.qkRopeHeadDim) * precision.kvBytesPerElement;
-  }
-  const kvHeadsPerGpu = Math.ceil(model.numKvHeads / tp);
-  return 2 * model.numLayers * kvHeadsPerGpu * model.headDim * precision.kvBytesPerElement;
-}
-
-/** Matmul parameters one token passes through besides the LM head (the embedding lookup is no matmul). */
-export function matmulParamsPerToken(model: ModelCard): number {
-  return model.activeParams - 2 * embeddingParams(model);
 }

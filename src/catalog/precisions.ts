@@ -11,7 +11,7 @@ export interface PrecisionSpec {
   readonly key: PrecisionKey;
   /**
    * Bytes per quantized weight of the transformer blocks' linear layers, scales included. The
-   * embedding table and the LM head stay 16-bit in every recipe (see `models.ts`).
+   * embedding table and the LM head stay 16-bit in every recipe (see `model-sizing.ts`).
    */
   readonly bytesPerWeight: number;
   /** The tensor-core rate the matmuls run at (key into `GpuSpec.denseFlops`). */

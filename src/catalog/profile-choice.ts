@@ -4,7 +4,7 @@
  */
 import { settingProblem } from '../config/setting-names.js';
 import type { GpuSpec } from './gpus.js';
-import type { ModelCard } from './models.js';
+import type { ModelCard } from './model-card.js';
 import { PRECISIONS, precisionSupportedOn } from './precisions.js';
 import {
   PROFILE_TP_SIZES,

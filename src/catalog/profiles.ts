@@ -12,8 +12,8 @@
 import { createHash } from 'node:crypto';
 import { GPUS } from './gpus.js';
 import type { GpuSpec } from './gpus.js';
-import { kvBytesPerTokenPerGpu, weightBytesPerGpu } from './models.js';
-import type { ModelCard } from './models.js';
+import type { ModelCard } from './model-card.js';
+import { kvBytesPerTokenPerGpu, weightBytesPerGpu } from './model-sizing.js';
 import { PRECISIONS, precisionSupportedOn } from './precisions.js';
 import type { PrecisionKey } from './precisions.js';
 

@@ -6,7 +6,7 @@
  * `lora_int_id` (1, 2, …) when it is loaded. Failures carry vLLM's status, type and message.
  */
 import { loraParamsPerRank } from '../catalog/lora-shapes.js';
-import type { ModelCard } from '../catalog/models.js';
+import type { ModelCard } from '../catalog/model-card.js';
 import type { EngineLora } from '../engine/types.js';
 import { isAdapterDirProblem, readAdapterDir, type AdapterFormat } from './adapter-dir.js';
 

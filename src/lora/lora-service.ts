@@ -4,7 +4,7 @@
  * the server's (never the engine's: the engine sees adapters only on the requests naming them).
  * A NIM_PEFT_SOURCE that is not a readable directory is a bad setting (exit 2).
  */
-import type { ModelCard } from '../catalog/models.js';
+import type { ModelCard } from '../catalog/model-card.js';
 import { ConfigError, type Config } from '../config/config.js';
 import { describeSettingProblem } from '../config/setting-names.js';
 import type { Logger } from '../logging.js';

@@ -7,7 +7,8 @@
  * in for it — several replicas behind a router, implementing the same Engine interface — changes
  * nothing above this line.
  */
-import { findModel, type EmbeddingSpec } from '../catalog/models.js';
+import type { EmbeddingSpec } from '../catalog/model-card.js';
+import { findModel } from '../catalog/models.js';
 import type { Config } from '../config/config.js';
 import type { RuleStore } from '../content/rules/rule-store.js';
 import type { Tokenizer } from '../content/tokenizer.js';

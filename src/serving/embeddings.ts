@@ -16,7 +16,7 @@
  * batch takes what its prefill takes on the simulated GPU. An embedding model keeps no cache
  * between requests, so the prefix cache is not looked up.
  */
-import type { EmbeddingSpec } from '../catalog/models.js';
+import type { EmbeddingSpec } from '../catalog/model-card.js';
 import { embedText, float32Base64, unitPrefix } from '../content/embedding-vector.js';
 import type { EmbeddingsRequest } from '../protocol/embeddings.js';
 import { hashSeed } from '../util/random.js';

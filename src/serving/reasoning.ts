@@ -3,7 +3,7 @@
  * request makes the served model reason and for how long, what the reasoning field is called in
  * the simulated vLLM version, and how many completion tokens were reasoning.
  */
-import type { ReasoningSwitch } from '../catalog/models.js';
+import type { ReasoningSwitch } from '../catalog/model-card.js';
 import {
   effortMedianTokens,
   HARMONY_END_MARKER,

@@ -7,7 +7,7 @@
 import { randomFillSync } from 'node:crypto';
 import { hashSeed } from '../util/random.js';
 import { JsonSchemaError } from '../content/json-schema.js';
-import type { ReasoningSwitch } from '../catalog/models.js';
+import type { ReasoningSwitch } from '../catalog/model-card.js';
 import { planReasonedReplySteps, type ReasoningOptions } from '../content/reasoning.js';
 import { planReplySteps, type ReplyPlan, type ReplySpec } from '../content/reply.js';
 import type { Tokenizer } from '../content/tokenizer.js';

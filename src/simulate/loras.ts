@@ -6,7 +6,7 @@
  * layer (PEFT's `all-linear`) at the same rank.
  */
 import { loraParamsPerRank, resolveTargetModules } from '../catalog/lora-shapes.js';
-import type { ModelCard } from '../catalog/models.js';
+import type { ModelCard } from '../catalog/model-card.js';
 import type { EngineLora } from '../engine/types.js';
 import { createRandom, hashSeed } from '../util/random.js';
 import { zipfSampler } from './tenants.js';

@@ -15,7 +15,7 @@
  * reasoning began: the end of turn n's prompt. Turn n's answer, computed after the reasoning, has
  * other block keys there, and is prefilled again.
  */
-import type { ReasoningSwitch } from '../catalog/models.js';
+import type { ReasoningSwitch } from '../catalog/model-card.js';
 import { LENGTH_SIGMA } from '../content/output-plan.js';
 import { effortMedianTokens, type EFFORT_FACTORS } from '../content/reasoning.js';
 import { createRandom, hashSeed, type Random } from '../util/random.js';

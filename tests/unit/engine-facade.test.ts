@@ -4,23 +4,13 @@
  * each step's KV usage.
  */
 import { describe, expect, it } from 'vitest';
-import { createVirtualClock } from '../../src/engine/clock.js';
-import { createEngine, type Engine, type FinishedRequest, type StepRecord } from '../../src/engine/engine.js';
-import { createKvCacheManager } from '../../src/engine/kv-cache/kv-cache-manager.js';
-import type { PerfModel } from '../../src/engine/perf-model.js';
+import type { Engine, FinishedRequest, StepRecord } from '../../src/engine/engine.js';
 import type { EngineRequest } from '../../src/engine/types.js';
+import { engineUnderTest, TEN_MS_STEPS, testKvCache } from '../helpers/engine-under-test.js';
 
-const perf: PerfModel = { stepMs: () => 10 };
 const range = (n: number, start = 0) => Array.from({ length: n }, (_, i) => start + i);
-const KV_SETTINGS = {
-  blockSize: 16,
-  gpuBlocks: 100,
-  hostBlocks: 0,
-  eviction: 'lru',
-  enableReuse: true,
-  modelKey: 'm',
-} as const;
-const LIMITS = { perf, maxNumSeqs: 8, maxNumBatchedTokens: 8192, maxWaiting: 16, jitter: () => 1 };
+const KV_SETTINGS = { gpuBlocks: 100 };
+const LIMITS = { perf: TEN_MS_STEPS, maxNumSeqs: 8, maxWaiting: 16 };
 
 let nextId = 0;
 /** Submits a request and returns a getter of its finished event. */
@@ -39,9 +29,8 @@ function submit(engine: Engine, prompt: number[], outputLen: number, tokenEvents
 
 describe('engine facade', () => {
   it("carries the KV cache's counters in its stats snapshot, exactly the cache's own", () => {
-    const clock = createVirtualClock();
-    const kv = createKvCacheManager(KV_SETTINGS);
-    const engine = createEngine({ ...LIMITS, clock, kv });
+    const kv = testKvCache(KV_SETTINGS);
+    const { clock, engine } = engineUnderTest({ ...LIMITS, kv });
     submit(engine, range(100), 4);
     clock.runUntilIdle();
     // The second prompt starts with the first: its 6 full blocks (96 tokens) hit.
@@ -74,8 +63,7 @@ describe('engine facade', () => {
   });
 
   it('builds and owns its cache from settings; resetPrefixCache drops what no request holds, keeps the counters', () => {
-    const clock = createVirtualClock();
-    const engine = createEngine({ ...LIMITS, clock, kvCache: KV_SETTINGS });
+    const { clock, engine } = engineUnderTest({ ...LIMITS, kvCache: KV_SETTINGS });
     submit(engine, range(100), 4);
     clock.runUntilIdle();
     // A request still running keeps its blocks and their keys through the reset.
@@ -97,11 +85,9 @@ describe('engine facade', () => {
   });
 
   it("gives each step's KV usage once it completed, lazily decoding sequences included", () => {
-    const clock = createVirtualClock();
     const steps: StepRecord[] = [];
-    const engine = createEngine({
+    const { clock, engine } = engineUnderTest({
       ...LIMITS,
-      clock,
       kvCache: KV_SETTINGS,
       observer: { onStep: (s) => steps.push(s) },
     });

@@ -4,13 +4,12 @@
  * each adapter's KV blocks are its own, its BlockStored events name it, and its tokens cost time.
  */
 import { describe, expect, it } from 'vitest';
-import { createVirtualClock } from '../../src/engine/clock.js';
-import { createEngine, type EngineObserver } from '../../src/engine/engine.js';
-import { createKvCacheManager } from '../../src/engine/kv-cache/kv-cache-manager.js';
+import type { EngineObserver } from '../../src/engine/engine.js';
 import type { KvBlockStored } from '../../src/engine/kv-events.js';
 import type { PerfModel } from '../../src/engine/perf-model.js';
 import { createPromptBlockKeys } from '../../src/engine/prompt-blocks.js';
 import type { EngineEvent, EngineLora, EngineRequest, RequestUsage } from '../../src/engine/types.js';
+import { engineUnderTest, TEN_MS_STEPS } from '../helpers/engine-under-test.js';
 
 const lora = (name: string, id: number, params = 1_000_000): EngineLora => ({ name, id, params });
 const A = lora('a', 1);
@@ -18,27 +17,7 @@ const B = lora('b', 2);
 const C = lora('c', 3);
 
 function engineWith(opts: { maxLoras?: number; perf?: PerfModel; observer?: EngineObserver } = {}) {
-  const clock = createVirtualClock();
-  const kv = createKvCacheManager({
-    blockSize: 16,
-    gpuBlocks: 4000,
-    hostBlocks: 0,
-    eviction: 'lru',
-    enableReuse: true,
-    modelKey: 'm',
-  });
-  const engine = createEngine({
-    clock,
-    perf: opts.perf ?? { stepMs: () => 10 },
-    kv,
-    maxNumSeqs: 256,
-    maxNumBatchedTokens: 8192,
-    maxWaiting: 1000,
-    maxLoras: opts.maxLoras,
-    jitter: () => 1,
-    ...(opts.observer && { observer: opts.observer }),
-  });
-  return { clock, engine, kv };
+  return engineUnderTest({ perf: TEN_MS_STEPS, ...opts, kvCache: { gpuBlocks: 4000 }, maxWaiting: 1000 });
 }
 
 const PROMPT = Array.from({ length: 64 }, (_, i) => 100 + i);

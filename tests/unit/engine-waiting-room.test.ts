@@ -1,31 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
-import { createVirtualClock } from '../../src/engine/clock.js';
-import { createEngine } from '../../src/engine/engine.js';
 import { EngineError } from '../../src/engine/errors.js';
-import { createKvCacheManager } from '../../src/engine/kv-cache/kv-cache-manager.js';
+import { engineUnderTest } from '../helpers/engine-under-test.js';
 
-function engineWith(maxWaiting: number) {
-  const clock = createVirtualClock();
-  const kv = createKvCacheManager({
-    blockSize: 16,
-    gpuBlocks: 1000,
-    hostBlocks: 0,
-    eviction: 'lru',
-    enableReuse: true,
-    modelKey: 'test',
-  });
-  const engine = createEngine({
-    clock,
-    perf: { stepMs: () => 10 },
-    kv,
-    maxNumSeqs: 256,
-    maxNumBatchedTokens: 8192,
-    maxWaiting,
-    jitter: () => 1,
-  });
-  return { clock, engine };
-}
+const engineWith = (maxWaiting: number) => engineUnderTest({ maxWaiting });
 
 const request = (id: string) => ({
   id,

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createVirtualClock } from '../../src/engine/clock.js';
-import { createEngine, type Engine, type FinishedRequest } from '../../src/engine/engine.js';
+import type { Engine, FinishedRequest } from '../../src/engine/engine.js';
 import { EngineError } from '../../src/engine/errors.js';
-import { createKvCacheManager } from '../../src/engine/kv-cache/kv-cache-manager.js';
 import type { PerfModel, StepWork } from '../../src/engine/perf-model.js';
 import type { EngineEvent, EngineRequest } from '../../src/engine/types.js';
+import { engineUnderTest, testKvCache } from '../helpers/engine-under-test.js';
 
 /** 10 ms per step + 0.01 ms per prefill token: simple enough to predict timings by hand. */
 const linearModel: PerfModel = {
@@ -14,24 +14,14 @@ const linearModel: PerfModel = {
 function setup(
   opts: { blocks?: number; maxNumSeqs?: number; maxWaiting?: number; budget?: number; perf?: PerfModel } = {},
 ) {
-  const clock = createVirtualClock();
-  const kv = createKvCacheManager({
-    blockSize: 16,
-    gpuBlocks: opts.blocks ?? 10_000,
-    hostBlocks: 0,
-    eviction: 'lru',
-    enableReuse: true,
-    modelKey: 'test',
-  });
+  const kv = testKvCache({ gpuBlocks: opts.blocks ?? 10_000 });
   const steps: StepWork[] = [];
-  const engine = createEngine({
-    clock,
+  const { clock, engine } = engineUnderTest({
     perf: opts.perf ?? linearModel,
     kv,
-    maxNumSeqs: opts.maxNumSeqs ?? 256,
-    maxNumBatchedTokens: opts.budget ?? 8192,
-    maxWaiting: opts.maxWaiting ?? 1024,
-    jitter: () => 1,
+    maxNumSeqs: opts.maxNumSeqs,
+    maxNumBatchedTokens: opts.budget,
+    maxWaiting: opts.maxWaiting,
     observer: { onStep: (s) => steps.push(s.work) },
   });
   return { clock, kv, engine, steps };
@@ -77,22 +67,11 @@ describe('engine on a lagging clock', () => {
       now: () => inner.now(),
       schedule: (at: number, fn: () => void) => inner.schedule(at + lagMs, fn),
     };
-    const kv = createKvCacheManager({
-      blockSize: 16,
-      gpuBlocks: 10_000,
-      hostBlocks: 0,
-      eviction: 'lru',
-      enableReuse: true,
-      modelKey: 't',
-    });
-    const engine = createEngine({
+    const { engine } = engineUnderTest({
       clock,
       perf: linearModel,
-      kv,
+      kvCache: { gpuBlocks: 10_000 },
       maxNumSeqs: 64,
-      maxNumBatchedTokens: 8192,
-      maxWaiting: 1024,
-      jitter: () => 1,
     });
     return { inner, engine };
   }
@@ -128,22 +107,7 @@ describe('engine after a stall of the event loop', () => {
         return inner.schedule(at + stallMs, fn);
       },
     };
-    const engine = createEngine({
-      clock,
-      perf: linearModel,
-      kvCache: {
-        blockSize: 16,
-        gpuBlocks: 1000,
-        hostBlocks: 0,
-        eviction: 'lru',
-        enableReuse: true,
-        modelKey: 't',
-      },
-      maxNumSeqs: 8,
-      maxNumBatchedTokens: 8192,
-      maxWaiting: 16,
-      jitter: () => 1,
-    });
+    const { engine } = engineUnderTest({ clock, perf: linearModel, maxNumSeqs: 8, maxWaiting: 16 });
     return { inner, engine };
   }
 

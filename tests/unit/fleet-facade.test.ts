@@ -4,17 +4,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createVirtualClock } from '../../src/engine/clock.js';
-import { createEngine, type FinishedRequest } from '../../src/engine/engine.js';
-import type { PerfModel } from '../../src/engine/perf-model.js';
+import type { FinishedRequest } from '../../src/engine/engine.js';
 import { createPromptBlockKeys } from '../../src/engine/prompt-blocks.js';
 import type { EngineRequest, EngineStats } from '../../src/engine/types.js';
 import { createFleet, type Fleet } from '../../src/fleet/fleet.js';
 import type { RouterName } from '../../src/fleet/router.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createRuntime } from '../../src/runtime.js';
+import { engineUnderTest } from '../helpers/engine-under-test.js';
 
 const BLOCK = 16;
-const perf: PerfModel = { stepMs: () => 10 };
 
 function fleetOf(size: number, router: RouterName, clock = createVirtualClock()) {
   const steps: number[] = [];
@@ -22,23 +21,14 @@ function fleetOf(size: number, router: RouterName, clock = createVirtualClock())
   const fleet = createFleet({
     size,
     createReplica: (_i, observer) =>
-      createEngine({
+      engineUnderTest({
         clock,
-        perf,
-        kvCache: {
-          blockSize: BLOCK,
-          gpuBlocks: 200,
-          hostBlocks: 0,
-          eviction: 'lru',
-          enableReuse: true,
-          modelKey: 'm',
-        },
+        kvCache: { blockSize: BLOCK, gpuBlocks: 200 },
         maxNumSeqs: 4,
         maxNumBatchedTokens: 4096,
         maxWaiting: 8,
-        jitter: () => 1,
         observer,
-      }),
+      }).engine,
     router,
     kvRouter: { overlapScoreWeight: 1, routerTemperature: 0 },
     seed: 0,

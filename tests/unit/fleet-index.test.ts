@@ -7,12 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../src/util/random.js';
 import { createVirtualClock } from '../../src/engine/clock.js';
-import { createEngine, type Engine } from '../../src/engine/engine.js';
+import type { Engine } from '../../src/engine/engine.js';
 import type { KvEventBatch } from '../../src/engine/kv-events.js';
 import type { PerfModel } from '../../src/engine/perf-model.js';
 import { createPromptBlockKeys } from '../../src/engine/prompt-blocks.js';
 import { PrefixIndex } from '../../src/fleet/prefix-index.js';
 import { ReplicaSets } from '../../src/fleet/replica-sets.js';
+import { engineUnderTest } from '../helpers/engine-under-test.js';
 
 const stored = (keys: number[], medium: 'GPU' | 'CPU' = 'GPU'): KvEventBatch => ({
   atMs: 0,
@@ -118,24 +119,17 @@ describe('prefix index', () => {
       const clock = createVirtualClock();
       const perf: PerfModel = { stepMs: () => 5 };
       const index = new PrefixIndex(3);
-      const engines: Engine[] = [0, 1, 2].map((r) =>
-        createEngine({
-          clock,
-          perf,
-          kvCache: {
-            blockSize: BLOCK,
-            gpuBlocks: 40,
-            ...tiers,
-            eviction: 'lru',
-            enableReuse: true,
-            modelKey: 'm',
-          },
-          maxNumSeqs: 4,
-          maxNumBatchedTokens: 64,
-          maxWaiting: 100,
-          jitter: () => 1,
-          observer: { onKvEvents: (b) => index.apply(r, b) },
-        }),
+      const engines: Engine[] = [0, 1, 2].map(
+        (r) =>
+          engineUnderTest({
+            clock,
+            perf,
+            kvCache: { blockSize: BLOCK, gpuBlocks: 40, ...tiers },
+            maxNumSeqs: 4,
+            maxNumBatchedTokens: 64,
+            maxWaiting: 100,
+            observer: { onKvEvents: (b) => index.apply(r, b) },
+          }).engine,
       );
       const keysOf = createPromptBlockKeys('m', BLOCK);
       const rng = createRandom(3);

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
-import { createVirtualClock } from '../../src/engine/clock.js';
-import { createEngine, type FinishedRequest } from '../../src/engine/engine.js';
+import type { FinishedRequest } from '../../src/engine/engine.js';
 import { FrontendIntake } from '../../src/engine/frontend-intake.js';
-import { createKvCacheManager } from '../../src/engine/kv-cache/kv-cache-manager.js';
 import type { PerfModel } from '../../src/engine/perf-model.js';
 import { Sequence } from '../../src/engine/sequence.js';
+import { engineUnderTest } from '../helpers/engine-under-test.js';
 
 const request = (id: string, outputTokens = 2) => ({
   id,
@@ -87,24 +86,10 @@ describe('FrontendIntake', () => {
 });
 
 function engineWith(perf: PerfModel) {
-  const clock = createVirtualClock();
-  const kv = createKvCacheManager({
-    blockSize: 16,
-    gpuBlocks: 1000,
-    hostBlocks: 0,
-    eviction: 'lru',
-    enableReuse: true,
-    modelKey: 'test',
-  });
   const finished: FinishedRequest[] = [];
-  const engine = createEngine({
-    clock,
+  const { clock, engine } = engineUnderTest({
     perf,
-    kv,
-    maxNumSeqs: 256,
-    maxNumBatchedTokens: 8192,
     maxWaiting: 100,
-    jitter: () => 1,
     observer: { onFinished: (f) => finished.push(f) },
   });
   return { clock, engine, finished };

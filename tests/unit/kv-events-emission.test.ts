@@ -6,20 +6,21 @@
  * aborts and resets.
  */
 import { describe, expect, it } from 'vitest';
-import { createVirtualClock } from '../../src/engine/clock.js';
-import { createEngine, type Engine, type EngineObserver } from '../../src/engine/engine.js';
+import type { VirtualClock } from '../../src/engine/clock.js';
+import type { Engine, EngineObserver } from '../../src/engine/engine.js';
 import { hashBlockTokens, prefixSeed } from '../../src/engine/kv-cache/block-hash.js';
-import { createKvCacheManager, type KvCacheOptions } from '../../src/engine/kv-cache/kv-cache-manager.js';
+import type { KvCacheOptions } from '../../src/engine/kv-cache/kv-cache-manager.js';
 import type { KvEvent, KvEventBatch } from '../../src/engine/kv-events.js';
 import { ALL_CLEARED, type KvEventLog } from '../../src/engine/kv-event-log.js';
 import { createObserverHub } from '../../src/engine/observer-hub.js';
 import type { PerfModel } from '../../src/engine/perf-model.js';
 import type { EngineRequest } from '../../src/engine/types.js';
+import { engineUnderTest } from '../helpers/engine-under-test.js';
 
 const BLOCK = 4;
 const MODEL = 'm';
 const perf: PerfModel = { stepMs: (w) => 5 + w.prefillChunks.reduce((s, c) => s + c.tokens, 0) * 0.01 };
-const LIMITS = { perf, maxNumSeqs: 6, maxNumBatchedTokens: 64, maxWaiting: 1000, jitter: () => 1 };
+const LIMITS = { perf, maxNumSeqs: 6, maxNumBatchedTokens: 64, maxWaiting: 1000 };
 
 /** A seeded generator (mulberry32): the load is the same on every run. */
 function rng(seed: number) {
@@ -104,21 +105,13 @@ function multiset(keys: { gpu: number[]; host: number[]; disk?: number[] }): Map
 
 const sorted = (m: Map<string, number>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
 
-function kvOptions(gpuBlocks: number, hostBlocks: number, diskBlocks = 0): KvCacheOptions {
-  return {
-    blockSize: BLOCK,
-    gpuBlocks,
-    hostBlocks,
-    diskBlocks,
-    eviction: 'lru',
-    enableReuse: true,
-    modelKey: MODEL,
-  };
+function kvOptions(gpuBlocks: number, hostBlocks: number, diskBlocks = 0): Partial<KvCacheOptions> {
+  return { blockSize: BLOCK, gpuBlocks, hostBlocks, diskBlocks, modelKey: MODEL };
 }
 
 interface Harness {
   engine: Engine;
-  clock: ReturnType<typeof createVirtualClock>;
+  clock: VirtualClock;
   sub: Subscriber;
   check(): void;
   /** Checks that saw a key held by two GPU blocks; steps that preempted. */
@@ -127,11 +120,10 @@ interface Harness {
 
 /** `asLog`: the subscriber takes the flat log (EngineObserver.observesKvEventLog), as a fleet's index does. */
 function harness(gpuBlocks: number, hostBlocks: number, diskBlocks = 0, asLog = false): Harness {
-  const clock = createVirtualClock();
   const sub = new Subscriber();
   const hub = createObserverHub();
   const kvCache = kvOptions(gpuBlocks, hostBlocks, diskBlocks);
-  const engine = createEngine({ ...LIMITS, clock, kvCache, observer: hub });
+  const { clock, engine } = engineUnderTest({ ...LIMITS, kvCache, observer: hub });
   const seen = { duplicates: 0, preemptions: 0 };
   hub.add({
     onKvEvents: (b) => sub.apply(b),
@@ -388,11 +380,10 @@ describe('KV events: a subscriber rebuilds the cache from them alone', () => {
 
   it('is the same with the LFU and FIFO policies and a larger load', () => {
     for (const eviction of ['lfu', 'fifo'] as const) {
-      const clock = createVirtualClock();
       const sub = new Subscriber();
       const observer: EngineObserver = { onKvEvents: (b) => sub.apply(b), observesKvEvents: () => true };
-      const kv = createKvCacheManager({ ...kvOptions(40, 24), eviction });
-      const engine = createEngine({ ...LIMITS, clock, kv, observer });
+      const kvCache = { ...kvOptions(40, 24), eviction };
+      const { clock, engine } = engineUnderTest({ ...LIMITS, kvCache, observer });
       const h: Harness = {
         engine,
         clock,

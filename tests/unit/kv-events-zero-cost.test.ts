@@ -3,13 +3,13 @@
  * observer says it observes them (asked once per step), and switching listening on starts the flow.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createVirtualClock } from '../../src/engine/clock.js';
-import { createEngine, type EngineObserver } from '../../src/engine/engine.js';
+import type { VirtualClock } from '../../src/engine/clock.js';
+import type { Engine, EngineObserver } from '../../src/engine/engine.js';
 import type * as Builders from '../../src/engine/kv-cache/kv-event-builders.js';
-import { createKvCacheManager } from '../../src/engine/kv-cache/kv-cache-manager.js';
 import type { KvEventBatch } from '../../src/engine/kv-events.js';
 import { createObserverHub } from '../../src/engine/observer-hub.js';
 import type { PerfModel } from '../../src/engine/perf-model.js';
+import { engineUnderTest, testKvCache } from '../helpers/engine-under-test.js';
 
 /** Every event object the cache builds goes through these builders: count the calls. */
 const built = vi.hoisted(() => ({ n: 0 }));
@@ -32,19 +32,11 @@ vi.mock('../../src/engine/kv-cache/kv-event-builders.js', async (importOriginal)
 });
 
 const perf: PerfModel = { stepMs: () => 5 };
-const LIMITS = { perf, maxNumSeqs: 4, maxNumBatchedTokens: 64, maxWaiting: 100, jitter: () => 1 };
-const KV = {
-  blockSize: 4,
-  gpuBlocks: 24,
-  hostBlocks: 8,
-  diskBlocks: 8,
-  eviction: 'lru',
-  enableReuse: true,
-  modelKey: 'm',
-} as const;
+const LIMITS = { perf, maxNumSeqs: 4, maxNumBatchedTokens: 64, maxWaiting: 100 };
+const KV = { blockSize: 4, gpuBlocks: 24, hostBlocks: 8, diskBlocks: 8 };
 
 /** Twelve distinct prompts through a small cache: keys, evictions, host and disk stores and evictions. */
-function load(engine: ReturnType<typeof createEngine>, clock: ReturnType<typeof createVirtualClock>) {
+function load(engine: Engine, clock: VirtualClock) {
   for (let r = 0; r < 12; r++) {
     const prompt = Array.from({ length: 30 }, (_, i) => r * 100 + i);
     engine.submit(
@@ -69,15 +61,14 @@ afterEach(() => {
 describe('KV events when nobody listens', () => {
   it('builds no event object and never gives the cache a sink, with no observer or a silent one', () => {
     for (const observer of [undefined, { onStep: () => undefined }, createObserverHub()] as const) {
-      const clock = createVirtualClock();
-      const kv = createKvCacheManager(KV);
+      const kv = testKvCache(KV);
       const sinks: unknown[] = [];
       const setEventSink = kv.setEventSink.bind(kv);
       kv.setEventSink = (s) => {
         sinks.push(s);
         setEventSink(s);
       };
-      const engine = createEngine({ ...LIMITS, clock, kv, observer });
+      const { clock, engine } = engineUnderTest({ ...LIMITS, kv, observer });
       load(engine, clock);
       engine.resetPrefixCache();
       expect(engine.stats().kvCache.evictions).toBeGreaterThan(0);
@@ -89,7 +80,6 @@ describe('KV events when nobody listens', () => {
   });
 
   it('asks the observer once per step, and starts building events when it starts listening', () => {
-    const clock = createVirtualClock();
     let listening = false;
     let asked = 0;
     let steps = 0;
@@ -102,7 +92,7 @@ describe('KV events when nobody listens', () => {
       },
       onKvEvents: (b) => batches.push(b),
     };
-    const engine = createEngine({ ...LIMITS, clock, kvCache: KV, observer });
+    const { clock, engine } = engineUnderTest({ ...LIMITS, kvCache: KV, observer });
     load(engine, clock);
     expect(built.n).toBe(0);
     expect(batches).toEqual([]);
@@ -122,11 +112,11 @@ describe('KV events when nobody listens', () => {
 
   it('copies no token ids when no listener wants them (a router index keys on hashes), and does when one does', () => {
     const storedTokens = (observer: EngineObserver) => {
-      const clock = createVirtualClock();
       const batches: KvEventBatch[] = [];
       const hub = createObserverHub();
       hub.add({ ...observer, onKvEvents: (b) => batches.push(b) });
-      load(createEngine({ ...LIMITS, clock, kvCache: KV, observer: hub }), clock);
+      const { clock, engine } = engineUnderTest({ ...LIMITS, kvCache: KV, observer: hub });
+      load(engine, clock);
       const stored = batches
         .flatMap((b) => b.events)
         .filter((e) => e.type === 'BlockStored' && e.medium === 'GPU');

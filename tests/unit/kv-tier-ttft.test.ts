@@ -6,22 +6,11 @@
  * 60 µs read latency, and all of them less than recomputing the prefix (docs/kv-tiers.md).
  */
 import { describe, expect, it } from 'vitest';
-import { resolveDeployment } from '../../src/catalog/deployment.js';
-import { createVirtualClock } from '../../src/engine/clock.js';
-import { createEngine } from '../../src/engine/engine.js';
 import { createRooflinePerfModel } from '../../src/engine/roofline.js';
 import type { EngineRequest, RequestUsage } from '../../src/engine/types.js';
+import { deploymentUnderTest, engineUnderTest } from '../helpers/engine-under-test.js';
 
-const deployment = resolveDeployment({
-  modelName: 'meta/llama-3.1-8b-instruct',
-  gpu: 'h100-sxm',
-  gpuCount: 1,
-  precision: 'fp8',
-  tp: 1,
-  gpuMemoryUtilization: 0.9,
-  kvBlockSize: 16,
-  frontend: 'none',
-});
+const deployment = deploymentUnderTest({ frontend: 'none' });
 const perf = createRooflinePerfModel(deployment.roofline);
 
 /** 513 full blocks: the lookup may serve 512 of them (one token is always computed). */
@@ -44,22 +33,12 @@ const request = (prompt: number[]): EngineRequest => ({
  * arriving on an idle engine.
  */
 function secondVisit(tiers: { hostBlocks: number; diskBlocks: number }, evict = true) {
-  const clock = createVirtualClock();
-  const engine = createEngine({
-    clock,
+  const { clock, engine } = engineUnderTest({
     perf,
-    kvCache: {
-      blockSize: 16,
-      gpuBlocks: 514,
-      ...tiers,
-      eviction: 'lru',
-      enableReuse: true,
-      modelKey: 'm',
-    },
+    kvCache: { gpuBlocks: 514, ...tiers },
     maxNumSeqs: 8,
     maxNumBatchedTokens: 16_384,
     maxWaiting: 8,
-    jitter: () => 1,
   });
   const prompt = range(PROMPT, 0);
   const prompts = evict ? [prompt, range(PROMPT, 100_000), prompt] : [prompt, prompt];
@@ -121,17 +100,7 @@ describe('the transfer time of a lower-tier hit, in TTFT', () => {
 
   it('reads a slower drive slower: a PCIe Gen3 Micron 9200 at 3.5 GB/s and 92 µs', () => {
     const slow = createRooflinePerfModel(
-      resolveDeployment({
-        modelName: 'meta/llama-3.1-8b-instruct',
-        gpu: 'h100-sxm',
-        gpuCount: 1,
-        precision: 'fp8',
-        tp: 1,
-        gpuMemoryUtilization: 0.9,
-        kvBlockSize: 16,
-        frontend: 'none',
-        kvDisk: 'micron-9200',
-      }).roofline,
+      deploymentUnderTest({ frontend: 'none', kvDisk: 'micron-9200' }).roofline,
     );
     const work = {
       decodeSeqs: 0,

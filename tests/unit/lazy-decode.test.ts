@@ -6,12 +6,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createVirtualClock } from '../../src/engine/clock.js';
-import { createEngine, type EngineObserver, type FinishedRequest } from '../../src/engine/engine.js';
-import { createKvCacheManager, type EvictionPolicyName } from '../../src/engine/kv-cache/kv-cache-manager.js';
+import type { EngineObserver, FinishedRequest } from '../../src/engine/engine.js';
+import type { EvictionPolicyName } from '../../src/engine/kv-cache/kv-cache-manager.js';
 import { createObserverHub } from '../../src/engine/observer-hub.js';
 import type { PerfModel, StepWork } from '../../src/engine/perf-model.js';
 import type { EngineRequest } from '../../src/engine/types.js';
+import { engineUnderTest, testKvCache } from '../helpers/engine-under-test.js';
 
 /** Step time depends on every field of the work, so any difference in a plan shows in the timings. */
 const model: PerfModel = {
@@ -69,27 +69,21 @@ const PREFIXES = [
 ];
 
 function run(w: Workload, tokenEvents: boolean, observer?: EngineObserver) {
-  const clock = createVirtualClock();
-  const kv = createKvCacheManager({
+  const kv = testKvCache({
     blockSize: w.blockSize,
     gpuBlocks: Math.ceil((w.blocks * 16) / w.blockSize),
-    hostBlocks: 0,
     eviction: w.eviction,
-    enableReuse: true,
-    modelKey: 'm',
   });
   const steps: StepWork[] = [];
   const hub = createObserverHub();
   hub.add({ onStep: (s) => steps.push(s.work) });
   if (observer) hub.add(observer);
-  const engine = createEngine({
-    clock,
+  const { clock, engine } = engineUnderTest({
     perf: model,
     kv,
     maxNumSeqs: w.maxNumSeqs,
     maxNumBatchedTokens: w.budget,
     maxWaiting: 1000,
-    jitter: () => 1,
     observer: hub,
   });
   const finished: (Omit<FinishedRequest, 'request'> & { id: string })[] = [];

@@ -3,24 +3,16 @@
  * each distinct adapter's weights read once per step; and the adapter sizes behind those counts.
  */
 import { describe, expect, it } from 'vitest';
-import { resolveDeployment } from '../../src/catalog/deployment.js';
 import { loraParamsPerRank, mlpWidth, resolveTargetModules } from '../../src/catalog/lora-shapes.js';
 import { findModel } from '../../src/catalog/models.js';
 import type { StepWork } from '../../src/engine/perf-model.js';
 import { createRooflinePerfModel } from '../../src/engine/roofline.js';
+import { deploymentUnderTest } from '../helpers/engine-under-test.js';
 
 const LLAMA_8B = findModel('meta/llama-3.1-8b-instruct')!;
 
 const perf = createRooflinePerfModel(
-  resolveDeployment({
-    modelName: LLAMA_8B.name,
-    gpu: 'h100-sxm',
-    gpuCount: 1,
-    precision: 'bf16',
-    tp: 1,
-    gpuMemoryUtilization: 0.9,
-    kvBlockSize: 16,
-  }).roofline,
+  deploymentUnderTest({ modelName: LLAMA_8B.name, precision: 'bf16' }).roofline,
 );
 
 const decode = (seqs: number): StepWork => ({

@@ -8,7 +8,8 @@ import {
 } from '../../src/catalog/deployment.js';
 import type { DeploymentOptions } from '../../src/catalog/deployment.js';
 import { GPU_KEYS } from '../../src/catalog/gpus.js';
-import { MODELS, MODEL_NAMES, findModel, kvBytesPerTokenPerGpu } from '../../src/catalog/models.js';
+import { kvBytesPerTokenPerGpu } from '../../src/catalog/model-sizing.js';
+import { MODELS, MODEL_NAMES, findModel } from '../../src/catalog/models.js';
 import { PRECISIONS } from '../../src/catalog/precisions.js';
 import { enumerateProfiles } from '../../src/catalog/profiles.js';
 

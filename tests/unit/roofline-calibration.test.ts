@@ -22,21 +22,12 @@
  *     also contains those interleaved prefill chunks. Tolerance ±30 %.
  */
 import { describe, expect, it } from 'vitest';
-import { resolveDeployment } from '../../src/catalog/deployment.js';
 import type { PerfModel } from '../../src/engine/perf-model.js';
 import { createRooflinePerfModel } from '../../src/engine/roofline.js';
+import { deploymentUnderTest } from '../helpers/engine-under-test.js';
 
 function llama8b(gpu: string, precision: string): PerfModel {
-  const deployment = resolveDeployment({
-    modelName: 'meta/llama-3.1-8b-instruct',
-    gpu,
-    gpuCount: 1,
-    precision,
-    tp: 1,
-    gpuMemoryUtilization: 0.9,
-    kvBlockSize: 16,
-  });
-  return createRooflinePerfModel(deployment.roofline);
+  return createRooflinePerfModel(deploymentUnderTest({ gpu, precision }).roofline);
 }
 
 function relativeError(predicted: number, published: number): number {

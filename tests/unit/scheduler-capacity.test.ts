@@ -5,32 +5,18 @@
  * preempts.
  */
 import { describe, expect, it } from 'vitest';
-import { createVirtualClock } from '../../src/engine/clock.js';
-import { createEngine, type FinishedRequest } from '../../src/engine/engine.js';
+import type { FinishedRequest } from '../../src/engine/engine.js';
 import type { CapacityPolicy } from '../../src/engine/scheduler.js';
 import type { StepWork } from '../../src/engine/perf-model.js';
+import { engineUnderTest } from '../helpers/engine-under-test.js';
 
 function run(capacityPolicy: CapacityPolicy) {
-  const clock = createVirtualClock();
   const steps: StepWork[] = [];
   let preemptions = 0;
-  const engine = createEngine({
-    clock,
-    perf: { stepMs: () => 10 },
+  const { clock, engine } = engineUnderTest({
     // 40 blocks of 16 = 640 tokens; each request needs 64 + 256 = 320 tokens (20 blocks) at its end.
-    kvCache: {
-      blockSize: 16,
-      gpuBlocks: 40,
-      hostBlocks: 0,
-      eviction: 'lru',
-      enableReuse: false,
-      modelKey: 'm',
-    },
-    maxNumSeqs: 256,
-    maxNumBatchedTokens: 8192,
-    maxWaiting: 1024,
+    kvCache: { gpuBlocks: 40, enableReuse: false },
     capacityPolicy,
-    jitter: () => 1,
     observer: {
       onStep: (s) => {
         steps.push(s.work);

@@ -1,15 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createVirtualClock } from '../../src/engine/clock.js';
-import { createEngine } from '../../src/engine/engine.js';
-import { createKvCacheManager } from '../../src/engine/kv-cache/kv-cache-manager.js';
 import { createObserverHub } from '../../src/engine/observer-hub.js';
-import type { PerfModel } from '../../src/engine/perf-model.js';
 import { createStepLagWarning, STEP_LAG_WARNING_MS } from '../../src/engine/step-lag-warning.js';
 import type { StepRecord } from '../../src/engine/engine.js';
 import { createLogger } from '../../src/logging.js';
-
-/** 10 ms per step, whatever it holds. */
-const tenMs: PerfModel = { stepMs: () => 10 };
+import { engineUnderTest, TEN_MS_STEPS } from '../helpers/engine-under-test.js';
 
 /**
  * An engine on a virtual clock whose timers fire `late.ms` after their due time (a busy host), a
@@ -29,21 +24,12 @@ function laggingEngine() {
   const hub = createObserverHub();
   hub.add(createStepLagWarning({ warn: (m, f) => logger.warn(m, f), now: () => inner.now() }));
   hub.add({ onStep: (s) => steps.push(s) });
-  const engine = createEngine({
+  const { engine } = engineUnderTest({
     clock,
-    perf: tenMs,
-    kv: createKvCacheManager({
-      blockSize: 16,
-      gpuBlocks: 10_000,
-      hostBlocks: 0,
-      eviction: 'lru',
-      enableReuse: false,
-      modelKey: 't',
-    }),
+    perf: TEN_MS_STEPS,
+    kvCache: { gpuBlocks: 10_000, enableReuse: false },
     maxNumSeqs: 8,
-    maxNumBatchedTokens: 8192,
     maxWaiting: 8,
-    jitter: () => 1,
     observer: hub,
   });
   engine.submit(

@@ -1,5 +1,5 @@
 /** POST /v1/embeddings, for an embedding model: the body is read and validated here, served by src/serving/embeddings.ts. */
-import type { EmbeddingSpec } from '../../catalog/models.js';
+import type { EmbeddingSpec } from '../../catalog/model-card.js';
 import { EmbeddingsRequestSchema } from '../../protocol/embeddings.js';
 import type { ServingContext } from '../../serving/context.js';
 import { serveEmbeddings } from '../../serving/embeddings.js';
