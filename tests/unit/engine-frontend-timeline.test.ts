@@ -8,10 +8,9 @@ import { describe, expect, it } from 'vitest';
 
 import type { Clock } from '../../src/engine/clock.js';
 import { createVirtualClock } from '../../src/engine/clock.js';
-import { createEngine } from '../../src/engine/engine.js';
 import { EngineError } from '../../src/engine/errors.js';
-import { createKvCacheManager } from '../../src/engine/kv-cache/kv-cache-manager.js';
 import type { EngineEvent } from '../../src/engine/types.js';
+import { engineUnderTest } from '../helpers/engine-under-test.js';
 
 /** A clock whose timers fire only when the test lets the "event loop" run, late if it says so. */
 function lateClock() {
@@ -59,23 +58,13 @@ const INTAKE_MS = 2;
 const STEP_MS = 5;
 
 function engineOn(clock: Clock, maxWaiting = 64, maxNumSeqs = 64) {
-  const kv = createKvCacheManager({
-    blockSize: 16,
-    gpuBlocks: 1000,
-    hostBlocks: 0,
-    eviction: 'lru',
-    enableReuse: false,
-    modelKey: 'test',
-  });
-  return createEngine({
+  return engineUnderTest({
     clock,
     perf: { stepMs: () => STEP_MS, frontend: { intakeMs: INTAKE_MS, msPerSeq: 0.01 } },
-    kv,
+    kvCache: { enableReuse: false },
     maxNumSeqs,
-    maxNumBatchedTokens: 8192,
     maxWaiting,
-    jitter: () => 1,
-  });
+  }).engine;
 }
 
 const request = (id: string, outputTokens = 3) => ({
