@@ -14,7 +14,12 @@ import type { ComputeDtype, GpuArchitecture } from './gpus.js';
  *   (docs/calibration.md#tensorrt-llm-throughput-tables), Llama 3.1 8B (H100, H200), 3.3 70B (H100 TP2,
  *   H200 TP1) and 3.1 405B (H100 TP8, H200 TP8): each table implies the value that zeroes its mean
  *   throughput error (0.39-0.54 with the fixed costs below), 0.50 is their median (0.496;
- *   calibration/loto.ts, the report lists each).
+ *   calibration/loto.ts, the report lists each). Since the H200's memory is the driver's 143,771 MiB
+ *   instead of 141e9 bytes (gpus.ts) its tables hold larger batches and imply less (70B 0.48, 405B
+ *   0.52), and the median is 0.485; the constant is left at 0.50, within the spread of the six
+ *   tables, because refitting it would move every Hopper deployment by ~3 % while the spread itself
+ *   (H100 0.40-0.43 against H200 0.48-0.52 on the same models) is the open question
+ *   (docs/calibration.md#where-it-stands).
  *   The prefill-dominated 2048/128 column alone would ask for ~0.55: see
  *   docs/calibration.md#where-it-stands for why the two differ.
  * - Hopper BF16/FP16: FP8's achieved rate divided by the measured FP8/FP16 speed-up of 1.45

@@ -92,7 +92,7 @@ export const GPUS: Readonly<Record<string, GpuSpec>> = {
     profileToken: 'h200',
     pciId: '2335:10de', // PCI ID repository, "GH100 [H200 SXM 141GB]" 10de:2335
     architecture: 'hopper',
-    memoryBytes: 141e9, // 141 GB nominal, decimal (docs/hardware.md#gpus: no driver figure found)
+    memoryBytes: 143_771 * MIB, // nvidia-smi 143771MiB (docs/hardware.md#gpus); "H200 141GB" is 140.4 GiB
     memoryBytesPerS: 4.8e12, // docs/hardware.md#gpus
     denseFlops: {
       bf16: 989e12, // docs/hardware.md#gpus (same compute as H100)

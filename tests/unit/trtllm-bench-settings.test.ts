@@ -1,6 +1,7 @@
 /**
  * calibration/trtllm-bench.ts against hand-worked cases of trtllm-bench's heuristic
- * (tensorrt_llm/bench/build/tuning.py: calc_engine_setting, finetune_setting).
+ * (tensorrt_llm/bench/build/tuning.py: calc_engine_setting, finetune_setting), its fallback for
+ * untuned quantizations (build.py) and its token budget without chunked prefill (general.py).
  */
 import { describe, expect, it } from 'vitest';
 import { trtllmBenchSettings } from '../../calibration/trtllm-bench.js';
@@ -21,8 +22,10 @@ describe("trtllm-bench's max batch size and token budget", () => {
     expect(s).toEqual({ maxBatchSize: 4096, maxNumTokens: 8192 });
   });
 
-  it('rounds a small batch up to 64 and the budget up to 2,048', () => {
+  it('rounds a small batch up to 64, and the budget holds the longest prompt beside the batch', () => {
     // 405B FP8 on 8 x H100 at 20000/2000: (637 - 378 GiB) x 0.95 / (252 KiB x 22,000) = 46.6 requests.
+    // The heuristic's budget rounds up to 2,048; without chunked prefill general.py raises it to
+    // the prompt plus the batch, 20,000 + 64.
     const s = trtllmBenchSettings(
       findModel('meta/llama-3.1-405b-instruct')!,
       findGpu('h100-sxm')!,
@@ -31,7 +34,19 @@ describe("trtllm-bench's max batch size and token budget", () => {
       20000,
       2000,
     );
-    expect(s).toEqual({ maxBatchSize: 64, maxNumTokens: 2048 });
+    expect(s).toEqual({ maxBatchSize: 64, maxNumTokens: 20064 });
+  });
+
+  it("takes BuildConfig's defaults for an MXFP4 checkpoint, which the heuristic does not size", () => {
+    const model = findModel('openai/gpt-oss-120b')!;
+    expect(trtllmBenchSettings(model, findGpu('gb200')!, 'nvfp4', 1, 1024, 1024)).toEqual({
+      maxBatchSize: 2048,
+      maxNumTokens: 8192,
+    });
+    expect(trtllmBenchSettings(model, findGpu('h200')!, 'bf16', 1, 32768, 1024)).toEqual({
+      maxBatchSize: 2048,
+      maxNumTokens: 32768 + 2048,
+    });
   });
 
   it('rounds a batch from 256 to 1,024 up to a multiple of 128', () => {
