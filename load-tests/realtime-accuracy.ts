@@ -212,7 +212,7 @@ async function main(): Promise<void> {
       model: MODEL,
       messages: MESSAGES,
     }));
-    const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: Infinity });
     const request = (tokens: number) =>
       streamRequest({
         host: LOCALHOST,

@@ -114,7 +114,13 @@ async function chat(
   return { aborted: false, content };
 }
 
-/** A stream long enough (~350 ms at the test's time scale) to outlast the test's reset, open (its first chunk read) until released. */
+/**
+ * A stream long enough to outlast the test's reset, open (its first chunk read) until released:
+ * 400 tokens, ~460 ms of the engine's timeline at the test's time scale, so that even after an
+ * event-loop stall the engine makes up (up to 250 ms, back to back) it is still running when the
+ * reset comes ~100 ms after its first tokens. (It holds 26 of the cache's 32 blocks at its end;
+ * the conversations preempted meanwhile resume once it is released.)
+ */
 async function holdStream(base: string): Promise<{ release: () => Promise<void> }> {
   const ctrl = new AbortController();
   const res = await fetch(`${base}/v1/chat/completions`, {
@@ -123,7 +129,7 @@ async function holdStream(base: string): Promise<{ release: () => Promise<void> 
     body: JSON.stringify({
       model: MODEL,
       messages: [{ role: 'user', content: 'Hold this stream open while the cache is reset.' }],
-      max_tokens: 200,
+      max_tokens: 400,
       ignore_eos: true,
       stream: true,
     }),

@@ -11,6 +11,7 @@ import type { Admission } from './admission.js';
 import { RESPONSE_ALREADY_SENT } from './node-adapter.js';
 import type { ErrorResponder, RouteHandler } from './routes.js';
 import { connectionDropped, DROPPED_STATUS } from '../faults/run-fault.js';
+import { createTurnBudget } from './turn-budget.js';
 import { deferUntilUsage, loggedPath, usageFields, usageNoted, type LoggedUsage } from './request-log.js';
 
 export interface RequestPipelineDeps {
@@ -39,6 +40,7 @@ const UNMATCHED = 'unmatched';
 
 export function createRequestPipeline(deps: RequestPipelineDeps): RequestPipeline {
   const { admission, handleError, logger } = deps;
+  const turns = createTurnBudget();
 
   const observe = (c: Context, route: string, res: Response, start: number): void => {
     const status = connectionDropped(c) ? DROPPED_STATUS : res.status;
@@ -107,6 +109,9 @@ export function createRequestPipeline(deps: RequestPipelineDeps): RequestPipelin
     route(path, handler, errors) {
       return async (c) => {
         const start = performance.now();
+        // Past this turn's budget for new requests, wait for a later one (turn-budget.ts).
+        const turn = turns.wait();
+        if (turn !== undefined) await turn;
         const res = await serve(c, path, handler, errors);
         observe(c, path, res, start);
         return res;
