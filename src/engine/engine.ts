@@ -215,8 +215,23 @@ export function createEngine(opts: EngineOptions): Engine {
       const streams = plan.work.decodeSeqs + plan.work.prefillChunks.length;
       durationMs = intake.shareStep(durationMs, streams, takenIn, startMs);
     }
-    const endMs = startMs + durationMs;
-    stepTimer = clock.schedule(endMs, () => completeStep(plan, startMs, endMs));
+    stepInFlight = plan;
+    stepStartMs = startMs;
+    stepEndMs = startMs + durationMs;
+    stepTimer = clock.schedule(stepEndMs, endStepInFlight);
+  };
+
+  /**
+   * The step in flight, planned and timed: one per engine at a time, so one callback made once
+   * ends every step (a closure per step was a large share of a fleet's short-lived objects).
+   */
+  let stepInFlight: StepPlan | null = null;
+  let stepStartMs = 0;
+  let stepEndMs = 0;
+  const endStepInFlight = () => {
+    const plan = stepInFlight!;
+    stepInFlight = null;
+    completeStep(plan, stepStartMs, stepEndMs);
   };
 
   /**

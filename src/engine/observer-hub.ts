@@ -24,15 +24,19 @@ export function createObserverHub(): ObserverHub {
       if (o.onFinished) finished.push(o.onFinished.bind(o));
       if (o.onKvEvents) kvListeners.push(o);
     },
-    // Listening when one KV listener is (one without observesKvEvents always is).
-    observesKvEvents: () => kvListeners.some((o) => (o.observesKvEvents ? o.observesKvEvents() : true)),
+    // Listening when one KV listener is (one without observesKvEvents always is). Asked by every
+    // replica at every step: plain loops, where `some` and its callback allocated each time.
+    observesKvEvents: () => {
+      for (let i = 0; i < kvListeners.length; i++) if (listensForKvEvents(kvListeners[i]!)) return true;
+      return false;
+    },
     // Tokens are wanted when one listening KV listener wants them (absent: it does).
-    observesKvEventTokens: () =>
-      kvListeners.some(
-        (o) =>
-          (o.observesKvEvents ? o.observesKvEvents() : true) &&
-          (o.observesKvEventTokens ? o.observesKvEventTokens() : true),
-      ),
+    observesKvEventTokens: () => {
+      for (const o of kvListeners)
+        if (listensForKvEvents(o) && (o.observesKvEventTokens ? o.observesKvEventTokens() : true))
+          return true;
+      return false;
+    },
     // The flat log only when every listening KV listener takes it (absent: it does not).
     observesKvEventLog: () => {
       let listening = 0;
@@ -51,7 +55,13 @@ export function createObserverHub(): ObserverHub {
     },
     // Listening when one token listener is (one without observesTokens always is): a hub inside
     // another (a replica's, holding the fleet's shared one) must not make every sequence eager.
-    observesTokens: () => tokenListeners.some((o) => (o.observesTokens ? o.observesTokens() : true)),
+    observesTokens: () => {
+      for (let i = 0; i < tokenListeners.length; i++) {
+        const o = tokenListeners[i]!;
+        if (o.observesTokens ? o.observesTokens() : true) return true;
+      }
+      return false;
+    },
     onToken(r, ms, first) {
       for (const f of tokens) f(r, ms, first);
     },
@@ -60,3 +70,5 @@ export function createObserverHub(): ObserverHub {
     },
   };
 }
+
+const listensForKvEvents = (o: EngineObserver) => (o.observesKvEvents ? o.observesKvEvents() : true);

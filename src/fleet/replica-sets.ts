@@ -221,8 +221,11 @@ export class ReplicaSets {
       if (empty) continue;
       const to = this.slotOf(keys[slot]!);
       this.keys[to] = keys[slot]!;
-      this.masks.set(masks.subarray(slot * words, (slot + 1) * words), to * words);
-      if (counts) this.counts!.set(counts.subarray(slot * replicas, (slot + 1) * replicas), to * replicas);
+      // Element loops, not set(subarray): a view object per slot was millions of short-lived
+      // objects when a fleet's table of every replica's keys doubled.
+      for (let w = 0; w < words; w++) this.masks[to * words + w] = masks[slot * words + w]!;
+      if (counts)
+        for (let r = 0; r < replicas; r++) this.counts![to * replicas + r] = counts[slot * replicas + r]!;
       this.used++;
     }
   }
