@@ -254,19 +254,22 @@ describe('PATCH /admin/config', () => {
       const line = text.split('\n').find((l) => l.startsWith('e2e_request_latency_seconds_sum{'));
       return Number(line?.split(' ').pop() ?? 0);
     };
-    /** One 40-token request: its wall time and its simulated duration, in ms. */
+    /**
+     * One 200-token request: its wall time and its simulated duration, in ms. Long enough (~1 s
+     * simulated) that a stall of a loaded machine cannot reach half of it in immediate mode.
+     */
     const timed = async () => {
       const before = await simulatedE2eS();
       const start = performance.now();
-      expect((await postJson(service, '/v1/chat/completions', chat({ max_tokens: 40 }))).status).toBe(200);
+      expect((await postJson(service, '/v1/chat/completions', chat({ max_tokens: 200 }))).status).toBe(200);
       const wallMs = performance.now() - start;
       return { wallMs, simulatedMs: ((await simulatedE2eS()) - before) * 1000 };
     };
     await timed(); // warm-up: the first request compiles the whole path
-    // Bounds relative to the request's own simulated duration (40 tokens of an 8B model on an
-    // H100: a few hundred ms), not a fixed wall-clock figure a loaded machine could miss.
+    // Bounds relative to the request's own simulated duration (200 tokens of an 8B model on an
+    // H100: about a second), not a fixed wall-clock figure a loaded machine could miss.
     const immediate = await timed();
-    expect(immediate.simulatedMs).toBeGreaterThan(100);
+    expect(immediate.simulatedMs).toBeGreaterThan(500);
     expect(immediate.wallMs).toBeLessThan(immediate.simulatedMs / 2);
     expect((await patch(service, { NIMSIM_TIME_SCALE: 1 })).status).toBe(200);
     const realTime = await timed();
