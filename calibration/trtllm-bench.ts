@@ -6,7 +6,7 @@
  * (tensorrt_llm/bench/benchmark/utils/general.py) do in https://github.com/NVIDIA/TensorRT-LLM.
  * Memory there is in GiB of the device total.
  */
-import type { ModelCard } from '../src/catalog/models.js';
+import type { ModelCard } from '../src/catalog/model-card.js';
 import type { GpuSpec } from '../src/catalog/gpus.js';
 
 const GIB = 1024 ** 3;

@@ -7,9 +7,6 @@
 import type { ModelCard } from './model-card.js';
 import type { PrecisionKey } from './precisions.js';
 
-/** The card's type, for code that looks a model up here (findModel) and reads its card. */
-export type { ModelCard } from './model-card.js';
-
 const LLAMA_PRECISIONS: readonly PrecisionKey[] = ['bf16', 'fp16', 'fp8', 'nvfp4', 'int4_awq'];
 const ngc = (org: string, name: string): string =>
   `https://catalog.ngc.nvidia.com/orgs/nim/teams/${org}/models/${name}`;
