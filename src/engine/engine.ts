@@ -9,8 +9,7 @@ import type { Cancel } from './clock.js';
 import type { Engine, EngineOptions, FinishedRequest } from './engine-types.js';
 import { EngineError, queueFullError } from './errors.js';
 import { FrontendIntake } from './frontend-intake.js';
-import { KvEventLog } from './kv-event-log.js';
-import type { KvEvent } from './kv-events.js';
+import { KvEventGathering } from './kv-event-gathering.js';
 import { createKvCacheManager } from './kv-cache/kv-cache-manager.js';
 import { Scheduler, type StepPlan } from './scheduler.js';
 import { Sequence } from './sequence.js';
@@ -37,8 +36,6 @@ export type {
  * grow without end, is re-anchored. Step-lag warnings and the lag alert still start at 50 ms.
  */
 const MAX_CATCH_UP_MS = 250;
-/** The `events` of a batch that carries its events as a log. */
-const NO_KV_EVENTS: readonly KvEvent[] = [];
 
 export function createEngine(opts: EngineOptions): Engine {
   const { clock, perf, observer } = opts;
@@ -64,14 +61,7 @@ export function createEngine(opts: EngineOptions): Engine {
   const numWaiting = () => scheduler.numWaiting + (intake?.size ?? 0) + takenIn.length;
   const tokensObserved = () =>
     observer?.observesTokens ? observer.observesTokens() : observer?.onToken !== undefined;
-  const kvEventsObserved = () =>
-    observer?.observesKvEvents ? observer.observesKvEvents() : observer?.onKvEvents !== undefined;
-  /** The KV events of the step being planned (the cache appends to it), or null when nobody listens. */
-  let kvEvents: KvEvent[] | null = null;
-  /** Whether the events carry their blocks' token ids (someone listening wants them). */
-  let kvEventTokens = false;
-  /** Instead of `kvEvents`, their keys only, while every listener takes that (observesKvEventLog). */
-  let kvEventLog: KvEventLog | null = null;
+  const kvEvents = new KvEventGathering(kv, observer);
   let nextSeqId = 1;
   let stepTimer: Cancel | undefined;
   let stepping = false;
@@ -134,48 +124,13 @@ export function createEngine(opts: EngineOptions): Engine {
     stepTimer = clock.schedule(dueMs, () => runStep(timelineAfter(dueMs, dueMs)));
   };
 
-  /** Asked once per step (and per reset): the cache builds events only while someone listens. */
-  const watchKvEvents = (atMs: number) => {
-    const on = kvEventsObserved();
-    const asLog = on && observer?.observesKvEventLog?.() === true;
-    if (asLog !== (kvEventLog !== null)) {
-      // What was gathered before the switch goes out in the form its listeners asked for.
-      flushKvEvents(atMs);
-      kvEventLog = asLog ? new KvEventLog() : null;
-      kvEvents = null;
-      kvEventTokens = false;
-      kv.setEventSink(kvEventLog, false);
-    }
-    if (asLog) return;
-    const tokens = on && (observer?.observesKvEventTokens?.() ?? true);
-    if (on === (kvEvents !== null) && tokens === kvEventTokens) return;
-    if (on !== (kvEvents !== null)) kvEvents = on ? [] : null;
-    kvEventTokens = tokens;
-    kv.setEventSink(kvEvents, tokens);
-  };
-
-  /** Hands the events gathered since the last flush to the observer, as one batch at `atMs`. */
-  const flushKvEvents = (atMs: number) => {
-    if (kvEventLog !== null) {
-      if (kvEventLog.length === 0) return;
-      observer?.onKvEvents?.({ atMs, events: NO_KV_EVENTS, log: kvEventLog });
-      kvEventLog.clear();
-      return;
-    }
-    if (kvEvents === null || kvEvents.length === 0) return;
-    const events = kvEvents;
-    kvEvents = [];
-    kv.setEventSink(kvEvents, kvEventTokens);
-    observer?.onKvEvents?.({ atMs, events });
-  };
-
   const runStep = (startMs: number) => {
-    watchKvEvents(startMs);
+    kvEvents.watch(startMs);
     let plan = scheduler.schedule(startMs);
     // A step that only preempted admits nothing; with nothing left running, plan once more.
     if (!plan && scheduler.numWaiting > 0 && scheduler.numRunning === 0) plan = scheduler.schedule(startMs);
     // The cache's keys change only while a step is planned (cacheBlocks, evictions) or on a reset.
-    flushKvEvents(startMs);
+    kvEvents.flush(startMs);
     const transfers = scheduler.takeNewTransfers();
     if (transfers.length > 0) startTransfers(transfers, startMs);
     if (!plan && intake && intake.size > 0) {
@@ -394,9 +349,9 @@ export function createEngine(opts: EngineOptions): Engine {
       return loraAdapters ? { ...stats, loraAdapters } : stats;
     },
     resetPrefixCache() {
-      watchKvEvents(clock.now());
+      kvEvents.watch(clock.now());
       kv.reset();
-      flushKvEvents(clock.now());
+      kvEvents.flush(clock.now());
     },
     topPrefixes(n) {
       return kv.topPrefixes(n);
