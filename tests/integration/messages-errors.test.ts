@@ -226,13 +226,24 @@ describe('admission on /v1/messages', () => {
     const service = testService({ timeScale: '1', maxNumSeqs: '1', maxWaiting: '1' });
     const long = { ...ok, max_tokens: 20_000, stream: true };
     const running = await postJson(service, '/v1/messages', long);
+    // A text delta proves the first request holds the only slot (before it, the front end is still
+    // taking it in, and it counts as waiting itself).
+    const runningEvents = running.body!.getReader();
+    const decoder = new TextDecoder();
+    let seen = '';
+    while (!seen.includes('content_block_delta')) {
+      const { done, value } = await runningEvents.read();
+      if (done) throw new Error('the long stream ended early');
+      seen += decoder.decode(value, { stream: true });
+    }
     const waiting = await postJson(service, '/v1/messages', long);
     try {
+      expect(waiting.status).toBe(200);
       const refused = await postJson(service, '/v1/messages', long);
       expect(refused.headers.get('retry-after')).toBe('1');
       await expectAnthropicError(refused, 429, 'rate_limit_error');
     } finally {
-      await running.body!.cancel();
+      await runningEvents.cancel();
       await waiting.body!.cancel();
     }
   });
